@@ -1,0 +1,93 @@
+/*
+ * Building a job graph from C. A job file (JSON, docs/job-file.md) builds
+ * the same graph through the same calls.
+ *
+ * A job is a DAG of vertices (an operator and a parallelism) joined by
+ * edges (a distribution, a result partition type and a shuffle plugin).
+ * Functions return 0 or a negative sl_errno and set sl_errdetail() on
+ * failure; on failure the job is unchanged.
+ */
+#ifndef SLUICE_GRAPH_H
+#define SLUICE_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "errors.h"
+#include "shuffle.h" /* enum sl_partition_type */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sl_job sl_job;
+
+enum sl_distribution {
+	SL_DIST_POINTWISE = 0,
+	SL_DIST_ALL_TO_ALL = 1,
+	SL_DIST_BROADCAST = 2,
+};
+
+enum sl_partitioner {
+	SL_PARTITIONER_NONE = 0, /* pointwise and broadcast edges */
+	SL_PARTITIONER_HASH = 1,
+	SL_PARTITIONER_RANGE = 2,
+	SL_PARTITIONER_ROUND_ROBIN = 3,
+};
+
+/* Parallelism decided at run time from the data (DESIGN §5). */
+#define SL_PARALLELISM_AUTO (-1)
+
+/* Limits that keep every index in 32 bits and a plan in memory. */
+#define SL_MAX_PARALLELISM 1000000
+#define SL_MAX_VERTICES 10000
+
+struct sl_edge_spec {
+	const char *from; /* vertex id */
+	const char *to;   /* vertex id */
+	int distribution; /* enum sl_distribution */
+	int partitioner;  /* enum sl_partitioner; HASH if NONE on all_to_all */
+	int type;         /* enum sl_partition_type */
+	const char *shuffle; /* plugin name; NULL: the job's default */
+};
+
+/* A new, empty job. *out is owned by the caller: free with sl_job_free. */
+int sl_job_new(const char *name, sl_job **out);
+void sl_job_free(sl_job *job);
+
+/* Vertex ids are unique, 1..128 characters of [A-Za-z0-9_.-].
+ * parallelism is 1..SL_MAX_PARALLELISM or SL_PARALLELISM_AUTO. config_json
+ * (may be NULL) is the operator's configuration, copied. */
+int sl_job_add_vertex(sl_job *job, const char *id, const char *op,
+    int32_t parallelism, const char *config_json);
+
+/* Both vertices must exist; an edge that would close a cycle is refused
+ * with SL_ECYCLE. */
+int sl_job_add_edge(sl_job *job, const struct sl_edge_spec *edge);
+
+/* The shuffle plugin of edges that name none (default "memory"). */
+int sl_job_set_default_shuffle(sl_job *job, const char *plugin);
+
+/* Parse a job file. On failure the detail names the file, the place and
+ * the problem ("job.json: edges[2].to: unknown vertex 'cnt'"). */
+int sl_job_load_file(const char *path, sl_job **out);
+/* Same for text in memory; origin names it in messages. */
+int sl_job_load_json(const char *text, size_t len, const char *origin,
+    sl_job **out);
+
+const char *sl_job_name(const sl_job *job);
+uint32_t sl_job_vertex_count(const sl_job *job);
+uint32_t sl_job_edge_count(const sl_job *job);
+
+/* Names from enums and back; parse functions return -1 when unknown. */
+const char *sl_distribution_name(int d);
+const char *sl_partition_type_name(int t);
+const char *sl_partitioner_name(int p);
+int sl_distribution_parse(const char *s);
+int sl_partition_type_parse(const char *s);
+int sl_partitioner_parse(const char *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SLUICE_GRAPH_H */

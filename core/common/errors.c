@@ -1,0 +1,73 @@
+/* The error list's strings, and the thread's error detail. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "error.h"
+
+static _Thread_local char detail[1024];
+
+const char *
+sl_strerror(int err)
+{
+	switch (err) {
+#define XX(name, num, msg)                                                     \
+	case SL_E##name:                                                       \
+		return msg;
+		SL_ERRNO_MAP(XX)
+#undef XX
+	}
+	if (err == 0)
+		return "success";
+	if (err < 0 && err > -1000)
+		return strerror(-err);
+	return "unknown error";
+}
+
+const char *
+sl_errname(int err)
+{
+	switch (err) {
+#define XX(name, num, msg)                                                     \
+	case SL_E##name:                                                       \
+		return "SL_E" #name;
+		SL_ERRNO_MAP(XX)
+#undef XX
+	}
+	if (err == 0)
+		return "OK";
+	if (err < 0 && err > -1000) {
+		const char *n = strerrorname_np(-err);
+		return n ? n : "EUNKNOWN";
+	}
+	return "EUNKNOWN";
+}
+
+const char *
+sl_errdetail(void)
+{
+	return detail;
+}
+
+void
+sli_verr(const char *fmt, va_list ap)
+{
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+}
+
+int
+sli_err(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sli_verr(fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+void
+sli_err_clear(void)
+{
+	detail[0] = '\0';
+}
