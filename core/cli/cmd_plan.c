@@ -1,0 +1,549 @@
+/*
+ * sluice plan: what the coordinator would decide, as JSON on stdout.
+ * Planning depends on the job graph alone; operators need not exist.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "common/error.h"
+#include "graph/exec.h"
+#include "plan/adaptive.h"
+#include "plan/failover.h"
+#include "plan/regions.h"
+#include "schedule_sim.h"
+
+static const char plan_usage[] =
+    "usage:\n"
+    "  sluice plan regions JOB.json [--parallelism V=N]... [--pretty]\n"
+    "  sluice plan failover JOB.json --failed TASK... [--lost TASK]...\n"
+    "                       [--parallelism V=N]... [--pretty]\n"
+    "  sluice plan parallelism --min N --max N --bytes-per-task BYTES\n"
+    "                       [--parallelism P] --input B0,B1,... [--input ...]\n"
+    "  sluice plan schedule JOB.json [--scheduler NAME] [--slots N]\n"
+    "                       [--plugin-dir DIR]... [--parallelism V=N]...\n"
+    "  sluice plan graph JOB.json [--format dot] [--parallelism V=N]...\n"
+    "\n"
+    "TASK is VERTEX#INDEX, e.g. count#3. --parallelism V=N fixes the\n"
+    "parallelism of vertex V (needed for \"auto\" vertices). BYTES take k, m,\n"
+    "g suffixes (powers of 1024). Output is one JSON object (graph: dot).\n";
+
+/* What every job-based plan command shares: the job, its tasks, regions. */
+struct plan_job {
+	sl_job *job;
+	uint32_t *par; /* per-vertex overrides, 0 = as in the job */
+	struct sli_exec x;
+	struct sli_regions r;
+	bool have_x, have_r;
+};
+
+struct plan_opts {
+	const char *job_path;
+	char **par_specs; /* "V=N" */
+	int npar;
+	bool pretty;
+};
+
+static void
+plan_job_free(struct plan_job *pj)
+{
+	if (pj->have_r)
+		sli_regions_free(&pj->r);
+	if (pj->have_x)
+		sli_exec_free(&pj->x);
+	free(pj->par);
+	sl_job_free(pj->job);
+}
+
+/* Load the job, apply --parallelism, expand, cut into regions. */
+static int
+plan_job_load(const struct plan_opts *o, struct plan_job *pj)
+{
+	int rv;
+
+	memset(pj, 0, sizeof(*pj));
+	if (o->job_path == NULL)
+		return sli_cli_usage("plan: no job file given\n\n%s", plan_usage);
+	if ((rv = sl_job_load_file(o->job_path, &pj->job)) != 0)
+		return sli_cli_fail("%s", sl_errdetail());
+	pj->par = calloc(sl_job_vertex_count(pj->job) + 1, sizeof(*pj->par));
+	if (pj->par == NULL)
+		return sli_cli_fail("out of memory");
+	for (int i = 0; i < o->npar; i++) {
+		char id[160];
+		const char *eq = strchr(o->par_specs[i], '=');
+		int64_t v;
+		uint32_t n;
+
+		if (eq == NULL || eq == o->par_specs[i] ||
+		    (size_t)(eq - o->par_specs[i]) >= sizeof(id) ||
+		    !sli_parse_u32(eq + 1, 1, SL_MAX_PARALLELISM, &n))
+			return sli_cli_usage("--parallelism '%s': expected "
+					     "VERTEX=N with N in 1..%d",
+			    o->par_specs[i], SL_MAX_PARALLELISM);
+		memcpy(id, o->par_specs[i], eq - o->par_specs[i]);
+		id[eq - o->par_specs[i]] = '\0';
+		if ((v = sli_job_find_vertex(pj->job, id)) < 0)
+			return sli_cli_fail("--parallelism %s: the job has no vertex '%s'",
+			    o->par_specs[i], id);
+		pj->par[v] = n;
+	}
+	if ((rv = sli_exec_build(pj->job, pj->par, &pj->x)) != 0)
+		return sli_cli_fail("%s: %s", o->job_path, sl_errdetail());
+	pj->have_x = true;
+	if ((rv = sli_regions_build(&pj->x, &pj->r)) != 0)
+		return sli_cli_fail("%s: regions: %s", o->job_path, sl_errdetail());
+	pj->have_r = true;
+	return 0;
+}
+
+static int
+print_json(json_t *root, bool pretty)
+{
+	int rv;
+
+	if (root == NULL)
+		return sli_cli_fail("out of memory");
+	rv = json_dumpf(root, stdout,
+	    pretty ? JSON_INDENT(2) : JSON_COMPACT) == 0 && fputc('\n', stdout) != EOF;
+	json_decref(root);
+	if (!rv || fflush(stdout) != 0)
+		return sli_cli_fail("cannot write the output");
+	return 0;
+}
+
+static json_t *
+task_names(const struct sli_exec *x, const uint32_t *tasks, uint32_t n)
+{
+	json_t *a = json_array();
+	char name[192];
+
+	for (uint32_t i = 0; a != NULL && i < n; i++) {
+		sli_task_name(x, tasks[i], name, sizeof(name));
+		if (json_array_append_new(a, json_string(name)) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static json_t *
+regions_json(const struct plan_job *pj)
+{
+	json_t *regions = json_array();
+
+	for (uint32_t r = 0; regions != NULL && r < pj->r.n; r++) {
+		json_t *t = task_names(&pj->x, pj->r.tasks + pj->r.start[r],
+		    pj->r.start[r + 1] - pj->r.start[r]);
+		if (t == NULL || json_array_append_new(regions, t) != 0) {
+			json_decref(regions);
+			return NULL;
+		}
+	}
+	return regions;
+}
+
+static int
+plan_regions(const struct plan_opts *o)
+{
+	struct plan_job pj;
+	int rv;
+
+	if ((rv = plan_job_load(o, &pj)) == 0)
+		rv = print_json(json_pack("{s:o}", "regions", regions_json(&pj)),
+		    o->pretty);
+	plan_job_free(&pj);
+	return rv;
+}
+
+static bool
+not_lost(void *arg, uint32_t task, uint32_t edge)
+{
+	const uint8_t *lost = arg;
+
+	(void)edge;
+	return !lost[task];
+}
+
+static int
+plan_failover(const struct plan_opts *o, char **failed_names, int nfailed,
+    char **lost_names, int nlost)
+{
+	struct plan_job pj;
+	uint32_t *failed = NULL, *tasks = NULL, n = 0;
+	uint8_t *lost = NULL, *restart = NULL;
+	struct sli_failover_view view = {0};
+	int rv;
+
+	if (nfailed == 0)
+		return sli_cli_usage("plan failover: give the failed task with "
+				     "--failed TASK\n\n%s",
+		    plan_usage);
+	if ((rv = plan_job_load(o, &pj)) != 0)
+		goto out;
+	failed = calloc(nfailed, sizeof(*failed));
+	lost = calloc(pj.x.ntasks, 1);
+	restart = calloc(pj.r.n, 1);
+	if (failed == NULL || lost == NULL || restart == NULL) {
+		rv = sli_cli_fail("out of memory");
+		goto out;
+	}
+	for (int i = 0; i < nfailed; i++)
+		if (sli_task_parse(&pj.x, failed_names[i], &failed[i]) != 0) {
+			rv = sli_cli_fail("--failed: %s", sl_errdetail());
+			goto out;
+		}
+	for (int i = 0; i < nlost; i++) {
+		uint32_t t;
+		if (sli_task_parse(&pj.x, lost_names[i], &t) != 0) {
+			rv = sli_cli_fail("--lost: %s", sl_errdetail());
+			goto out;
+		}
+		lost[t] = 1;
+	}
+	/* Every task is taken as deployed and every producer as finished:
+	 * a partition is held unless --lost says otherwise. */
+	view.held = not_lost;
+	view.arg = lost;
+	if (sli_failover_regions(&pj.x, &pj.r, failed, (uint32_t)nfailed, &view,
+		restart) != 0 ||
+	    sli_failover_tasks(&pj.x, &pj.r, restart, &view, &tasks, &n) != 0) {
+		rv = sli_cli_fail("failover: %s", sl_errdetail());
+		goto out;
+	}
+	rv = print_json(json_pack("{s:o}", "restart", task_names(&pj.x, tasks, n)),
+	    o->pretty);
+out:
+	free(tasks);
+	free(restart);
+	free(lost);
+	free(failed);
+	plan_job_free(&pj);
+	return rv;
+}
+
+/* "1,2k,3" into a newly allocated array. */
+static int
+parse_byte_list(const char *s, uint64_t **out, uint32_t *n)
+{
+	char *copy = strdup(s), *save = NULL, *tok;
+	uint64_t *v = NULL;
+	uint32_t k = 0, cap = 0;
+
+	if (copy == NULL)
+		return sli_cli_fail("out of memory");
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (k == cap) {
+			uint64_t *p;
+			cap = cap ? cap * 2 : 64;
+			if (cap > SL_MAX_PARALLELISM * 2u ||
+			    (p = realloc(v, cap * sizeof(*v))) == NULL) {
+				free(v);
+				free(copy);
+				return sli_cli_fail("--input: too many values");
+			}
+			v = p;
+		}
+		if (!sli_parse_bytes(tok, &v[k])) {
+			sli_cli_usage("--input: '%s' is not a byte count", tok);
+			free(v);
+			free(copy);
+			return 2;
+		}
+		k++;
+	}
+	free(copy);
+	if (k == 0) {
+		free(v);
+		return sli_cli_usage("--input: no byte counts in '%s'", s);
+	}
+	*out = v;
+	*n = k;
+	return 0;
+}
+
+static int
+plan_parallelism(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"min", required_argument, NULL, 'a'},
+	    {"max", required_argument, NULL, 'b'},
+	    {"bytes-per-task", required_argument, NULL, 'c'},
+	    {"parallelism", required_argument, NULL, 'p'},
+	    {"input", required_argument, NULL, 'i'},
+	    {"pretty", no_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct sli_adaptive_params p = {0};
+	struct sli_adaptive_decision d = {0};
+	uint64_t *sum = NULL;
+	uint32_t n = 0;
+	bool have_min = false, have_max = false, have_l = false, pretty = false;
+	int c, rv = 0;
+	json_t *ranges;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		uint64_t *in = NULL;
+		uint32_t k;
+
+		switch (c) {
+		case 'a':
+			if (!sli_parse_u32(optarg, 1, SL_MAX_PARALLELISM, &p.min_parallelism))
+				rv = sli_cli_usage("--min: expected 1..%d", SL_MAX_PARALLELISM);
+			have_min = true;
+			break;
+		case 'b':
+			if (!sli_parse_u32(optarg, 1, SL_MAX_PARALLELISM, &p.max_parallelism))
+				rv = sli_cli_usage("--max: expected 1..%d", SL_MAX_PARALLELISM);
+			have_max = true;
+			break;
+		case 'c':
+			if (!sli_parse_bytes(optarg, &p.bytes_per_task) || p.bytes_per_task == 0)
+				rv = sli_cli_usage("--bytes-per-task: expected a positive byte count");
+			have_l = true;
+			break;
+		case 'p':
+			if (!sli_parse_u32(optarg, 1, SL_MAX_PARALLELISM, &p.fixed_parallelism))
+				rv = sli_cli_usage("--parallelism: expected 1..%d", SL_MAX_PARALLELISM);
+			break;
+		case 'i':
+			if ((rv = parse_byte_list(optarg, &in, &k)) != 0)
+				break;
+			if (sum == NULL) {
+				sum = in;
+				n = k;
+				break;
+			}
+			if (k != n) {
+				free(in);
+				rv = sli_cli_usage("--input: every input needs the same "
+						   "number of subpartitions (%u, not %u)",
+				    n, k);
+				break;
+			}
+			for (uint32_t i = 0; i < n; i++)
+				sum[i] = in[i] > UINT64_MAX - sum[i] ? UINT64_MAX : sum[i] + in[i];
+			free(in);
+			break;
+		case 'P':
+			pretty = true;
+			break;
+		case 'h':
+			fputs(plan_usage, stdout);
+			free(sum);
+			return 0;
+		default:
+			rv = 2;
+		}
+		if (rv != 0)
+			goto out;
+	}
+	if (optind < argc) {
+		rv = sli_cli_usage("plan parallelism: unexpected '%s'", argv[optind]);
+		goto out;
+	}
+	if (!have_min || !have_max || !have_l || sum == NULL) {
+		rv = sli_cli_usage("plan parallelism needs --min, --max, "
+				   "--bytes-per-task and --input\n\n%s",
+		    plan_usage);
+		goto out;
+	}
+	if (sli_adaptive_decide(sum, n, &p, &d) != 0) {
+		rv = sli_cli_fail("plan parallelism: %s", sl_errdetail());
+		goto out;
+	}
+	ranges = json_array();
+	for (uint32_t k = 0; ranges != NULL && k < d.parallelism; k++) {
+		uint32_t last = k + 1 < d.parallelism ? d.start[k + 1] - 1 : n - 1;
+		json_array_append_new(ranges, json_pack("[ii]", (json_int_t)d.start[k],
+						  (json_int_t)last));
+	}
+	rv = print_json(json_pack("{s:i,s:o}", "parallelism",
+			    (json_int_t)d.parallelism, "ranges", ranges),
+	    pretty);
+	sli_adaptive_decision_free(&d);
+out:
+	free(sum);
+	return rv;
+}
+
+/* Graphviz: one cluster per region; edges styled by partition type. */
+static int
+plan_graph(const struct plan_opts *o, const char *format)
+{
+	static const char *const style[] = {"solid", "dashed", "bold", "dotted"};
+	const uint64_t max_edges = 20000;
+	struct plan_job pj;
+	uint64_t nedges = 0;
+	char a[192], b[192];
+	int rv;
+
+	if (format != NULL && strcmp(format, "dot") != 0)
+		return sli_cli_usage("plan graph: unknown format '%s' (only dot)", format);
+	if ((rv = plan_job_load(o, &pj)) != 0)
+		goto out;
+	for (uint32_t e = 0; e < pj.job->ne; e++) {
+		const struct sli_edge *ed = &pj.job->e[e];
+		uint32_t m = pj.x.par[ed->from], n = pj.x.par[ed->to];
+		nedges += ed->distribution == SL_DIST_POINTWISE ? (m > n ? m : n)
+								: (uint64_t)m * n;
+	}
+	if (nedges > max_edges) {
+		rv = sli_cli_fail("plan graph: %llu task edges are too many to draw; "
+				  "lower parallelisms with --parallelism V=N",
+		    (unsigned long long)nedges);
+		goto out;
+	}
+	printf("digraph \"%s\" {\n\trankdir=LR;\n\tnode [shape=box, style=rounded];\n",
+	    sl_job_name(pj.job));
+	printf("\t// edges: solid pipelined, dashed blocking, bold hybrid_full, "
+	       "dotted hybrid_selective\n");
+	for (uint32_t r = 0; r < pj.r.n; r++) {
+		printf("\tsubgraph cluster_r%u {\n\t\tlabel=\"region %u\";\n", r, r);
+		for (uint32_t k = pj.r.start[r]; k < pj.r.start[r + 1]; k++) {
+			sli_task_name(&pj.x, pj.r.tasks[k], a, sizeof(a));
+			printf("\t\t\"%s\";\n", a);
+		}
+		printf("\t}\n");
+	}
+	for (uint32_t e = 0; e < pj.job->ne; e++) {
+		const struct sli_edge *ed = &pj.job->e[e];
+		for (uint32_t j = 0; j < pj.x.par[ed->from]; j++) {
+			uint32_t lo, hi;
+			sli_edge_consumers(&pj.x, e, j, &lo, &hi);
+			sli_task_name(&pj.x, pj.x.base[ed->from] + j, a, sizeof(a));
+			for (uint32_t i = lo; i < hi; i++) {
+				sli_task_name(&pj.x, pj.x.base[ed->to] + i, b, sizeof(b));
+				printf("\t\"%s\" -> \"%s\" [style=%s];\n", a, b,
+				    style[ed->type]);
+			}
+		}
+	}
+	printf("}\n");
+	rv = fflush(stdout) == 0 ? 0 : sli_cli_fail("cannot write the output");
+out:
+	plan_job_free(&pj);
+	return rv;
+}
+
+static int
+plan_schedule(const struct plan_opts *o, const char *scheduler, uint32_t slots,
+    char **plugin_dirs, int ndirs)
+{
+	struct plan_job pj;
+	json_t *out = NULL;
+	int rv;
+
+	if ((rv = plan_job_load(o, &pj)) != 0)
+		goto out;
+	if (sli_schedule_simulate(&pj.x, &pj.r, scheduler, slots,
+		(const char *const *)plugin_dirs, (size_t)ndirs, &out) != 0) {
+		rv = sli_cli_fail("plan schedule: %s", sl_errdetail());
+		goto out;
+	}
+	rv = print_json(out, o->pretty);
+out:
+	plan_job_free(&pj);
+	return rv;
+}
+
+int
+sli_cmd_plan(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"parallelism", required_argument, NULL, 'p'},
+	    {"failed", required_argument, NULL, 'f'},
+	    {"lost", required_argument, NULL, 'l'},
+	    {"format", required_argument, NULL, 'F'},
+	    {"scheduler", required_argument, NULL, 's'},
+	    {"slots", required_argument, NULL, 'S'},
+	    {"plugin-dir", required_argument, NULL, 'd'},
+	    {"pretty", no_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *what = argc > 1 ? argv[1] : NULL;
+	struct plan_opts o = {0};
+	char **failed, **lost, **dirs;
+	int nfailed = 0, nlost = 0, ndirs = 0, c, rv;
+	const char *format = NULL, *scheduler = "region";
+	uint32_t slots = 4;
+
+	if (what == NULL || strcmp(what, "--help") == 0 || strcmp(what, "-h") == 0) {
+		fputs(plan_usage, what ? stdout : stderr);
+		return what ? 0 : 2;
+	}
+	if (strcmp(what, "parallelism") == 0)
+		return plan_parallelism(argc - 1, argv + 1);
+	if (strcmp(what, "regions") != 0 && strcmp(what, "failover") != 0 &&
+	    strcmp(what, "graph") != 0 && strcmp(what, "schedule") != 0)
+		return sli_cli_usage("plan: unknown question '%s'\n\n%s", what,
+		    plan_usage);
+
+	/* Option arrays can hold at most argc entries each. */
+	o.par_specs = calloc(argc, sizeof(char *));
+	failed = calloc(argc, sizeof(char *));
+	lost = calloc(argc, sizeof(char *));
+	dirs = calloc(argc, sizeof(char *));
+	if (o.par_specs == NULL || failed == NULL || lost == NULL || dirs == NULL) {
+		rv = sli_cli_fail("out of memory");
+		goto out;
+	}
+	optind = 0;
+	argc--, argv++;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': o.par_specs[o.npar++] = optarg; break;
+		case 'f': failed[nfailed++] = optarg; break;
+		case 'l': lost[nlost++] = optarg; break;
+		case 'F': format = optarg; break;
+		case 's': scheduler = optarg; break;
+		case 'd': dirs[ndirs++] = optarg; break;
+		case 'P': o.pretty = true; break;
+		case 'S':
+			if (!sli_parse_u32(optarg, 1, 1000000, &slots)) {
+				rv = sli_cli_usage("--slots: expected a positive number");
+				goto out;
+			}
+			break;
+		case 'h':
+			fputs(plan_usage, stdout);
+			rv = 0;
+			goto out;
+		default:
+			rv = 2;
+			goto out;
+		}
+	}
+	if (optind + 1 < argc) {
+		rv = sli_cli_usage("plan %s: unexpected '%s'", what, argv[optind + 1]);
+		goto out;
+	}
+	o.job_path = optind < argc ? argv[optind] : NULL;
+	if ((nfailed || nlost) && strcmp(what, "failover") != 0) {
+		rv = sli_cli_usage("plan %s: --failed and --lost belong to plan failover", what);
+		goto out;
+	}
+	if (strcmp(what, "regions") == 0)
+		rv = plan_regions(&o);
+	else if (strcmp(what, "failover") == 0)
+		rv = plan_failover(&o, failed, nfailed, lost, nlost);
+	else if (strcmp(what, "graph") == 0)
+		rv = plan_graph(&o, format);
+	else
+		rv = plan_schedule(&o, scheduler, slots, dirs, ndirs);
+out:
+	free(o.par_specs);
+	free(failed);
+	free(lost);
+	free(dirs);
+	return rv;
+}

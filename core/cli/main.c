@@ -1,0 +1,122 @@
+/* sluice: the one binary. Dispatches to a subcommand. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sluice/sluice.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: sluice <command> [args]\n"
+    "\n"
+    "commands:\n"
+    "  plan regions JOB.json        the pipelined regions of a job\n"
+    "  plan failover JOB.json ...   which tasks restart when a task fails\n"
+    "  plan parallelism ...         the adaptive parallelism for byte counts\n"
+    "  plan schedule JOB.json ...   the order a scheduler deploys regions in\n"
+    "  plan graph JOB.json          the tasks and regions as a Graphviz graph\n"
+    "  plugins [--check FILE.so]    the plugins found, or check one file\n"
+    "  version                      print the version\n"
+    "\n"
+    "`sluice <command> --help` says more.\n";
+
+int
+sli_cli_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sluice: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+int
+sli_cli_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sluice: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
+}
+
+bool
+sli_parse_bytes(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return false;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default:
+		return false;
+	}
+	if (*end == 'i' && shift)
+		end++;
+	if ((*end == 'b' || *end == 'B') && shift)
+		end++;
+	if (*end != '\0' || (shift && v > (UINT64_MAX >> shift)))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
+}
+
+bool
+sli_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (cmd == NULL || strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "-h") == 0) {
+		fputs(usage, cmd == NULL ? stderr : stdout);
+		return cmd == NULL ? 2 : 0;
+	}
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("sluice %s (plugin ABI %d.%d)\n", SLUICE_VERSION,
+		    SL_ABI_MAJOR, SL_ABI_MINOR);
+		return 0;
+	}
+	if (strcmp(cmd, "plan") == 0)
+		return sli_cmd_plan(argc - 1, argv + 1);
+	if (strcmp(cmd, "plugins") == 0)
+		return sli_cmd_plugins(argc - 1, argv + 1);
+	fprintf(stderr, "sluice: unknown command '%s'\n\n%s", cmd, usage);
+	return 2;
+}

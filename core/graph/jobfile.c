@@ -1,0 +1,533 @@
+/*
+ * Job files: JSON in, a job graph out, built through the public C API so
+ * that a file and a C program get the same checks. Every error names the
+ * origin, the place ("edges[2].to") and the problem.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "../common/error.h"
+#include "job.h"
+
+/*
+ * The keys each kind of object may hold. A new key goes into its list here
+ * and into the parser below; anything else is refused, so that a typo
+ * ("vertexes", "paralellism") fails loudly instead of being ignored.
+ */
+static const char *const job_keys[] = {
+    "name", "shuffle", "vertices", "edges", NULL};
+static const char *const vertex_keys[] = {
+    "id", "operator", "parallelism", "config", NULL};
+static const char *const edge_keys[] = {
+    "from", "to", "distribution", "partitioner", "type", "shuffle", NULL};
+
+/* Far beyond any sane job file; stops `sluice plan /dev/zero`. */
+#define MAX_FILE_SIZE (64u << 20)
+
+/* Where we are, for messages: "job.json: vertices[3].parallelism: ...". */
+struct ctx {
+	const char *origin;
+	char where[32]; /* "" (top level), "vertices[3]", "edges[12]" */
+};
+
+static int
+fail(const struct ctx *c, int rv, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+fail(const struct ctx *c, int rv, const char *field, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	const char *dot = c->where[0] != '\0' && field != NULL ? "." : "";
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->where[0] == '\0' && field == NULL)
+		return sli_err(rv, "%s: %s", c->origin, msg);
+	return sli_err(rv, "%s: %s%s%s: %s", c->origin, c->where, dot,
+	    field ? field : "", msg);
+}
+
+/* The C API has set the detail; put the place in front of it. */
+static int
+fail_api(const struct ctx *c, int rv, const char *field)
+{
+	char saved[768];
+
+	/* Copy first: the detail buffer is also where fail() writes. */
+	snprintf(saved, sizeof(saved), "%s", sl_errdetail());
+	return fail(c, rv, field, "%s", saved);
+}
+
+static const char *
+type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "object";
+	case JSON_ARRAY:
+		return "array";
+	case JSON_STRING:
+		return "string";
+	case JSON_INTEGER:
+	case JSON_REAL:
+		return "number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "boolean";
+	case JSON_NULL:
+		return "null";
+	}
+	return "?";
+}
+
+/* A short rendering of a value as it was written: 2.5, "7", true. */
+static const char *
+show(const json_t *v, char *buf, size_t len)
+{
+	char *s;
+
+	if (json_is_object(v) || json_is_array(v)) {
+		snprintf(buf, len, "an %s", type_name(v));
+		return buf;
+	}
+	if ((s = json_dumps(v, JSON_ENCODE_ANY)) == NULL) {
+		snprintf(buf, len, "a %s", type_name(v));
+		return buf;
+	}
+	if (strlen(s) >= len && len > 4)
+		snprintf(buf, len, "%.*s...", (int)(len - 4), s);
+	else
+		snprintf(buf, len, "%s", s);
+	free(s);
+	return buf;
+}
+
+/* Levenshtein distance, capped: anything over 2 is "not a typo". */
+static unsigned
+distance(const char *a, const char *b)
+{
+	unsigned row[65], prev, tmp;
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > 2)
+		return 3;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned best = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			tmp = row[j];
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+/* A typo is within two edits, and is not most of the word. */
+static bool
+close_to(const char *typed, const char *known)
+{
+	unsigned d = distance(typed, known);
+
+	return d <= 2 && d < strlen(known);
+}
+
+static int
+check_keys(const struct ctx *c, json_t *obj, const char *const *allowed)
+{
+	const char *key;
+	json_t *val;
+
+	json_object_foreach(obj, key, val) {
+		const char *hint = NULL;
+		size_t i;
+
+		for (i = 0; allowed[i] != NULL; i++) {
+			if (strcmp(key, allowed[i]) == 0)
+				break;
+			if (hint == NULL && close_to(key, allowed[i]))
+				hint = allowed[i];
+		}
+		if (allowed[i] != NULL)
+			continue;
+		if (c->where[0] == '\0')
+			return hint
+			    ? fail(c, SL_EPARSE, NULL,
+				  "unknown key '%.128s' at top level (did you "
+				  "mean '%s'?)",
+				  key, hint)
+			    : fail(c, SL_EPARSE, NULL,
+				  "unknown key '%.128s' at top level", key);
+		return hint ? fail(c, SL_EPARSE, NULL,
+				  "unknown key '%.128s' (did you mean '%s'?)",
+				  key, hint)
+			    : fail(c, SL_EPARSE, NULL, "unknown key '%.128s'",
+				  key);
+	}
+	return 0;
+}
+
+/* obj[key] as a string. *out is NULL when the key is absent and optional. */
+static int
+get_string(const struct ctx *c, json_t *obj, const char *key, bool required,
+    const char **out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL) {
+		if (!required)
+			return 0;
+		if (c->where[0] == '\0')
+			return fail(c, SL_EPARSE, NULL,
+			    "missing field '%s' at top level", key);
+		return fail(c, SL_EPARSE, NULL, "missing field '%s'", key);
+	}
+	if (!json_is_string(v))
+		return fail(c, SL_EPARSE, key, "expected a string, got %s",
+		    type_name(v));
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* One of names (NULL-terminated); the index, or an error listing them. */
+static int
+get_enum(const struct ctx *c, json_t *obj, const char *key, bool required,
+    const char *what, int (*parse)(const char *),
+    const char *const *names, int *out)
+{
+	const char *s;
+	char list[128] = "";
+	int rv;
+
+	if ((rv = get_string(c, obj, key, required, &s)) != 0 || s == NULL)
+		return rv;
+	for (size_t i = 0; names[i] != NULL; i++) {
+		if (strcmp(s, names[i]) == 0) {
+			*out = parse(s);
+			return 0;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+		    "%s%s", i ? ", " : "", names[i]);
+	}
+	return fail(c, SL_EPARSE, key, "unknown %s '%.128s' (expected %s)",
+	    what, s, list);
+}
+
+static int
+get_parallelism(const struct ctx *c, json_t *obj, int32_t *out)
+{
+	json_t *v = json_object_get(obj, "parallelism");
+	char buf[48];
+
+	if (v == NULL)
+		return fail(c, SL_EPARSE, NULL, "missing field 'parallelism'");
+	if (json_is_string(v) && strcmp(json_string_value(v), "auto") == 0) {
+		*out = SL_PARALLELISM_AUTO;
+		return 0;
+	}
+	if (json_is_integer(v) && json_integer_value(v) > SL_MAX_PARALLELISM)
+		return fail(c, SL_ERANGE, "parallelism",
+		    "%" JSON_INTEGER_FORMAT " is above the limit of %d",
+		    json_integer_value(v), SL_MAX_PARALLELISM);
+	if (!json_is_integer(v) || json_integer_value(v) < 1)
+		return fail(c, SL_EPARSE, "parallelism",
+		    "must be a positive integer or \"auto\", got %s",
+		    show(v, buf, sizeof(buf)));
+	*out = (int32_t)json_integer_value(v);
+	return 0;
+}
+
+static int
+add_vertex(struct ctx *c, sl_job *job, json_t *jv, size_t i)
+{
+	const char *id, *op;
+	json_t *config;
+	char *config_json = NULL;
+	int32_t par;
+	int64_t dup;
+	int rv;
+
+	snprintf(c->where, sizeof(c->where), "vertices[%zu]", i);
+	if (!json_is_object(jv))
+		return fail(c, SL_EPARSE, NULL, "expected an object, got %s",
+		    type_name(jv));
+	if ((rv = check_keys(c, jv, vertex_keys)) != 0 ||
+	    (rv = get_string(c, jv, "id", true, &id)) != 0 ||
+	    (rv = get_string(c, jv, "operator", true, &op)) != 0 ||
+	    (rv = get_parallelism(c, jv, &par)) != 0)
+		return rv;
+	/* Vertices are added in file order, so the index is the place. */
+	if ((dup = sli_job_find_vertex(job, id)) >= 0)
+		return fail(c, SL_EEXISTS, "id",
+		    "vertex '%s' is defined twice (first at vertices[%lld])",
+		    id, (long long)dup);
+	if ((config = json_object_get(jv, "config")) != NULL) {
+		if (!json_is_object(config))
+			return fail(c, SL_EPARSE, "config",
+			    "expected an object, got %s", type_name(config));
+		/* Sorted and compact: equal configs give equal strings. */
+		config_json = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
+		if (config_json == NULL)
+			return fail(c, SL_ENOMEM, "config", "out of memory");
+	}
+	rv = sl_job_add_vertex(job, id, op, par, config_json);
+	free(config_json);
+	return rv != 0 ? fail_api(c, rv, NULL) : 0;
+}
+
+static int
+get_vertex_ref(const struct ctx *c, const sl_job *job, json_t *je,
+    const char *key, const char **out)
+{
+	const char *hint = NULL;
+	int rv;
+
+	if ((rv = get_string(c, je, key, true, out)) != 0)
+		return rv;
+	if (sli_job_find_vertex(job, *out) >= 0)
+		return 0;
+	for (uint32_t v = 0; v < job->nv && hint == NULL; v++)
+		if (close_to(*out, job->v[v].id))
+			hint = job->v[v].id;
+	if (hint != NULL)
+		return fail(c, SL_ENOTFOUND, key,
+		    "unknown vertex '%.128s' (did you mean '%s'?)", *out, hint);
+	return fail(c, SL_ENOTFOUND, key, "unknown vertex '%.128s'", *out);
+}
+
+static int
+add_edge(struct ctx *c, sl_job *job, json_t *je, size_t i)
+{
+	/* The names a file may use; "none" is the C API's, not the file's. */
+	static const char *const dists[] = {
+	    "pointwise", "all_to_all", "broadcast", NULL};
+	static const char *const parts[] = {"hash", "range", "round_robin", NULL};
+	static const char *const types[] = {"pipelined", "blocking",
+	    "hybrid_full", "hybrid_selective", NULL};
+	struct sl_edge_spec s = {.partitioner = SL_PARTITIONER_NONE};
+	int rv;
+
+	snprintf(c->where, sizeof(c->where), "edges[%zu]", i);
+	if (!json_is_object(je))
+		return fail(c, SL_EPARSE, NULL, "expected an object, got %s",
+		    type_name(je));
+	if ((rv = check_keys(c, je, edge_keys)) != 0 ||
+	    (rv = get_vertex_ref(c, job, je, "from", &s.from)) != 0 ||
+	    (rv = get_vertex_ref(c, job, je, "to", &s.to)) != 0 ||
+	    (rv = get_enum(c, je, "distribution", true, "distribution",
+		 sl_distribution_parse, dists, &s.distribution)) != 0 ||
+	    (rv = get_enum(c, je, "partitioner", false, "partitioner",
+		 sl_partitioner_parse, parts, &s.partitioner)) != 0 ||
+	    (rv = get_enum(c, je, "type", true, "type", sl_partition_type_parse,
+		 types, &s.type)) != 0 ||
+	    (rv = get_string(c, je, "shuffle", false, &s.shuffle)) != 0)
+		return rv;
+	/* The C API refuses these too, but cannot say which field is wrong. */
+	if (s.partitioner != SL_PARTITIONER_NONE &&
+	    s.distribution != SL_DIST_ALL_TO_ALL)
+		return fail(c, SL_EINVAL, "partitioner",
+		    "only all_to_all edges take a partitioner, this one is %s",
+		    sl_distribution_name(s.distribution));
+	if (s.shuffle != NULL && *s.shuffle == '\0')
+		return fail(c, SL_EINVAL, "shuffle", "empty shuffle plugin name");
+	if ((rv = sl_job_add_edge(job, &s)) != 0)
+		return fail_api(c, rv, NULL);
+	return 0;
+}
+
+/* An array under key; *out NULL when absent and optional. */
+static int
+get_array(const struct ctx *c, json_t *root, const char *key, bool required,
+    json_t **out)
+{
+	*out = json_object_get(root, key);
+	if (*out == NULL)
+		return required ? fail(c, SL_EPARSE, NULL,
+				      "missing field '%s' at top level", key)
+				: 0;
+	if (!json_is_array(*out))
+		return fail(c, SL_EPARSE, key, "expected an array, got %s",
+		    type_name(*out));
+	return 0;
+}
+
+static int
+build(struct ctx *c, json_t *root, sl_job **out)
+{
+	const char *name, *shuffle;
+	json_t *vertices, *edges, *item;
+	sl_job *job = NULL;
+	size_t i;
+	int rv;
+
+	if (!json_is_object(root))
+		return fail(c, SL_EPARSE, NULL,
+		    "expected a JSON object at top level, got %s",
+		    type_name(root));
+	/* Check everything at top level before the first vertex, so that a
+	 * misspelt key is reported as such and not as what it left out. */
+	if ((rv = check_keys(c, root, job_keys)) != 0 ||
+	    (rv = get_string(c, root, "name", true, &name)) != 0 ||
+	    (rv = get_string(c, root, "shuffle", false, &shuffle)) != 0 ||
+	    (rv = get_array(c, root, "vertices", true, &vertices)) != 0 ||
+	    (rv = get_array(c, root, "edges", false, &edges)) != 0)
+		return rv;
+	if (json_array_size(vertices) == 0)
+		return fail(c, SL_EPARSE, "vertices",
+		    "empty: a job needs at least one vertex");
+
+	if ((rv = sl_job_new(name, &job)) != 0)
+		return fail_api(c, rv, "name");
+	if (shuffle != NULL && (rv = sl_job_set_default_shuffle(job, shuffle)) != 0) {
+		rv = fail_api(c, rv, "shuffle");
+		goto out_free_job;
+	}
+	json_array_foreach(vertices, i, item) {
+		if ((rv = add_vertex(c, job, item, i)) != 0)
+			goto out_free_job;
+	}
+	json_array_foreach(edges, i, item) {
+		if ((rv = add_edge(c, job, item, i)) != 0)
+			goto out_free_job;
+	}
+	*out = job;
+	return 0;
+
+out_free_job:
+	sl_job_free(job);
+	return rv;
+}
+
+int
+sl_job_load_json(const char *text, size_t len, const char *origin,
+    sl_job **out)
+{
+	struct ctx c = {.origin = origin != NULL ? origin : "<json>"};
+	json_error_t jerr;
+	json_t *root;
+	size_t k;
+	int rv;
+
+	if (text == NULL || out == NULL)
+		return sli_err(SL_EINVAL, "%s: no text or no place for the job",
+		    c.origin);
+	/* jansson's message for this ("'[' or '{' expected near end of
+	 * file") hides the simple cause. */
+	for (k = 0; k < len; k++)
+		if (text[k] != ' ' && text[k] != '\t' && text[k] != '\r' &&
+		    text[k] != '\n')
+			break;
+	if (k == len)
+		return fail(&c, SL_EPARSE, NULL,
+		    "empty input: expected a JSON object");
+	/* DECODE_ANY: a top-level "x" or [] gets our clearer message below. */
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	    &jerr);
+	if (root == NULL) {
+		if (jerr.line >= 1 && jerr.column >= 0)
+			return sli_err(SL_EPARSE, "%s:%d:%d: JSON syntax error: %s",
+			    c.origin, jerr.line, jerr.column, jerr.text);
+		return sli_err(SL_EPARSE, "%s: JSON syntax error: %s", c.origin,
+		    jerr.text);
+	}
+	rv = build(&c, root, out);
+	json_decref(root);
+	return rv;
+}
+
+/* The whole file into a NUL-terminated buffer owned by the caller. */
+static int
+read_file(const char *path, char **out, size_t *lenp)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd, rv;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		rv = errno;
+		return sli_err(-rv, "%s: %s", path, strerror(rv));
+	}
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		rv = sli_err(-EISDIR, "%s: %s", path, strerror(EISDIR));
+		goto out_close;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (len + 1 >= cap) {
+			size_t ncap = cap ? cap * 2 : 8192;
+			char *p;
+
+			if (len >= MAX_FILE_SIZE) {
+				rv = sli_err(SL_ERANGE, "%s: larger than %u MiB",
+				    path, MAX_FILE_SIZE >> 20);
+				goto out_free_buf;
+			}
+			if ((p = realloc(buf, ncap)) == NULL) {
+				rv = sli_err(SL_ENOMEM, "%s: out of memory", path);
+				goto out_free_buf;
+			}
+			buf = p;
+			cap = ncap;
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rv = errno;
+			rv = sli_err(-rv, "%s: %s", path, strerror(rv));
+			goto out_free_buf;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*out = buf;
+	*lenp = len;
+	return 0;
+
+out_free_buf:
+	free(buf);
+out_close:
+	close(fd);
+	return rv;
+}
+
+int
+sl_job_load_file(const char *path, sl_job **out)
+{
+	char *text;
+	size_t len;
+	int rv;
+
+	if (path == NULL || out == NULL)
+		return sli_err(SL_EINVAL, "no job file path");
+	if ((rv = read_file(path, &text, &len)) != 0)
+		return rv;
+	rv = sl_job_load_json(text, len, path, out);
+	free(text);
+	return rv;
+}

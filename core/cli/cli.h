@@ -1,0 +1,23 @@
+/* The sluice command line: one binary, one function per subcommand. */
+#ifndef SLI_CLI_H
+#define SLI_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Each returns the process exit code: 0 ok, 1 failure, 2 usage error. */
+int sli_cmd_plan(int argc, char **argv);
+int sli_cmd_plugins(int argc, char **argv);
+
+/* "sluice: <msg>" on stderr; returns 1 (or 2 for usage) so callers can
+ * `return cli_fail(...)`. */
+int sli_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int sli_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a byte count: a non-negative integer with an optional k, m, g or t
+ * suffix (powers of 1024). */
+bool sli_parse_bytes(const char *s, uint64_t *out);
+/* Parse an unsigned integer in [lo, hi]. */
+bool sli_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
+
+#endif

@@ -1,0 +1,397 @@
+/* Region readiness and slots for scheduler strategies. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/error.h"
+#include "schedule.h"
+
+/* When a partition becomes consumable. */
+enum { ON_FINISH = 0, ON_START = 1 };
+
+struct sli_sched_dep {
+	uint32_t consumer; /* region */
+	uint8_t on;
+};
+
+/*
+ * An all_to_all or broadcast edge into other regions. Every consumer region
+ * needs every producer region other than itself; at most one consumer
+ * region can also hold producers (two such would depend on each other and
+ * have been merged), so a consumer is satisfied when `done` reaches
+ * nprod - 1 (it is that producer) or nprod (it is not).
+ */
+struct sli_sched_group {
+	uint8_t on;
+	uint32_t nprod; /* distinct producer regions */
+	uint32_t done;  /* of them, started or finished as `on` asks */
+	uint32_t inner; /* consumer region that holds producers, or UINT32_MAX */
+	uint32_t *consumers; /* distinct consumer regions, without inner */
+	uint32_t nconsumers;
+};
+
+static uint8_t
+on_of(int type)
+{
+	return type == SL_PARTITION_BLOCKING ? ON_FINISH : ON_START;
+}
+
+static int
+ready_add(struct sli_sched *s, uint32_t region)
+{
+	uint32_t lo = 0, hi = s->nready;
+
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (s->ready[mid] < region)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(s->ready + lo + 1, s->ready + lo, (s->nready - lo) * sizeof(*s->ready));
+	s->ready[lo] = region;
+	s->nready++;
+	return 0;
+}
+
+static void
+ready_remove(struct sli_sched *s, uint32_t region)
+{
+	for (uint32_t k = 0; k < s->nready; k++)
+		if (s->ready[k] == region) {
+			memmove(s->ready + k, s->ready + k + 1,
+			    (s->nready - k - 1) * sizeof(*s->ready));
+			s->nready--;
+			return;
+		}
+}
+
+static void
+satisfy(struct sli_sched *s, uint32_t region)
+{
+	if (--s->pending[region] == 0 && s->state[region] == SL_REGION_CREATED)
+		ready_add(s, region);
+}
+
+/* Count pointwise dependencies (pass 0) or store them (pass 1). */
+static void
+pointwise_deps(struct sli_sched *s, int pass, uint32_t *fill)
+{
+	const struct sli_exec *x = s->x;
+	const sl_job *job = x->job;
+
+	for (uint32_t e = 0; e < job->ne; e++) {
+		const struct sli_edge *ed = &job->e[e];
+
+		if (ed->distribution != SL_DIST_POINTWISE ||
+		    ed->type == SL_PARTITION_PIPELINED)
+			continue;
+		for (uint32_t j = 0; j < x->par[ed->from]; j++) {
+			uint32_t p = s->r->of_task[x->base[ed->from] + j], lo, hi;
+
+			sli_edge_consumers(x, e, j, &lo, &hi);
+			for (uint32_t i = lo; i < hi; i++) {
+				uint32_t c = s->r->of_task[x->base[ed->to] + i];
+				if (c == p)
+					continue;
+				if (pass == 0) {
+					s->dep_start[p + 1]++;
+					s->pending[c]++;
+				} else {
+					struct sli_sched_dep *d = &s->dep[fill[p]++];
+					d->consumer = c;
+					d->on = on_of(ed->type);
+				}
+			}
+		}
+	}
+}
+
+static int
+build_groups(struct sli_sched *s)
+{
+	const struct sli_exec *x = s->x;
+	const sl_job *job = x->job;
+	uint32_t nreg = s->r->n, npg = 0;
+	uint32_t *stamp = malloc((nreg + 1) * sizeof(*stamp));
+	uint32_t *fill = NULL;
+
+	if (stamp == NULL)
+		return SL_ENOMEM;
+	s->group = calloc(job->ne + 1, sizeof(*s->group));
+	s->pg_start = calloc(nreg + 2, sizeof(*s->pg_start));
+	if (s->group == NULL || s->pg_start == NULL)
+		goto out_nomem;
+
+	/* stamp[r] = 2g+1 when r produces for group g, 2g+2 when it also
+	 * consumes; one pass per edge over its two vertices. */
+	for (uint32_t e = 0; e < job->ne; e++) {
+		const struct sli_edge *ed = &job->e[e];
+		struct sli_sched_group *g;
+		uint32_t m = x->par[ed->from], n = x->par[ed->to];
+
+		if (ed->distribution == SL_DIST_POINTWISE ||
+		    ed->type == SL_PARTITION_PIPELINED)
+			continue;
+		g = &s->group[s->ngroup];
+		g->on = on_of(ed->type);
+		g->inner = UINT32_MAX;
+		if ((g->consumers = malloc((n + 1) * sizeof(*g->consumers))) == NULL)
+			goto out_nomem;
+		for (uint32_t r = 0; r < nreg; r++)
+			stamp[r] = 0;
+		for (uint32_t j = 0; j < m; j++) {
+			uint32_t p = s->r->of_task[x->base[ed->from] + j];
+			if (stamp[p] == 0) {
+				stamp[p] = 1;
+				g->nprod++;
+				s->pg_start[p + 1]++;
+				npg++;
+			}
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t c = s->r->of_task[x->base[ed->to] + i];
+			if (stamp[c] == 1) {
+				g->inner = c;
+				stamp[c] = 3;
+			} else if (stamp[c] == 0) {
+				stamp[c] = 2;
+				g->consumers[g->nconsumers++] = c;
+			}
+		}
+		/* Each consumer waits for this group once, unless its only
+		 * producer region is itself. */
+		for (uint32_t k = 0; k < g->nconsumers; k++)
+			s->pending[g->consumers[k]]++;
+		if (g->inner != UINT32_MAX && g->nprod > 1)
+			s->pending[g->inner]++;
+		s->ngroup++;
+	}
+
+	for (uint32_t r = 0; r < nreg; r++)
+		s->pg_start[r + 1] += s->pg_start[r];
+	s->pg = malloc((npg + 1) * sizeof(*s->pg));
+	fill = malloc((nreg + 1) * sizeof(*fill));
+	if (s->pg == NULL || fill == NULL)
+		goto out_nomem;
+	memcpy(fill, s->pg_start, nreg * sizeof(*fill));
+	for (uint32_t g = 0, e = 0; e < job->ne; e++) {
+		const struct sli_edge *ed = &job->e[e];
+
+		if (ed->distribution == SL_DIST_POINTWISE ||
+		    ed->type == SL_PARTITION_PIPELINED)
+			continue;
+		for (uint32_t r = 0; r < nreg; r++)
+			stamp[r] = 0;
+		for (uint32_t j = 0; j < x->par[ed->from]; j++) {
+			uint32_t p = s->r->of_task[x->base[ed->from] + j];
+			if (!stamp[p]) {
+				stamp[p] = 1;
+				s->pg[fill[p]++] = g;
+			}
+		}
+		g++;
+	}
+	free(fill);
+	free(stamp);
+	return 0;
+
+out_nomem:
+	free(fill);
+	free(stamp);
+	return SL_ENOMEM;
+}
+
+int
+sli_sched_init(struct sli_sched *s, const struct sli_exec *x,
+    const struct sli_regions *r, uint32_t slots)
+{
+	uint32_t *fill = NULL;
+	int rv = SL_ENOMEM;
+
+	memset(s, 0, sizeof(*s));
+	s->x = x;
+	s->r = r;
+	s->total_slots = slots;
+	s->state = calloc(r->n + 1, 1);
+	s->pending = calloc(r->n + 1, sizeof(*s->pending));
+	s->input_bytes = calloc(r->n + 1, sizeof(*s->input_bytes));
+	s->ready = malloc((r->n + 1) * sizeof(*s->ready));
+	s->dep_start = calloc(r->n + 2, sizeof(*s->dep_start));
+	if (!s->state || !s->pending || !s->input_bytes || !s->ready || !s->dep_start)
+		goto out_fail;
+
+	pointwise_deps(s, 0, NULL);
+	for (uint32_t k = 0; k < r->n; k++)
+		s->dep_start[k + 1] += s->dep_start[k];
+	s->dep = malloc((s->dep_start[r->n] + 1) * sizeof(*s->dep));
+	fill = malloc((r->n + 1) * sizeof(*fill));
+	if (s->dep == NULL || fill == NULL)
+		goto out_fail;
+	memcpy(fill, s->dep_start, r->n * sizeof(*fill));
+	pointwise_deps(s, 1, fill);
+	free(fill);
+	fill = NULL;
+	if ((rv = build_groups(s)) != 0)
+		goto out_fail;
+
+	for (uint32_t k = 0; k < r->n; k++)
+		if (s->pending[k] == 0)
+			s->ready[s->nready++] = k;
+	return 0;
+
+out_fail:
+	free(fill);
+	sli_sched_fini(s);
+	return sli_err(rv, "scheduler state: %s", sl_strerror(rv));
+}
+
+void
+sli_sched_fini(struct sli_sched *s)
+{
+	for (uint32_t g = 0; s->group != NULL && g < s->ngroup; g++)
+		free(s->group[g].consumers);
+	free(s->group);
+	free(s->pg_start);
+	free(s->pg);
+	free(s->dep);
+	free(s->dep_start);
+	free(s->ready);
+	free(s->input_bytes);
+	free(s->pending);
+	free(s->state);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Partitions of region p became consumable for consumers waiting on `on`. */
+static void
+fire(struct sli_sched *s, uint32_t p, uint8_t on)
+{
+	for (uint32_t k = s->dep_start[p]; k < s->dep_start[p + 1]; k++)
+		if (s->dep[k].on == on)
+			satisfy(s, s->dep[k].consumer);
+	for (uint32_t k = s->pg_start[p]; k < s->pg_start[p + 1]; k++) {
+		struct sli_sched_group *g = &s->group[s->pg[k]];
+
+		if (g->on != on)
+			continue;
+		g->done++;
+		/* Only the inner region can still be waiting: it is the one
+		 * producer left. */
+		if (g->done == g->nprod - 1 && g->inner != UINT32_MAX &&
+		    s->state[g->inner] == SL_REGION_CREATED && g->nprod > 1)
+			satisfy(s, g->inner);
+		if (g->done == g->nprod)
+			for (uint32_t c = 0; c < g->nconsumers; c++)
+				satisfy(s, g->consumers[c]);
+	}
+}
+
+static uint32_t
+region_size(const struct sli_sched *s, uint32_t r)
+{
+	return s->r->start[r + 1] - s->r->start[r];
+}
+
+int
+sli_sched_deploy(struct sli_sched *s, uint32_t r)
+{
+	uint32_t need;
+
+	if (r >= s->r->n)
+		return sli_err(SL_EINVAL, "no region %u", r);
+	if (s->state[r] != SL_REGION_CREATED || s->pending[r] != 0)
+		return sli_err(SL_ESTATE, "region %u is not ready", r);
+	need = region_size(s, r);
+	/* A region larger than the cluster runs alone rather than never. */
+	if (s->used_slots + need > s->total_slots && s->running > 0)
+		return SL_EBUSY;
+	s->used_slots += need;
+	s->running++;
+	s->state[r] = SL_REGION_DEPLOYED;
+	ready_remove(s, r);
+	fire(s, r, ON_START);
+	return 0;
+}
+
+int
+sli_sched_finish(struct sli_sched *s, uint32_t r)
+{
+	if (r >= s->r->n || s->state[r] != SL_REGION_DEPLOYED)
+		return sli_err(SL_ESTATE, "region %u is not running", r);
+	s->used_slots -= region_size(s, r);
+	s->running--;
+	s->state[r] = SL_REGION_FINISHED;
+	fire(s, r, ON_FINISH);
+	return 0;
+}
+
+static struct sli_sched *
+core_of(const struct sl_sched_ctx *ctx)
+{
+	return ctx->core;
+}
+
+static uint32_t
+ctx_region_count(const struct sl_sched_ctx *ctx)
+{
+	return core_of(ctx)->r->n;
+}
+
+static uint32_t
+ctx_region_tasks(const struct sl_sched_ctx *ctx, uint32_t r)
+{
+	return r < core_of(ctx)->r->n ? region_size(core_of(ctx), r) : 0;
+}
+
+static int
+ctx_region_state(const struct sl_sched_ctx *ctx, uint32_t r)
+{
+	return r < core_of(ctx)->r->n ? core_of(ctx)->state[r] : SL_EINVAL;
+}
+
+static uint64_t
+ctx_region_input_bytes(const struct sl_sched_ctx *ctx, uint32_t r)
+{
+	return r < core_of(ctx)->r->n ? core_of(ctx)->input_bytes[r] : 0;
+}
+
+static uint32_t
+ctx_free_slots(const struct sl_sched_ctx *ctx)
+{
+	const struct sli_sched *s = core_of(ctx);
+
+	return s->used_slots >= s->total_slots
+	    ? 0
+	    : (uint32_t)(s->total_slots - s->used_slots);
+}
+
+static uint32_t
+ctx_ready(const struct sl_sched_ctx *ctx, uint32_t *out, uint32_t cap)
+{
+	const struct sli_sched *s = core_of(ctx);
+
+	for (uint32_t k = 0; k < cap && k < s->nready; k++)
+		out[k] = s->ready[k];
+	return s->nready;
+}
+
+static int
+ctx_deploy(const struct sl_sched_ctx *ctx, uint32_t r)
+{
+	return sli_sched_deploy(core_of(ctx), r);
+}
+
+void
+sli_sched_ctx_init(struct sl_sched_ctx *ctx, struct sli_sched *s)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->struct_size = sizeof(*ctx);
+	ctx->core = s;
+	ctx->region_count = ctx_region_count;
+	ctx->region_tasks = ctx_region_tasks;
+	ctx->region_state = ctx_region_state;
+	ctx->region_input_bytes = ctx_region_input_bytes;
+	ctx->free_slots = ctx_free_slots;
+	ctx->ready = ctx_ready;
+	ctx->deploy = ctx_deploy;
+}
