@@ -1,0 +1,133 @@
+/*
+ * Planning cost against job size: for two-vertex all_to_all jobs with N
+ * tasks per side, the wall time and peak memory of `sluice plan regions`
+ * and `sluice plan failover` as separate processes (peak RSS from wait4),
+ * so growth with N is visible. Linear growth keeps us/task flat.
+ *
+ *   plan_scale [--sluice PATH] [--sizes 1000,5000,10000,20000]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Run argv with stdout to /dev/null; wall seconds and peak RSS in MiB. */
+static int
+measure(char *const argv[], double *secs, double *rss_mib)
+{
+	struct rusage ru;
+	int status;
+	double t0 = now();
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (wait4(pid, &status, 0, &ru) < 0)
+		return -1;
+	*secs = now() - t0;
+	*rss_mib = ru.ru_maxrss / 1024.0;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static int
+write_job(const char *path, unsigned n, const char *type)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -1;
+	fprintf(f,
+	    "{\"name\": \"scale\", \"vertices\": ["
+	    "{\"id\": \"a\", \"operator\": \"noop\", \"parallelism\": %u},"
+	    "{\"id\": \"b\", \"operator\": \"noop\", \"parallelism\": %u}],"
+	    "\"edges\": [{\"from\": \"a\", \"to\": \"b\", \"distribution\": "
+	    "\"all_to_all\", \"type\": \"%s\"}]}\n",
+	    n, n, type);
+	return fclose(f);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *sluice = "build-release/bin/sluice";
+	char sizes_arg[256] = "1000,5000,10000,20000";
+	char job[] = "/tmp/sluice-plan-scale-XXXXXX";
+	static const char *const types[] = {"blocking", "pipelined"};
+	double base_s, base_rss;
+	int fd;
+
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--sluice") == 0)
+			sluice = argv[i + 1];
+		else if (strcmp(argv[i], "--sizes") == 0)
+			snprintf(sizes_arg, sizeof(sizes_arg), "%s", argv[i + 1]);
+	}
+	if (access(sluice, X_OK) != 0) {
+		fprintf(stderr, "plan_scale: %s: %s (give --sluice PATH)\n", sluice,
+		    strerror(errno));
+		return 1;
+	}
+	if ((fd = mkstemp(job)) < 0) {
+		perror("mkstemp");
+		return 1;
+	}
+	close(fd);
+	{
+		char *argv0[] = {(char *)sluice, "version", NULL};
+		if (measure(argv0, &base_s, &base_rss) != 0) {
+			fprintf(stderr, "plan_scale: %s does not run\n", sluice);
+			return 1;
+		}
+	}
+	printf("planning scale: two vertices joined all_to_all, N tasks each; "
+	       "each row is one process\n");
+	printf("process baseline (sluice version): %.1f ms, %.1f MiB peak\n",
+	    base_s * 1e3, base_rss);
+	printf("%-10s %8s %9s %12s %11s %9s %12s %11s\n", "edge", "N/side",
+	    "tasks", "regions ms", "peak MiB", "us/task", "failover ms",
+	    "peak MiB");
+	for (int t = 0; t < 2; t++) {
+		char *save = NULL, *copy = strdup(sizes_arg);
+		for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
+		     tok = strtok_r(NULL, ",", &save)) {
+			unsigned n = (unsigned)strtoul(tok, NULL, 10);
+			double rs, rm, fs, fm;
+			char *reg[] = {(char *)sluice, "plan", "regions", job, NULL};
+			char *fo[] = {(char *)sluice, "plan", "failover", job,
+			    "--failed", "a#0", NULL};
+
+			if (n == 0 || write_job(job, n, types[t]) != 0 ||
+			    measure(reg, &rs, &rm) != 0 || measure(fo, &fs, &fm) != 0) {
+				fprintf(stderr, "plan_scale: N=%s %s failed\n", tok, types[t]);
+				unlink(job);
+				return 1;
+			}
+			printf("%-10s %8u %9u %12.1f %11.1f %9.2f %12.1f %11.1f\n",
+			    types[t], n, 2 * n, rs * 1e3, rm, rs * 1e6 / (2.0 * n),
+			    fs * 1e3, fm);
+		}
+		free(copy);
+	}
+	unlink(job);
+	return 0;
+}

@@ -1,0 +1,144 @@
+/*
+ * The memory shuffle plugin: internals shared by its files.
+ *
+ * One producer attempt's result partition is a `struct part` in a
+ * process-wide table keyed by (job, edge, producer, attempt). Each of its
+ * subpartitions is a queue of buffers (`struct sub`). A writer appends to
+ * the queues; a reader attaches one `struct slot` per (input, subpartition)
+ * it reads and takes buffers from the queues, zero copy. Whoever opens a key
+ * first creates its part (master, writer or reader, in any order); the part
+ * lives while anything references it.
+ *
+ * Cross-process transport (later, over nng) is meant to be an addition: on
+ * the consumer's side a receiver plays the writer of a local proxy part and
+ * the reader code stays as it is; on the producer's side a sender plays the
+ * reader of the real part and turns released credits into messages. The
+ * descriptor already carries the producer's location for that.
+ *
+ * Locks, in the order they may nest:
+ *   table_mtx (memory.c)  ->  part->mtx  ->  reader->mtx
+ * Nothing blocks or calls out while holding table_mtx. A reader's notify
+ * callback is always called with no lock of this plugin held.
+ */
+#ifndef SL_MEMORY_H
+#define SL_MEMORY_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sluice/shuffle.h>
+
+#define MEM_DESC_VERSION 1
+#define MEM_DEFAULT_CREDITS 4
+
+/* What a descriptor says: the key of a partition and its shape. */
+struct mem_desc {
+	char *job_id; /* from host->alloc */
+	uint32_t edge;
+	uint32_t producer;
+	uint32_t attempt;
+	uint32_t num_subpartitions;
+	uint32_t type;
+	char *location; /* NULL when the job runs in one process */
+};
+
+/* memory_descriptor.c. Encoded bytes and decoded strings come from
+ * host->alloc; on failure nothing is left allocated. */
+int mem_desc_encode(const struct sl_host *host, const struct mem_desc *d,
+    struct sl_bytes *out);
+int mem_desc_decode(const struct sl_host *host, const void *buf, size_t len,
+    struct mem_desc *d);
+void mem_desc_clear(const struct sl_host *host, struct mem_desc *d);
+bool mem_desc_same_key(const struct mem_desc *a, const struct mem_desc *b);
+uint64_t mem_desc_hash(const struct mem_desc *d);
+
+/* One buffer in flight: queued in a sub, then held by a reader. */
+struct node {
+	struct node *next;
+	void *data; /* the writer's buffer, handed on untouched */
+	size_t len;
+	uint32_t kind;
+	uint32_t sub;
+	struct part *part;
+};
+
+struct slot;
+
+struct sub {
+	struct node *head, *tail; /* queued, not yet taken */
+	/* queued + taken but not released; the writer waits while it is at
+	 * credits */
+	uint32_t outstanding;
+	uint32_t credits;
+	struct slot *reader; /* the attached reader's slot, or NULL */
+	/* a reader left before draining: data is gone, later writes are
+	 * dropped and later readers see SL_EUNREADABLE */
+	bool lost;
+};
+
+enum part_state {
+	PART_OPEN = 0,
+	PART_FINISHED,
+	PART_FAILED,
+};
+
+struct part {
+	/* table_mtx */
+	struct part *tnext;
+	uint64_t hash;
+	int refs;
+
+	/* immutable after creation */
+	struct mem_desc desc;
+	const struct sl_host *host;
+
+	/* part->mtx */
+	pthread_mutex_t mtx;
+	pthread_cond_t cv; /* the writer waits here for credit */
+	enum part_state state;
+	bool released; /* by the master: data dropped */
+	bool has_writer;
+	bool writer_waiting;
+	struct sub *subs; /* desc.num_subpartitions */
+};
+
+/*
+ * memory.c: the table. part_get finds or creates the part for d and takes a
+ * reference (d is copied); part_find only finds. part_put drops one; the
+ * last frees the part and every buffer still queued in it.
+ */
+int part_get(const struct sl_host *host, const struct mem_desc *d,
+    struct part **out);
+struct part *part_find(const struct mem_desc *d);
+void part_put(struct part *p);
+
+/* Free a list of nodes and their buffers; call without part->mtx. */
+void node_free_list(const struct sl_host *host, struct node *n);
+/* Unlink every queued buffer of s (part->mtx held); returns the list. */
+struct node *sub_drain_locked(struct sub *s);
+
+/*
+ * Drop the part's data and make its readers see SL_EUNREADABLE (release by
+ * the master, or the writer's fail). Wakes the writer and notifies readers.
+ */
+void part_discard(struct part *p, bool release);
+
+/* memory_reader.c, called by writers and the table with part->mtx held:
+ * mark a slot ready; true when the caller must call reader_notify on
+ * slot_reader(s) once it dropped part->mtx. */
+bool slot_ready_locked(struct slot *s);
+struct mreader *slot_reader(struct slot *s);
+void reader_notify(struct mreader *r);
+
+/* Mark every attached slot of p ready and notify their readers, without
+ * holding part->mtx while notifying. */
+void part_wake_readers(struct part *p);
+
+extern const struct sl_shuffle_master_ops mem_master_ops;
+extern const struct sl_shuffle_writer_ops mem_writer_ops;
+extern const struct sl_shuffle_reader_ops mem_reader_ops;
+
+#endif

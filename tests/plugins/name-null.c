@@ -1,0 +1,4 @@
+/* Refused: no name at all. */
+#define TP_NAME "name-null"
+#define TP_DESC_NAME NULL
+#include "tp_plugin.h"
