@@ -47,7 +47,7 @@ const char *sl_errname(int err);
 
 /*
  * Detail of the last failure in the calling thread, e.g.
- * "job.json: edge 2: unknown vertex 'cnt'". Functions that fail with a
+ * "job.json: edges[2].to: unknown vertex 'cnt'". Functions that fail with a
  * code set it; it is "" when nothing was set. The string belongs to the
  * thread and stays valid until its next sluice call that fails.
  */

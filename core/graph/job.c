@@ -219,6 +219,9 @@ sl_job_add_edge(sl_job *job, const struct sl_edge_spec *s)
 		return sli_err(SL_EINVAL, "unknown distribution %d", s->distribution);
 	if (s->type < 0 || s->type > SL_PARTITION_HYBRID_SELECTIVE)
 		return sli_err(SL_EINVAL, "unknown partition type %d", s->type);
+	if (s->shuffle != NULL && *s->shuffle == '\0')
+		return sli_err(SL_EINVAL, "edge %s -> %s: empty shuffle plugin name",
+		    s->from, s->to);
 	if (partitioner < 0 || partitioner > SL_PARTITIONER_ROUND_ROBIN)
 		return sli_err(SL_EINVAL, "unknown partitioner %d", partitioner);
 	if (s->distribution == SL_DIST_ALL_TO_ALL) {

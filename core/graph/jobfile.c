@@ -169,19 +169,10 @@ check_keys(const struct ctx *c, json_t *obj, const char *const *allowed)
 		}
 		if (allowed[i] != NULL)
 			continue;
-		if (c->where[0] == '\0')
-			return hint
-			    ? fail(c, SL_EPARSE, NULL,
-				  "unknown key '%.128s' at top level (did you "
-				  "mean '%s'?)",
-				  key, hint)
-			    : fail(c, SL_EPARSE, NULL,
-				  "unknown key '%.128s' at top level", key);
-		return hint ? fail(c, SL_EPARSE, NULL,
-				  "unknown key '%.128s' (did you mean '%s'?)",
-				  key, hint)
-			    : fail(c, SL_EPARSE, NULL, "unknown key '%.128s'",
-				  key);
+		return fail(c, SL_EPARSE, NULL, "unknown key '%.128s'%s%s%s%s",
+		    key, c->where[0] == '\0' ? " at top level" : "",
+		    hint ? " (did you mean '" : "", hint ? hint : "",
+		    hint ? "'?)" : "");
 	}
 	return 0;
 }
@@ -197,10 +188,8 @@ get_string(const struct ctx *c, json_t *obj, const char *key, bool required,
 	if (v == NULL) {
 		if (!required)
 			return 0;
-		if (c->where[0] == '\0')
-			return fail(c, SL_EPARSE, NULL,
-			    "missing field '%s' at top level", key);
-		return fail(c, SL_EPARSE, NULL, "missing field '%s'", key);
+		return fail(c, SL_EPARSE, NULL, "missing field '%s'%s", key,
+		    c->where[0] == '\0' ? " at top level" : "");
 	}
 	if (!json_is_string(v))
 		return fail(c, SL_EPARSE, key, "expected a string, got %s",

@@ -474,9 +474,7 @@ static void reader_close(void *state)
 
 static void reader_fini(void *state)
 {
-	struct reader *r = state;
-
-	struct reader **pp = &readers;
+	struct reader *r = state, **pp = &readers;
 
 	pthread_mutex_lock(&lock);
 	while (*pp != NULL && *pp != r) /* not listed if open failed early */

@@ -4,7 +4,6 @@
  * This file holds the plugin descriptor and the process-wide table where
  * writers and readers of a partition meet; memory.h describes the design.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "memory.h"
@@ -232,12 +231,15 @@ part_discard(struct part *p, bool release)
 	struct node *drop = NULL;
 
 	pthread_mutex_lock(&p->mtx);
-	if (release)
-		p->released = true;
-	else
-		p->state = PART_FAILED;
 	for (uint32_t i = 0; i < p->desc.num_subpartitions; i++) {
-		struct node *list = sub_drain_locked(&p->subs[i]);
+		struct sub *s = &p->subs[i];
+		struct node *list;
+
+		/* A release after a subpartition was read to its end takes
+		 * nothing from its reader; otherwise the reader lost data. */
+		if (s->head != NULL || p->state == PART_OPEN)
+			s->lost = true;
+		list = sub_drain_locked(s);
 
 		/* Prepend the whole list: order does not matter here. */
 		if (list != NULL) {
@@ -249,6 +251,10 @@ part_discard(struct part *p, bool release)
 			drop = list;
 		}
 	}
+	if (release)
+		p->released = true;
+	else
+		p->state = PART_FAILED;
 	if (p->writer_waiting)
 		pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mtx);

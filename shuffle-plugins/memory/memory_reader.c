@@ -101,8 +101,7 @@ attach_locked(struct mreader *r, struct slot *s, struct sub *sub)
 	sub->reader = s;
 	s->attached = true;
 	sub->credits = r->credits;
-	if (sub->head != NULL || sub->lost || p->released ||
-	    p->state != PART_OPEN)
+	if (sub->head != NULL || sub->lost || p->state != PART_OPEN)
 		(void)slot_ready_locked(s); /* not armed yet: no notify */
 	if (p->writer_waiting)
 		pthread_cond_broadcast(&p->cv); /* credits may have grown */
@@ -266,7 +265,7 @@ reader_next(void *state, struct sl_buffer *out)
 		sub = &p->subs[s->sub];
 
 		pthread_mutex_lock(&p->mtx);
-		if (sub->lost || p->released || p->state == PART_FAILED) {
+		if (sub->lost || p->state == PART_FAILED) {
 			pthread_mutex_unlock(&p->mtx);
 			r->failed = s->input;
 			r->host->set_error("memory: input %u subpartition %u "

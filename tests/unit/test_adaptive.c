@@ -6,7 +6,7 @@
 #include <sluice/errors.h>
 
 #include "plan/adaptive.h"
-#include "../sl_test.h"
+#include "sl_test.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define BIG (UINT64_MAX / 2)

@@ -1,5 +1,6 @@
 /* The execution graph: task numbering, task names, "auto" parallelism, and
  * the pointwise mapping of DESIGN §2 against its definition. */
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,7 +10,7 @@
 
 #include "graph/exec.h"
 #include "graph/job.h"
-#include "../sl_test.h" /* tests/CMakeLists.txt adds tests/unit, not tests/, to the path */
+#include "sl_test.h"
 
 static void
 add_vertex(sl_job *job, const char *id, int32_t par)
@@ -247,13 +248,21 @@ reads(uint32_t m, uint32_t n, uint32_t i, uint32_t j)
 
 static int failures;
 
+static void failed(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Counts a mismatch; prints the first few, not thousands. */
 static void
-failed(uint32_t m, uint32_t n, const char *what, uint32_t k, uint32_t lo,
-    uint32_t hi)
+failed(const char *fmt, ...)
 {
-	if (failures++ < 10)
-		fprintf(stderr, "\n  m=%u n=%u: %s(%u) = [%u, %u)\n", m, n, what,
-		    k, lo, hi);
+	va_list ap;
+
+	if (failures++ >= 10)
+		return;
+	va_start(ap, fmt);
+	fputs("\n  ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
 }
 
 static void
@@ -273,7 +282,8 @@ test_pointwise_exhaustive(void)
 					ok = reads(m, n, i, j) ==
 					    (plo[i] <= j && j < phi[i]);
 				if (!ok)
-					failed(m, n, "producers", i, plo[i], phi[i]);
+					failed("m=%u n=%u: producers(%u) = [%u, %u)", m, n,
+					    i, plo[i], phi[i]);
 			}
 			for (uint32_t j = 0; j < m; j++) {
 				sli_pointwise_consumers(m, n, j, &clo[j], &chi[j]);
@@ -282,14 +292,17 @@ test_pointwise_exhaustive(void)
 					ok = reads(m, n, i, j) ==
 					    (clo[j] <= i && i < chi[j]);
 				if (!ok)
-					failed(m, n, "consumers", j, clo[j], chi[j]);
+					failed("m=%u n=%u: consumers(%u) = [%u, %u)", m, n,
+					    j, clo[j], chi[j]);
 			}
 			/* Exact inverses, checked without the definition. */
 			for (uint32_t i = 0; i < n; i++)
 				for (uint32_t j = 0; j < m; j++)
 					if ((plo[i] <= j && j < phi[i]) !=
 					    (clo[j] <= i && i < chi[j]))
-						failed(m, n, "inverse", i, j, j);
+						failed("m=%u n=%u: producer %u and consumer "
+						    "%u: the functions disagree",
+						    m, n, j, i);
 		}
 	}
 	CU_ASSERT_EQUAL(failures, 0);
@@ -306,30 +319,34 @@ check_large(uint32_t m, uint32_t n)
 		for (uint32_t i = 0; i < n; i++) {
 			sli_pointwise_producers(m, n, i, &lo, &hi);
 			if (lo != next || hi <= lo || hi > m)
-				failed(m, n, "producers", i, lo, hi);
+				failed("m=%u n=%u: producers(%u) = [%u, %u)", m, n, i,
+				    lo, hi);
 			next = hi;
 			for (uint32_t j = lo; j < hi; j++) {
 				sli_pointwise_consumers(m, n, j, &lo2, &hi2);
 				if (lo2 != i || hi2 != i + 1)
-					failed(m, n, "consumers", j, lo2, hi2);
+					failed("m=%u n=%u: consumers(%u) = [%u, %u)", m, n,
+					    j, lo2, hi2);
 			}
 		}
 		if (next != m)
-			failed(m, n, "producers end", n, next, m);
+			failed("m=%u n=%u: producers end at %u", m, n, next);
 	} else {
 		for (uint32_t j = 0; j < m; j++) {
 			sli_pointwise_consumers(m, n, j, &lo, &hi);
 			if (lo != next || hi <= lo || hi > n)
-				failed(m, n, "consumers", j, lo, hi);
+				failed("m=%u n=%u: consumers(%u) = [%u, %u)", m, n, j,
+				    lo, hi);
 			next = hi;
 			for (uint32_t i = lo; i < hi; i++) {
 				sli_pointwise_producers(m, n, i, &lo2, &hi2);
 				if (lo2 != j || hi2 != j + 1)
-					failed(m, n, "producers", i, lo2, hi2);
+					failed("m=%u n=%u: producers(%u) = [%u, %u)", m, n,
+					    i, lo2, hi2);
 			}
 		}
 		if (next != n)
-			failed(m, n, "consumers end", m, next, n);
+			failed("m=%u n=%u: consumers end at %u", m, n, next);
 	}
 }
 

@@ -12,7 +12,7 @@
 #include <sluice/graph.h>
 
 #include "graph/job.h"
-#include "../sl_test.h" /* tests/CMakeLists.txt adds tests/unit, not tests/, to the path */
+#include "sl_test.h"
 
 /* A job in a C string: JSON with ' for " keeps the cases readable. */
 static char *
@@ -376,6 +376,10 @@ test_vertex_errors(void)
 	    SL_EINVAL, "job.json: vertices[0]: ");
 	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a','operator':'',"
 		    "'parallelism':1}]}",
+	    SL_EINVAL, "job.json: vertices[0]: ", "no operator");
+	/* The dumped config must be freed when the C API refuses. */
+	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a','operator':'',"
+		    "'parallelism':1,'config':{'k':[1,2,3]}}]}",
 	    SL_EINVAL, "job.json: vertices[0]: ", "no operator");
 	EXPECT_FAIL("{'name':'','vertices':[{'id':'a','operator':'noop',"
 		    "'parallelism':1}]}",

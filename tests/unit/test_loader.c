@@ -1,0 +1,646 @@
+/*
+ * The plugin loader and the host table. The plugins under test live in
+ * $SL_BINARY_DIR/test-plugins (built from tests/plugins/, one defect per
+ * file) and its dup/ subdirectory.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin/host.h"
+#include "plugin/loader.h"
+#include "common/log.h"
+#include "sl_test.h"
+
+static char tp_dir[PATH_MAX];
+static char dup_dir[PATH_MAX];
+
+/* Where the test plugins are; false (and a failed assertion) when the
+ * test does not run under ctest. */
+static bool
+find_dirs(void)
+{
+	const char *bin = getenv("SL_BINARY_DIR");
+
+	CU_ASSERT_PTR_NOT_NULL(bin);
+	if (bin == NULL)
+		return false;
+	snprintf(tp_dir, sizeof(tp_dir), "%s/test-plugins", bin);
+	snprintf(dup_dir, sizeof(dup_dir), "%s/test-plugins/dup", bin);
+	return true;
+}
+
+static void
+tp_path(char *buf, size_t n, const char *file)
+{
+	snprintf(buf, n, "%s/%s", tp_dir, file);
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Each broken plugin and what the loader must say about it. reason is a
+ * format that may use the two sizes. */
+static const struct refusal {
+	const char *file;
+	int code;
+	const char *reason;
+	size_t a, b;
+} refusals[] = {
+    {"tp-bad-magic.so", SL_EPLUGIN,
+	"bad magic 0xdeadbeef, expected 0x534c5550 (not a sluice plugin?)"},
+    {"tp-abi-major-2.so", SL_EABI, "ABI 2.0, this build speaks 1.x"},
+    {"tp-abi-minor-99.so", SL_EABI,
+	"ABI 1.99 is newer than this build's 1.0"},
+    {"tp-desc-short.so", SL_EABI,
+	"descriptor is %zu bytes, ABI 1.0 needs at least %zu",
+	offsetof(struct sl_plugin, ops), sizeof(struct sl_plugin)},
+    {"tp-kind-7.so", SL_EPLUGIN, "unknown kind 7"},
+    {"tp-name-empty.so", SL_EPLUGIN,
+	"name '' is not 1 to 64 characters of a-z 0-9 _ -"},
+    {"tp-name-bad.so", SL_EPLUGIN,
+	"name 'Bad Name' is not 1 to 64 characters of a-z 0-9 _ -"},
+    {"tp-name-null.so", SL_EPLUGIN, "no name (name is NULL)"},
+    {"tp-ops-null.so", SL_EPLUGIN, "shuffle ops table is missing"},
+    {"tp-shuffle-short.so", SL_EABI,
+	"shuffle ops table is %zu bytes, ABI 1.0 needs at least %zu",
+	offsetof(struct sl_shuffle_ops, reader),
+	sizeof(struct sl_shuffle_ops)},
+    {"tp-writer-short.so", SL_EABI,
+	"shuffle writer ops table is %zu bytes, ABI 1.0 needs at least %zu",
+	offsetof(struct sl_shuffle_writer_ops, fini),
+	sizeof(struct sl_shuffle_writer_ops)},
+    {"tp-writer-no-finish.so", SL_EPLUGIN,
+	"shuffle writer op 'finish' is missing"},
+    {"tp-master-no-release.so", SL_EPLUGIN,
+	"shuffle master op 'release_partition' is missing"},
+    {"tp-sched-no-start.so", SL_EPLUGIN, "scheduler op 'on_start' is missing"},
+    {"tp-state-huge.so", SL_EPLUGIN,
+	"shuffle writer state_size 2097152 is above the limit of 1048576 bytes"},
+    {"tp-init-fails.so", SL_EPLUGIN,
+	"init failed with ECONNREFUSED: cannot reach the shuffle service at "
+	"192.0.2.1:7000"},
+    {"tp-no-entry.so", SL_EPLUGIN,
+	"no sl_plugin_entry function (not a sluice plugin?)"},
+    {"tp-entry-null.so", SL_EPLUGIN, "sl_plugin_entry returned NULL"},
+    {"tp-entry-data.so", SL_EPLUGIN,
+	"sl_plugin_entry is data, not a function (use SL_PLUGIN_DEFINE)"},
+};
+
+static void
+test_refusals(void)
+{
+	if (!find_dirs())
+		return;
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+		const struct refusal *r = &refusals[i];
+		struct sli_plugin *p = NULL;
+		char path[PATH_MAX + 64], reason[256], want[PATH_MAX + 400];
+		int rc;
+
+		tp_path(path, sizeof(path), r->file);
+		snprintf(reason, sizeof(reason), r->reason, r->a, r->b);
+		snprintf(want, sizeof(want), "plugin %s: %s", path, reason);
+		rc = sli_plugin_open(path, &p);
+		printf("\n    %s -> %s: %s", r->file, sl_errname(rc),
+		    sl_errdetail());
+		CU_ASSERT_EQUAL(rc, r->code);
+		CU_ASSERT_PTR_NULL(p);
+		CU_ASSERT_STRING_EQUAL(sl_errdetail(), want);
+	}
+	printf("\n");
+}
+
+static void
+test_init_fails_no_fini(void)
+{
+	struct sli_plugin *p = NULL;
+	char path[PATH_MAX + 64];
+	int64_t init0 = sli_counter_get("tp.init-fails.init");
+
+	if (!find_dirs())
+		return;
+	tp_path(path, sizeof(path), "tp-init-fails.so");
+	CU_ASSERT_EQUAL(sli_plugin_open(path, &p), SL_EPLUGIN);
+	/* init ran, failed, and was trusted to undo its own work. */
+	CU_ASSERT_EQUAL(sli_counter_get("tp.init-fails.init"), init0 + 1);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.init-fails.fini"), 0);
+}
+
+static void
+test_missing_file(void)
+{
+	struct sli_plugin *p = NULL;
+	char path[PATH_MAX + 64];
+
+	if (!find_dirs())
+		return;
+	tp_path(path, sizeof(path), "tp-no-such-plugin.so");
+	CU_ASSERT_EQUAL(sli_plugin_open(path, &p), SL_EPLUGIN);
+	CU_ASSERT_PTR_NULL(p);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), path));
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), ": cannot load: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "No such file"));
+}
+
+static void
+test_good_scheduler(void)
+{
+	struct sli_plugin *p = NULL;
+	const struct sl_scheduler_ops *s;
+	char path[PATH_MAX + 64];
+	int64_t init0 = sli_counter_get("tp.test-sched.init");
+	int64_t start0 = sli_counter_get("tp.test-sched.on_start");
+	uint32_t regions[] = {0, 2};
+	void *state;
+
+	if (!find_dirs())
+		return;
+	tp_path(path, sizeof(path), "tp-good-sched.so");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &p), 0);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.init"), init0 + 1);
+	CU_ASSERT_EQUAL(p->desc.kind, SL_PLUGIN_SCHEDULER);
+	CU_ASSERT_STRING_EQUAL(sli_plugin_kind_name(p->desc.kind), "scheduler");
+	CU_ASSERT_STRING_EQUAL(p->name, "test-sched");
+	CU_ASSERT_STRING_EQUAL(p->desc.name, "test-sched");
+	CU_ASSERT_STRING_EQUAL(p->version, "0.0.1-test");
+	CU_ASSERT_STRING_EQUAL(p->path, path);
+	CU_ASSERT_STRING_EQUAL(p->host.plugin_name, "test-sched");
+	CU_ASSERT_EQUAL(p->desc.struct_size, sizeof(struct sl_plugin));
+
+	s = &p->ops.scheduler;
+	CU_ASSERT_EQUAL(s->struct_size, sizeof(*s));
+	CU_ASSERT_EQUAL(s->state_size, 8);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s->init);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s->fini);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s->on_regions_reset);
+	state = calloc(1, s->state_size);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(state);
+	CU_ASSERT_EQUAL(s->init(state, &p->host, NULL), 0);
+	CU_ASSERT_EQUAL(s->on_start(state, NULL), 0);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.on_start"), start0 + 1);
+	/* The default for a reset is to start over. */
+	CU_ASSERT_EQUAL(s->on_regions_reset(state, NULL, regions, 2), 0);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.on_start"), start0 + 2);
+	s->fini(state);
+	free(state);
+	sli_plugin_unref(p);
+}
+
+static void
+test_good_shuffle(void)
+{
+	struct sli_plugin *p = NULL;
+	const struct sl_shuffle_master_ops *m;
+	const struct sl_shuffle_writer_ops *w;
+	const struct sl_shuffle_reader_ops *r;
+	struct sl_bytes snap = {(void *)1, 99};
+	struct sl_buffer buf = {0};
+	char path[PATH_MAX + 64];
+	char state[64] = {0};
+
+	if (!find_dirs())
+		return;
+	tp_path(path, sizeof(path), "tp-good-shuffle.so");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &p), 0);
+	CU_ASSERT_EQUAL(p->desc.kind, SL_PLUGIN_SHUFFLE);
+	CU_ASSERT_STRING_EQUAL(sli_plugin_kind_name(p->desc.kind), "shuffle");
+	CU_ASSERT_STRING_EQUAL(p->name, "test-shuffle");
+	m = &p->ops.shuffle.master;
+	w = &p->ops.shuffle.writer;
+	r = &p->ops.shuffle.reader;
+	CU_ASSERT_EQUAL(m->struct_size, sizeof(*m));
+	CU_ASSERT_EQUAL(w->struct_size, sizeof(*w));
+	CU_ASSERT_EQUAL(r->struct_size, sizeof(*r));
+	CU_ASSERT(m->state_size <= sizeof(state));
+	CU_ASSERT(w->state_size <= sizeof(state));
+	CU_ASSERT(r->state_size <= sizeof(state));
+
+	/* The plugin's own (stub) ops. */
+	CU_ASSERT_EQUAL(m->register_partition(state, NULL, &snap), SL_ENOTSUP);
+	CU_ASSERT_EQUAL(w->write(state, 0, &buf), SL_ENOTSUP);
+	CU_ASSERT_EQUAL(r->next(state, &buf), SL_EEOF);
+
+	/* The defaults: none of these is in the plugin. */
+	CU_ASSERT_EQUAL(m->init(state, &p->host, NULL), 0);
+	CU_ASSERT_TRUE(m->is_available(state, "x", 1));
+	m->worker_lost(state, "worker-1");
+	CU_ASSERT_EQUAL(m->snapshot(state, &snap), 0);
+	CU_ASSERT_PTR_NULL(snap.data);
+	CU_ASSERT_EQUAL(snap.len, 0);
+	CU_ASSERT_EQUAL(m->restore(state, NULL, 0), 0);
+	CU_ASSERT_EQUAL(m->restore(state, "abc", 3), SL_ENOTSUP);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "cannot restore 3 bytes"));
+	m->fini(state);
+	w->close(state);
+	r->close(state);
+	sli_plugin_unref(p);
+}
+
+/*
+ * Tables declared shorter than this build's, with garbage where the missing
+ * members would be: the loader reads only the declared bytes and uses the
+ * defaults. A call through the garbage would crash.
+ */
+static void
+test_small_tables(void)
+{
+	struct sli_plugin *good = NULL, *small = NULL, *sched = NULL;
+	char path[PATH_MAX + 64];
+	char state[64] = {0};
+	int64_t start0 = sli_counter_get("tp.test-small-sched.on_start");
+
+	if (!find_dirs())
+		return;
+	tp_path(path, sizeof(path), "tp-good-shuffle.so");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &good), 0);
+	tp_path(path, sizeof(path), "tp-small-shuffle.so");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &small), 0);
+	CU_ASSERT_PTR_EQUAL(small->ops.shuffle.master.is_available,
+	    good->ops.shuffle.master.is_available);
+	CU_ASSERT_TRUE(small->ops.shuffle.master.is_available(state, "x", 1));
+	CU_ASSERT_EQUAL(small->ops.shuffle.master.struct_size,
+	    sizeof(struct sl_shuffle_master_ops));
+
+	tp_path(path, sizeof(path), "tp-small-sched.so");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &sched), 0);
+	CU_ASSERT_EQUAL(sched->ops.scheduler.on_regions_reset(state, NULL,
+			    NULL, 0),
+	    0);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-small-sched.on_start"),
+	    start0 + 1);
+	sli_plugin_unref(sched);
+	sli_plugin_unref(small);
+	sli_plugin_unref(good);
+}
+
+/* Each scheduler's default on_regions_reset calls its own on_start, also
+ * with two of them loaded and the same image opened twice. */
+static void
+test_reset_defaults_per_plugin(void)
+{
+	struct sli_plugin *a = NULL, *b = NULL, *c = NULL;
+	char path[PATH_MAX + 64];
+	char state[16] = {0};
+	int64_t sa = sli_counter_get("tp.test-sched.on_start");
+	int64_t sc = sli_counter_get("tp.test-small-sched.on_start");
+
+	if (!find_dirs())
+		return;
+	tp_path(path, sizeof(path), "tp-good-sched.so");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &b), 0);
+	tp_path(path, sizeof(path), "tp-small-sched.so");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &c), 0);
+	CU_ASSERT_PTR_EQUAL(a->ops.scheduler.on_regions_reset,
+	    b->ops.scheduler.on_regions_reset);
+	CU_ASSERT_PTR_NOT_EQUAL(a->ops.scheduler.on_regions_reset,
+	    c->ops.scheduler.on_regions_reset);
+	a->ops.scheduler.on_regions_reset(state, NULL, NULL, 0);
+	c->ops.scheduler.on_regions_reset(state, NULL, NULL, 0);
+	c->ops.scheduler.on_regions_reset(state, NULL, NULL, 0);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.on_start"), sa + 1);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-small-sched.on_start"),
+	    sc + 2);
+	/* b keeps the shared slot bound after a goes. */
+	sli_plugin_unref(a);
+	b->ops.scheduler.on_regions_reset(state, NULL, NULL, 0);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.on_start"), sa + 2);
+	sli_plugin_unref(b);
+	sli_plugin_unref(c);
+}
+
+static void
+test_refcount(void)
+{
+	struct sli_plugin *p = NULL;
+	char path[PATH_MAX + 64];
+	int64_t init0 = sli_counter_get("tp.test-shuffle.init");
+	int64_t fini0 = sli_counter_get("tp.test-shuffle.fini");
+
+	if (!find_dirs())
+		return;
+	tp_path(path, sizeof(path), "tp-good-shuffle.so");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &p), 0);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.init"), init0 + 1);
+	CU_ASSERT_EQUAL(atomic_load(&p->refs), 1);
+	sli_plugin_ref(p);
+	sli_plugin_ref(p);
+	CU_ASSERT_EQUAL(atomic_load(&p->refs), 3);
+	sli_plugin_unref(p);
+	sli_plugin_unref(p);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.fini"), fini0);
+	sli_plugin_unref(p);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.fini"), fini0 + 1);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.init"), init0 + 1);
+	sli_plugin_unref(NULL);
+}
+
+static void
+test_set_scan(void)
+{
+	struct sli_plugin_set set = {0};
+	struct sli_plugin *p, *dup = NULL;
+	char good[PATH_MAX + 64], path[PATH_MAX + 64], want[2 * PATH_MAX];
+	int64_t dinit0 = sli_counter_get("tp.dup-sched.init");
+	int64_t dfini0 = sli_counter_get("tp.dup-sched.fini");
+	int64_t fini0 = sli_counter_get("tp.test-sched.fini");
+
+	if (!find_dirs())
+		return;
+	/* The broken ones are logged and skipped; the good ones load. */
+	CU_ASSERT_EQUAL(sli_plugin_set_scan(&set, tp_dir, true), 4);
+	CU_ASSERT_EQUAL(set.n, 4);
+	/* Sorted by file name. */
+	CU_ASSERT(set.n == 4 && ends_with(set.v[0]->path, "/tp-good-sched.so"));
+	CU_ASSERT(set.n == 4 && ends_with(set.v[3]->path, "/tp-small-shuffle.so"));
+	tp_path(good, sizeof(good), "tp-good-sched.so");
+	p = sli_plugin_set_find(&set, SL_PLUGIN_SCHEDULER, "test-sched");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_STRING_EQUAL(p->path, good);
+	CU_ASSERT_PTR_NULL(sli_plugin_set_find(&set, SL_PLUGIN_SHUFFLE, "test-sched"));
+	CU_ASSERT_PTR_NOT_NULL(sli_plugin_set_find(&set, SL_PLUGIN_SHUFFLE, "test-shuffle"));
+	CU_ASSERT_PTR_NOT_NULL(sli_plugin_set_find(&set, SL_PLUGIN_SHUFFLE, "test-small-shuffle"));
+	CU_ASSERT_PTR_NOT_NULL(sli_plugin_set_find(&set, SL_PLUGIN_SCHEDULER, "test-small-sched"));
+	CU_ASSERT_PTR_NULL(sli_plugin_set_find(&set, SL_PLUGIN_SHUFFLE, "memory-nope"));
+
+	/* The same name from a second directory: opened, refused by the
+	 * set, and unloaded again (fini included). */
+	snprintf(path, sizeof(path), "%s/tp-dup-sched.so", dup_dir);
+	snprintf(want, sizeof(want),
+	    "plugin %s: a plugin named 'test-sched' is already loaded from %s",
+	    path, good);
+	CU_ASSERT_EQUAL(sli_plugin_set_scan(&set, dup_dir, true), 0);
+	CU_ASSERT_STRING_EQUAL(sl_errdetail(), want);
+	CU_ASSERT_EQUAL(set.n, 4);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.dup-sched.init"), dinit0 + 1);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.dup-sched.fini"), dfini0 + 1);
+
+	/* Adding it by hand: refused, and the reference stays with us. */
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &dup), 0);
+	CU_ASSERT_EQUAL(sli_plugin_set_add(&set, dup), SL_EEXISTS);
+	CU_ASSERT_STRING_EQUAL(sl_errdetail(), want);
+	sli_plugin_unref(dup);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.dup-sched.fini"), dfini0 + 2);
+
+	CU_ASSERT_STRING_EQUAL(set.v[0]->name, "test-sched");
+	sli_plugin_set_clear(&set);
+	CU_ASSERT_EQUAL(set.n, 0);
+	CU_ASSERT_PTR_NULL(set.v);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.fini"), fini0 + 1);
+	sli_plugin_set_clear(&set);
+}
+
+static void
+test_scan_missing(void)
+{
+	struct sli_plugin_set set = {0};
+	char dir[PATH_MAX + 64], file[PATH_MAX + 64];
+
+	if (!find_dirs())
+		return;
+	tp_path(dir, sizeof(dir), "no-such-dir");
+	tp_path(file, sizeof(file), "tp-good-sched.so");
+	CU_ASSERT_EQUAL(sli_plugin_set_scan(&set, dir, false), 0);
+	CU_ASSERT_EQUAL(sli_plugin_set_scan(&set, file, false), 0);
+	CU_ASSERT_EQUAL(sli_plugin_set_scan(&set, dir, true), -ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), dir));
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "No such file"));
+	CU_ASSERT_EQUAL(sli_plugin_set_scan(&set, file, true), -ENOTDIR);
+	CU_ASSERT_EQUAL(set.n, 0);
+	sli_plugin_set_clear(&set);
+}
+
+/* Set or unset SLUICE_PLUGIN_PATH for one test. */
+static void
+plugin_path(const char *v)
+{
+	if (v != NULL)
+		setenv("SLUICE_PLUGIN_PATH", v, 1);
+	else
+		unsetenv("SLUICE_PLUGIN_PATH");
+}
+
+static void
+test_dirs(void)
+{
+	const char *extra[] = {"/c", "/d"};
+	char bundled[PATH_MAX + 64], real[PATH_MAX];
+	char **dirs = NULL;
+	size_t n = 0;
+
+	if (!find_dirs())
+		return;
+	/* The test binary sits in bin/ of the build tree, like sluice. */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(getenv("SL_BINARY_DIR"), real));
+	if (SL_PLUGIN_SUBDIR[0] == '/')
+		snprintf(bundled, sizeof(bundled), "%s", SL_PLUGIN_SUBDIR);
+	else
+		snprintf(bundled, sizeof(bundled), "%s/%s", real,
+		    SL_PLUGIN_SUBDIR);
+
+	plugin_path(":/a::/b:");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_dirs(extra, 2, &dirs, &n), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 5);
+	CU_ASSERT_STRING_EQUAL(dirs[0], bundled);
+	CU_ASSERT_STRING_EQUAL(dirs[1], "/a");
+	CU_ASSERT_STRING_EQUAL(dirs[2], "/b");
+	CU_ASSERT_STRING_EQUAL(dirs[3], "/c");
+	CU_ASSERT_STRING_EQUAL(dirs[4], "/d");
+	sli_plugin_dirs_free(dirs, n);
+
+	plugin_path(NULL);
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_dirs(extra, 1, &dirs, &n), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_STRING_EQUAL(dirs[0], bundled);
+	CU_ASSERT_STRING_EQUAL(dirs[1], "/c");
+	sli_plugin_dirs_free(dirs, n);
+
+	plugin_path("");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_dirs(NULL, 0, &dirs, &n), 0);
+	CU_ASSERT_EQUAL(n, 1);
+	sli_plugin_dirs_free(dirs, n);
+	plugin_path(NULL);
+}
+
+static void
+test_load_default(void)
+{
+	struct sli_plugin_set set = {0};
+	const char *extra[1];
+	char env[2 * PATH_MAX + 8], missing[PATH_MAX + 64];
+	struct sli_plugin *p;
+	int rc;
+
+	if (!find_dirs())
+		return;
+	/* SLUICE_PLUGIN_PATH first, then the extra dirs: the first of a
+	 * name wins. The bundled dir may hold real plugins, so counts are
+	 * lower bounds. */
+	plugin_path(tp_dir);
+	extra[0] = dup_dir;
+	rc = sli_plugin_set_load_default(&set, extra, 1);
+	CU_ASSERT(rc >= 4);
+	p = sli_plugin_set_find(&set, SL_PLUGIN_SCHEDULER, "test-sched");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT(ends_with(p->path, "/test-plugins/tp-good-sched.so"));
+	sli_plugin_set_clear(&set);
+
+	/* The order within SLUICE_PLUGIN_PATH counts too. */
+	snprintf(env, sizeof(env), "%s:%s", dup_dir, tp_dir);
+	plugin_path(env);
+	rc = sli_plugin_set_load_default(&set, NULL, 0);
+	CU_ASSERT(rc >= 4);
+	p = sli_plugin_set_find(&set, SL_PLUGIN_SCHEDULER, "test-sched");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT(ends_with(p->path, "/dup/tp-dup-sched.so"));
+	sli_plugin_set_clear(&set);
+
+	/* Missing dirs in the path are skipped; a missing extra dir (one
+	 * given with --plugin-dir) is an error naming it. */
+	tp_path(missing, sizeof(missing), "no-such-dir");
+	snprintf(env, sizeof(env), "%s:%s", missing, tp_dir);
+	plugin_path(env);
+	rc = sli_plugin_set_load_default(&set, NULL, 0);
+	CU_ASSERT(rc >= 4);
+	sli_plugin_set_clear(&set);
+	extra[0] = missing;
+	rc = sli_plugin_set_load_default(&set, extra, 1);
+	CU_ASSERT_EQUAL(rc, -ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), missing));
+	sli_plugin_set_clear(&set);
+	plugin_path(NULL);
+}
+
+#define NTHREADS 4
+#define NADDS 20000
+
+static void *
+add_many(void *arg)
+{
+	struct sl_host *h = arg;
+
+	for (int i = 0; i < NADDS; i++) {
+		h->counter_add("test.threads", 1);
+		h->counter_add(i % 2 ? "test.threads.odd" : "test.threads.even", 2);
+	}
+	return NULL;
+}
+
+static void
+test_counters(void)
+{
+	struct sl_host h;
+	pthread_t t[NTHREADS];
+	char name[32];
+
+	sli_host_init(&h, "counters");
+	CU_ASSERT_EQUAL(sli_counter_get("test.never-added"), 0);
+	CU_ASSERT_EQUAL(sli_counter_get(NULL), 0);
+	h.counter_add("test.a", 5);
+	h.counter_add("test.a", -7);
+	CU_ASSERT_EQUAL(sli_counter_get("test.a"), -2);
+	h.counter_add(NULL, 1);
+
+	/* The name is copied. */
+	snprintf(name, sizeof(name), "test.copied");
+	h.counter_add(name, 3);
+	memset(name, 'x', sizeof(name) - 1);
+	CU_ASSERT_EQUAL(sli_counter_get("test.copied"), 3);
+
+	/* Enough names to make the table grow a few times. */
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "test.many.%d", i);
+		h.counter_add(name, i);
+	}
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof(name), "test.many.%d", i);
+		CU_ASSERT_EQUAL(sli_counter_get(name), i);
+	}
+	CU_ASSERT_EQUAL(sli_counter_get("test.a"), -2);
+
+	for (int i = 0; i < NTHREADS; i++)
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, add_many, &h), 0);
+	for (int i = 0; i < NTHREADS; i++)
+		pthread_join(t[i], NULL);
+	CU_ASSERT_EQUAL(sli_counter_get("test.threads"), NTHREADS * NADDS);
+	CU_ASSERT_EQUAL(sli_counter_get("test.threads.odd"), NTHREADS * NADDS);
+	CU_ASSERT_EQUAL(sli_counter_get("test.threads.even"), NTHREADS * NADDS);
+}
+
+static void
+test_host(void)
+{
+	struct sl_host h;
+	char big[4000];
+	uint64_t t0, t1;
+	int level = sli_log_level();
+	char *m;
+
+	sli_host_init(&h, "hosttest");
+	CU_ASSERT_EQUAL(h.struct_size, sizeof(h));
+	CU_ASSERT_EQUAL(h.abi_major, SL_ABI_MAJOR);
+	CU_ASSERT_EQUAL(h.abi_minor, SL_ABI_MINOR);
+	CU_ASSERT_STRING_EQUAL(h.plugin_name, "hosttest");
+
+	m = h.alloc(16);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	memcpy(m, "0123456789abcde", 16);
+	m = h.realloc(m, 4096);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_STRING_EQUAL(m, "0123456789abcde");
+	h.free(m);
+	h.free(NULL);
+
+	t0 = h.now_ns();
+	t1 = h.now_ns();
+	CU_ASSERT(t0 > 0);
+	CU_ASSERT(t1 >= t0);
+
+	h.set_error("cannot reach %s:%d", "example", 7000);
+	CU_ASSERT_STRING_EQUAL(sl_errdetail(), "cannot reach example:7000");
+
+	/* Every level, an unknown one, a line longer than the logger's
+	 * buffer, and no table: none may crash. */
+	sli_log_set_level(SL_LOG_DEBUG);
+	h.log(&h, SL_LOG_ERROR, "error %d", 1);
+	h.log(&h, SL_LOG_WARN, "warning %s", "two");
+	h.log(&h, SL_LOG_INFO, "info");
+	h.log(&h, SL_LOG_DEBUG, "debug");
+	h.log(&h, 42, "out of range level");
+	h.log(&h, -1, "negative level");
+	memset(big, 'y', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	h.log(&h, SL_LOG_DEBUG, "%s", big);
+	h.log(NULL, SL_LOG_DEBUG, "no host table");
+	sli_log_set_level(level);
+}
+
+static const struct sl_test tests[] = {
+    {"broken plugins are refused with the reason", test_refusals},
+    {"a failed init is not followed by fini", test_init_fails_no_fini},
+    {"a missing file is refused", test_missing_file},
+    {"a minimal scheduler loads with defaults", test_good_scheduler},
+    {"a minimal shuffle plugin loads with defaults", test_good_shuffle},
+    {"members beyond the declared size are ignored", test_small_tables},
+    {"default on_regions_reset calls the right on_start",
+	test_reset_defaults_per_plugin},
+    {"references; fini once at zero", test_refcount},
+    {"scan a directory; duplicates refused", test_set_scan},
+    {"missing directories", test_scan_missing},
+    {"plugin directories and SLUICE_PLUGIN_PATH", test_dirs},
+    {"load the default directories", test_load_default},
+    {"host counters", test_counters},
+    {"host table", test_host},
+    {NULL, NULL},
+};
+
+SL_TEST_MAIN("loader", tests)

@@ -10,7 +10,7 @@
 #include "graph/exec.h"
 #include "graph/job.h"
 #include "plan/regions.h"
-#include "../sl_test.h"
+#include "sl_test.h"
 
 #define PIPE SL_PARTITION_PIPELINED
 #define BLK SL_PARTITION_BLOCKING
