@@ -73,8 +73,8 @@ struct sl_scheduler_ops {
 	int (*on_region_finished)(void *state, const struct sl_sched_ctx *ctx,
 	    uint32_t r);
 
-	/* Optional (default: on_start). These regions were reset to CREATED
-	 * by a failover and must run again. */
+	/* Optional (when NULL the core calls on_start instead). These regions
+	 * were reset to CREATED by a failover and must run again. */
 	int (*on_regions_reset)(void *state, const struct sl_sched_ctx *ctx,
 	    const uint32_t *regions, uint32_t n);
 };

@@ -93,8 +93,8 @@ struct sl_shuffle_master_ops {
 	uint32_t struct_size;
 	size_t state_size;
 
-	/* Coordinator thread. config_json is the plugin's section of the job
-	 * configuration, or NULL. */
+	/* Optional (both). Coordinator thread. config_json is the plugin's
+	 * section of the job configuration, or NULL. */
 	int (*init)(void *state, const struct sl_host *host,
 	    const char *config_json);
 	void (*fini)(void *state);
@@ -108,8 +108,9 @@ struct sl_shuffle_master_ops {
 	/* Drop the partition's data. Idempotent. Required. */
 	int (*release_partition)(void *state, const void *desc, size_t len);
 
-	/* Optional (default: true). Whether the partition can still be read,
-	 * e.g. after a worker loss or a coordinator restart. */
+	/* Required. Whether the partition can still be read: false once it
+	 * was released, its writer failed, or its data was lost (a worker
+	 * loss, a coordinator restart). Failover (DESIGN §4) relies on it. */
 	bool (*is_available)(void *state, const void *desc, size_t len);
 
 	/* Optional (default: nothing). A worker was declared lost; its
@@ -134,8 +135,8 @@ struct sl_shuffle_writer_ops {
 
 	/* Task thread; may block while the consumers hold no credit (back
 	 * pressure). On success the plugin owns buf->data and sets it to NULL;
-	 * on failure the caller still owns it. subpartition must be below
-	 * num_subpartitions. Required. */
+	 * on failure the caller still owns it. A subpartition not below
+	 * num_subpartitions gives SL_ERANGE. Required. */
 	int (*write)(void *state, uint32_t subpartition, struct sl_buffer *buf);
 
 	/* Task thread. Commit: after 0 every buffer is visible to readers and
@@ -147,10 +148,12 @@ struct sl_shuffle_writer_ops {
 	void (*fail)(void *state);
 
 	/* Optional. Any thread, never blocks: a write or finish blocked in
-	 * another thread returns SL_ECLOSED soon after. */
+	 * another thread returns SL_ECLOSED soon after, and so does every
+	 * later write or finish. */
 	void (*close)(void *state);
 
-	/* Frees what the writer holds; safe after a failed open. Required. */
+	/* Frees what the writer holds; safe after a failed open. A writer
+	 * ended without finish counts as failed. Required. */
 	void (*fini)(void *state);
 };
 
@@ -164,11 +167,14 @@ struct sl_reader_spec {
 	uint32_t sub_lo;
 	uint32_t sub_hi;
 	/* Called, from any thread, when next() may return something new
-	 * after it returned SL_EAGAIN. Must not call back into the reader. */
+	 * after it returned SL_EAGAIN; never after fini returned. It must be
+	 * quick, never block and never call back into the reader, so a plugin
+	 * may call it with its own locks held (e.g. signal a condvar or
+	 * uv_async_send). */
 	void (*notify)(void *arg);
 	void *notify_arg;
-	/* Buffers the reader may hold at once per input (credits); 0 picks
-	 * the plugin's default. */
+	/* Buffers not yet released that each subpartition of each input may
+	 * have outstanding (credits); 0 picks the plugin's default. */
 	uint32_t credits;
 };
 
@@ -176,7 +182,8 @@ struct sl_shuffle_reader_ops {
 	uint32_t struct_size;
 	size_t state_size;
 
-	/* Task thread. Required. */
+	/* Task thread. Succeeds even when a partition is gone or not yet
+	 * written: next() reports SL_EUNREADABLE or waits. Required. */
 	int (*open)(void *state, const struct sl_host *host,
 	    const struct sl_reader_spec *spec);
 
@@ -185,8 +192,9 @@ struct sl_shuffle_reader_ops {
 	 * it with release), SL_EAGAIN when nothing is ready (notify will be
 	 * called), SL_EEOF when every input is finished and drained, or
 	 * SL_EUNREADABLE when an input failed or its data is bad (out->input
-	 * names it). Buffers of one input and subpartition arrive in the
-	 * order they were written. Required.
+	 * names it; later calls say so again), or SL_ECLOSED after close.
+	 * Buffers of one input and subpartition arrive in the order they
+	 * were written. Required.
 	 */
 	int (*next)(void *state, struct sl_buffer *out);
 
@@ -194,7 +202,8 @@ struct sl_shuffle_reader_ops {
 	 * credit to the writer. Required. */
 	void (*release)(void *state, struct sl_buffer *buf);
 
-	/* Optional. Any thread, never blocks. */
+	/* Optional. Any thread, never blocks; calls notify so that a task
+	 * waiting for it wakes and sees SL_ECLOSED. */
 	void (*close)(void *state);
 
 	/* Frees what the reader holds; safe after a failed open. Every

@@ -252,7 +252,7 @@ add_vertex(struct ctx *c, sl_job *job, json_t *jv, size_t i)
 	const char *id, *op;
 	json_t *config;
 	char *config_json = NULL;
-	int32_t par;
+	int32_t par = 0;
 	int64_t dup;
 	int rv;
 
@@ -508,8 +508,8 @@ out_close:
 int
 sl_job_load_file(const char *path, sl_job **out)
 {
-	char *text;
-	size_t len;
+	char *text = NULL;
+	size_t len = 0;
 	int rv;
 
 	if (path == NULL || out == NULL)

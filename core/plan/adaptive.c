@@ -133,7 +133,7 @@ sli_adaptive_decide(const uint64_t *bytes, uint32_t n,
 		if (sli_adaptive_pack(bytes, n, mid, NULL) <= t)
 			hi = mid;
 		else
-			lo = mid + (mid < hi - 1);
+			lo = mid + 1;
 	}
 	if (sli_adaptive_pack(bytes, n, lo, start) != t) {
 		/*

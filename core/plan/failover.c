@@ -21,8 +21,10 @@ struct walk {
 	uint8_t *restart;
 	uint32_t *queue; /* marked regions, each once */
 	uint32_t head, tail;
-	uint8_t *producers_checked; /* per edge: group edges settled by rule 2 */
-	uint8_t *consumers_marked;  /* per edge: group edges settled by rule 3 */
+	/* Per edge: an all-to-all or broadcast edge settled by rule 2 (all
+	 * producers checked) or rule 3 (all consumers marked). */
+	uint8_t *producers_checked;
+	uint8_t *consumers_marked;
 };
 
 static void
@@ -102,7 +104,8 @@ sli_failover_regions(const struct sli_exec *x, const struct sli_regions *r,
 
 	if (x == NULL || r == NULL || restart == NULL ||
 	    (failed == NULL && nfailed > 0))
-		return sli_err(SL_EINVAL, "sli_failover_regions: missing argument");
+		return sli_err(SL_EINVAL,
+		    "sli_failover_regions: missing argument");
 	job = x->job;
 	for (uint32_t k = 0; k < nfailed; k++)
 		if (failed[k] >= x->ntasks)
@@ -160,7 +163,8 @@ sli_failover_tasks(const struct sli_exec *x, const struct sli_regions *r,
 
 	if (x == NULL || r == NULL || restart == NULL || tasks == NULL ||
 	    n == NULL)
-		return sli_err(SL_EINVAL, "sli_failover_tasks: missing argument");
+		return sli_err(SL_EINVAL,
+		    "sli_failover_tasks: missing argument");
 	/* Walking tasks rather than regions gives ascending order for free. */
 	for (uint32_t t = 0; t < x->ntasks; t++)
 		if (restart[r->of_task[t]] && (deployed == NULL || deployed[t]))

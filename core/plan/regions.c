@@ -193,9 +193,12 @@ build_graph(struct plan *p)
 	uint64_t nodes = p->nr0;
 	size_t *cursor;
 
-	for (uint32_t e = 0; e < job->ne; e++)
-		if (job->e[e].type != SL_PARTITION_PIPELINED && is_group(&job->e[e]))
+	for (uint32_t e = 0; e < job->ne; e++) {
+		const struct sli_edge *ed = &job->e[e];
+
+		if (ed->type != SL_PARTITION_PIPELINED && is_group(ed))
 			nodes++;
+	}
 	if (nodes >= UNSET)
 		return sli_err(SL_ERANGE, "too many regions and edges to plan");
 	p->nnodes = (uint32_t)nodes;
@@ -261,8 +264,9 @@ tarjan(struct plan *p)
 					stk[sp++] = w;
 					it[w] = p->off[w];
 					calls[ncalls++] = w;
-				} else if (p->comp[w] == UNSET && idx[w] < low[v]) {
-					low[v] = idx[w];
+				} else if (p->comp[w] == UNSET) {
+					if (idx[w] < low[v])
+						low[v] = idx[w];
 				}
 				continue;
 			}
@@ -441,7 +445,8 @@ sli_regions_build(const struct sli_exec *x, struct sli_regions *r)
 	int rv;
 
 	if (x == NULL || r == NULL)
-		return sli_err(SL_EINVAL, "sli_regions_build: no graph or result");
+		return sli_err(SL_EINVAL,
+		    "sli_regions_build: missing argument");
 	memset(r, 0, sizeof(*r));
 	memset(&p, 0, sizeof(p));
 	p.x = x;

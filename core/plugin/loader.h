@@ -23,7 +23,9 @@ struct sli_plugin {
 	char *path;
 	void *dl;
 	atomic_int refs;
-	struct sl_plugin desc; /* copy; members past the plugin's size zeroed */
+	/* copy; members past the plugin's size zeroed. desc.ops still points
+	 * at the plugin's own table: use ops below, which has defaults. */
+	struct sl_plugin desc;
 	char *name;            /* copies of desc.name and desc.version */
 	char *version;
 	struct sl_host host; /* the table handed to this plugin */
@@ -48,6 +50,18 @@ void sli_plugin_ref(struct sli_plugin *p);
 void sli_plugin_unref(struct sli_plugin *p);
 
 const char *sli_plugin_kind_name(uint32_t kind);
+
+/* A scheduler's on_regions_reset, or on_start where the plugin has none. */
+static inline int
+sli_sched_reset(const struct sli_plugin *p, void *state,
+    const struct sl_sched_ctx *ctx, const uint32_t *regions, uint32_t n)
+{
+	const struct sl_scheduler_ops *ops = &p->ops.scheduler;
+
+	return ops->on_regions_reset != NULL
+	    ? ops->on_regions_reset(state, ctx, regions, n)
+	    : ops->on_start(state, ctx);
+}
 
 /* The plugins one process has loaded, names unique. */
 struct sli_plugin_set {

@@ -4,10 +4,10 @@
  * Buffers move between tasks of one process. The master registers each
  * partition in a process-wide table and returns a descriptor naming it; the
  * writer appends buffers to a list per subpartition; readers take them off.
- * One mutex guards everything. Deliberately simple: lists are unbounded, so
- * write() never blocks and reader credits are not enforced (a real pipelined
- * shuffle makes write() wait for credit, and close() wake that wait), and a
- * descriptor means something only in the process that made it.
+ * Back pressure is by credits: a writer waits while the reader of a
+ * subpartition holds `credits` buffers it has not released. One mutex and
+ * one condition variable guard everything, and a descriptor means something
+ * only in the process that made it: simple, not fast.
  *
  * It builds from the installed headers alone and calls nothing of the core:
  * everything it needs from sluice comes through struct sl_host.
@@ -15,7 +15,6 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -32,7 +31,11 @@ struct node { /* a buffer waiting in a subpartition, oldest first */
 
 struct queue {
 	struct node *head, *tail;
+	uint32_t outstanding; /* queued + handed out, not released yet */
+	uint32_t credits;     /* 0 while no reader is attached: no limit */
 };
+
+#define DEFAULT_CREDITS 4
 
 enum { P_WRITING, P_FINISHED, P_FAILED, P_RELEASED };
 
@@ -58,7 +61,7 @@ struct master {
 struct writer {
 	struct partition *p;
 	bool done; /* finished or failed */
-	atomic_bool closed;
+	bool closed;
 };
 
 struct reader {
@@ -68,13 +71,14 @@ struct reader {
 	uint32_t lo, hi;  /* inclusive subpartition range */
 	uint32_t cursor;  /* input to serve first, for fairness */
 	bool want_notify; /* next() returned SL_EAGAIN; notify is owed */
-	atomic_bool closed;
+	bool closed;
 	void (*notify)(void *);
 	void *notify_arg;
 };
 
 static const struct sl_host *host; /* valid from init() until unload */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t credit = PTHREAD_COND_INITIALIZER; /* writers wait */
 static struct partition *registry;
 static struct reader *readers;
 static uint64_t epoch; /* so a reloaded plugin refuses stale descriptors */
@@ -87,7 +91,8 @@ static uint64_t last_id;
  */
 enum { DESC_FORMAT = 1, DESC_FIELDS = 4, DESC_LEN = 1 + DESC_FIELDS * 9 };
 
-static void desc_encode(uint8_t *out, const uint64_t f[DESC_FIELDS])
+static void
+desc_encode(uint8_t *out, const uint64_t f[DESC_FIELDS])
 {
 	*out++ = 0x90 | DESC_FIELDS;
 	for (int i = 0; i < DESC_FIELDS; i++) {
@@ -97,7 +102,8 @@ static void desc_encode(uint8_t *out, const uint64_t f[DESC_FIELDS])
 	}
 }
 
-static int desc_decode(const void *desc, size_t len, uint64_t f[DESC_FIELDS])
+static int
+desc_decode(const void *desc, size_t len, uint64_t f[DESC_FIELDS])
 {
 	const uint8_t *p = desc;
 
@@ -119,7 +125,8 @@ bad:
 
 /* ---- partitions: call these with the lock held ---------------------- */
 
-static struct partition *find(const uint64_t f[DESC_FIELDS])
+static struct partition *
+find(const uint64_t f[DESC_FIELDS])
 {
 	struct partition *p = registry;
 	while (p != NULL && !(f[1] == epoch && p->id == f[2]))
@@ -127,60 +134,70 @@ static struct partition *find(const uint64_t f[DESC_FIELDS])
 	return p;
 }
 
-static void drop_data(struct partition *p)
+/* Free the queued buffers of subpartitions lo..hi. Buffers a reader holds
+ * stay valid until it releases them. */
+static void
+drop_data(struct partition *p, uint32_t lo, uint32_t hi)
 {
-	for (uint32_t s = 0; s < p->nsub; s++) {
+	for (uint32_t s = lo; s <= hi; s++) {
 		for (struct node *n = p->subs[s].head, *next; n; n = next) {
 			next = n->next;
 			host->free(n->data);
 			host->free(n);
+			p->subs[s].outstanding--;
 		}
 		p->subs[s].head = p->subs[s].tail = NULL;
 	}
+	pthread_cond_broadcast(&credit); /* a writer may wait for that room */
 }
 
 /* Something changed: notify every reader whose next() returned SL_EAGAIN
  * (all of them, not only p's: simple, if wasteful). Calling notify with our
  * lock held is allowed because notify must not call back into the reader. */
-static void wake_readers(void)
+static void
+wake_readers(void)
 {
 	for (struct reader *r = readers; r != NULL; r = r->next) {
-		if (r->want_notify && !atomic_load(&r->closed)) {
+		if (r->want_notify && !r->closed) {
 			r->want_notify = false;
 			r->notify(r->notify_arg);
 		}
 	}
 }
 
-static void unref(struct partition *p)
+static void
+unref(struct partition *p)
 {
 	if (--p->refs == 0) {
-		drop_data(p);
+		drop_data(p, 0, p->nsub - 1);
 		host->free(p);
 	}
 }
 
-static void release_locked(struct partition *p)
+static void
+release_locked(struct partition *p)
 {
 	struct partition **pp = &registry;
 	while (*pp != p)
 		pp = &(*pp)->next;
 	*pp = p->next; /* descriptors no longer find it */
 	p->state = P_RELEASED;
-	drop_data(p);
+	drop_data(p, 0, p->nsub - 1);
 	wake_readers();
 	unref(p); /* the registration's reference */
 }
 
 /* ---- master: coordinator thread ------------------------------------- */
 
-static int master_init(void *state, const struct sl_host *h, const char *cfg)
+static int
+master_init(void *state, const struct sl_host *h, const char *cfg)
 {
 	(void)state, (void)h, (void)cfg; /* nothing to configure */
 	return 0;
 }
 
-static void master_fini(void *state)
+static void
+master_fini(void *state)
 {
 	pthread_mutex_lock(&lock);
 	for (struct partition *p = registry, *next; p != NULL; p = next) {
@@ -191,7 +208,8 @@ static void master_fini(void *state)
 	pthread_mutex_unlock(&lock);
 }
 
-static int master_register(void *state, const struct sl_partition_spec *spec,
+static int
+master_register(void *state, const struct sl_partition_spec *spec,
     struct sl_bytes *desc)
 {
 	uint32_t nsub = spec->num_subpartitions;
@@ -229,7 +247,8 @@ static int master_register(void *state, const struct sl_partition_spec *spec,
 	return 0;
 }
 
-static int master_release(void *state, const void *desc, size_t len)
+static int
+master_release(void *state, const void *desc, size_t len)
 {
 	uint64_t f[DESC_FIELDS];
 	struct partition *p;
@@ -245,9 +264,26 @@ static int master_release(void *state, const void *desc, size_t len)
 	return 0;
 }
 
+static bool
+master_is_available(void *state, const void *desc, size_t len)
+{
+	uint64_t f[DESC_FIELDS];
+	struct partition *p;
+	bool ok;
+
+	(void)state;
+	if (desc_decode(desc, len, f) != 0)
+		return false;
+	pthread_mutex_lock(&lock);
+	ok = (p = find(f)) != NULL && p->state != P_FAILED;
+	pthread_mutex_unlock(&lock);
+	return ok;
+}
+
 /* ---- writer: producing task's thread -------------------------------- */
 
-static int writer_open(void *state, const struct sl_host *h, const void *desc,
+static int
+writer_open(void *state, const struct sl_host *h, const void *desc,
     size_t len)
 {
 	struct writer *w = state;
@@ -272,19 +308,22 @@ static int writer_open(void *state, const struct sl_host *h, const void *desc,
 }
 
 /* Discard the data; readers of this attempt then see SL_EUNREADABLE. */
-static void fail_locked(struct writer *w)
+static void
+fail_locked(struct writer *w)
 {
 	w->done = true;
 	if (w->p->state == P_WRITING || w->p->state == P_FINISHED) {
 		w->p->state = P_FAILED;
-		drop_data(w->p);
+		drop_data(w->p, 0, w->p->nsub - 1);
 		wake_readers();
 	}
 }
 
-static int writer_write(void *state, uint32_t sub, struct sl_buffer *buf)
+static int
+writer_write(void *state, uint32_t sub, struct sl_buffer *buf)
 {
 	struct writer *w = state;
+	struct queue *q;
 	struct node *n;
 	int rc = 0;
 
@@ -299,15 +338,21 @@ static int writer_write(void *state, uint32_t sub, struct sl_buffer *buf)
 	*n = (struct node){NULL, buf->data, buf->len, buf->kind};
 
 	pthread_mutex_lock(&lock);
-	if (atomic_load(&w->closed)) {
+	q = &w->p->subs[sub];
+	/* Back pressure: wait while the reader holds all its credit. close,
+	 * release, fail and reader_release broadcast; recheck every wake-up. */
+	while (!w->closed && w->p->state == P_WRITING && q->credits > 0 &&
+	    q->outstanding >= q->credits)
+		pthread_cond_wait(&credit, &lock);
+	if (w->closed) {
 		rc = SL_ECLOSED;
 	} else if (w->done || w->p->state != P_WRITING) {
 		host->set_error("template: write after finish, fail or release");
 		rc = SL_ESTATE;
 	} else {
-		struct queue *q = &w->p->subs[sub];
 		*(q->tail ? &q->tail->next : &q->head) = n;
 		q->tail = n;
+		q->outstanding++;
 		buf->data = NULL; /* the buffer is ours now */
 		wake_readers();
 	}
@@ -317,13 +362,14 @@ static int writer_write(void *state, uint32_t sub, struct sl_buffer *buf)
 	return rc;
 }
 
-static int writer_finish(void *state)
+static int
+writer_finish(void *state)
 {
 	struct writer *w = state;
 	int rc = 0;
 
 	pthread_mutex_lock(&lock);
-	if (atomic_load(&w->closed)) {
+	if (w->closed) {
 		rc = SL_ECLOSED;
 	} else if (w->done || w->p->state != P_WRITING) {
 		host->set_error("template: finish after finish, fail or release");
@@ -337,21 +383,28 @@ static int writer_finish(void *state)
 	return rc;
 }
 
-static void writer_fail(void *state)
+static void
+writer_fail(void *state)
 {
 	pthread_mutex_lock(&lock);
 	fail_locked(state);
 	pthread_mutex_unlock(&lock);
 }
 
-/* Any thread, never blocks. Nothing of ours ever waits, so a flag that
- * makes the next write or finish return SL_ECLOSED is all close needs. */
-static void writer_close(void *state)
+/* Any thread, never blocks (the lock is only ever held briefly): later
+ * calls fail, and a write waiting for credit wakes up and returns
+ * SL_ECLOSED. */
+static void
+writer_close(void *state)
 {
-	atomic_store(&((struct writer *)state)->closed, true);
+	pthread_mutex_lock(&lock);
+	((struct writer *)state)->closed = true;
+	pthread_cond_broadcast(&credit);
+	pthread_mutex_unlock(&lock);
 }
 
-static void writer_fini(void *state)
+static void
+writer_fini(void *state)
 {
 	struct writer *w = state;
 
@@ -366,12 +419,14 @@ static void writer_fini(void *state)
 
 /* ---- reader: consuming task's thread -------------------------------- */
 
-static int reader_open(void *state, const struct sl_host *h,
+static int
+reader_open(void *state, const struct sl_host *h,
     const struct sl_reader_spec *spec)
 {
 	struct reader *r = state;
 	uint32_t n = spec->num_descriptors;
 	uint64_t f[DESC_FIELDS];
+	uint32_t credits;
 	int rc = 0;
 
 	(void)h;
@@ -384,6 +439,7 @@ static int reader_open(void *state, const struct sl_host *h,
 	r->hi = spec->sub_hi;
 	r->notify = spec->notify;
 	r->notify_arg = spec->notify_arg;
+	credits = spec->credits > 0 ? spec->credits : DEFAULT_CREDITS;
 	if (n > 0 && (r->in = host->alloc(n * sizeof(*r->in))) == NULL)
 		return SL_ENOMEM;
 
@@ -402,23 +458,29 @@ static int reader_open(void *state, const struct sl_host *h,
 		}
 		/* A partition already gone is not an open error: next()
 		 * reports it as SL_EUNREADABLE and names the input. */
-		if ((r->in[i] = find(f)) != NULL)
+		if ((r->in[i] = find(f)) != NULL) {
 			r->in[i]->refs++;
+			for (uint32_t s = r->lo; s <= r->hi; s++)
+				r->in[i]->subs[s].credits = credits;
+		}
 		r->n = i + 1; /* fini undoes exactly this much */
 	}
 	pthread_mutex_unlock(&lock);
 	return rc;
 }
 
-static int reader_next(void *state, struct sl_buffer *out)
+static int
+reader_next(void *state, struct sl_buffer *out)
 {
 	struct reader *r = state;
 	bool finished = true;
 	int rc = SL_EAGAIN;
 
-	if (atomic_load(&r->closed))
-		return SL_ECLOSED;
 	pthread_mutex_lock(&lock);
+	if (r->closed) {
+		rc = SL_ECLOSED;
+		goto out;
+	}
 	for (uint32_t i = 0; i < r->n; i++) {
 		struct partition *p = r->in[i];
 		if (p == NULL || p->state == P_FAILED || p->state == P_RELEASED) {
@@ -440,9 +502,12 @@ static int reader_next(void *state, struct sl_buffer *out)
 				continue;
 			if ((q->head = nd->next) == NULL)
 				q->tail = NULL;
+			/* plugin_private: the token release needs to find the
+			 * credit it gives back */
 			*out = (struct sl_buffer){.data = nd->data, .len = nd->len,
-			    .kind = nd->kind, .subpartition = s, .input = i};
-			host->free(nd); /* out->data is the caller's until release */
+			    .kind = nd->kind, .subpartition = s, .input = i,
+			    .plugin_private = p};
+			host->free(nd); /* still outstanding until release */
 			r->cursor = i + 1;
 			rc = 0;
 			goto out;
@@ -458,21 +523,43 @@ out:
 	return rc;
 }
 
-/* Returns a buffer from next(). With credits, this is where a writer
- * waiting for credit would be woken. */
-static void reader_release(void *state, struct sl_buffer *buf)
+/* Takes back a buffer from next(), and with it one credit: a writer
+ * waiting for room in that subpartition may go on. */
+static void
+reader_release(void *state, struct sl_buffer *buf)
 {
+	struct partition *p = buf->plugin_private;
+
 	(void)state;
+	if (p != NULL) {
+		pthread_mutex_lock(&lock);
+		p->subs[buf->subpartition].outstanding--;
+		pthread_cond_broadcast(&credit);
+		pthread_mutex_unlock(&lock);
+	}
 	host->free(buf->data);
 	buf->data = NULL;
+	buf->plugin_private = NULL;
 }
 
-static void reader_close(void *state)
+/* Any thread, never blocks. A task waiting for notify is told, so that
+ * its next call finds SL_ECLOSED. */
+static void
+reader_close(void *state)
 {
-	atomic_store(&((struct reader *)state)->closed, true);
+	struct reader *r = state;
+
+	pthread_mutex_lock(&lock);
+	r->closed = true;
+	if (r->want_notify) {
+		r->want_notify = false;
+		r->notify(r->notify_arg);
+	}
+	pthread_mutex_unlock(&lock);
 }
 
-static void reader_fini(void *state)
+static void
+reader_fini(void *state)
 {
 	struct reader *r = state, **pp = &readers;
 
@@ -481,16 +568,25 @@ static void reader_fini(void *state)
 		pp = &(*pp)->next;
 	if (*pp != NULL)
 		*pp = r->next;
-	for (uint32_t i = 0; i < r->n; i++)
-		if (r->in[i] != NULL)
-			unref(r->in[i]);
+	for (uint32_t i = 0; i < r->n; i++) {
+		struct partition *p = r->in[i];
+		if (p == NULL)
+			continue;
+		/* Pipelined data is read once: what this reader leaves behind
+		 * nobody will read, and its writer must not wait for credit. */
+		for (uint32_t s = r->lo; s <= r->hi; s++)
+			p->subs[s].credits = 0;
+		drop_data(p, r->lo, r->hi);
+		unref(p);
+	}
 	pthread_mutex_unlock(&lock);
 	host->free(r->in); /* may be NULL: free(NULL) does nothing */
 }
 
 /* ---- the descriptor the loader checks ------------------------------- */
 
-static int plugin_init(const struct sl_host *h)
+static int
+plugin_init(const struct sl_host *h)
 {
 	host = h;
 	epoch = h->now_ns();
@@ -505,8 +601,10 @@ static const struct sl_shuffle_master_ops master_ops = {
 	.fini = master_fini,
 	.register_partition = master_register,
 	.release_partition = master_release,
-	/* is_available, worker_lost, snapshot, restore: NULL picks the
-	 * core's defaults (always available, nothing, empty snapshot) */
+	.is_available = master_is_available,
+	/* worker_lost, snapshot, restore: NULL picks the core's defaults
+	 * (nothing to do, an empty snapshot): the registry is process-wide
+	 * and no master keeps state of its own */
 };
 
 static const struct sl_shuffle_writer_ops writer_ops = {

@@ -57,8 +57,8 @@ part_destroy(struct part *p)
 	host->free(p);
 }
 
-static char *
-dup_str(const struct sl_host *host, const char *s)
+char *
+mem_strdup(const struct sl_host *host, const char *s)
 {
 	size_t n = strlen(s) + 1;
 	char *c = host->alloc(n);
@@ -92,9 +92,9 @@ part_new(const struct sl_host *host, const struct mem_desc *d)
 		host->free(p);
 		return NULL;
 	}
-	if ((p->desc.job_id = dup_str(host, d->job_id)) == NULL ||
+	if ((p->desc.job_id = mem_strdup(host, d->job_id)) == NULL ||
 	    (d->location != NULL &&
-		(p->desc.location = dup_str(host, d->location)) == NULL) ||
+		(p->desc.location = mem_strdup(host, d->location)) == NULL) ||
 	    (p->subs = host->alloc(sizeof(*p->subs) * nsub)) == NULL) {
 		part_destroy(p);
 		return NULL;

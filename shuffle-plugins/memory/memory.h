@@ -52,6 +52,8 @@ int mem_desc_encode(const struct sl_host *host, const struct mem_desc *d,
 int mem_desc_decode(const struct sl_host *host, const void *buf, size_t len,
     struct mem_desc *d);
 void mem_desc_clear(const struct sl_host *host, struct mem_desc *d);
+/* strdup through the host's allocator; NULL when out of memory. */
+char *mem_strdup(const struct sl_host *host, const char *s);
 bool mem_desc_same_key(const struct mem_desc *a, const struct mem_desc *b);
 uint64_t mem_desc_hash(const struct mem_desc *d);
 

@@ -89,7 +89,7 @@ insert(struct mmaster *m, struct mem_desc *d, struct part *p)
 	return 0;
 }
 
-/* Coordinator thread. The memory plugin has no configuration. */
+/* Coordinator thread, does not block. The plugin has no configuration. */
 static int
 master_init(void *state, const struct sl_host *host, const char *config_json)
 {
@@ -99,8 +99,8 @@ master_init(void *state, const struct sl_host *host, const char *config_json)
 	return 0;
 }
 
-/* Coordinator thread. Drops the master's references; parts still used by
- * a writer or reader live on until those finish. */
+/* Coordinator thread, does not block. Drops the master's references;
+ * parts still used by a writer or reader live on until those finish. */
 static void
 master_fini(void *state)
 {
@@ -122,17 +122,6 @@ master_fini(void *state)
 		m->host->free(m->buckets);
 	m->buckets = NULL;
 	m->nbuckets = m->count = 0;
-}
-
-static char *
-dup_str(const struct sl_host *host, const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *c = host->alloc(n);
-
-	if (c != NULL)
-		memcpy(c, s, n);
-	return c;
 }
 
 /*
@@ -170,13 +159,13 @@ master_register(void *state, const struct sl_partition_spec *spec,
 	d.attempt = spec->attempt;
 	d.num_subpartitions = spec->num_subpartitions;
 	d.type = spec->type;
-	if ((d.job_id = dup_str(host, spec->job_id)) == NULL)
+	if ((d.job_id = mem_strdup(host, spec->job_id)) == NULL)
 		return SL_ENOMEM;
 	if (spec->struct_size >=
 		offsetof(struct sl_partition_spec, producer_location) +
 		    sizeof(spec->producer_location) &&
 	    spec->producer_location != NULL &&
-	    (d.location = dup_str(host, spec->producer_location)) == NULL) {
+	    (d.location = mem_strdup(host, spec->producer_location)) == NULL) {
 		rv = SL_ENOMEM;
 		goto out_clear;
 	}
@@ -262,7 +251,8 @@ master_is_available(void *state, const void *desc, size_t len)
 	return ok;
 }
 
-/* Coordinator thread. Partitions produced at that location are gone. */
+/* Coordinator thread, does not block for long. Partitions produced at
+ * that location are gone. */
 static void
 master_worker_lost(void *state, const char *location)
 {
@@ -278,8 +268,9 @@ master_worker_lost(void *state, const char *location)
 }
 
 /*
- * Coordinator thread. The snapshot is {"v": 1, "parts": [descriptor as
- * bin, ...]} of the partitions not released.
+ * Coordinator thread, does not block. The snapshot is
+ * {"v": 1, "parts": [descriptor as bin, ...]} of the partitions not
+ * released.
  */
 static int
 master_snapshot(void *state, struct sl_bytes *out)
@@ -382,7 +373,8 @@ attach_restored(struct mmaster *m)
 	}
 }
 
-/* Coordinator thread, into a freshly initialised master. */
+/* Coordinator thread, does not block, into a freshly initialised master.
+ * On failure the master is left empty. */
 static int
 master_restore(void *state, const void *data, size_t len)
 {

@@ -10,6 +10,7 @@
  * plugin. So notify may call anything except back into this reader, and
  * fini waits for inflight to reach zero before the state goes away.
  */
+#include <inttypes.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@ struct slot {
 	uint32_t input;
 	uint32_t sub;     /* absolute subpartition index */
 	bool attached;    /* part->subs[sub].reader == this */
+	bool took;        /* a buffer was taken; reader thread only */
 	bool done;        /* finished and drained; reader thread only */
 	bool ready;       /* on r's ready list; r->mtx */
 	struct slot *rnext;
@@ -169,8 +171,11 @@ reader_open(void *state, const struct sl_host *host,
 
 	nsub = (uint64_t)spec->sub_hi - spec->sub_lo + 1;
 	nslots = nsub * spec->num_descriptors;
-	if (nslots > UINT32_MAX / sizeof(struct slot))
+	if (nslots > UINT32_MAX / sizeof(struct slot)) {
+		host->set_error("memory: reader of %" PRIu64 " subpartitions",
+		    nslots);
 		return SL_ERANGE;
+	}
 	if (spec->num_descriptors == 0)
 		return 0;
 	r->inputs = host->alloc(sizeof(*r->inputs) * spec->num_descriptors);
@@ -288,6 +293,7 @@ reader_next(void *state, struct sl_buffer *out)
 			out->subpartition = n->sub;
 			out->input = s->input;
 			out->plugin_private = n;
+			s->took = true;
 			r->held++;
 			return 0;
 		}
@@ -359,9 +365,14 @@ detach_locked(struct slot *s)
 
 	sub->reader = NULL;
 	s->attached = false;
-	/* Leaving before the end loses the rest: pipelined data is read
-	 * once. The writer must not wait for credit that never comes. */
-	if (!s->done && (sub->head != NULL || p->state == PART_OPEN)) {
+	/*
+	 * Leaving after reading part of a subpartition loses the rest:
+	 * pipelined data is read once, and the writer must not wait for
+	 * credit that never comes. A reader that took nothing (or whose open
+	 * failed) leaves the data whole for another.
+	 */
+	if (s->took && !s->done &&
+	    (sub->head != NULL || p->state == PART_OPEN)) {
 		sub->lost = true;
 		drop = sub_drain_locked(sub);
 		if (p->writer_waiting)

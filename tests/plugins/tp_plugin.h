@@ -193,8 +193,8 @@ tp_release(void *state, struct sl_buffer *buf)
 #ifndef TP_MASTER_RELEASE
 #define TP_MASTER_RELEASE tp_release_partition
 #endif
-#ifndef TP_MASTER_IS_AVAILABLE
-#define TP_MASTER_IS_AVAILABLE NULL
+#ifndef TP_MASTER_WORKER_LOST
+#define TP_MASTER_WORKER_LOST NULL
 #endif
 #ifndef TP_WRITER_FINISH
 #define TP_WRITER_FINISH tp_finish
@@ -203,13 +203,22 @@ tp_release(void *state, struct sl_buffer *buf)
 #define TP_WRITER_STATE_SIZE 16
 #endif
 
+static TP_UNUSED bool
+tp_is_available(void *state, const void *desc, size_t len)
+{
+	(void)state;
+	(void)desc;
+	return len > 0;
+}
+
 /* Only the required ops: the loader fills in the rest. */
 static TP_UNUSED const struct sl_shuffle_master_ops tp_master = {
     .struct_size = TP_MASTER_SIZE,
     .state_size = 16,
     .register_partition = tp_register,
     .release_partition = TP_MASTER_RELEASE,
-    .is_available = TP_MASTER_IS_AVAILABLE,
+    .is_available = tp_is_available,
+    .worker_lost = TP_MASTER_WORKER_LOST,
 };
 
 static TP_UNUSED const struct sl_shuffle_writer_ops tp_writer = {

@@ -9,14 +9,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "plugin/host.h"
 #include "plugin/loader.h"
 #include "common/log.h"
 #include "sl_test.h"
 
-static char tp_dir[PATH_MAX];
-static char dup_dir[PATH_MAX];
+/* Room for any path ctest gives us; snprintf cuts the rest. */
+#define PATHLEN 1024
+
+static char tp_dir[PATHLEN];
+static char dup_dir[PATHLEN];
 
 /* Where the test plugins are; false (and a failed assertion) when the
  * test does not run under ctest. */
@@ -56,20 +60,20 @@ static const struct refusal {
 	size_t a, b;
 } refusals[] = {
     {"tp-bad-magic.so", SL_EPLUGIN,
-	"bad magic 0xdeadbeef, expected 0x534c5550 (not a sluice plugin?)"},
-    {"tp-abi-major-2.so", SL_EABI, "ABI 2.0, this build speaks 1.x"},
+	"bad magic 0xdeadbeef, expected 0x534c5550 (not a sluice plugin?)", 0, 0},
+    {"tp-abi-major-2.so", SL_EABI, "ABI 2.0, this build speaks 1.x", 0, 0},
     {"tp-abi-minor-99.so", SL_EABI,
-	"ABI 1.99 is newer than this build's 1.0"},
+	"ABI 1.99 is newer than this build's 1.0", 0, 0},
     {"tp-desc-short.so", SL_EABI,
 	"descriptor is %zu bytes, ABI 1.0 needs at least %zu",
 	offsetof(struct sl_plugin, ops), sizeof(struct sl_plugin)},
-    {"tp-kind-7.so", SL_EPLUGIN, "unknown kind 7"},
+    {"tp-kind-7.so", SL_EPLUGIN, "unknown kind 7", 0, 0},
     {"tp-name-empty.so", SL_EPLUGIN,
-	"name '' is not 1 to 64 characters of a-z 0-9 _ -"},
+	"name '' is not 1 to 64 characters of a-z 0-9 _ -", 0, 0},
     {"tp-name-bad.so", SL_EPLUGIN,
-	"name 'Bad Name' is not 1 to 64 characters of a-z 0-9 _ -"},
-    {"tp-name-null.so", SL_EPLUGIN, "no name (name is NULL)"},
-    {"tp-ops-null.so", SL_EPLUGIN, "shuffle ops table is missing"},
+	"name 'Bad Name' is not 1 to 64 characters of a-z 0-9 _ -", 0, 0},
+    {"tp-name-null.so", SL_EPLUGIN, "no name (name is NULL)", 0, 0},
+    {"tp-ops-null.so", SL_EPLUGIN, "shuffle ops table is missing", 0, 0},
     {"tp-shuffle-short.so", SL_EABI,
 	"shuffle ops table is %zu bytes, ABI 1.0 needs at least %zu",
 	offsetof(struct sl_shuffle_ops, reader),
@@ -79,20 +83,20 @@ static const struct refusal {
 	offsetof(struct sl_shuffle_writer_ops, fini),
 	sizeof(struct sl_shuffle_writer_ops)},
     {"tp-writer-no-finish.so", SL_EPLUGIN,
-	"shuffle writer op 'finish' is missing"},
+	"shuffle writer op 'finish' is missing", 0, 0},
     {"tp-master-no-release.so", SL_EPLUGIN,
-	"shuffle master op 'release_partition' is missing"},
-    {"tp-sched-no-start.so", SL_EPLUGIN, "scheduler op 'on_start' is missing"},
+	"shuffle master op 'release_partition' is missing", 0, 0},
+    {"tp-sched-no-start.so", SL_EPLUGIN, "scheduler op 'on_start' is missing", 0, 0},
     {"tp-state-huge.so", SL_EPLUGIN,
-	"shuffle writer state_size 2097152 is above the limit of 1048576 bytes"},
+	"shuffle writer state_size 2097152 is above the limit of 1048576 bytes", 0, 0},
     {"tp-init-fails.so", SL_EPLUGIN,
 	"init failed with ECONNREFUSED: cannot reach the shuffle service at "
-	"192.0.2.1:7000"},
+	"192.0.2.1:7000", 0, 0},
     {"tp-no-entry.so", SL_EPLUGIN,
-	"no sl_plugin_entry function (not a sluice plugin?)"},
-    {"tp-entry-null.so", SL_EPLUGIN, "sl_plugin_entry returned NULL"},
+	"no sl_plugin_entry function (not a sluice plugin?)", 0, 0},
+    {"tp-entry-null.so", SL_EPLUGIN, "sl_plugin_entry returned NULL", 0, 0},
     {"tp-entry-data.so", SL_EPLUGIN,
-	"sl_plugin_entry is data, not a function (use SL_PLUGIN_DEFINE)"},
+	"sl_plugin_entry is data, not a function (use SL_PLUGIN_DEFINE)", 0, 0},
 };
 
 static void
@@ -103,7 +107,7 @@ test_refusals(void)
 	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
 		const struct refusal *r = &refusals[i];
 		struct sli_plugin *p = NULL;
-		char path[PATH_MAX + 64], reason[256], want[PATH_MAX + 400];
+		char path[PATHLEN + 64], reason[256], want[PATHLEN + 400];
 		int rc;
 
 		tp_path(path, sizeof(path), r->file);
@@ -123,7 +127,7 @@ static void
 test_init_fails_no_fini(void)
 {
 	struct sli_plugin *p = NULL;
-	char path[PATH_MAX + 64];
+	char path[PATHLEN + 64];
 	int64_t init0 = sli_counter_get("tp.init-fails.init");
 
 	if (!find_dirs())
@@ -139,7 +143,7 @@ static void
 test_missing_file(void)
 {
 	struct sli_plugin *p = NULL;
-	char path[PATH_MAX + 64];
+	char path[PATHLEN + 64];
 
 	if (!find_dirs())
 		return;
@@ -156,7 +160,7 @@ test_good_scheduler(void)
 {
 	struct sli_plugin *p = NULL;
 	const struct sl_scheduler_ops *s;
-	char path[PATH_MAX + 64];
+	char path[PATHLEN + 64];
 	int64_t init0 = sli_counter_get("tp.test-sched.init");
 	int64_t start0 = sli_counter_get("tp.test-sched.on_start");
 	uint32_t regions[] = {0, 2};
@@ -181,14 +185,14 @@ test_good_scheduler(void)
 	CU_ASSERT_EQUAL(s->state_size, 8);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s->init);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s->fini);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(s->on_regions_reset);
+	CU_ASSERT_PTR_NULL(s->on_regions_reset);
 	state = calloc(1, s->state_size);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(state);
 	CU_ASSERT_EQUAL(s->init(state, &p->host, NULL), 0);
 	CU_ASSERT_EQUAL(s->on_start(state, NULL), 0);
 	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.on_start"), start0 + 1);
 	/* The default for a reset is to start over. */
-	CU_ASSERT_EQUAL(s->on_regions_reset(state, NULL, regions, 2), 0);
+	CU_ASSERT_EQUAL(sli_sched_reset(p, state, NULL, regions, 2), 0);
 	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.on_start"), start0 + 2);
 	s->fini(state);
 	free(state);
@@ -204,7 +208,7 @@ test_good_shuffle(void)
 	const struct sl_shuffle_reader_ops *r;
 	struct sl_bytes snap = {(void *)1, 99};
 	struct sl_buffer buf = {0};
-	char path[PATH_MAX + 64];
+	char path[PATHLEN + 64];
 	char state[64] = {0};
 
 	if (!find_dirs())
@@ -254,7 +258,7 @@ static void
 test_small_tables(void)
 {
 	struct sli_plugin *good = NULL, *small = NULL, *sched = NULL;
-	char path[PATH_MAX + 64];
+	char path[PATHLEN + 64];
 	char state[64] = {0};
 	int64_t start0 = sli_counter_get("tp.test-small-sched.on_start");
 
@@ -264,17 +268,17 @@ test_small_tables(void)
 	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &good), 0);
 	tp_path(path, sizeof(path), "tp-small-shuffle.so");
 	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &small), 0);
-	CU_ASSERT_PTR_EQUAL(small->ops.shuffle.master.is_available,
-	    good->ops.shuffle.master.is_available);
-	CU_ASSERT_TRUE(small->ops.shuffle.master.is_available(state, "x", 1));
+	CU_ASSERT_PTR_EQUAL(small->ops.shuffle.master.worker_lost,
+	    good->ops.shuffle.master.worker_lost);
+	small->ops.shuffle.master.worker_lost(state, "worker-1");
 	CU_ASSERT_EQUAL(small->ops.shuffle.master.struct_size,
 	    sizeof(struct sl_shuffle_master_ops));
 
 	tp_path(path, sizeof(path), "tp-small-sched.so");
 	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &sched), 0);
-	CU_ASSERT_EQUAL(sched->ops.scheduler.on_regions_reset(state, NULL,
-			    NULL, 0),
-	    0);
+	/* Half a pointer beyond the declared size is ignored. */
+	CU_ASSERT_PTR_NULL(sched->ops.scheduler.on_regions_reset);
+	CU_ASSERT_EQUAL(sli_sched_reset(sched, state, NULL, NULL, 0), 0);
 	CU_ASSERT_EQUAL(sli_counter_get("tp.test-small-sched.on_start"),
 	    start0 + 1);
 	sli_plugin_unref(sched);
@@ -282,13 +286,13 @@ test_small_tables(void)
 	sli_plugin_unref(good);
 }
 
-/* Each scheduler's default on_regions_reset calls its own on_start, also
- * with two of them loaded and the same image opened twice. */
+/* Each scheduler's default reset calls its own on_start, also with two of
+ * them loaded and the same image opened twice. */
 static void
 test_reset_defaults_per_plugin(void)
 {
 	struct sli_plugin *a = NULL, *b = NULL, *c = NULL;
-	char path[PATH_MAX + 64];
+	char path[PATHLEN + 64];
 	char state[16] = {0};
 	int64_t sa = sli_counter_get("tp.test-sched.on_start");
 	int64_t sc = sli_counter_get("tp.test-small-sched.on_start");
@@ -300,19 +304,14 @@ test_reset_defaults_per_plugin(void)
 	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &b), 0);
 	tp_path(path, sizeof(path), "tp-small-sched.so");
 	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &c), 0);
-	CU_ASSERT_PTR_EQUAL(a->ops.scheduler.on_regions_reset,
-	    b->ops.scheduler.on_regions_reset);
-	CU_ASSERT_PTR_NOT_EQUAL(a->ops.scheduler.on_regions_reset,
-	    c->ops.scheduler.on_regions_reset);
-	a->ops.scheduler.on_regions_reset(state, NULL, NULL, 0);
-	c->ops.scheduler.on_regions_reset(state, NULL, NULL, 0);
-	c->ops.scheduler.on_regions_reset(state, NULL, NULL, 0);
+	sli_sched_reset(a, state, NULL, NULL, 0);
+	sli_sched_reset(c, state, NULL, NULL, 0);
+	sli_sched_reset(c, state, NULL, NULL, 0);
 	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.on_start"), sa + 1);
 	CU_ASSERT_EQUAL(sli_counter_get("tp.test-small-sched.on_start"),
 	    sc + 2);
-	/* b keeps the shared slot bound after a goes. */
 	sli_plugin_unref(a);
-	b->ops.scheduler.on_regions_reset(state, NULL, NULL, 0);
+	sli_sched_reset(b, state, NULL, NULL, 0);
 	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.on_start"), sa + 2);
 	sli_plugin_unref(b);
 	sli_plugin_unref(c);
@@ -322,7 +321,7 @@ static void
 test_refcount(void)
 {
 	struct sli_plugin *p = NULL;
-	char path[PATH_MAX + 64];
+	char path[PATHLEN + 64];
 	int64_t init0 = sli_counter_get("tp.test-shuffle.init");
 	int64_t fini0 = sli_counter_get("tp.test-shuffle.fini");
 
@@ -349,7 +348,7 @@ test_set_scan(void)
 {
 	struct sli_plugin_set set = {0};
 	struct sli_plugin *p, *dup = NULL;
-	char good[PATH_MAX + 64], path[PATH_MAX + 64], want[2 * PATH_MAX];
+	char good[PATHLEN + 64], path[PATHLEN + 64], want[3 * PATHLEN];
 	int64_t dinit0 = sli_counter_get("tp.dup-sched.init");
 	int64_t dfini0 = sli_counter_get("tp.dup-sched.fini");
 	int64_t fini0 = sli_counter_get("tp.test-sched.fini");
@@ -403,7 +402,7 @@ static void
 test_scan_missing(void)
 {
 	struct sli_plugin_set set = {0};
-	char dir[PATH_MAX + 64], file[PATH_MAX + 64];
+	char dir[PATHLEN + 64], file[PATHLEN + 64];
 
 	if (!find_dirs())
 		return;
@@ -433,19 +432,29 @@ static void
 test_dirs(void)
 {
 	const char *extra[] = {"/c", "/d"};
-	char bundled[PATH_MAX + 64], real[PATH_MAX];
+	char bundled[PATH_MAX + 64], real[PATH_MAX], parent[PATH_MAX];
 	char **dirs = NULL;
 	size_t n = 0;
+	ssize_t len;
 
 	if (!find_dirs())
 		return;
-	/* The test binary sits in bin/ of the build tree, like sluice. */
-	CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(getenv("SL_BINARY_DIR"), real));
+	/* <dir of the executable>/../SL_PLUGIN_SUBDIR, resolved here by the
+	 * kernel rather than by dropping path components as the loader does:
+	 * build/bin/sluice -> build/lib/sluice/plugins.d. */
+	len = readlink("/proc/self/exe", real, sizeof(real) - 4);
+	CU_ASSERT_FATAL(len > 0 && (size_t)len < sizeof(real) - 4);
+	real[len] = '\0';
+	strcpy(strrchr(real, '/'), "/..");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(real, parent));
 	if (SL_PLUGIN_SUBDIR[0] == '/')
 		snprintf(bundled, sizeof(bundled), "%s", SL_PLUGIN_SUBDIR);
+	else if (strcmp(parent, "/") == 0)
+		snprintf(bundled, sizeof(bundled), "/%s", SL_PLUGIN_SUBDIR);
 	else
-		snprintf(bundled, sizeof(bundled), "%s/%s", real,
+		snprintf(bundled, sizeof(bundled), "%s/%s", parent,
 		    SL_PLUGIN_SUBDIR);
+	printf("\n    bundled: %s\n", bundled);
 
 	plugin_path(":/a::/b:");
 	CU_ASSERT_EQUAL_FATAL(sli_plugin_dirs(extra, 2, &dirs, &n), 0);
@@ -476,7 +485,7 @@ test_load_default(void)
 {
 	struct sli_plugin_set set = {0};
 	const char *extra[1];
-	char env[2 * PATH_MAX + 8], missing[PATH_MAX + 64];
+	char env[3 * PATHLEN], missing[PATHLEN + 64];
 	struct sli_plugin *p;
 	int rc;
 

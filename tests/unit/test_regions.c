@@ -122,7 +122,8 @@ check_shape(const struct sli_exec *x, const struct sli_regions *r)
 		if (r->start[g] >= r->start[g + 1])
 			return 0;
 		for (uint32_t k = r->start[g]; k < r->start[g + 1]; k++) {
-			if (r->tasks[k] >= x->ntasks || r->of_task[r->tasks[k]] != g)
+			if (r->tasks[k] >= x->ntasks ||
+			    r->of_task[r->tasks[k]] != g)
 				return 0;
 			if (k > r->start[g] && r->tasks[k - 1] >= r->tasks[k])
 				return 0;
@@ -519,11 +520,14 @@ expand_pairs(const struct sli_exec *x, struct pair *out)
 				if (ed->distribution != PW)
 					joined = 1;
 				else if (m >= n)
-					joined = j >= i * m / n && j < (i + 1) * m / n;
+					joined = j >= i * m / n &&
+					    j < (i + 1) * m / n;
 				else
-					joined = i >= j * n / m && i < (j + 1) * n / m;
+					joined = i >= j * n / m &&
+					    i < (j + 1) * n / m;
 				if (joined)
-					out[np++] = (struct pair){pb + j, cb + i, e};
+					out[np++] =
+					    (struct pair){pb + j, cb + i, e};
 			}
 	}
 	return np;
@@ -624,7 +628,8 @@ random_job(void)
 		return NULL;
 	for (uint32_t i = 0; i < nv; i++) {
 		snprintf(id, sizeof(id), "v%u", i);
-		if (sl_job_add_vertex(job, id, "op", 1 + (int32_t)rnd(5), NULL) != 0)
+		if (sl_job_add_vertex(job, id, "op", 1 + (int32_t)rnd(5),
+			NULL) != 0)
 			goto out_free_job;
 		perm[i] = i;
 	}
@@ -680,7 +685,8 @@ test_random_against_naive(void)
 		if (!same && bad++ < 3) {
 			char *got = render(&f.x, &f.r);
 
-			fprintf(stderr, "\nround %d: got %s\n  naive:", round, got);
+			fprintf(stderr, "\nround %d: got %s\n  naive:", round,
+			    got);
 			for (uint32_t t = 0; t < f.x.ntasks; t++)
 				fprintf(stderr, " %u", of_task[t]);
 			fprintf(stderr, "\n");
@@ -745,13 +751,14 @@ static void
 test_scale_cycle_through_hubs(void)
 {
 	struct fixture f;
+	sl_job *job;
 	double t0, t1;
 
 	t0 = now();
-	CU_ASSERT_FATAL(fixture_from_job(&f,
-			    make_job(V({"a", 10000}, {"b", 10000}, {"c", 10000}),
-				E({"a", "b", PW, PIPE}, {"a", "c", A2A, BLK},
-				    {"c", "b", A2A, BLK}))) == 0);
+	job = make_job(V({"a", 10000}, {"b", 10000}, {"c", 10000}),
+	    E({"a", "b", PW, PIPE}, {"a", "c", A2A, BLK},
+		{"c", "b", A2A, BLK}));
+	CU_ASSERT_FATAL(fixture_from_job(&f, job) == 0);
 	t1 = now();
 	printf("\n    3 x 10000 tasks, cycle through hubs: %.1f ms ",
 	    (t1 - t0) * 1e3);
