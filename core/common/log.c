@@ -1,32 +1,36 @@
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 
-static int level = -1;
+/* Atomic: plugin threads may log before the main thread ever did. */
+static atomic_int level = -1;
 
 static const char *const names[] = {"error", "warning", "info", "debug"};
 
 int
 sli_log_level(void)
 {
-	if (level < 0) {
+	int l = atomic_load(&level);
+
+	if (l < 0) {
 		const char *e = getenv("SLUICE_LOG");
-		level = SL_LOG_WARN;
-		if (e != NULL) {
-			for (int i = 0; i < 4; i++)
-				if (strncmp(e, names[i], 4) == 0)
-					level = i;
-		}
+		l = SL_LOG_WARN;
+		for (int i = 0; e != NULL && i < 4; i++)
+			if (strncmp(e, names[i], 4) == 0)
+				l = i;
+		atomic_store(&level, l);
 	}
-	return level;
+	return l;
 }
 
 void
 sli_log_set_level(int l)
 {
-	level = l;
+	atomic_store(&level, l < SL_LOG_ERROR ? SL_LOG_ERROR
+	    : l > SL_LOG_DEBUG ? SL_LOG_DEBUG : l);
 }
 
 void
