@@ -292,7 +292,7 @@ plan_parallelism(int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		uint64_t *in = NULL;
-		uint32_t k;
+		uint32_t k = 0;
 
 		switch (c) {
 		case 'a':

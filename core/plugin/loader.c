@@ -238,7 +238,7 @@ static int
 load_scheduler(struct sli_plugin *p)
 {
 	struct sl_scheduler_ops *s = &p->ops.scheduler;
-	uint32_t ss;
+	uint32_t ss = 0;
 	int rc;
 
 	if ((rc = copy_table(p, "scheduler", p->desc.ops, s, sizeof(*s),

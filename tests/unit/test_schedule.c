@@ -1,0 +1,1394 @@
+/* Region readiness and slots (core/plan/schedule.c): hand-made schedules
+ * checked after every step, the ctx a strategy sees, a randomized
+ * cross-check against a naive reference over explicit task pairs, and the
+ * 10 000 x 10 000 scale. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "graph/exec.h"
+#include "graph/job.h"
+#include "plan/regions.h"
+#include "plan/schedule.h"
+#include "sl_test.h"
+
+#define PIPE SL_PARTITION_PIPELINED
+#define BLK SL_PARTITION_BLOCKING
+#define HFULL SL_PARTITION_HYBRID_FULL
+#define HSEL SL_PARTITION_HYBRID_SELECTIVE
+#define PW SL_DIST_POINTWISE
+#define A2A SL_DIST_ALL_TO_ALL
+#define BC SL_DIST_BROADCAST
+
+#define CREATED SL_REGION_CREATED
+#define DEPLOYED SL_REGION_DEPLOYED
+#define FINISHED SL_REGION_FINISHED
+
+struct tv {
+	const char *id;
+	int32_t par;
+};
+
+struct te {
+	const char *from, *to;
+	int dist, type;
+};
+
+#define V(...) ((const struct tv[]){__VA_ARGS__, {NULL, 0}})
+#define E(...) ((const struct te[]){__VA_ARGS__, {NULL, NULL, 0, 0}})
+#define NO_EDGES ((const struct te[]){{NULL, NULL, 0, 0}})
+
+struct fixture {
+	sl_job *job;
+	struct sli_exec x;
+	struct sli_regions r;
+	struct sli_sched s;
+	struct sl_sched_ctx ctx;
+};
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int
+add_edge(sl_job *job, const char *from, const char *to, int dist, int type)
+{
+	struct sl_edge_spec s = {
+	    .from = from, .to = to, .distribution = dist, .type = type};
+
+	return sl_job_add_edge(job, &s);
+}
+
+static sl_job *
+make_job(const struct tv *v, const struct te *e)
+{
+	sl_job *job = NULL;
+
+	if (sl_job_new("t", &job) != 0)
+		return NULL;
+	for (; v->id != NULL; v++)
+		if (sl_job_add_vertex(job, v->id, "op", v->par, NULL) != 0)
+			goto out_free_job;
+	for (; e->from != NULL; e++)
+		if (add_edge(job, e->from, e->to, e->dist, e->type) != 0)
+			goto out_free_job;
+	return job;
+
+out_free_job:
+	fprintf(stderr, "make_job: %s\n", sl_errdetail());
+	sl_job_free(job);
+	return NULL;
+}
+
+/* Job, tasks, regions, scheduler state with `slots` slots, and its ctx. */
+static int
+fixture_from_job(struct fixture *f, sl_job *job, uint32_t slots)
+{
+	memset(f, 0, sizeof(*f));
+	f->job = job;
+	if (job == NULL)
+		return -1;
+	if (sli_exec_build(job, NULL, &f->x) != 0)
+		goto out_free_job;
+	if (sli_regions_build(&f->x, &f->r) != 0)
+		goto out_free_exec;
+	if (sli_sched_init(&f->s, &f->x, &f->r, slots) != 0)
+		goto out_free_regions;
+	sli_sched_ctx_init(&f->ctx, &f->s);
+	return 0;
+
+out_free_regions:
+	sli_regions_free(&f->r);
+out_free_exec:
+	sli_exec_free(&f->x);
+out_free_job:
+	fprintf(stderr, "fixture: %s\n", sl_errdetail());
+	sl_job_free(job);
+	f->job = NULL;
+	return -1;
+}
+
+static void
+fixture_free(struct fixture *f)
+{
+	if (f->job == NULL)
+		return;
+	sli_sched_fini(&f->s);
+	sli_regions_free(&f->r);
+	sli_exec_free(&f->x);
+	sl_job_free(f->job);
+	f->job = NULL;
+}
+
+#define FIXTURE(f, v, e, slots)                                                \
+	CU_ASSERT_FATAL(fixture_from_job(f, make_job(v, e), slots) == 0)
+
+/* The region holding task "a#1" (UINT32_MAX, which every op refuses, when
+ * there is no such task). */
+static uint32_t
+region_of(const struct fixture *f, const char *task)
+{
+	uint32_t t;
+
+	if (sli_task_parse(&f->x, task, &t) != 0) {
+		fprintf(stderr, "\nbad task '%s': %s\n", task, sl_errdetail());
+		CU_FAIL("bad task name in the test");
+		return UINT32_MAX;
+	}
+	return f->r.of_task[t];
+}
+
+static int
+deploy(struct fixture *f, const char *task)
+{
+	return f->ctx.deploy(&f->ctx, region_of(f, task));
+}
+
+static int
+finish(struct fixture *f, const char *task)
+{
+	return sli_sched_finish(&f->s, region_of(f, task));
+}
+
+static int
+state_of(struct fixture *f, const char *task)
+{
+	return f->ctx.region_state(&f->ctx, region_of(f, task));
+}
+
+/* "a#0+b#0 a#1+b#1": regions by their tasks, in region order. */
+static char *
+render_regions(const struct fixture *f, const uint32_t *regs, uint32_t n)
+{
+	size_t cap = 64, len = 0;
+	char *s;
+
+	for (uint32_t k = 0; k < n; k++)
+		cap += (size_t)(f->r.start[regs[k] + 1] - f->r.start[regs[k]]) *
+		    140;
+	s = malloc(cap);
+	s[0] = '\0';
+	for (uint32_t k = 0; k < n; k++) {
+		uint32_t g = regs[k];
+
+		for (uint32_t i = f->r.start[g]; i < f->r.start[g + 1]; i++) {
+			char name[140];
+
+			sli_task_name(&f->x, f->r.tasks[i], name, sizeof(name));
+			len += snprintf(s + len, cap - len, "%s%s",
+			    i > f->r.start[g] ? "+" : (k > 0 ? " " : ""), name);
+		}
+	}
+	return s;
+}
+
+/* --- The naive reference: every edge expanded into task pairs. --- */
+
+struct pair {
+	uint32_t p, c, e;
+};
+
+/* DESIGN §2 written out again, independently of exec.c. Returns the pair
+ * count; *out from malloc. */
+static uint32_t
+expand_pairs(const struct sli_exec *x, struct pair **out)
+{
+	const sl_job *job = x->job;
+	uint64_t cap = 1;
+	uint32_t np = 0;
+
+	for (uint32_t e = 0; e < job->ne; e++)
+		cap += (uint64_t)x->par[job->e[e].from] * x->par[job->e[e].to];
+	*out = malloc(cap * sizeof(**out));
+	if (*out == NULL)
+		return 0;
+	for (uint32_t e = 0; e < job->ne; e++) {
+		const struct sli_edge *ed = &job->e[e];
+		uint32_t m = x->par[ed->from], n = x->par[ed->to];
+		uint32_t pb = x->base[ed->from], cb = x->base[ed->to];
+
+		for (uint32_t j = 0; j < m; j++)
+			for (uint32_t i = 0; i < n; i++) {
+				int joined;
+
+				if (ed->distribution != PW)
+					joined = 1;
+				else if (m >= n)
+					joined = j >= i * m / n &&
+					    j < (i + 1) * m / n;
+				else
+					joined = i >= j * n / m &&
+					    i < (j + 1) * n / m;
+				if (joined)
+					(*out)[np++] =
+					    (struct pair){pb + j, cb + i, e};
+			}
+	}
+	return np;
+}
+
+/* The rule straight from the region states: a region is ready when it is
+ * CREATED and, for every pair that enters it from another region, the
+ * producer's region is FINISHED (blocking) or started (hybrid). Returns -1
+ * when a pipelined pair crosses regions, which the rule assumes never. */
+static int
+naive_ready(const struct fixture *f, const struct pair *pairs, uint32_t np,
+    const uint8_t *state, uint8_t *ready)
+{
+	for (uint32_t g = 0; g < f->r.n; g++)
+		ready[g] = state[g] == CREATED;
+	for (uint32_t k = 0; k < np; k++) {
+		uint32_t rp = f->r.of_task[pairs[k].p];
+		uint32_t rc = f->r.of_task[pairs[k].c];
+		int type = f->job->e[pairs[k].e].type;
+
+		if (rp == rc)
+			continue;
+		if (type == PIPE)
+			return -1;
+		if (type == BLK ? state[rp] != FINISHED : state[rp] == CREATED)
+			ready[rc] = 0;
+	}
+	return 0;
+}
+
+/* ctx->ready against the naive rule, with the states the ctx reports.
+ * Also checks that the list is strictly ascending. Returns 1 when equal. */
+static int
+ready_matches_naive(const struct fixture *f)
+{
+	const struct sl_sched_ctx *ctx = &f->ctx;
+	uint32_t n = f->r.n, np, cnt, *got;
+	uint8_t *state, *want;
+	struct pair *pairs;
+	int same = 1;
+
+	np = expand_pairs(&f->x, &pairs);
+	state = malloc(n + 1);
+	want = malloc(n + 1);
+	got = malloc((n + 1) * sizeof(*got));
+	for (uint32_t g = 0; g < n; g++)
+		state[g] = (uint8_t)ctx->region_state(ctx, g);
+	if (naive_ready(f, pairs, np, state, want) != 0)
+		same = 0;
+	cnt = ctx->ready(ctx, got, n);
+	for (uint32_t k = 0; k < cnt && same; k++)
+		same = got[k] < n && want[got[k]] && (k == 0 || got[k - 1] < got[k]);
+	for (uint32_t g = 0; g < n; g++)
+		cnt -= want[g];
+	same = same && cnt == 0;
+	free(got);
+	free(want);
+	free(state);
+	free(pairs);
+	return same;
+}
+
+/* The ready set must render as `want` and agree with the naive rule. */
+static void
+expect_ready_at(int line, const struct fixture *f, const char *want)
+{
+	const struct sl_sched_ctx *ctx = &f->ctx;
+	uint32_t n = ctx->ready(ctx, NULL, 0);
+	uint32_t *regs = malloc((n + 1) * sizeof(*regs));
+	char *got;
+
+	CU_ASSERT(ctx->ready(ctx, regs, n) == n);
+	got = render_regions(f, regs, n);
+	if (strcmp(got, want) != 0) {
+		fprintf(stderr, "\nline %d: ready\n  want: %s\n  got:  %s\n",
+		    line, want, got);
+		CU_FAIL("ready set differs");
+	}
+	if (!ready_matches_naive(f)) {
+		fprintf(stderr, "\nline %d: ready set %s disagrees with the "
+				"naive rule\n",
+		    line, got);
+		CU_FAIL("ready set differs from the naive rule");
+	}
+	free(got);
+	free(regs);
+}
+
+#define expect_ready(f, want) expect_ready_at(__LINE__, f, want)
+
+static void
+expect_regions_at(int line, const struct fixture *f, const char *want)
+{
+	uint32_t *regs = malloc((f->r.n + 1) * sizeof(*regs));
+	char *got;
+
+	for (uint32_t g = 0; g < f->r.n; g++)
+		regs[g] = g;
+	got = render_regions(f, regs, f->r.n);
+	if (strcmp(got, want) != 0) {
+		fprintf(stderr, "\nline %d: regions\n  want: %s\n  got:  %s\n",
+		    line, want, got);
+		CU_FAIL("regions differ from what the case assumes");
+	}
+	free(got);
+	free(regs);
+}
+
+/* The case is written for these regions; make sure it still has them. */
+#define expect_regions(f, want) expect_regions_at(__LINE__, f, want)
+
+/* --- Hand-made schedules. --- */
+
+static void
+test_chain_blocking(void)
+{
+	struct fixture f;
+
+	FIXTURE(&f, V({"a", 1}, {"b", 1}, {"c", 1}),
+	    E({"a", "b", PW, BLK}, {"b", "c", PW, BLK}), 4);
+	expect_regions(&f, "a#0 b#0 c#0");
+	expect_ready(&f, "a#0");
+	CU_ASSERT(deploy(&f, "b#0") == SL_ESTATE);
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	expect_ready(&f, "");
+	CU_ASSERT(finish(&f, "a#0") == 0);
+	expect_ready(&f, "b#0");
+	CU_ASSERT(deploy(&f, "c#0") == SL_ESTATE);
+	CU_ASSERT(deploy(&f, "b#0") == 0);
+	expect_ready(&f, "");
+	CU_ASSERT(finish(&f, "b#0") == 0);
+	expect_ready(&f, "c#0");
+	CU_ASSERT(deploy(&f, "c#0") == 0);
+	CU_ASSERT(finish(&f, "c#0") == 0);
+	expect_ready(&f, "");
+	CU_ASSERT(state_of(&f, "a#0") == FINISHED);
+	CU_ASSERT(state_of(&f, "c#0") == FINISHED);
+	fixture_free(&f);
+
+	/* Stage by stage, index by index. */
+	FIXTURE(&f, V({"a", 2}, {"b", 2}, {"c", 2}),
+	    E({"a", "b", PW, BLK}, {"b", "c", PW, BLK}), 8);
+	expect_regions(&f, "a#0 a#1 b#0 b#1 c#0 c#1");
+	expect_ready(&f, "a#0 a#1");
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	CU_ASSERT(deploy(&f, "a#1") == 0);
+	expect_ready(&f, "");
+	CU_ASSERT(finish(&f, "a#1") == 0);
+	expect_ready(&f, "b#1");
+	CU_ASSERT(deploy(&f, "b#1") == 0);
+	CU_ASSERT(finish(&f, "b#1") == 0);
+	expect_ready(&f, "c#1");
+	CU_ASSERT(finish(&f, "a#0") == 0);
+	expect_ready(&f, "b#0 c#1");
+	CU_ASSERT(deploy(&f, "b#0") == 0);
+	expect_ready(&f, "c#1");
+	CU_ASSERT(finish(&f, "b#0") == 0);
+	expect_ready(&f, "c#0 c#1");
+	fixture_free(&f);
+
+	/* A pipelined stage between blocking ones waits as a whole. */
+	FIXTURE(&f, V({"a", 2}, {"b", 2}, {"c", 2}, {"d", 1}),
+	    E({"a", "b", A2A, BLK}, {"b", "c", PW, PIPE},
+		{"c", "d", A2A, BLK}),
+	    8);
+	expect_regions(&f, "a#0 a#1 b#0+c#0 b#1+c#1 d#0");
+	expect_ready(&f, "a#0 a#1");
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	CU_ASSERT(deploy(&f, "a#1") == 0);
+	CU_ASSERT(finish(&f, "a#0") == 0);
+	expect_ready(&f, "");
+	CU_ASSERT(finish(&f, "a#1") == 0);
+	expect_ready(&f, "b#0+c#0 b#1+c#1");
+	CU_ASSERT(f.ctx.region_tasks(&f.ctx, region_of(&f, "c#1")) == 2);
+	CU_ASSERT(deploy(&f, "c#1") == 0);
+	CU_ASSERT(finish(&f, "b#1") == 0);
+	expect_ready(&f, "b#0+c#0");
+	CU_ASSERT(deploy(&f, "b#0") == 0);
+	CU_ASSERT(finish(&f, "c#0") == 0);
+	expect_ready(&f, "d#0");
+	fixture_free(&f);
+}
+
+static void
+test_hybrid(void)
+{
+	struct fixture f;
+
+	/* Ready as soon as the producer runs, and still ready after it
+	 * finished. */
+	FIXTURE(&f, V({"a", 2}, {"b", 2}), E({"a", "b", PW, HFULL}), 8);
+	expect_ready(&f, "a#0 a#1");
+	CU_ASSERT(deploy(&f, "a#1") == 0);
+	expect_ready(&f, "a#0 b#1");
+	CU_ASSERT(finish(&f, "a#1") == 0);
+	expect_ready(&f, "a#0 b#1");
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	expect_ready(&f, "b#0 b#1");
+	CU_ASSERT(deploy(&f, "b#0") == 0);
+	CU_ASSERT(state_of(&f, "a#0") == DEPLOYED);
+	CU_ASSERT(state_of(&f, "b#0") == DEPLOYED);
+	expect_ready(&f, "b#1");
+	fixture_free(&f);
+
+	/* A selective chain runs all at once, stage after stage. */
+	FIXTURE(&f, V({"a", 1}, {"b", 1}, {"c", 1}),
+	    E({"a", "b", PW, HSEL}, {"b", "c", PW, HSEL}), 3);
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	expect_ready(&f, "b#0");
+	CU_ASSERT(deploy(&f, "c#0") == SL_ESTATE);
+	CU_ASSERT(deploy(&f, "b#0") == 0);
+	expect_ready(&f, "c#0");
+	CU_ASSERT(deploy(&f, "c#0") == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 0);
+	expect_ready(&f, "");
+	fixture_free(&f);
+
+	/* all_to_all and broadcast: every producer region started. */
+	FIXTURE(&f, V({"a", 3}, {"b", 2}), E({"a", "b", A2A, HFULL}), 8);
+	CU_ASSERT(deploy(&f, "a#2") == 0);
+	CU_ASSERT(finish(&f, "a#2") == 0);
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	expect_ready(&f, "a#1");
+	CU_ASSERT(deploy(&f, "a#1") == 0);
+	expect_ready(&f, "b#0 b#1");
+	fixture_free(&f);
+
+	FIXTURE(&f, V({"a", 2}, {"b", 3}), E({"a", "b", BC, HSEL}), 8);
+	CU_ASSERT(deploy(&f, "a#1") == 0);
+	expect_ready(&f, "a#0");
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	expect_ready(&f, "b#0 b#1 b#2");
+	fixture_free(&f);
+
+	/* A hybrid and a blocking edge side by side: the blocking one
+	 * decides. */
+	FIXTURE(&f, V({"a", 1}, {"b", 1}),
+	    E({"a", "b", PW, HFULL}, {"a", "b", PW, BLK}), 2);
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	expect_ready(&f, "");
+	CU_ASSERT(finish(&f, "a#0") == 0);
+	expect_ready(&f, "b#0");
+	fixture_free(&f);
+}
+
+/* Deploy every task of vertex a (one region each), then finish them in
+ * `order` ("a#4 a#3 ..."), and after each finish the ready set must be the
+ * next entry of `want` ("|"-separated). */
+static void
+finish_in_order_at(int line, struct fixture *f, const char *order,
+    const char *want)
+{
+	char obuf[256], wbuf[512], *osave = NULL, *wsave = NULL;
+	char *tok, *w;
+
+	snprintf(obuf, sizeof(obuf), "%s", order);
+	snprintf(wbuf, sizeof(wbuf), "%s", want);
+	for (uint32_t i = 0; i < f->x.par[0]; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "a#%u", i);
+		CU_ASSERT(deploy(f, name) == 0);
+	}
+	expect_ready_at(line, f, "");
+	w = strtok_r(wbuf, "|", &wsave);
+	for (tok = strtok_r(obuf, " ", &osave); tok != NULL;
+	     tok = strtok_r(NULL, " ", &osave)) {
+		CU_ASSERT(finish(f, tok) == 0);
+		if (w == NULL) {
+			CU_FAIL("too few expectations");
+			return;
+		}
+		while (*w == ' ')
+			w++;
+		for (size_t n = strlen(w); n > 0 && w[n - 1] == ' '; n--)
+			w[n - 1] = '\0';
+		expect_ready_at(line, f, w);
+		w = strtok_r(NULL, "|", &wsave);
+	}
+	CU_ASSERT(w == NULL);
+}
+
+#define finish_in_order(f, order, want)                                        \
+	finish_in_order_at(__LINE__, f, order, want)
+
+static void
+test_pointwise_fan_in(void)
+{
+	struct fixture f;
+
+	/* b#0 reads a#0..2, b#1 a#3..5. */
+	FIXTURE(&f, V({"a", 6}, {"b", 2}), E({"a", "b", PW, BLK}), 8);
+	finish_in_order(&f, "a#3 a#0 a#1 a#4 a#2 a#5",
+	    " | | | | b#0 | b#0 b#1");
+	fixture_free(&f);
+
+	/* 5 -> 3: b#0 reads a#0, b#1 a#1 a#2, b#2 a#3 a#4. */
+	FIXTURE(&f, V({"a", 5}, {"b", 3}), E({"a", "b", PW, BLK}), 8);
+	finish_in_order(&f, "a#4 a#3 a#1 a#0 a#2",
+	    " | b#2 | b#2 | b#0 b#2 | b#0 b#1 b#2");
+	fixture_free(&f);
+
+	/* 3 -> 2: b#0 reads a#0, b#1 a#1 a#2. */
+	FIXTURE(&f, V({"a", 3}, {"b", 2}), E({"a", "b", PW, BLK}), 8);
+	finish_in_order(&f, "a#2 a#0 a#1", " | b#0 | b#0 b#1");
+	fixture_free(&f);
+
+	/* Hybrid: started is enough, per consumer. */
+	FIXTURE(&f, V({"a", 4}, {"b", 2}), E({"a", "b", PW, HSEL}), 8);
+	CU_ASSERT(deploy(&f, "a#3") == 0);
+	expect_ready(&f, "a#0 a#1 a#2");
+	CU_ASSERT(deploy(&f, "a#2") == 0);
+	expect_ready(&f, "a#0 a#1 b#1");
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	expect_ready(&f, "a#1 b#1");
+	CU_ASSERT(deploy(&f, "a#1") == 0);
+	expect_ready(&f, "b#0 b#1");
+	fixture_free(&f);
+}
+
+static void
+test_pointwise_fan_out(void)
+{
+	struct fixture f;
+
+	/* a#0 feeds b#0..2, a#1 b#3..5. */
+	FIXTURE(&f, V({"a", 2}, {"b", 6}), E({"a", "b", PW, BLK}), 8);
+	finish_in_order(&f, "a#1 a#0",
+	    "b#3 b#4 b#5 | b#0 b#1 b#2 b#3 b#4 b#5");
+	fixture_free(&f);
+
+	/* 3 -> 5: a#0 feeds b#0, a#1 b#1 b#2, a#2 b#3 b#4. */
+	FIXTURE(&f, V({"a", 3}, {"b", 5}), E({"a", "b", PW, BLK}), 8);
+	finish_in_order(&f, "a#1 a#2 a#0",
+	    "b#1 b#2 | b#1 b#2 b#3 b#4 | b#0 b#1 b#2 b#3 b#4");
+	fixture_free(&f);
+
+	/* 2 -> 3: a#0 feeds b#0, a#1 b#1 b#2. */
+	FIXTURE(&f, V({"a", 2}, {"b", 3}), E({"a", "b", PW, BLK}), 8);
+	finish_in_order(&f, "a#0 a#1", "b#0 | b#0 b#1 b#2");
+	fixture_free(&f);
+
+	/* A consumer reading one producer while a sibling waits: 4 -> 2 -> 4
+	 * with blocking edges, finishing b#1 frees only c#2 c#3. */
+	FIXTURE(&f, V({"a", 4}, {"b", 2}, {"c", 4}),
+	    E({"a", "b", PW, BLK}, {"b", "c", PW, BLK}), 8);
+	finish_in_order(&f, "a#2 a#3 a#1", " | b#1 | b#1");
+	CU_ASSERT(deploy(&f, "b#1") == 0);
+	CU_ASSERT(finish(&f, "b#1") == 0);
+	expect_ready(&f, "c#2 c#3");
+	CU_ASSERT(finish(&f, "a#0") == 0);
+	expect_ready(&f, "b#0 c#2 c#3");
+	fixture_free(&f);
+}
+
+static void
+test_all_to_all_blocking(void)
+{
+	struct fixture f;
+
+	FIXTURE(&f, V({"a", 3}, {"b", 2}), E({"a", "b", A2A, BLK}), 8);
+	finish_in_order(&f, "a#0 a#2 a#1", " | | b#0 b#1");
+	fixture_free(&f);
+
+	/* Deployed is not enough. */
+	FIXTURE(&f, V({"a", 2}, {"b", 2}), E({"a", "b", A2A, BLK}), 8);
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	CU_ASSERT(deploy(&f, "a#1") == 0);
+	CU_ASSERT(finish(&f, "a#1") == 0);
+	expect_ready(&f, "");
+	CU_ASSERT(deploy(&f, "b#0") == SL_ESTATE);
+	CU_ASSERT(finish(&f, "a#0") == 0);
+	expect_ready(&f, "b#0 b#1");
+	fixture_free(&f);
+
+	/* Two all_to_all inputs, one blocking and one hybrid. */
+	FIXTURE(&f, V({"a", 2}, {"h", 2}, {"c", 2}),
+	    E({"a", "c", A2A, BLK}, {"h", "c", A2A, HFULL}), 8);
+	expect_regions(&f, "a#0 a#1 h#0 h#1 c#0 c#1");
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	CU_ASSERT(deploy(&f, "a#1") == 0);
+	CU_ASSERT(finish(&f, "a#0") == 0);
+	CU_ASSERT(finish(&f, "a#1") == 0);
+	expect_ready(&f, "h#0 h#1");
+	CU_ASSERT(deploy(&f, "h#0") == 0);
+	expect_ready(&f, "h#1");
+	CU_ASSERT(deploy(&f, "h#1") == 0);
+	expect_ready(&f, "c#0 c#1");
+	fixture_free(&f);
+
+	/* Consumers are pipelined groups: each waits for every producer. */
+	FIXTURE(&f, V({"a", 2}, {"b", 2}, {"c", 2}),
+	    E({"a", "b", A2A, BLK}, {"b", "c", PW, PIPE}), 8);
+	finish_in_order(&f, "a#1 a#0", " | b#0+c#0 b#1+c#1");
+	fixture_free(&f);
+}
+
+static void
+test_broadcast(void)
+{
+	struct fixture f;
+
+	FIXTURE(&f, V({"a", 2}, {"b", 3}), E({"a", "b", BC, BLK}), 8);
+	finish_in_order(&f, "a#1 a#0", " | b#0 b#1 b#2");
+	fixture_free(&f);
+
+	/* A broadcast side input into pipelined pairs. */
+	FIXTURE(&f, V({"a", 2}, {"s", 1}, {"b", 2}),
+	    E({"a", "b", PW, PIPE}, {"s", "b", BC, BLK}), 8);
+	expect_regions(&f, "s#0 a#0+b#0 a#1+b#1");
+	expect_ready(&f, "s#0");
+	CU_ASSERT(deploy(&f, "a#0") == SL_ESTATE);
+	CU_ASSERT(deploy(&f, "s#0") == 0);
+	expect_ready(&f, "");
+	CU_ASSERT(finish(&f, "s#0") == 0);
+	expect_ready(&f, "a#0+b#0 a#1+b#1");
+	fixture_free(&f);
+
+	/* Broadcast from one task fans out to every consumer at once. */
+	FIXTURE(&f, V({"a", 1}, {"b", 4}), E({"a", "b", BC, HFULL}), 8);
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	expect_ready(&f, "b#0 b#1 b#2 b#3");
+	fixture_free(&f);
+}
+
+static void
+test_merged_cycle(void)
+{
+	struct fixture f;
+
+	/* a -> b pipelined, a -> c -> b blocking: one region, whose blocking
+	 * edges are inside it and wait for nothing. */
+	FIXTURE(&f, V({"a", 1}, {"b", 1}, {"c", 1}),
+	    E({"a", "b", PW, PIPE}, {"a", "c", PW, BLK}, {"c", "b", PW, BLK}),
+	    4);
+	expect_regions(&f, "a#0+c#0+b#0");
+	expect_ready(&f, "a#0+c#0+b#0");
+	CU_ASSERT(f.ctx.region_tasks(&f.ctx, 0) == 3);
+	CU_ASSERT(deploy(&f, "c#0") == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 1);
+	CU_ASSERT(finish(&f, "b#0") == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 4);
+	fixture_free(&f);
+
+	/* The same between a blocking producer and consumer. */
+	FIXTURE(&f, V({"z", 1}, {"a", 1}, {"b", 1}, {"c", 1}, {"d", 2}),
+	    E({"z", "a", PW, BLK}, {"a", "b", PW, PIPE}, {"a", "c", PW, BLK},
+		{"c", "b", PW, BLK}, {"b", "d", A2A, BLK}),
+	    4);
+	expect_regions(&f, "z#0 a#0+c#0+b#0 d#0 d#1");
+	expect_ready(&f, "z#0");
+	CU_ASSERT(deploy(&f, "z#0") == 0);
+	CU_ASSERT(finish(&f, "z#0") == 0);
+	expect_ready(&f, "a#0+c#0+b#0");
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	expect_ready(&f, "");
+	CU_ASSERT(finish(&f, "a#0") == 0);
+	expect_ready(&f, "d#0 d#1");
+	fixture_free(&f);
+
+	/* An all_to_all leg: the consumer region of a -> c holds every
+	 * producer of it. Upstream and downstream all_to_all edges wait as
+	 * usual. */
+	FIXTURE(&f,
+	    V({"z", 2}, {"a", 2}, {"b", 2}, {"c", 2}, {"d", 2}),
+	    E({"z", "a", A2A, BLK}, {"a", "b", PW, PIPE},
+		{"a", "c", A2A, BLK}, {"c", "b", PW, BLK},
+		{"b", "d", A2A, HFULL}),
+	    8);
+	expect_regions(&f, "z#0 z#1 a#0+a#1+c#0+c#1+b#0+b#1 d#0 d#1");
+	expect_ready(&f, "z#0 z#1");
+	CU_ASSERT(deploy(&f, "z#0") == 0);
+	CU_ASSERT(deploy(&f, "z#1") == 0);
+	CU_ASSERT(finish(&f, "z#1") == 0);
+	expect_ready(&f, "");
+	CU_ASSERT(finish(&f, "z#0") == 0);
+	expect_ready(&f, "a#0+a#1+c#0+c#1+b#0+b#1");
+	CU_ASSERT(deploy(&f, "c#1") == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 2);
+	expect_ready(&f, "d#0 d#1");
+	fixture_free(&f);
+
+	/* The same with the all_to_all leg hybrid and alone in the job: the
+	 * region waits for nothing. */
+	FIXTURE(&f, V({"a", 2}, {"b", 2}, {"c", 2}),
+	    E({"a", "b", PW, PIPE}, {"a", "c", A2A, HFULL},
+		{"c", "b", PW, BLK}),
+	    2);
+	expect_regions(&f, "a#0+a#1+c#0+c#1+b#0+b#1");
+	expect_ready(&f, "a#0+a#1+c#0+c#1+b#0+b#1");
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	CU_ASSERT(finish(&f, "a#0") == 0);
+	fixture_free(&f);
+
+	/* The blocking leg second: c -> b all_to_all. */
+	FIXTURE(&f, V({"a", 2}, {"b", 2}, {"c", 2}),
+	    E({"a", "b", PW, PIPE}, {"a", "c", PW, BLK},
+		{"c", "b", A2A, BLK}),
+	    8);
+	expect_regions(&f, "a#0+a#1+c#0+c#1+b#0+b#1");
+	expect_ready(&f, "a#0+a#1+c#0+c#1+b#0+b#1");
+	fixture_free(&f);
+
+	/* A blocking edge parallel to a pipelined one stays inside. */
+	FIXTURE(&f, V({"a", 2}, {"b", 2}),
+	    E({"a", "b", PW, PIPE}, {"a", "b", PW, BLK}), 8);
+	expect_regions(&f, "a#0+b#0 a#1+b#1");
+	expect_ready(&f, "a#0+b#0 a#1+b#1");
+	fixture_free(&f);
+}
+
+static void
+test_diamond(void)
+{
+	struct fixture f;
+
+	/* a -> b hybrid, a -> c blocking, b -> d blocking, c -> d hybrid. */
+	FIXTURE(&f, V({"a", 1}, {"b", 2}, {"c", 2}, {"d", 1}),
+	    E({"a", "b", A2A, HFULL}, {"a", "c", PW, BLK},
+		{"b", "d", A2A, BLK}, {"c", "d", A2A, HSEL}),
+	    8);
+	expect_regions(&f, "a#0 b#0 b#1 c#0 c#1 d#0");
+	expect_ready(&f, "a#0");
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	expect_ready(&f, "b#0 b#1");
+	CU_ASSERT(deploy(&f, "b#0") == 0);
+	CU_ASSERT(deploy(&f, "b#1") == 0);
+	expect_ready(&f, "");
+	CU_ASSERT(finish(&f, "a#0") == 0);
+	expect_ready(&f, "c#0 c#1");
+	CU_ASSERT(deploy(&f, "c#0") == 0);
+	CU_ASSERT(deploy(&f, "c#1") == 0);
+	expect_ready(&f, "");
+	CU_ASSERT(finish(&f, "b#1") == 0);
+	expect_ready(&f, "");
+	CU_ASSERT(finish(&f, "b#0") == 0);
+	expect_ready(&f, "d#0");
+	fixture_free(&f);
+
+	/* Pipelined on one side, blocking on the other: two regions. */
+	FIXTURE(&f, V({"a", 1}, {"b", 2}, {"c", 2}, {"d", 1}),
+	    E({"a", "b", A2A, PIPE}, {"a", "c", A2A, BLK},
+		{"b", "d", A2A, BLK}, {"c", "d", A2A, PIPE}),
+	    8);
+	expect_regions(&f, "a#0+b#0+b#1 c#0+c#1+d#0");
+	expect_ready(&f, "a#0+b#0+b#1");
+	CU_ASSERT(deploy(&f, "b#1") == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 5);
+	expect_ready(&f, "");
+	CU_ASSERT(finish(&f, "a#0") == 0);
+	expect_ready(&f, "c#0+c#1+d#0");
+	fixture_free(&f);
+
+	/* Pointwise diamond: each index on its own. */
+	FIXTURE(&f, V({"a", 2}, {"b", 2}, {"c", 2}, {"d", 2}),
+	    E({"a", "b", PW, BLK}, {"a", "c", PW, HFULL},
+		{"b", "d", PW, HSEL}, {"c", "d", PW, BLK}),
+	    8);
+	expect_regions(&f, "a#0 a#1 b#0 b#1 c#0 c#1 d#0 d#1");
+	CU_ASSERT(deploy(&f, "a#1") == 0);
+	expect_ready(&f, "a#0 c#1");
+	CU_ASSERT(deploy(&f, "c#1") == 0);
+	CU_ASSERT(finish(&f, "c#1") == 0);
+	expect_ready(&f, "a#0");
+	CU_ASSERT(finish(&f, "a#1") == 0);
+	expect_ready(&f, "a#0 b#1");
+	CU_ASSERT(deploy(&f, "b#1") == 0);
+	expect_ready(&f, "a#0 d#1");
+	fixture_free(&f);
+}
+
+static void
+test_slots(void)
+{
+	struct fixture f;
+	uint32_t pq, s, tu, vw;
+
+	/* Regions of 4, 1, 6 and 6 tasks; 5 slots. */
+	FIXTURE(&f,
+	    V({"p", 2}, {"q", 2}, {"s", 1}, {"t", 3}, {"u", 3}, {"v", 3},
+		{"w", 3}),
+	    E({"p", "q", A2A, PIPE}, {"t", "u", A2A, PIPE},
+		{"v", "w", PW, PIPE}, {"v", "w", A2A, PIPE}),
+	    5);
+	pq = region_of(&f, "p#0");
+	s = region_of(&f, "s#0");
+	tu = region_of(&f, "t#0");
+	vw = region_of(&f, "v#0");
+	CU_ASSERT(f.ctx.region_tasks(&f.ctx, pq) == 4);
+	CU_ASSERT(f.ctx.region_tasks(&f.ctx, s) == 1);
+	CU_ASSERT(f.ctx.region_tasks(&f.ctx, tu) == 6);
+	CU_ASSERT(f.ctx.region_tasks(&f.ctx, vw) == 6);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 5);
+
+	/* Larger than the cluster, nothing runs: deployed alone. */
+	CU_ASSERT(f.ctx.deploy(&f.ctx, tu) == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 0);
+	CU_ASSERT(f.ctx.deploy(&f.ctx, s) == SL_EBUSY);
+	CU_ASSERT(f.ctx.deploy(&f.ctx, pq) == SL_EBUSY);
+	CU_ASSERT(f.ctx.deploy(&f.ctx, vw) == SL_EBUSY);
+	/* Busy leaves the region ready and CREATED. */
+	CU_ASSERT(f.ctx.region_state(&f.ctx, s) == CREATED);
+	expect_ready(&f, "p#0+p#1+q#0+q#1 s#0 v#0+v#1+v#2+w#0+w#1+w#2");
+	CU_ASSERT(sli_sched_finish(&f.s, tu) == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 5);
+
+	/* 4 + 1 fit exactly. */
+	CU_ASSERT(f.ctx.deploy(&f.ctx, pq) == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 1);
+	CU_ASSERT(f.ctx.deploy(&f.ctx, vw) == SL_EBUSY);
+	CU_ASSERT(f.ctx.deploy(&f.ctx, s) == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 0);
+	CU_ASSERT(sli_sched_finish(&f.s, pq) == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 4);
+	/* Oversize while a 1-task region runs: busy, not alone. */
+	CU_ASSERT(f.ctx.deploy(&f.ctx, vw) == SL_EBUSY);
+	CU_ASSERT(sli_sched_finish(&f.s, s) == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 5);
+	CU_ASSERT(f.ctx.deploy(&f.ctx, vw) == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 0);
+	CU_ASSERT(sli_sched_finish(&f.s, vw) == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 5);
+	expect_ready(&f, "");
+	fixture_free(&f);
+
+	/* Hybrid consumers are ready while slots are short: busy, then
+	 * deployable once the producer frees its slot. */
+	FIXTURE(&f, V({"a", 2}, {"b", 1}), E({"a", "b", BC, HFULL}), 2);
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	CU_ASSERT(deploy(&f, "a#1") == 0);
+	expect_ready(&f, "b#0");
+	CU_ASSERT(deploy(&f, "b#0") == SL_EBUSY);
+	CU_ASSERT(f.ctx.region_state(&f.ctx, region_of(&f, "b#0")) == CREATED);
+	CU_ASSERT(finish(&f, "a#0") == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 1);
+	CU_ASSERT(deploy(&f, "b#0") == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 0);
+	fixture_free(&f);
+
+	/* No slots at all: one region at a time. */
+	FIXTURE(&f, V({"a", 3}), NO_EDGES, 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 0);
+	CU_ASSERT(deploy(&f, "a#1") == 0);
+	CU_ASSERT(deploy(&f, "a#0") == SL_EBUSY);
+	CU_ASSERT(finish(&f, "a#1") == 0);
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 0);
+	fixture_free(&f);
+}
+
+/* free_slots is always the total less what DEPLOYED regions hold. */
+static void
+test_free_slots_accounting(void)
+{
+	struct fixture f;
+	uint32_t n;
+
+	FIXTURE(&f, V({"a", 6}, {"b", 3}, {"c", 2}),
+	    E({"a", "b", PW, PIPE}, {"b", "c", A2A, BLK}), 7);
+	expect_regions(&f, "a#0+a#1+b#0 a#2+a#3+b#1 a#4+a#5+b#2 c#0 c#1");
+	n = f.ctx.region_count(&f.ctx);
+	CU_ASSERT(n == 5);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 7);
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 4);
+	CU_ASSERT(deploy(&f, "a#2") == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 1);
+	CU_ASSERT(deploy(&f, "a#4") == SL_EBUSY);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 1);
+	/* Refused ops leave the count alone. */
+	CU_ASSERT(deploy(&f, "a#0") == SL_ESTATE);
+	CU_ASSERT(finish(&f, "a#4") == SL_ESTATE);
+	CU_ASSERT(deploy(&f, "c#0") == SL_ESTATE);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 1);
+	CU_ASSERT(finish(&f, "b#1") == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 4);
+	CU_ASSERT(finish(&f, "b#1") == SL_ESTATE);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 4);
+	CU_ASSERT(deploy(&f, "a#4") == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 1);
+	CU_ASSERT(finish(&f, "a#0") == 0);
+	CU_ASSERT(finish(&f, "a#5") == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 7);
+	expect_ready(&f, "c#0 c#1");
+	CU_ASSERT(deploy(&f, "c#1") == 0);
+	CU_ASSERT(deploy(&f, "c#0") == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 5);
+	CU_ASSERT(finish(&f, "c#0") == 0);
+	CU_ASSERT(finish(&f, "c#1") == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 7);
+	for (uint32_t g = 0; g < n; g++)
+		CU_ASSERT(f.ctx.region_state(&f.ctx, g) == FINISHED);
+	fixture_free(&f);
+}
+
+static void
+test_ctx(void)
+{
+	struct fixture f;
+	const struct sl_sched_ctx *ctx;
+	uint32_t out[8];
+
+	FIXTURE(&f, V({"a", 4}, {"b", 2}), E({"a", "b", PW, PIPE}), 3);
+	ctx = &f.ctx;
+	CU_ASSERT(ctx->struct_size == sizeof(*ctx));
+	CU_ASSERT(ctx->core != NULL);
+	CU_ASSERT(ctx->region_count(ctx) == 2);
+	CU_ASSERT(ctx->region_tasks(ctx, 0) == 3);
+	CU_ASSERT(ctx->region_tasks(ctx, 1) == 3);
+	CU_ASSERT(ctx->region_tasks(ctx, 2) == 0);
+	CU_ASSERT(ctx->region_state(ctx, 0) == CREATED);
+	CU_ASSERT(ctx->region_state(ctx, 2) < 0);
+	CU_ASSERT(ctx->region_input_bytes(ctx, 0) == 0);
+	CU_ASSERT(ctx->region_input_bytes(ctx, 7) == 0);
+	CU_ASSERT(ctx->free_slots(ctx) == 3);
+	CU_ASSERT(ctx->deploy(ctx, 2) < 0);
+	CU_ASSERT(ctx->deploy(ctx, UINT32_MAX) < 0);
+	CU_ASSERT(sli_sched_finish(&f.s, 2) < 0);
+	CU_ASSERT(sli_sched_finish(&f.s, UINT32_MAX) < 0);
+	CU_ASSERT(ctx->free_slots(ctx) == 3);
+	CU_ASSERT(ctx->ready(ctx, out, 8) == 2);
+	CU_ASSERT(out[0] == 0 && out[1] == 1);
+	fixture_free(&f);
+
+	/* An empty job: nothing to run. */
+	{
+		sl_job *job;
+
+		CU_ASSERT_FATAL(sl_job_new("empty", &job) == 0);
+		CU_ASSERT_FATAL(fixture_from_job(&f, job, 4) == 0);
+		ctx = &f.ctx;
+		CU_ASSERT(ctx->region_count(ctx) == 0);
+		CU_ASSERT(ctx->ready(ctx, out, 8) == 0);
+		CU_ASSERT(ctx->free_slots(ctx) == 4);
+		CU_ASSERT(ctx->deploy(ctx, 0) < 0);
+		fixture_free(&f);
+	}
+}
+
+/* ready() is ascending whatever order regions became ready in; it fills at
+ * most cap entries and returns the full count. */
+static void
+test_ready_order_and_cap(void)
+{
+	struct fixture f;
+	const struct sl_sched_ctx *ctx;
+	uint32_t out[8];
+
+	FIXTURE(&f, V({"a", 5}, {"b", 5}), E({"a", "b", PW, BLK}), 8);
+	ctx = &f.ctx;
+	for (uint32_t k = 0; k < 8; k++)
+		out[k] = 0xdeadbeef;
+	CU_ASSERT(ctx->ready(ctx, NULL, 0) == 5);
+	CU_ASSERT(ctx->ready(ctx, out, 0) == 5);
+	CU_ASSERT(out[0] == 0xdeadbeef);
+	CU_ASSERT(ctx->ready(ctx, out, 3) == 5);
+	CU_ASSERT(out[0] == 0 && out[1] == 1 && out[2] == 2);
+	CU_ASSERT(out[3] == 0xdeadbeef);
+	finish_in_order(&f, "a#3 a#1 a#4 a#0 a#2",
+	    "b#3 | b#1 b#3 | b#1 b#3 b#4 | b#0 b#1 b#3 b#4 | "
+	    "b#0 b#1 b#2 b#3 b#4");
+	for (uint32_t k = 0; k < 8; k++)
+		out[k] = 0xdeadbeef;
+	CU_ASSERT(ctx->ready(ctx, out, 8) == 5);
+	for (uint32_t k = 0; k < 5; k++)
+		CU_ASSERT(out[k] == region_of(&f, "b#0") + k);
+	CU_ASSERT(out[5] == 0xdeadbeef);
+	/* Deploying from the middle keeps the rest in order. */
+	CU_ASSERT(deploy(&f, "b#2") == 0);
+	CU_ASSERT(deploy(&f, "b#4") == 0);
+	out[2] = 0xdeadbeef;
+	CU_ASSERT(ctx->ready(ctx, out, 2) == 3);
+	CU_ASSERT(out[2] == 0xdeadbeef);
+	CU_ASSERT(ctx->ready(ctx, out, 3) == 3);
+	CU_ASSERT(out[0] == region_of(&f, "b#0"));
+	CU_ASSERT(out[1] == region_of(&f, "b#1"));
+	CU_ASSERT(out[2] == region_of(&f, "b#3"));
+	expect_ready(&f, "b#0 b#1 b#3");
+	fixture_free(&f);
+}
+
+static void
+test_bad_states(void)
+{
+	struct fixture f;
+
+	FIXTURE(&f, V({"a", 1}, {"b", 1}, {"c", 1}),
+	    E({"a", "b", PW, BLK}, {"a", "c", PW, HFULL}), 1);
+	/* Not ready wins over busy. */
+	CU_ASSERT(deploy(&f, "a#0") == 0);
+	CU_ASSERT(deploy(&f, "b#0") == SL_ESTATE);
+	CU_ASSERT(deploy(&f, "c#0") == SL_EBUSY);
+	/* Already running. */
+	CU_ASSERT(deploy(&f, "a#0") == SL_ESTATE);
+	CU_ASSERT(state_of(&f, "a#0") == DEPLOYED);
+	/* Not running: CREATED (ready or not). */
+	CU_ASSERT(finish(&f, "b#0") == SL_ESTATE);
+	CU_ASSERT(finish(&f, "c#0") == SL_ESTATE);
+	CU_ASSERT(state_of(&f, "b#0") == CREATED);
+	CU_ASSERT(state_of(&f, "c#0") == CREATED);
+	expect_ready(&f, "c#0");
+	CU_ASSERT(finish(&f, "a#0") == 0);
+	/* Not running: FINISHED; and a finished region is not redeployed. */
+	CU_ASSERT(finish(&f, "a#0") == SL_ESTATE);
+	CU_ASSERT(deploy(&f, "a#0") == SL_ESTATE);
+	CU_ASSERT(state_of(&f, "a#0") == FINISHED);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 1);
+	/* A second finish must not make consumers ready twice. */
+	expect_ready(&f, "b#0 c#0");
+	CU_ASSERT(deploy(&f, "b#0") == 0);
+	CU_ASSERT(finish(&f, "b#0") == 0);
+	CU_ASSERT(finish(&f, "b#0") == SL_ESTATE);
+	expect_ready(&f, "c#0");
+	fixture_free(&f);
+}
+
+/* --- Random graphs and schedules against the naive reference. --- */
+
+/* A small deterministic generator (splitmix64), the same on every libc. */
+static uint64_t rng_state;
+
+static uint32_t
+rnd(uint32_t n)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	z ^= z >> 31;
+	return (uint32_t)(z % n);
+}
+
+static uint64_t
+test_seed(void)
+{
+	const char *s = getenv("SL_TEST_SEED");
+
+	return s != NULL ? strtoull(s, NULL, 0) : 20240611;
+}
+
+/* Up to 6 vertices, added in a shuffled order, parallelism 1..5, each pair
+ * joined with probability 1/2 (sometimes twice) in topological direction. */
+static sl_job *
+random_job(void)
+{
+	uint32_t nv = 1 + rnd(6), perm[6];
+	sl_job *job;
+	char id[16], from[16], to[16];
+
+	if (sl_job_new("random", &job) != 0)
+		return NULL;
+	for (uint32_t i = 0; i < nv; i++) {
+		snprintf(id, sizeof(id), "v%u", i);
+		if (sl_job_add_vertex(job, id, "op", 1 + (int32_t)rnd(5),
+			NULL) != 0)
+			goto out_free_job;
+		perm[i] = i;
+	}
+	for (uint32_t i = nv - 1; i > 0; i--) {
+		uint32_t j = rnd(i + 1), t = perm[i];
+
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+	for (uint32_t i = 0; i < nv; i++)
+		for (uint32_t j = i + 1; j < nv; j++) {
+			uint32_t copies = rnd(2) ? 1 + (rnd(6) == 0) : 0;
+
+			snprintf(from, sizeof(from), "v%u", perm[i]);
+			snprintf(to, sizeof(to), "v%u", perm[j]);
+			for (uint32_t c = 0; c < copies; c++) {
+				/* Sequenced: argument order is unspecified. */
+				int dist = (int)rnd(3), type = (int)rnd(4);
+
+				if (add_edge(job, from, to, dist, type) != 0)
+					goto out_free_job;
+			}
+		}
+	return job;
+
+out_free_job:
+	sl_job_free(job);
+	return NULL;
+}
+
+struct run_stats {
+	uint64_t steps, deploys, finishes, busy, refused, early;
+};
+
+enum { MAXT = 32 };
+
+/* One random valid schedule on f to the end, checking after every step:
+ * the ready set against the naive rule from the model's states, the states
+ * and free slots against the model, and every answer of deploy and finish
+ * against what the rules say. Returns the round's first failing step's
+ * description in *why, or NULL. */
+static const char *
+random_schedule(struct fixture *f, uint32_t slots, const struct pair *pairs,
+    uint32_t np, struct run_stats *st)
+{
+	const struct sl_sched_ctx *ctx = &f->ctx;
+	uint32_t n = f->r.n, cnt, got[MAXT], running[MAXT], nrun = 0;
+	uint64_t used = 0;
+	uint8_t state[MAXT] = {0}, want[MAXT];
+	uint32_t left = n;
+
+	for (uint32_t step = 0; step < 8 * n + 16; step++) {
+		uint32_t free_want, r;
+		int rv;
+
+		st->steps++;
+		if (naive_ready(f, pairs, np, state, want) != 0)
+			return "a pipelined pair crosses regions";
+		cnt = ctx->ready(ctx, got, MAXT);
+		for (uint32_t k = 0; k < cnt; k++)
+			if (got[k] >= n || !want[got[k]] ||
+			    (k > 0 && got[k - 1] >= got[k]))
+				return "ready list differs from the naive rule";
+		for (uint32_t g = 0; g < n; g++) {
+			cnt -= want[g];
+			if (ctx->region_state(ctx, g) != state[g])
+				return "region state differs from the model";
+		}
+		if (cnt != 0)
+			return "ready count differs from the naive rule";
+		free_want = used >= slots ? 0 : (uint32_t)(slots - used);
+		if (ctx->free_slots(ctx) != free_want)
+			return "free slots differ from the model";
+		cnt = ctx->ready(ctx, got, MAXT);
+		if (left == 0)
+			return cnt == 0 ? NULL : "ready regions after the end";
+
+		/* Now and then an op that must be refused. */
+		if (rnd(8) == 0) {
+			r = rnd(n);
+			if (state[r] != CREATED || !want[r]) {
+				if (ctx->deploy(ctx, r) != SL_ESTATE)
+					return "deploy of a region not ready";
+				st->refused++;
+			}
+			if (state[r] != DEPLOYED) {
+				if (sli_sched_finish(&f->s, r) != SL_ESTATE)
+					return "finish of a region not running";
+				st->refused++;
+			}
+			continue;
+		}
+		if (cnt > 0 && (nrun == 0 || rnd(2))) {
+			uint32_t need;
+
+			r = got[rnd(cnt)];
+			need = f->r.start[r + 1] - f->r.start[r];
+			rv = ctx->deploy(ctx, r);
+			if (need > free_want && nrun > 0) {
+				if (rv != SL_EBUSY)
+					return "deploy should be busy";
+				st->busy++;
+				continue;
+			}
+			if (rv != 0)
+				return "deploy of a ready region failed";
+			/* A region whose producer still runs. */
+			for (uint32_t k = 0; k < np; k++)
+				if (f->r.of_task[pairs[k].c] == r &&
+				    state[f->r.of_task[pairs[k].p]] == DEPLOYED) {
+					st->early++;
+					break;
+				}
+			state[r] = DEPLOYED;
+			used += need;
+			running[nrun++] = r;
+			st->deploys++;
+		} else if (nrun > 0) {
+			uint32_t k = rnd(nrun);
+
+			r = running[k];
+			running[k] = running[--nrun];
+			if (sli_sched_finish(&f->s, r) != 0)
+				return "finish of a running region failed";
+			state[r] = FINISHED;
+			used -= f->r.start[r + 1] - f->r.start[r];
+			left--;
+			st->finishes++;
+		} else {
+			return "stuck: nothing ready, nothing running";
+		}
+	}
+	return "schedule did not end";
+}
+
+static void
+test_random_against_naive(void)
+{
+	uint64_t seed = test_seed();
+	struct run_stats st = {0};
+	uint32_t bad = 0, rounds = 0;
+
+	printf("\n    seed %llu (set SL_TEST_SEED to repeat) ",
+	    (unsigned long long)seed);
+	rng_state = seed;
+	for (int round = 0; round < 400; round++) {
+		struct fixture f;
+		struct pair *pairs;
+		uint32_t np, slots = rnd(9);
+		const char *why;
+
+		if (fixture_from_job(&f, random_job(), slots) != 0) {
+			CU_FAIL("random job failed to build");
+			continue;
+		}
+		if (f.x.ntasks > MAXT) {
+			CU_FAIL("random job too large");
+			fixture_free(&f);
+			continue;
+		}
+		np = expand_pairs(&f.x, &pairs);
+		/* A few schedules of the same job, each from a fresh state. */
+		for (int k = 0; k < 3; k++) {
+			if (k > 0) {
+				sli_sched_fini(&f.s);
+				CU_ASSERT_FATAL(sli_sched_init(&f.s, &f.x, &f.r,
+						    slots) == 0);
+				sli_sched_ctx_init(&f.ctx, &f.s);
+			}
+			why = random_schedule(&f, slots, pairs, np, &st);
+			rounds++;
+			if (why != NULL && bad++ < 3) {
+				uint32_t *all = malloc(
+				    (f.r.n + 1) * sizeof(*all));
+				char *regs;
+
+				for (uint32_t g = 0; g < f.r.n; g++)
+					all[g] = g;
+				regs = render_regions(&f, all, f.r.n);
+				fprintf(stderr,
+				    "\nround %d, schedule %d (%u slots): %s\n"
+				    "  regions: %s\n",
+				    round, k, slots, why, regs);
+				free(regs);
+				free(all);
+			}
+			CU_ASSERT(why == NULL);
+		}
+		free(pairs);
+		fixture_free(&f);
+	}
+	printf("\n    %u schedules, %llu steps: %llu deploys, %llu finishes, "
+	       "%llu busy, %llu refused, %llu beside a running producer ",
+	    rounds, (unsigned long long)st.steps,
+	    (unsigned long long)st.deploys, (unsigned long long)st.finishes,
+	    (unsigned long long)st.busy, (unsigned long long)st.refused,
+	    (unsigned long long)st.early);
+	/* The schedules must exercise every rule, not only the easy ones. */
+	CU_ASSERT(st.deploys > 2000);
+	CU_ASSERT(st.busy > 100);
+	CU_ASSERT(st.refused > 100);
+	CU_ASSERT(st.early > 100);
+}
+
+/* --- Scale: never m x n. --- */
+
+static void
+test_scale_all_to_all(void)
+{
+	enum { N = 10000 };
+	struct fixture f;
+	const struct sl_sched_ctx *ctx;
+	uint32_t *out;
+	double t0, t1, t2;
+	int ok = 1;
+
+	CU_ASSERT_FATAL(fixture_from_job(&f,
+			    make_job(V({"a", N}, {"b", N}),
+				E({"a", "b", A2A, BLK})),
+			    4) == 0);
+	CU_ASSERT_FATAL(f.r.n == 2 * N);
+	ctx = &f.ctx;
+	/* Init again, timed. */
+	t0 = now();
+	sli_sched_fini(&f.s);
+	CU_ASSERT_FATAL(sli_sched_init(&f.s, &f.x, &f.r, 4) == 0);
+	sli_sched_ctx_init(&f.ctx, &f.s);
+	t1 = now();
+	ok &= ctx->ready(ctx, NULL, 0) == N;
+	for (uint32_t g = 0; g < N && ok; g++) {
+		ok &= ctx->deploy(ctx, g) == 0;
+		ok &= ctx->free_slots(ctx) == 3;
+		ok &= sli_sched_finish(&f.s, g) == 0;
+		ok &= ctx->free_slots(ctx) == 4;
+		/* No consumer before the last producer. */
+		ok &= ctx->ready(ctx, NULL, 0) == (g + 1 < N ? N - g - 1 : N);
+	}
+	t2 = now();
+	printf("\n    10000 x 10000 all_to_all blocking: init %.1f ms, "
+	       "10000 deploy+finish %.1f ms ",
+	    (t1 - t0) * 1e3, (t2 - t1) * 1e3);
+	CU_ASSERT(ok);
+	CU_ASSERT(t2 - t0 < 1.0);
+	out = malloc(N * sizeof(*out));
+	CU_ASSERT_FATAL(out != NULL);
+	CU_ASSERT(ctx->ready(ctx, out, N) == N);
+	for (uint32_t k = 0; k < N; k++)
+		if (out[k] != N + k) {
+			CU_FAIL("every consumer must be ready, in order");
+			break;
+		}
+	free(out);
+	fixture_free(&f);
+}
+
+/* The same through a hybrid broadcast edge: consumers ready once the last
+ * producer starts. */
+static void
+test_scale_broadcast_hybrid(void)
+{
+	enum { N = 10000 };
+	struct fixture f;
+	const struct sl_sched_ctx *ctx;
+	double t0, t1;
+	int ok = 1;
+
+	t0 = now();
+	CU_ASSERT_FATAL(fixture_from_job(&f,
+			    make_job(V({"a", N}, {"b", N}),
+				E({"a", "b", BC, HSEL})),
+			    2 * N) == 0);
+	ctx = &f.ctx;
+	for (uint32_t g = N; g-- > 0 && ok;) {
+		ok &= ctx->ready(ctx, NULL, 0) == g + 1;
+		ok &= ctx->deploy(ctx, g) == 0;
+	}
+	ok &= ctx->ready(ctx, NULL, 0) == N;
+	ok &= ctx->free_slots(ctx) == N;
+	t1 = now();
+	printf("\n    10000 x 10000 broadcast hybrid_selective: %.1f ms ",
+	    (t1 - t0) * 1e3);
+	CU_ASSERT(ok);
+	CU_ASSERT(t1 - t0 < 1.0);
+	fixture_free(&f);
+}
+
+static const struct sl_test tests[] = {
+    {"chain of blocking edges", test_chain_blocking},
+    {"hybrid edges", test_hybrid},
+    {"pointwise blocking m > n", test_pointwise_fan_in},
+    {"pointwise blocking m < n", test_pointwise_fan_out},
+    {"all_to_all blocking", test_all_to_all_blocking},
+    {"broadcast", test_broadcast},
+    {"merged cycle", test_merged_cycle},
+    {"diamonds of mixed types", test_diamond},
+    {"slots: busy and oversize regions", test_slots},
+    {"free slots accounting", test_free_slots_accounting},
+    {"ctx ops", test_ctx},
+    {"ready order and cap", test_ready_order_and_cap},
+    {"deploy and finish in the wrong state", test_bad_states},
+    {"random schedules against the naive reference",
+	test_random_against_naive},
+    {"scale: 10000 x 10000 all_to_all", test_scale_all_to_all},
+    {"scale: 10000 x 10000 broadcast hybrid", test_scale_broadcast_hybrid},
+    {NULL, NULL},
+};
+
+SL_TEST_MAIN("schedule", tests)
