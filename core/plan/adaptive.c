@@ -123,7 +123,7 @@ sli_adaptive_decide(const uint64_t *bytes, uint32_t n,
 		t = n;
 
 	for (uint32_t i = 0; i < n; i++)
-		sum = sat_add(sum, bytes[i]);
+		sum = sum + bytes[i];
 	/* The smallest limit giving at most t ranges; see the top comment. */
 	lo = 0;
 	hi = sum;

@@ -18,7 +18,10 @@ struct sli_sched_dep {
  * needs every producer region other than itself; at most one consumer
  * region can also hold producers (two such would depend on each other and
  * have been merged), so a consumer is satisfied when `done` reaches
- * nprod - 1 (it is that producer) or nprod (it is not).
+ * nprod - 1 (it is that producer) or nprod (it is not). In every job tried
+ * an inner region is the only producer region (the cycle merge sees to
+ * it); the nprod - 1 case is kept so readiness stays right without relying
+ * on that.
  */
 struct sli_sched_group {
 	uint8_t on;
@@ -38,17 +41,16 @@ on_of(int type)
 static int
 ready_add(struct sli_sched *s, uint32_t region)
 {
-	uint32_t lo = 0, hi = s->nready;
+	uint64_t r = region;
 
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-		if (s->ready[mid] < region)
-			lo = mid + 1;
-		else
-			hi = mid;
+	for (uint32_t l = 0; l < s->nrlev; l++) {
+		uint64_t *w = &s->rlev[l][r >> 6], was = *w;
+
+		*w |= 1ULL << (r & 63);
+		if (was != 0)
+			break;
+		r >>= 6;
 	}
-	memmove(s->ready + lo + 1, s->ready + lo, (s->nready - lo) * sizeof(*s->ready));
-	s->ready[lo] = region;
 	s->nready++;
 	return 0;
 }
@@ -56,13 +58,63 @@ ready_add(struct sli_sched *s, uint32_t region)
 static void
 ready_remove(struct sli_sched *s, uint32_t region)
 {
-	for (uint32_t k = 0; k < s->nready; k++)
-		if (s->ready[k] == region) {
-			memmove(s->ready + k, s->ready + k + 1,
-			    (s->nready - k - 1) * sizeof(*s->ready));
-			s->nready--;
-			return;
+	uint64_t r = region;
+
+	if (!(s->rlev[0][r >> 6] >> (r & 63) & 1))
+		return;
+	for (uint32_t l = 0; l < s->nrlev; l++) {
+		uint64_t *w = &s->rlev[l][r >> 6];
+
+		*w &= ~(1ULL << (r & 63));
+		if (*w != 0)
+			break;
+		r >>= 6;
+	}
+	s->nready--;
+}
+
+/* The smallest ready region >= from, or UINT32_MAX. */
+static uint32_t
+ready_next(const struct sli_sched *s, uint64_t from)
+{
+	uint32_t l = 0;
+	uint64_t pos = from;
+
+	for (;;) {
+		uint64_t w = pos >> 6, m;
+
+		if (w >= s->rnw[l])
+			return UINT32_MAX;
+		m = s->rlev[l][w] & (~0ULL << (pos & 63));
+		if (m != 0) {
+			pos = (w << 6) | (uint64_t)__builtin_ctzll(m);
+			break;
 		}
+		if (++l == s->nrlev)
+			return UINT32_MAX;
+		pos = w + 1;
+	}
+	while (l-- > 0)
+		pos = (pos << 6) | (uint64_t)__builtin_ctzll(s->rlev[l][pos]);
+	return (uint32_t)pos;
+}
+
+static int
+ready_alloc(struct sli_sched *s, uint32_t n)
+{
+	uint64_t bits = n;
+
+	do {
+		uint32_t nw = (uint32_t)((bits + 63) / 64);
+
+		if (nw == 0)
+			nw = 1;
+		if ((s->rlev[s->nrlev] = calloc(nw, sizeof(uint64_t))) == NULL)
+			return SL_ENOMEM;
+		s->rnw[s->nrlev++] = nw;
+		bits = nw;
+	} while (bits > 1);
+	return 0;
 }
 
 static void
@@ -112,7 +164,7 @@ build_groups(struct sli_sched *s)
 	const struct sli_exec *x = s->x;
 	const sl_job *job = x->job;
 	uint32_t nreg = s->r->n, npg = 0;
-	uint32_t *stamp = malloc((nreg + 1) * sizeof(*stamp));
+	uint32_t *stamp = calloc(nreg + 1, sizeof(*stamp));
 	uint32_t *fill = NULL;
 
 	if (stamp == NULL)
@@ -122,8 +174,9 @@ build_groups(struct sli_sched *s)
 	if (s->group == NULL || s->pg_start == NULL)
 		goto out_nomem;
 
-	/* stamp[r] = 2g+1 when r produces for group g, 2g+2 when it also
-	 * consumes; one pass per edge over its two vertices. */
+	/* Per edge, stamp[r]: 1 producer region, 2 consumer region, 3 both;
+	 * reset afterwards by walking the same tasks, so each edge costs its
+	 * two parallelisms, not the number of regions. */
 	for (uint32_t e = 0; e < job->ne; e++) {
 		const struct sli_edge *ed = &job->e[e];
 		struct sli_sched_group *g;
@@ -137,8 +190,6 @@ build_groups(struct sli_sched *s)
 		g->inner = UINT32_MAX;
 		if ((g->consumers = malloc((n + 1) * sizeof(*g->consumers))) == NULL)
 			goto out_nomem;
-		for (uint32_t r = 0; r < nreg; r++)
-			stamp[r] = 0;
 		for (uint32_t j = 0; j < m; j++) {
 			uint32_t p = s->r->of_task[x->base[ed->from] + j];
 			if (stamp[p] == 0) {
@@ -162,6 +213,10 @@ build_groups(struct sli_sched *s)
 		 * producer region is itself. */
 		for (uint32_t k = 0; k < g->nconsumers; k++)
 			s->pending[g->consumers[k]]++;
+		for (uint32_t j = 0; j < m; j++)
+			stamp[s->r->of_task[x->base[ed->from] + j]] = 0;
+		for (uint32_t i = 0; i < n; i++)
+			stamp[s->r->of_task[x->base[ed->to] + i]] = 0;
 		if (g->inner != UINT32_MAX && g->nprod > 1)
 			s->pending[g->inner]++;
 		s->ngroup++;
@@ -180,8 +235,6 @@ build_groups(struct sli_sched *s)
 		if (ed->distribution == SL_DIST_POINTWISE ||
 		    ed->type == SL_PARTITION_PIPELINED)
 			continue;
-		for (uint32_t r = 0; r < nreg; r++)
-			stamp[r] = 0;
 		for (uint32_t j = 0; j < x->par[ed->from]; j++) {
 			uint32_t p = s->r->of_task[x->base[ed->from] + j];
 			if (!stamp[p]) {
@@ -189,6 +242,8 @@ build_groups(struct sli_sched *s)
 				s->pg[fill[p]++] = g;
 			}
 		}
+		for (uint32_t j = 0; j < x->par[ed->from]; j++)
+			stamp[s->r->of_task[x->base[ed->from] + j]] = 0;
 		g++;
 	}
 	free(fill);
@@ -215,9 +270,9 @@ sli_sched_init(struct sli_sched *s, const struct sli_exec *x,
 	s->state = calloc(r->n + 1, 1);
 	s->pending = calloc(r->n + 1, sizeof(*s->pending));
 	s->input_bytes = calloc(r->n + 1, sizeof(*s->input_bytes));
-	s->ready = malloc((r->n + 1) * sizeof(*s->ready));
 	s->dep_start = calloc(r->n + 2, sizeof(*s->dep_start));
-	if (!s->state || !s->pending || !s->input_bytes || !s->ready || !s->dep_start)
+	if (!s->state || !s->pending || !s->input_bytes || !s->dep_start ||
+	    ready_alloc(s, r->n) != 0)
 		goto out_fail;
 
 	pointwise_deps(s, 0, NULL);
@@ -236,7 +291,7 @@ sli_sched_init(struct sli_sched *s, const struct sli_exec *x,
 
 	for (uint32_t k = 0; k < r->n; k++)
 		if (s->pending[k] == 0)
-			s->ready[s->nready++] = k;
+			ready_add(s, k);
 	return 0;
 
 out_fail:
@@ -255,7 +310,8 @@ sli_sched_fini(struct sli_sched *s)
 	free(s->pg);
 	free(s->dep);
 	free(s->dep_start);
-	free(s->ready);
+	for (uint32_t l = 0; l < s->nrlev; l++)
+		free(s->rlev[l]);
 	free(s->input_bytes);
 	free(s->pending);
 	free(s->state);
@@ -370,8 +426,10 @@ ctx_ready(const struct sl_sched_ctx *ctx, uint32_t *out, uint32_t cap)
 {
 	const struct sli_sched *s = core_of(ctx);
 
-	for (uint32_t k = 0; k < cap && k < s->nready; k++)
-		out[k] = s->ready[k];
+	uint32_t r = 0;
+
+	for (uint32_t k = 0; k < cap && k < s->nready; k++, r++)
+		out[k] = r = ready_next(s, r);
 	return s->nready;
 }
 

@@ -35,7 +35,11 @@ struct sli_sched {
 	uint32_t *pg_start; /* per producer region: its groups (CSR) */
 	uint32_t *pg;
 
-	uint32_t *ready; /* ready regions, ascending */
+	/* ready regions: a bitmap with summary levels (bit i of level l+1
+	 * set when word i of level l is nonzero) */
+	uint64_t *rlev[6];
+	uint32_t rnw[6];
+	uint32_t nrlev;
 	uint32_t nready;
 
 	uint32_t total_slots;

@@ -87,9 +87,9 @@ out_free_job:
 	return NULL;
 }
 
-/* Job, tasks, regions, scheduler state with `slots` slots, and its ctx. */
+/* Job, tasks and regions; no scheduler state yet. */
 static int
-fixture_from_job(struct fixture *f, sl_job *job, uint32_t slots)
+fixture_plan(struct fixture *f, sl_job *job)
 {
 	memset(f, 0, sizeof(*f));
 	f->job = job;
@@ -99,13 +99,8 @@ fixture_from_job(struct fixture *f, sl_job *job, uint32_t slots)
 		goto out_free_job;
 	if (sli_regions_build(&f->x, &f->r) != 0)
 		goto out_free_exec;
-	if (sli_sched_init(&f->s, &f->x, &f->r, slots) != 0)
-		goto out_free_regions;
-	sli_sched_ctx_init(&f->ctx, &f->s);
 	return 0;
 
-out_free_regions:
-	sli_regions_free(&f->r);
 out_free_exec:
 	sli_exec_free(&f->x);
 out_free_job:
@@ -113,6 +108,30 @@ out_free_job:
 	sl_job_free(job);
 	f->job = NULL;
 	return -1;
+}
+
+/* Scheduler state with `slots` slots over a planned fixture, and its ctx. */
+static int
+fixture_sched(struct fixture *f, uint32_t slots)
+{
+	if (sli_sched_init(&f->s, &f->x, &f->r, slots) != 0) {
+		fprintf(stderr, "fixture: %s\n", sl_errdetail());
+		sli_regions_free(&f->r);
+		sli_exec_free(&f->x);
+		sl_job_free(f->job);
+		f->job = NULL;
+		return -1;
+	}
+	sli_sched_ctx_init(&f->ctx, &f->s);
+	return 0;
+}
+
+static int
+fixture_from_job(struct fixture *f, sl_job *job, uint32_t slots)
+{
+	if (fixture_plan(f, job) != 0)
+		return -1;
+	return fixture_sched(f, slots);
 }
 
 static void
@@ -279,8 +298,11 @@ ready_matches_naive(const struct fixture *f)
 	if (naive_ready(f, pairs, np, state, want) != 0)
 		same = 0;
 	cnt = ctx->ready(ctx, got, n);
+	if (cnt > n)
+		same = 0;
 	for (uint32_t k = 0; k < cnt && same; k++)
-		same = got[k] < n && want[got[k]] && (k == 0 || got[k - 1] < got[k]);
+		same = got[k] < n && want[got[k]] &&
+		    (k == 0 || got[k - 1] < got[k]);
 	for (uint32_t g = 0; g < n; g++)
 		cnt -= want[g];
 	same = same && cnt == 0;
@@ -1123,8 +1145,7 @@ enum { MAXT = 32 };
 /* One random valid schedule on f to the end, checking after every step:
  * the ready set against the naive rule from the model's states, the states
  * and free slots against the model, and every answer of deploy and finish
- * against what the rules say. Returns the round's first failing step's
- * description in *why, or NULL. */
+ * against what the rules say. Returns what went wrong first, or NULL. */
 static const char *
 random_schedule(struct fixture *f, uint32_t slots, const struct pair *pairs,
     uint32_t np, struct run_stats *st)
@@ -1143,6 +1164,8 @@ random_schedule(struct fixture *f, uint32_t slots, const struct pair *pairs,
 		if (naive_ready(f, pairs, np, state, want) != 0)
 			return "a pipelined pair crosses regions";
 		cnt = ctx->ready(ctx, got, MAXT);
+		if (cnt > n)
+			return "ready count exceeds the regions";
 		for (uint32_t k = 0; k < cnt; k++)
 			if (got[k] >= n || !want[got[k]] ||
 			    (k > 0 && got[k - 1] >= got[k]))
@@ -1191,12 +1214,15 @@ random_schedule(struct fixture *f, uint32_t slots, const struct pair *pairs,
 			if (rv != 0)
 				return "deploy of a ready region failed";
 			/* A region whose producer still runs. */
-			for (uint32_t k = 0; k < np; k++)
+			for (uint32_t k = 0; k < np; k++) {
+				uint32_t rp = f->r.of_task[pairs[k].p];
+
 				if (f->r.of_task[pairs[k].c] == r &&
-				    state[f->r.of_task[pairs[k].p]] == DEPLOYED) {
+				    state[rp] == DEPLOYED) {
 					st->early++;
 					break;
 				}
+			}
 			state[r] = DEPLOYED;
 			used += need;
 			running[nrun++] = r;
@@ -1300,17 +1326,13 @@ test_scale_all_to_all(void)
 	double t0, t1, t2;
 	int ok = 1;
 
-	CU_ASSERT_FATAL(fixture_from_job(&f,
+	CU_ASSERT_FATAL(fixture_plan(&f,
 			    make_job(V({"a", N}, {"b", N}),
-				E({"a", "b", A2A, BLK})),
-			    4) == 0);
+				E({"a", "b", A2A, BLK}))) == 0);
 	CU_ASSERT_FATAL(f.r.n == 2 * N);
 	ctx = &f.ctx;
-	/* Init again, timed. */
 	t0 = now();
-	sli_sched_fini(&f.s);
-	CU_ASSERT_FATAL(sli_sched_init(&f.s, &f.x, &f.r, 4) == 0);
-	sli_sched_ctx_init(&f.ctx, &f.s);
+	CU_ASSERT_FATAL(fixture_sched(&f, 4) == 0);
 	t1 = now();
 	ok &= ctx->ready(ctx, NULL, 0) == N;
 	for (uint32_t g = 0; g < N && ok; g++) {
@@ -1370,6 +1392,116 @@ test_scale_broadcast_hybrid(void)
 	fixture_free(&f);
 }
 
+/*
+ * Readiness is documented as linear in tasks + edges over a whole job. A
+ * strategy deploys and finishes 100 000 single-task regions one at a time,
+ * in three orders; each run gets one second (a linear implementation needs
+ * a few milliseconds even under ASan) and gives up once it is spent.
+ */
+static int
+one_by_one(struct fixture *f, uint32_t n, int descending, const char *what)
+{
+	const struct sl_sched_ctx *ctx = &f->ctx;
+	double t0 = now(), t;
+	uint32_t done = 0;
+	int ok = 1;
+
+	for (; done < n && ok; done++) {
+		uint32_t g = descending ? n - 1 - done : done, first;
+
+		if (!descending) {
+			/* FIFO: the first ready region. */
+			ok &= ctx->ready(ctx, &first, 1) >= 1 && first == g;
+		}
+		ok &= ctx->deploy(ctx, g) == 0;
+		ok &= sli_sched_finish(&f->s, g) == 0;
+		if ((done & 1023) == 1023 && now() - t0 > 1.0)
+			break;
+	}
+	t = now() - t0;
+	if (done < n)
+		printf("\n    %s: gave up after %u of %u regions, %.0f ms ",
+		    what, done + 1, n, t * 1e3);
+	else
+		printf("\n    %s: %u regions, %.1f ms ", what, n, t * 1e3);
+	CU_ASSERT(ok);
+	return ok && done == n && t < 1.0;
+}
+
+static void
+test_scale_many_ready(void)
+{
+	enum { N = 100000 };
+	struct fixture f;
+
+	/* 100 000 sources ready at once, feeding one consumer. */
+	CU_ASSERT_FATAL(fixture_from_job(&f,
+			    make_job(V({"a", N}, {"b", 1}),
+				E({"a", "b", A2A, BLK})),
+			    4) == 0);
+	CU_ASSERT(one_by_one(&f, N, 0, "100000 sources, first ready first"));
+	fixture_free(&f);
+
+	CU_ASSERT_FATAL(fixture_from_job(&f,
+			    make_job(V({"a", N}, {"b", 1}),
+				E({"a", "b", A2A, BLK})),
+			    4) == 0);
+	CU_ASSERT(one_by_one(&f, N, 1, "100000 sources, last ready first"));
+	fixture_free(&f);
+
+	/* Consumers become ready in descending order: each lands in front
+	 * of those ready before it. */
+	CU_ASSERT_FATAL(fixture_from_job(&f,
+			    make_job(V({"a", N}, {"b", N}),
+				E({"a", "b", PW, BLK})),
+			    4) == 0);
+	CU_ASSERT(one_by_one(&f, N, 1,
+	    "100000 -> 100000 pointwise, producers last first"));
+	fixture_free(&f);
+}
+
+/* Many all_to_all edges between many regions: init must not cost regions
+ * times edges. A chain of 3000 vertices of parallelism 100 (300 000
+ * regions, 2999 all_to_all blocking edges). */
+static void
+test_scale_many_edges(void)
+{
+	enum { NV = 3000, PAR = 100 };
+	struct fixture f;
+	sl_job *job;
+	char a[16], b[16];
+	double t0, t1;
+	int ok = 1;
+
+	CU_ASSERT_FATAL(sl_job_new("chain", &job) == 0);
+	for (int i = 0; i < NV; i++) {
+		snprintf(a, sizeof(a), "v%d", i);
+		ok &= sl_job_add_vertex(job, a, "op", PAR, NULL) == 0;
+		if (i > 0) {
+			snprintf(b, sizeof(b), "v%d", i - 1);
+			ok &= add_edge(job, b, a, A2A, BLK) == 0;
+		}
+	}
+	CU_ASSERT_FATAL(ok);
+	CU_ASSERT_FATAL(fixture_plan(&f, job) == 0);
+	CU_ASSERT_FATAL(f.r.n == NV * PAR);
+	t0 = now();
+	CU_ASSERT_FATAL(fixture_sched(&f, 4) == 0);
+	t1 = now();
+	printf("\n    %d x %d all_to_all chain: init %.1f ms ", NV, PAR,
+	    (t1 - t0) * 1e3);
+	CU_ASSERT(t1 - t0 < 1.0);
+	CU_ASSERT(f.ctx.ready(&f.ctx, NULL, 0) == PAR);
+	/* The first stage, then the second is ready. */
+	for (uint32_t g = 0; g < PAR; g++) {
+		ok &= f.ctx.deploy(&f.ctx, g) == 0;
+		ok &= sli_sched_finish(&f.s, g) == 0;
+	}
+	CU_ASSERT(ok);
+	CU_ASSERT(f.ctx.ready(&f.ctx, NULL, 0) == PAR);
+	fixture_free(&f);
+}
+
 static const struct sl_test tests[] = {
     {"chain of blocking edges", test_chain_blocking},
     {"hybrid edges", test_hybrid},
@@ -1388,6 +1520,8 @@ static const struct sl_test tests[] = {
 	test_random_against_naive},
     {"scale: 10000 x 10000 all_to_all", test_scale_all_to_all},
     {"scale: 10000 x 10000 broadcast hybrid", test_scale_broadcast_hybrid},
+    {"scale: 100000 ready regions one by one", test_scale_many_ready},
+    {"scale: many all_to_all edges", test_scale_many_edges},
     {NULL, NULL},
 };
 
