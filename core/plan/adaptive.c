@@ -59,7 +59,8 @@ check_params(const uint64_t *bytes, uint32_t n,
     const struct sli_adaptive_params *p)
 {
 	if (p == NULL)
-		return sli_err(SL_EINVAL, "adaptive parallelism: no parameters");
+		return sli_err(SL_EINVAL,
+		    "adaptive parallelism: no parameters");
 	if (n == 0)
 		return sli_err(SL_EINVAL,
 		    "adaptive parallelism: no subpartitions to divide "
@@ -90,7 +91,8 @@ sli_adaptive_decide(const uint64_t *bytes, uint32_t n,
 	int rv;
 
 	if (out == NULL)
-		return sli_err(SL_EINVAL, "adaptive parallelism: no decision to fill");
+		return sli_err(SL_EINVAL,
+		    "adaptive parallelism: no decision to fill");
 	/* Freeing a decision whose computation failed is then harmless. */
 	out->parallelism = 0;
 	out->start = NULL;
@@ -123,7 +125,7 @@ sli_adaptive_decide(const uint64_t *bytes, uint32_t n,
 		t = n;
 
 	for (uint32_t i = 0; i < n; i++)
-		sum = sum + bytes[i];
+		sum = sat_add(sum, bytes[i]);
 	/* The smallest limit giving at most t ranges; see the top comment. */
 	lo = 0;
 	hi = sum;
