@@ -99,7 +99,7 @@ main(int argc, char **argv)
 	const char *sluice = "build-release/bin/sluice";
 	char sizes_arg[256] = "1000,5000,10000,20000";
 	char job[] = "/tmp/sluice-plan-scale-XXXXXX";
-	static const char *const types[] = {"blocking", "pipelined"};
+	static const char *const types[] = { "blocking", "pipelined" };
 	double base_s, base_rss;
 	int fd;
 
@@ -107,11 +107,12 @@ main(int argc, char **argv)
 		if (strcmp(argv[i], "--sluice") == 0)
 			sluice = argv[i + 1];
 		else if (strcmp(argv[i], "--sizes") == 0)
-			snprintf(sizes_arg, sizeof(sizes_arg), "%s", argv[i + 1]);
+			snprintf(
+			    sizes_arg, sizeof(sizes_arg), "%s", argv[i + 1]);
 	}
 	if (access(sluice, X_OK) != 0) {
-		fprintf(stderr, "plan_scale: %s: %s (give --sluice PATH)\n", sluice,
-		    strerror(errno));
+		fprintf(stderr, "plan_scale: %s: %s (give --sluice PATH)\n",
+		    sluice, strerror(errno));
 		return 1;
 	}
 	if ((fd = mkstemp(job)) < 0) {
@@ -120,14 +121,16 @@ main(int argc, char **argv)
 	}
 	close(fd);
 	{
-		char *argv0[] = {(char *)sluice, "version", NULL};
+		char *argv0[] = { (char *)sluice, "version", NULL };
 		if (measure(argv0, &base_s, &base_rss) != 0) {
-			fprintf(stderr, "plan_scale: %s does not run\n", sluice);
+			fprintf(
+			    stderr, "plan_scale: %s does not run\n", sluice);
 			return 1;
 		}
 	}
 	printf("planning scale: two vertices joined all_to_all, N tasks each; "
-	       "each figure is the median of %d processes\n", RUNS);
+	       "each figure is the median of %d processes\n",
+	    RUNS);
 	printf("process baseline (sluice version): %.1f ms, %.1f MiB peak\n",
 	    base_s * 1e3, base_rss);
 	printf("%-10s %8s %9s %12s %11s %9s %12s %11s\n", "edge", "N/side",
@@ -139,19 +142,23 @@ main(int argc, char **argv)
 		     tok = strtok_r(NULL, ",", &save)) {
 			unsigned n = (unsigned)strtoul(tok, NULL, 10);
 			double rs, rm, fs, fm;
-			char *reg[] = {(char *)sluice, "plan", "regions", job, NULL};
-			char *fo[] = {(char *)sluice, "plan", "failover", job,
-			    "--failed", "a#0", NULL};
+			char *reg[] = { (char *)sluice, "plan", "regions", job,
+				NULL };
+			char *fo[] = { (char *)sluice, "plan", "failover", job,
+				"--failed", "a#0", NULL };
 
 			if (n == 0 || write_job(job, n, types[t]) != 0 ||
-			    measure(reg, &rs, &rm) != 0 || measure(fo, &fs, &fm) != 0) {
-				fprintf(stderr, "plan_scale: N=%s %s failed\n", tok, types[t]);
+			    measure(reg, &rs, &rm) != 0 ||
+			    measure(fo, &fs, &fm) != 0) {
+				fprintf(stderr, "plan_scale: N=%s %s failed\n",
+				    tok, types[t]);
 				unlink(job);
 				return 1;
 			}
-			printf("%-10s %8u %9u %12.1f %11.1f %9.2f %12.1f %11.1f\n",
-			    types[t], n, 2 * n, rs * 1e3, rm, rs * 1e6 / (2.0 * n),
-			    fs * 1e3, fm);
+			printf(
+			    "%-10s %8u %9u %12.1f %11.1f %9.2f %12.1f %11.1f\n",
+			    types[t], n, 2 * n, rs * 1e3, rm,
+			    rs * 1e6 / (2.0 * n), fs * 1e3, fm);
 		}
 		free(copy);
 	}

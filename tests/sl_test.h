@@ -23,8 +23,8 @@ struct sl_test {
 };
 
 static inline int
-sl_test_run(const char *suite_name, const struct sl_test *tests, int argc,
-    char **argv)
+sl_test_run(
+    const char *suite_name, const struct sl_test *tests, int argc, char **argv)
 {
 	CU_pSuite suite;
 	unsigned failed;
@@ -33,7 +33,8 @@ sl_test_run(const char *suite_name, const struct sl_test *tests, int argc,
 		return 2;
 	suite = CU_add_suite(suite_name, NULL, NULL);
 	for (const struct sl_test *t = tests; t->name != NULL; t++) {
-		/* With an argument, run only the cases whose name contains it. */
+		/* With an argument, run only the cases whose name contains it.
+		 */
 		if (argc > 1 && strstr(t->name, argv[1]) == NULL)
 			continue;
 		CU_add_test(suite, t->name, t->fn);
@@ -49,10 +50,10 @@ sl_test_run(const char *suite_name, const struct sl_test *tests, int argc,
 	return failed ? 1 : 0;
 }
 
-#define SL_TEST_MAIN(suite_name, tests)                                        \
-	int main(int argc, char **argv)                                        \
-	{                                                                      \
-		return sl_test_run(suite_name, tests, argc, argv);             \
+#define SL_TEST_MAIN(suite_name, tests)                            \
+	int main(int argc, char **argv)                            \
+	{                                                          \
+		return sl_test_run(suite_name, tests, argc, argv); \
 	}
 
 #endif

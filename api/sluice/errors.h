@@ -14,22 +14,22 @@ extern "C" {
 #endif
 
 /* XX(NAME, number, message). The enum value is SL_E##NAME = -(number). */
-#define SL_ERRNO_MAP(XX)                                                       \
-	XX(INVAL, 1000, "invalid argument")                                    \
-	XX(NOMEM, 1001, "out of memory")                                       \
-	XX(NOTFOUND, 1002, "not found")                                        \
-	XX(EXISTS, 1003, "already exists")                                     \
-	XX(PARSE, 1004, "malformed input")                                     \
-	XX(CYCLE, 1005, "cycle in the job graph")                              \
-	XX(ABI, 1006, "plugin ABI mismatch")                                   \
-	XX(PLUGIN, 1007, "plugin refused")                                     \
-	XX(AGAIN, 1008, "no data yet, try again when notified")                \
-	XX(EOF, 1009, "end of data")                                           \
-	XX(CLOSED, 1010, "object closed")                                      \
-	XX(UNREADABLE, 1011, "partition unreadable")                           \
-	XX(BUSY, 1012, "resource busy")                                        \
-	XX(NOTSUP, 1013, "operation not supported")                            \
-	XX(STATE, 1014, "operation not valid in this state")                   \
+#define SL_ERRNO_MAP(XX)                                        \
+	XX(INVAL, 1000, "invalid argument")                     \
+	XX(NOMEM, 1001, "out of memory")                        \
+	XX(NOTFOUND, 1002, "not found")                         \
+	XX(EXISTS, 1003, "already exists")                      \
+	XX(PARSE, 1004, "malformed input")                      \
+	XX(CYCLE, 1005, "cycle in the job graph")               \
+	XX(ABI, 1006, "plugin ABI mismatch")                    \
+	XX(PLUGIN, 1007, "plugin refused")                      \
+	XX(AGAIN, 1008, "no data yet, try again when notified") \
+	XX(EOF, 1009, "end of data")                            \
+	XX(CLOSED, 1010, "object closed")                       \
+	XX(UNREADABLE, 1011, "partition unreadable")            \
+	XX(BUSY, 1012, "resource busy")                         \
+	XX(NOTSUP, 1013, "operation not supported")             \
+	XX(STATE, 1014, "operation not valid in this state")    \
 	XX(RANGE, 1015, "value out of range")
 
 enum sl_errno {

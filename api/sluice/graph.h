@@ -72,8 +72,8 @@ int sl_job_set_default_shuffle(sl_job *job, const char *plugin);
  * the problem ("job.json: edges[2].to: unknown vertex 'cnt'"). */
 int sl_job_load_file(const char *path, sl_job **out);
 /* Same for text in memory; origin names it in messages. */
-int sl_job_load_json(const char *text, size_t len, const char *origin,
-    sl_job **out);
+int sl_job_load_json(
+    const char *text, size_t len, const char *origin, sl_job **out);
 
 const char *sl_job_name(const sl_job *job);
 uint32_t sl_job_vertex_count(const sl_job *job);

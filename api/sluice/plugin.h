@@ -71,7 +71,8 @@ struct sl_host {
 
 	/* Set the calling thread's error detail (sl_errdetail()) for the code
 	 * about to be returned. */
-	void (*set_error)(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+	void (*set_error)(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2)));
 
 	/* Monotonic clock in nanoseconds. */
 	uint64_t (*now_ns)(void);
@@ -125,11 +126,11 @@ typedef const struct sl_plugin *(*sl_plugin_entry_fn)(void);
  * SL_PLUGIN_DEFINE(desc): export desc (a static const struct sl_plugin) as
  * the plugin's entry.
  */
-#define SL_PLUGIN_DEFINE(desc)                                                 \
-	SL_PLUGIN_EXPORT const struct sl_plugin *sl_plugin_entry(void);        \
-	SL_PLUGIN_EXPORT const struct sl_plugin *sl_plugin_entry(void)         \
-	{                                                                      \
-		return &(desc);                                                \
+#define SL_PLUGIN_DEFINE(desc)                                          \
+	SL_PLUGIN_EXPORT const struct sl_plugin *sl_plugin_entry(void); \
+	SL_PLUGIN_EXPORT const struct sl_plugin *sl_plugin_entry(void)  \
+	{                                                               \
+		return &(desc);                                         \
 	}
 
 #ifdef __cplusplus

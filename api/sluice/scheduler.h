@@ -40,14 +40,14 @@ struct sl_sched_ctx {
 	int (*region_state)(const struct sl_sched_ctx *ctx, uint32_t r);
 	/* Bytes the region reads from finished producers outside itself
 	 * (0 while unknown). */
-	uint64_t (*region_input_bytes)(const struct sl_sched_ctx *ctx,
-	    uint32_t r);
+	uint64_t (*region_input_bytes)(
+	    const struct sl_sched_ctx *ctx, uint32_t r);
 	uint32_t (*free_slots)(const struct sl_sched_ctx *ctx);
 
 	/* Fills out[] with up to cap regions that are CREATED and schedulable,
 	 * in region order, and returns how many there are in all. */
-	uint32_t (*ready)(const struct sl_sched_ctx *ctx, uint32_t *out,
-	    uint32_t cap);
+	uint32_t (*ready)(
+	    const struct sl_sched_ctx *ctx, uint32_t *out, uint32_t cap);
 
 	/* Deploy region r: 0, SL_EBUSY when fewer free slots than it needs
 	 * (unless nothing runs at all: a region larger than the cluster is
@@ -70,8 +70,8 @@ struct sl_scheduler_ops {
 
 	/* Region r finished: its slots are free and the partitions it
 	 * produced may have made other regions ready. Required. */
-	int (*on_region_finished)(void *state, const struct sl_sched_ctx *ctx,
-	    uint32_t r);
+	int (*on_region_finished)(
+	    void *state, const struct sl_sched_ctx *ctx, uint32_t r);
 
 	/* Optional (when NULL the core calls on_start instead). These regions
 	 * were reset to CREATED by a failover and must run again. */

@@ -95,8 +95,8 @@ struct sl_shuffle_master_ops {
 
 	/* Optional (both). Coordinator thread. config_json is the plugin's
 	 * section of the job configuration, or NULL. */
-	int (*init)(void *state, const struct sl_host *host,
-	    const char *config_json);
+	int (*init)(
+	    void *state, const struct sl_host *host, const char *config_json);
 	void (*fini)(void *state);
 
 	/* Coordinator thread; must not block for long. On success *desc

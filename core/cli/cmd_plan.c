@@ -67,7 +67,8 @@ plan_job_load(const struct plan_opts *o, struct plan_job *pj)
 
 	memset(pj, 0, sizeof(*pj));
 	if (o->job_path == NULL)
-		return sli_cli_usage("plan: no job file given\n\n%s", plan_usage);
+		return sli_cli_usage(
+		    "plan: no job file given\n\n%s", plan_usage);
 	if ((rv = sl_job_load_file(o->job_path, &pj->job)) != 0)
 		return sli_cli_fail("%s", sl_errdetail());
 	pj->par = calloc(sl_job_vertex_count(pj->job) + 1, sizeof(*pj->par));
@@ -83,12 +84,13 @@ plan_job_load(const struct plan_opts *o, struct plan_job *pj)
 		    (size_t)(eq - o->par_specs[i]) >= sizeof(id) ||
 		    !sli_parse_u32(eq + 1, 1, SL_MAX_PARALLELISM, &n))
 			return sli_cli_usage("--parallelism '%s': expected "
-					     "VERTEX=N with N in 1..%d",
+			                     "VERTEX=N with N in 1..%d",
 			    o->par_specs[i], SL_MAX_PARALLELISM);
 		memcpy(id, o->par_specs[i], eq - o->par_specs[i]);
 		id[eq - o->par_specs[i]] = '\0';
 		if ((v = sli_job_find_vertex(pj->job, id)) < 0)
-			return sli_cli_fail("--parallelism %s: the job has no vertex '%s'",
+			return sli_cli_fail(
+			    "--parallelism %s: the job has no vertex '%s'",
 			    o->par_specs[i], id);
 		pj->par[v] = n;
 	}
@@ -96,7 +98,8 @@ plan_job_load(const struct plan_opts *o, struct plan_job *pj)
 		return sli_cli_fail("%s: %s", o->job_path, sl_errdetail());
 	pj->have_x = true;
 	if ((rv = sli_regions_build(&pj->x, &pj->r)) != 0)
-		return sli_cli_fail("%s: regions: %s", o->job_path, sl_errdetail());
+		return sli_cli_fail(
+		    "%s: regions: %s", o->job_path, sl_errdetail());
 	pj->have_r = true;
 	return 0;
 }
@@ -108,8 +111,9 @@ print_json(json_t *root, bool pretty)
 
 	if (root == NULL)
 		return sli_cli_fail("out of memory");
-	rv = json_dumpf(root, stdout,
-	    pretty ? JSON_INDENT(2) : JSON_COMPACT) == 0 && fputc('\n', stdout) != EOF;
+	rv = json_dumpf(root, stdout, pretty ? JSON_INDENT(2) : JSON_COMPACT) ==
+	        0 &&
+	    fputc('\n', stdout) != EOF;
 	json_decref(root);
 	if (!rv || fflush(stdout) != 0)
 		return sli_cli_fail("cannot write the output");
@@ -155,8 +159,9 @@ plan_regions(const struct plan_opts *o)
 	int rv;
 
 	if ((rv = plan_job_load(o, &pj)) == 0)
-		rv = print_json(json_pack("{s:o}", "regions", regions_json(&pj)),
-		    o->pretty);
+		rv =
+		    print_json(json_pack("{s:o}", "regions", regions_json(&pj)),
+		        o->pretty);
 	plan_job_free(&pj);
 	return rv;
 }
@@ -177,12 +182,12 @@ plan_failover(const struct plan_opts *o, char **failed_names, int nfailed,
 	struct plan_job pj;
 	uint32_t *failed = NULL, *tasks = NULL, n = 0;
 	uint8_t *lost = NULL, *restart = NULL;
-	struct sli_failover_view view = {0};
+	struct sli_failover_view view = { 0 };
 	int rv;
 
 	if (nfailed == 0)
 		return sli_cli_usage("plan failover: give the failed task with "
-				     "--failed TASK\n\n%s",
+		                     "--failed TASK\n\n%s",
 		    plan_usage);
 	if ((rv = plan_job_load(o, &pj)) != 0)
 		goto out;
@@ -210,13 +215,14 @@ plan_failover(const struct plan_opts *o, char **failed_names, int nfailed,
 	 * a partition is held unless --lost says otherwise. */
 	view.held = not_lost;
 	view.arg = lost;
-	if (sli_failover_regions(&pj.x, &pj.r, failed, (uint32_t)nfailed, &view,
-		restart) != 0 ||
+	if (sli_failover_regions(
+	        &pj.x, &pj.r, failed, (uint32_t)nfailed, &view, restart) != 0 ||
 	    sli_failover_tasks(&pj.x, &pj.r, restart, &view, &tasks, &n) != 0) {
 		rv = sli_cli_fail("failover: %s", sl_errdetail());
 		goto out;
 	}
-	rv = print_json(json_pack("{s:o}", "restart", task_names(&pj.x, tasks, n)),
+	rv = print_json(
+	    json_pack("{s:o}", "restart", task_names(&pj.x, tasks, n)),
 	    o->pretty);
 out:
 	free(tasks);
@@ -272,17 +278,17 @@ static int
 plan_parallelism(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"min", required_argument, NULL, 'a'},
-	    {"max", required_argument, NULL, 'b'},
-	    {"bytes-per-task", required_argument, NULL, 'c'},
-	    {"parallelism", required_argument, NULL, 'p'},
-	    {"input", required_argument, NULL, 'i'},
-	    {"pretty", no_argument, NULL, 'P'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{ "min", required_argument, NULL, 'a' },
+		{ "max", required_argument, NULL, 'b' },
+		{ "bytes-per-task", required_argument, NULL, 'c' },
+		{ "parallelism", required_argument, NULL, 'p' },
+		{ "input", required_argument, NULL, 'i' },
+		{ "pretty", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	struct sli_adaptive_params p = {0};
-	struct sli_adaptive_decision d = {0};
+	struct sli_adaptive_params p = { 0 };
+	struct sli_adaptive_decision d = { 0 };
 	uint64_t *sum = NULL;
 	uint32_t n = 0;
 	bool have_min = false, have_max = false, have_l = false, pretty = false;
@@ -296,23 +302,32 @@ plan_parallelism(int argc, char **argv)
 
 		switch (c) {
 		case 'a':
-			if (!sli_parse_u32(optarg, 1, SL_MAX_PARALLELISM, &p.min_parallelism))
-				rv = sli_cli_usage("--min: expected 1..%d", SL_MAX_PARALLELISM);
+			if (!sli_parse_u32(optarg, 1, SL_MAX_PARALLELISM,
+			        &p.min_parallelism))
+				rv = sli_cli_usage("--min: expected 1..%d",
+				    SL_MAX_PARALLELISM);
 			have_min = true;
 			break;
 		case 'b':
-			if (!sli_parse_u32(optarg, 1, SL_MAX_PARALLELISM, &p.max_parallelism))
-				rv = sli_cli_usage("--max: expected 1..%d", SL_MAX_PARALLELISM);
+			if (!sli_parse_u32(optarg, 1, SL_MAX_PARALLELISM,
+			        &p.max_parallelism))
+				rv = sli_cli_usage("--max: expected 1..%d",
+				    SL_MAX_PARALLELISM);
 			have_max = true;
 			break;
 		case 'c':
-			if (!sli_parse_bytes(optarg, &p.bytes_per_task) || p.bytes_per_task == 0)
-				rv = sli_cli_usage("--bytes-per-task: expected a positive byte count");
+			if (!sli_parse_bytes(optarg, &p.bytes_per_task) ||
+			    p.bytes_per_task == 0)
+				rv = sli_cli_usage("--bytes-per-task: expected "
+				                   "a positive byte count");
 			have_l = true;
 			break;
 		case 'p':
-			if (!sli_parse_u32(optarg, 1, SL_MAX_PARALLELISM, &p.fixed_parallelism))
-				rv = sli_cli_usage("--parallelism: expected 1..%d", SL_MAX_PARALLELISM);
+			if (!sli_parse_u32(optarg, 1, SL_MAX_PARALLELISM,
+			        &p.fixed_parallelism))
+				rv = sli_cli_usage(
+				    "--parallelism: expected 1..%d",
+				    SL_MAX_PARALLELISM);
 			break;
 		case 'i':
 			if ((rv = parse_byte_list(optarg, &in, &k)) != 0)
@@ -324,13 +339,16 @@ plan_parallelism(int argc, char **argv)
 			}
 			if (k != n) {
 				free(in);
-				rv = sli_cli_usage("--input: every input needs the same "
-						   "number of subpartitions (%u, not %u)",
+				rv = sli_cli_usage(
+				    "--input: every input needs the same "
+				    "number of subpartitions (%u, not %u)",
 				    n, k);
 				break;
 			}
 			for (uint32_t i = 0; i < n; i++)
-				sum[i] = in[i] > UINT64_MAX - sum[i] ? UINT64_MAX : sum[i] + in[i];
+				sum[i] = in[i] > UINT64_MAX - sum[i]
+				    ? UINT64_MAX
+				    : sum[i] + in[i];
 			free(in);
 			break;
 		case 'P':
@@ -347,12 +365,13 @@ plan_parallelism(int argc, char **argv)
 			goto out;
 	}
 	if (optind < argc) {
-		rv = sli_cli_usage("plan parallelism: unexpected '%s'", argv[optind]);
+		rv = sli_cli_usage(
+		    "plan parallelism: unexpected '%s'", argv[optind]);
 		goto out;
 	}
 	if (!have_min || !have_max || !have_l || sum == NULL) {
 		rv = sli_cli_usage("plan parallelism needs --min, --max, "
-				   "--bytes-per-task and --input\n\n%s",
+		                   "--bytes-per-task and --input\n\n%s",
 		    plan_usage);
 		goto out;
 	}
@@ -362,12 +381,14 @@ plan_parallelism(int argc, char **argv)
 	}
 	ranges = json_array();
 	for (uint32_t k = 0; ranges != NULL && k < d.parallelism; k++) {
-		uint32_t last = k + 1 < d.parallelism ? d.start[k + 1] - 1 : n - 1;
-		json_array_append_new(ranges, json_pack("[ii]", (json_int_t)d.start[k],
-						  (json_int_t)last));
+		uint32_t last =
+		    k + 1 < d.parallelism ? d.start[k + 1] - 1 : n - 1;
+		json_array_append_new(ranges,
+		    json_pack(
+		        "[ii]", (json_int_t)d.start[k], (json_int_t)last));
 	}
 	rv = print_json(json_pack("{s:i,s:o}", "parallelism",
-			    (json_int_t)d.parallelism, "ranges", ranges),
+	                    (json_int_t)d.parallelism, "ranges", ranges),
 	    pretty);
 	sli_adaptive_decision_free(&d);
 out:
@@ -379,7 +400,8 @@ out:
 static int
 plan_graph(const struct plan_opts *o, const char *format)
 {
-	static const char *const style[] = {"solid", "dashed", "bold", "dotted"};
+	static const char *const style[] = { "solid", "dashed", "bold",
+		"dotted" };
 	const uint64_t max_edges = 20000;
 	struct plan_job pj;
 	uint64_t nedges = 0;
@@ -387,27 +409,33 @@ plan_graph(const struct plan_opts *o, const char *format)
 	int rv;
 
 	if (format != NULL && strcmp(format, "dot") != 0)
-		return sli_cli_usage("plan graph: unknown format '%s' (only dot)", format);
+		return sli_cli_usage(
+		    "plan graph: unknown format '%s' (only dot)", format);
 	if ((rv = plan_job_load(o, &pj)) != 0)
 		goto out;
 	for (uint32_t e = 0; e < pj.job->ne; e++) {
 		const struct sli_edge *ed = &pj.job->e[e];
 		uint32_t m = pj.x.par[ed->from], n = pj.x.par[ed->to];
-		nedges += ed->distribution == SL_DIST_POINTWISE ? (m > n ? m : n)
-								: (uint64_t)m * n;
+		nedges += ed->distribution == SL_DIST_POINTWISE
+		    ? (m > n ? m : n)
+		    : (uint64_t)m * n;
 	}
 	if (nedges > max_edges) {
-		rv = sli_cli_fail("plan graph: %llu task edges are too many to draw; "
-				  "lower parallelisms with --parallelism V=N",
+		rv = sli_cli_fail(
+		    "plan graph: %llu task edges are too many to draw; "
+		    "lower parallelisms with --parallelism V=N",
 		    (unsigned long long)nedges);
 		goto out;
 	}
-	printf("digraph \"%s\" {\n\trankdir=LR;\n\tnode [shape=box, style=rounded];\n",
+	printf("digraph \"%s\" {\n\trankdir=LR;\n\tnode [shape=box, "
+	       "style=rounded];\n",
 	    sl_job_name(pj.job));
-	printf("\t// edges: solid pipelined, dashed blocking, bold hybrid_full, "
-	       "dotted hybrid_selective\n");
+	printf(
+	    "\t// edges: solid pipelined, dashed blocking, bold hybrid_full, "
+	    "dotted hybrid_selective\n");
 	for (uint32_t r = 0; r < pj.r.n; r++) {
-		printf("\tsubgraph cluster_r%u {\n\t\tlabel=\"region %u\";\n", r, r);
+		printf("\tsubgraph cluster_r%u {\n\t\tlabel=\"region %u\";\n",
+		    r, r);
 		for (uint32_t k = pj.r.start[r]; k < pj.r.start[r + 1]; k++) {
 			sli_task_name(&pj.x, pj.r.tasks[k], a, sizeof(a));
 			printf("\t\t\"%s\";\n", a);
@@ -419,9 +447,11 @@ plan_graph(const struct plan_opts *o, const char *format)
 		for (uint32_t j = 0; j < pj.x.par[ed->from]; j++) {
 			uint32_t lo, hi;
 			sli_edge_consumers(&pj.x, e, j, &lo, &hi);
-			sli_task_name(&pj.x, pj.x.base[ed->from] + j, a, sizeof(a));
+			sli_task_name(
+			    &pj.x, pj.x.base[ed->from] + j, a, sizeof(a));
 			for (uint32_t i = lo; i < hi; i++) {
-				sli_task_name(&pj.x, pj.x.base[ed->to] + i, b, sizeof(b));
+				sli_task_name(
+				    &pj.x, pj.x.base[ed->to] + i, b, sizeof(b));
 				printf("\t\"%s\" -> \"%s\" [style=%s];\n", a, b,
 				    style[ed->type]);
 			}
@@ -445,7 +475,7 @@ plan_schedule(const struct plan_opts *o, const char *scheduler, uint32_t slots,
 	if ((rv = plan_job_load(o, &pj)) != 0)
 		goto out;
 	if (sli_schedule_simulate(&pj.x, &pj.r, scheduler, slots,
-		(const char *const *)plugin_dirs, (size_t)ndirs, &out) != 0) {
+	        (const char *const *)plugin_dirs, (size_t)ndirs, &out) != 0) {
 		rv = sli_cli_fail("plan schedule: %s", sl_errdetail());
 		goto out;
 	}
@@ -459,25 +489,26 @@ int
 sli_cmd_plan(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"parallelism", required_argument, NULL, 'p'},
-	    {"failed", required_argument, NULL, 'f'},
-	    {"lost", required_argument, NULL, 'l'},
-	    {"format", required_argument, NULL, 'F'},
-	    {"scheduler", required_argument, NULL, 's'},
-	    {"slots", required_argument, NULL, 'S'},
-	    {"plugin-dir", required_argument, NULL, 'd'},
-	    {"pretty", no_argument, NULL, 'P'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{ "parallelism", required_argument, NULL, 'p' },
+		{ "failed", required_argument, NULL, 'f' },
+		{ "lost", required_argument, NULL, 'l' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "scheduler", required_argument, NULL, 's' },
+		{ "slots", required_argument, NULL, 'S' },
+		{ "plugin-dir", required_argument, NULL, 'd' },
+		{ "pretty", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *what = argc > 1 ? argv[1] : NULL;
-	struct plan_opts o = {0};
+	struct plan_opts o = { 0 };
 	char **failed, **lost, **dirs;
 	int nfailed = 0, nlost = 0, ndirs = 0, c, rv;
 	const char *format = NULL, *scheduler = "region";
 	uint32_t slots = 4;
 
-	if (what == NULL || strcmp(what, "--help") == 0 || strcmp(what, "-h") == 0) {
+	if (what == NULL || strcmp(what, "--help") == 0 ||
+	    strcmp(what, "-h") == 0) {
 		fputs(plan_usage, what ? stdout : stderr);
 		return what ? 0 : 2;
 	}
@@ -485,15 +516,16 @@ sli_cmd_plan(int argc, char **argv)
 		return plan_parallelism(argc - 1, argv + 1);
 	if (strcmp(what, "regions") != 0 && strcmp(what, "failover") != 0 &&
 	    strcmp(what, "graph") != 0 && strcmp(what, "schedule") != 0)
-		return sli_cli_usage("plan: unknown question '%s'\n\n%s", what,
-		    plan_usage);
+		return sli_cli_usage(
+		    "plan: unknown question '%s'\n\n%s", what, plan_usage);
 
 	/* Option arrays can hold at most argc entries each. */
 	o.par_specs = calloc(argc, sizeof(char *));
 	failed = calloc(argc, sizeof(char *));
 	lost = calloc(argc, sizeof(char *));
 	dirs = calloc(argc, sizeof(char *));
-	if (o.par_specs == NULL || failed == NULL || lost == NULL || dirs == NULL) {
+	if (o.par_specs == NULL || failed == NULL || lost == NULL ||
+	    dirs == NULL) {
 		rv = sli_cli_fail("out of memory");
 		goto out;
 	}
@@ -501,16 +533,31 @@ sli_cmd_plan(int argc, char **argv)
 	argc--, argv++;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p': o.par_specs[o.npar++] = optarg; break;
-		case 'f': failed[nfailed++] = optarg; break;
-		case 'l': lost[nlost++] = optarg; break;
-		case 'F': format = optarg; break;
-		case 's': scheduler = optarg; break;
-		case 'd': dirs[ndirs++] = optarg; break;
-		case 'P': o.pretty = true; break;
+		case 'p':
+			o.par_specs[o.npar++] = optarg;
+			break;
+		case 'f':
+			failed[nfailed++] = optarg;
+			break;
+		case 'l':
+			lost[nlost++] = optarg;
+			break;
+		case 'F':
+			format = optarg;
+			break;
+		case 's':
+			scheduler = optarg;
+			break;
+		case 'd':
+			dirs[ndirs++] = optarg;
+			break;
+		case 'P':
+			o.pretty = true;
+			break;
 		case 'S':
 			if (!sli_parse_u32(optarg, 1, 1000000, &slots)) {
-				rv = sli_cli_usage("--slots: expected a positive number");
+				rv = sli_cli_usage(
+				    "--slots: expected a positive number");
 				goto out;
 			}
 			break;
@@ -524,12 +571,15 @@ sli_cmd_plan(int argc, char **argv)
 		}
 	}
 	if (optind + 1 < argc) {
-		rv = sli_cli_usage("plan %s: unexpected '%s'", what, argv[optind + 1]);
+		rv = sli_cli_usage(
+		    "plan %s: unexpected '%s'", what, argv[optind + 1]);
 		goto out;
 	}
 	o.job_path = optind < argc ? argv[optind] : NULL;
 	if ((nfailed || nlost) && strcmp(what, "failover") != 0) {
-		rv = sli_cli_usage("plan %s: --failed and --lost belong to plan failover", what);
+		rv = sli_cli_usage(
+		    "plan %s: --failed and --lost belong to plan failover",
+		    what);
 		goto out;
 	}
 	if (strcmp(what, "regions") == 0)

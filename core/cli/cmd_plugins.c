@@ -34,12 +34,12 @@ int
 sli_cmd_plugins(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"plugin-dir", required_argument, NULL, 'd'},
-	    {"check", required_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{ "plugin-dir", required_argument, NULL, 'd' },
+		{ "check", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
-	struct sli_plugin_set set = {0};
+	struct sli_plugin_set set = { 0 };
 	const char **dirs = calloc(argc + 1, sizeof(*dirs));
 	const char *check_path = NULL;
 	int ndirs = 0, c, rv;
@@ -49,8 +49,12 @@ sli_cmd_plugins(int argc, char **argv)
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': dirs[ndirs++] = optarg; break;
-		case 'c': check_path = optarg; break;
+		case 'd':
+			dirs[ndirs++] = optarg;
+			break;
+		case 'c':
+			check_path = optarg;
+			break;
 		case 'h':
 			fputs(plugins_usage, stdout);
 			free(dirs);
@@ -62,8 +66,8 @@ sli_cmd_plugins(int argc, char **argv)
 	}
 	if (optind < argc) {
 		free(dirs);
-		return sli_cli_usage("plugins: unexpected '%s'\n\n%s", argv[optind],
-		    plugins_usage);
+		return sli_cli_usage("plugins: unexpected '%s'\n\n%s",
+		    argv[optind], plugins_usage);
 	}
 	if (check_path != NULL) {
 		free(dirs);

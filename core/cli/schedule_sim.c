@@ -30,7 +30,8 @@ sim_deploy(const struct sl_sched_ctx *ctx, uint32_t r)
 		return rv;
 	sim->fifo[sim->tail++] = r;
 	tasks = json_array();
-	for (uint32_t k = rg->start[r]; tasks != NULL && k < rg->start[r + 1]; k++) {
+	for (uint32_t k = rg->start[r]; tasks != NULL && k < rg->start[r + 1];
+	     k++) {
 		sli_task_name(sim->x, rg->tasks[k], name, sizeof(name));
 		json_array_append_new(tasks, json_string(name));
 	}
@@ -56,19 +57,22 @@ run(struct sim *sim, const struct sli_plugin *p, void *state,
 		if ((rv = sli_sched_finish(&sim->s, r)) != 0)
 			return rv;
 		if (json_array_append_new(sim->events,
-			json_pack("{s:i}", "finish", (json_int_t)r)) != 0)
+		        json_pack("{s:i}", "finish", (json_int_t)r)) != 0)
 			return sli_err(SL_ENOMEM, "out of memory");
 		if ((rv = ops->on_region_finished(state, ctx, r)) != 0)
-			return sli_err(rv, "scheduler '%s': on_region_finished(%u): %s",
+			return sli_err(rv,
+			    "scheduler '%s': on_region_finished(%u): %s",
 			    p->name, r, sl_strerror(rv));
 	}
 	if (sim->err != 0)
 		return sli_err(sim->err, "out of memory");
 	if (sim->tail < sim->s.r->n)
 		return sli_err(SL_ESTATE,
-		    "scheduler '%s' stopped with %u of %u regions never deployed "
+		    "scheduler '%s' stopped with %u of %u regions never "
+		    "deployed "
 		    "(%u of them ready)",
-		    p->name, sim->s.r->n - sim->tail, sim->s.r->n, sim->s.nready);
+		    p->name, sim->s.r->n - sim->tail, sim->s.r->n,
+		    sim->s.nready);
 	return 0;
 }
 
@@ -77,18 +81,20 @@ sli_schedule_simulate(const struct sli_exec *x, const struct sli_regions *r,
     const char *scheduler, uint32_t slots, const char *const *plugin_dirs,
     size_t ndirs, json_t **out)
 {
-	struct sli_plugin_set set = {0};
+	struct sli_plugin_set set = { 0 };
 	struct sli_plugin *p;
 	struct sl_sched_ctx ctx;
-	struct sim sim = {0};
+	struct sim sim = { 0 };
 	void *state = NULL;
 	int rv;
 
 	if ((rv = sli_plugin_set_load_default(&set, plugin_dirs, ndirs)) < 0)
 		goto out;
-	if ((p = sli_plugin_set_find(&set, SL_PLUGIN_SCHEDULER, scheduler)) == NULL) {
-		rv = sli_err(SL_ENOTFOUND, "no scheduler plugin named '%s' "
-					   "(`sluice plugins` lists them)",
+	if ((p = sli_plugin_set_find(&set, SL_PLUGIN_SCHEDULER, scheduler)) ==
+	    NULL) {
+		rv = sli_err(SL_ENOTFOUND,
+		    "no scheduler plugin named '%s' "
+		    "(`sluice plugins` lists them)",
 		    scheduler);
 		goto out;
 	}
@@ -106,15 +112,16 @@ sli_schedule_simulate(const struct sli_exec *x, const struct sli_regions *r,
 	ctx.core = &sim;
 	ctx.deploy = sim_deploy;
 	if ((rv = p->ops.scheduler.init(state, &p->host, &ctx)) != 0) {
-		rv = sli_err(rv, "scheduler '%s': init: %s", p->name, sl_strerror(rv));
+		rv = sli_err(
+		    rv, "scheduler '%s': init: %s", p->name, sl_strerror(rv));
 		goto out_sched;
 	}
 	rv = run(&sim, p, state, &ctx);
 	p->ops.scheduler.fini(state);
 	if (rv == 0) {
-		*out = json_pack("{s:s,s:i,s:i,s:O}", "scheduler", p->name, "slots",
-		    (json_int_t)slots, "regions", (json_int_t)r->n, "events",
-		    sim.events);
+		*out = json_pack("{s:s,s:i,s:i,s:O}", "scheduler", p->name,
+		    "slots", (json_int_t)slots, "regions", (json_int_t)r->n,
+		    "events", sim.events);
 		if (*out == NULL)
 			rv = sli_err(SL_ENOMEM, "out of memory");
 	}

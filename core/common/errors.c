@@ -11,8 +11,8 @@ const char *
 sl_strerror(int err)
 {
 	switch (err) {
-#define XX(name, num, msg)                                                     \
-	case SL_E##name:                                                       \
+#define XX(name, num, msg) \
+	case SL_E##name:   \
 		return msg;
 		SL_ERRNO_MAP(XX)
 #undef XX
@@ -28,8 +28,8 @@ const char *
 sl_errname(int err)
 {
 	switch (err) {
-#define XX(name, num, msg)                                                     \
-	case SL_E##name:                                                       \
+#define XX(name, num, msg) \
+	case SL_E##name:   \
 		return "SL_E" #name;
 		SL_ERRNO_MAP(XX)
 #undef XX

@@ -8,7 +8,7 @@
 /* Atomic: plugin threads may log before the main thread ever did. */
 static atomic_int level = -1;
 
-static const char *const names[] = {"error", "warning", "info", "debug"};
+static const char *const names[] = { "error", "warning", "info", "debug" };
 
 int
 sli_log_level(void)
@@ -29,8 +29,10 @@ sli_log_level(void)
 void
 sli_log_set_level(int l)
 {
-	atomic_store(&level, l < SL_LOG_ERROR ? SL_LOG_ERROR
-	    : l > SL_LOG_DEBUG ? SL_LOG_DEBUG : l);
+	atomic_store(&level,
+	    l < SL_LOG_ERROR       ? SL_LOG_ERROR
+	        : l > SL_LOG_DEBUG ? SL_LOG_DEBUG
+	                           : l);
 }
 
 void

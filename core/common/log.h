@@ -7,7 +7,8 @@
 
 #include <sluice/plugin.h> /* enum sl_log_level */
 
-void sli_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sli_log(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void sli_vlog(int level, const char *tag, const char *fmt, va_list ap);
 void sli_log_set_level(int level);
 int sli_log_level(void);

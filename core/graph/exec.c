@@ -8,8 +8,8 @@
 #include "exec.h"
 
 int
-sli_exec_build(const sl_job *job, const uint32_t *par_override,
-    struct sli_exec *x)
+sli_exec_build(
+    const sl_job *job, const uint32_t *par_override, struct sli_exec *x)
 {
 	uint64_t total = 0;
 	int rv;
@@ -33,14 +33,17 @@ sli_exec_build(const sl_job *job, const uint32_t *par_override,
 		if (job->v[v].parallelism == SL_PARALLELISM_AUTO &&
 		    !(par_override && par_override[v])) {
 			rv = sli_err(SL_EINVAL,
-			    "vertex '%s' has parallelism \"auto\": it is decided "
-			    "at run time; give --parallelism %s=N to plan with a "
+			    "vertex '%s' has parallelism \"auto\": it is "
+			    "decided "
+			    "at run time; give --parallelism %s=N to plan with "
+			    "a "
 			    "value",
 			    job->v[v].id, job->v[v].id);
 			goto out_free;
 		}
 		if (p < 1 || p > SL_MAX_PARALLELISM) {
-			rv = sli_err(SL_ERANGE, "vertex '%s': parallelism %u out of range",
+			rv = sli_err(SL_ERANGE,
+			    "vertex '%s': parallelism %u out of range",
 			    job->v[v].id, p);
 			goto out_free;
 		}
@@ -97,15 +100,18 @@ sli_task_parse(const struct sli_exec *x, const char *name, uint32_t *task)
 
 	if (hash == NULL || hash == name || hash[1] == '\0' ||
 	    (size_t)(hash - name) >= sizeof(id))
-		return sli_err(SL_EPARSE, "task '%s': expected VERTEX#INDEX", name);
+		return sli_err(
+		    SL_EPARSE, "task '%s': expected VERTEX#INDEX", name);
 	memcpy(id, name, hash - name);
 	id[hash - name] = '\0';
 	errno = 0;
 	idx = strtoul(hash + 1, &end, 10);
 	if (*end != '\0' || errno != 0 || hash[1] < '0' || hash[1] > '9')
-		return sli_err(SL_EPARSE, "task '%s': index is not a number", name);
+		return sli_err(
+		    SL_EPARSE, "task '%s': index is not a number", name);
 	if ((v = sli_job_find_vertex(x->job, id)) < 0)
-		return sli_err(SL_ENOTFOUND, "task '%s': no vertex '%s'", name, id);
+		return sli_err(
+		    SL_ENOTFOUND, "task '%s': no vertex '%s'", name, id);
 	if (idx >= x->par[v])
 		return sli_err(SL_ENOTFOUND,
 		    "task '%s': vertex '%s' has tasks #0 to #%u", name, id,
@@ -119,8 +125,8 @@ sli_task_parse(const struct sli_exec *x, const char *name, uint32_t *task)
  * The other direction inverts these: the largest i with floor(i*m/n) <= j
  * is floor(((j+1)*n - 1) / m). */
 void
-sli_pointwise_producers(uint32_t m, uint32_t n, uint32_t i, uint32_t *lo,
-    uint32_t *hi)
+sli_pointwise_producers(
+    uint32_t m, uint32_t n, uint32_t i, uint32_t *lo, uint32_t *hi)
 {
 	if (m >= n) {
 		*lo = (uint32_t)((uint64_t)i * m / n);
@@ -132,8 +138,8 @@ sli_pointwise_producers(uint32_t m, uint32_t n, uint32_t i, uint32_t *lo,
 }
 
 void
-sli_pointwise_consumers(uint32_t m, uint32_t n, uint32_t j, uint32_t *lo,
-    uint32_t *hi)
+sli_pointwise_consumers(
+    uint32_t m, uint32_t n, uint32_t j, uint32_t *lo, uint32_t *hi)
 {
 	if (m < n) {
 		*lo = (uint32_t)((uint64_t)j * n / m);

@@ -15,10 +15,10 @@
 #include "job.h"
 
 struct sli_exec {
-	const sl_job *job;   /* borrowed; must outlive this */
-	uint32_t *topo;      /* vertex indices in topological order */
-	uint32_t *par;       /* per vertex: its parallelism */
-	uint32_t *base;      /* per vertex: id of its task #0 */
+	const sl_job *job;     /* borrowed; must outlive this */
+	uint32_t *topo;        /* vertex indices in topological order */
+	uint32_t *par;         /* per vertex: its parallelism */
+	uint32_t *base;        /* per vertex: id of its task #0 */
 	uint32_t *task_vertex; /* per task: its vertex */
 	uint32_t ntasks;
 };
@@ -29,8 +29,8 @@ struct sli_exec {
  * "auto" fails with SL_EINVAL and a detail naming it. On success the
  * caller owns *x and frees it with sli_exec_free.
  */
-int sli_exec_build(const sl_job *job, const uint32_t *par_override,
-    struct sli_exec *x);
+int sli_exec_build(
+    const sl_job *job, const uint32_t *par_override, struct sli_exec *x);
 void sli_exec_free(struct sli_exec *x);
 
 static inline uint32_t
@@ -40,20 +40,19 @@ sli_task_index(const struct sli_exec *x, uint32_t task)
 }
 
 /* "count#3" into buf; returns snprintf's result. */
-int sli_task_name(const struct sli_exec *x, uint32_t task, char *buf,
-    size_t len);
+int sli_task_name(
+    const struct sli_exec *x, uint32_t task, char *buf, size_t len);
 /* Parse "count#3" into a task id: SL_ENOTFOUND (with detail) when the
  * vertex or index does not exist, SL_EPARSE when malformed. */
-int sli_task_parse(const struct sli_exec *x, const char *name,
-    uint32_t *task);
+int sli_task_parse(const struct sli_exec *x, const char *name, uint32_t *task);
 
 /* Pointwise mapping (DESIGN §2), m producers and n consumers. */
 /* Consumer i reads producers [*lo, *hi). */
-void sli_pointwise_producers(uint32_t m, uint32_t n, uint32_t i,
-    uint32_t *lo, uint32_t *hi);
+void sli_pointwise_producers(
+    uint32_t m, uint32_t n, uint32_t i, uint32_t *lo, uint32_t *hi);
 /* Producer j feeds consumers [*lo, *hi). */
-void sli_pointwise_consumers(uint32_t m, uint32_t n, uint32_t j,
-    uint32_t *lo, uint32_t *hi);
+void sli_pointwise_consumers(
+    uint32_t m, uint32_t n, uint32_t j, uint32_t *lo, uint32_t *hi);
 
 /* Task indices (within the producing vertex) that consumer index i of edge
  * e reads: [*lo, *hi). All of them for all_to_all and broadcast. */

@@ -6,11 +6,12 @@
 #include "../common/error.h"
 #include "job.h"
 
-static const char *const dist_names[] = {"pointwise", "all_to_all", "broadcast"};
-static const char *const type_names[] = {
-    "pipelined", "blocking", "hybrid_full", "hybrid_selective"};
-static const char *const partitioner_names[] = {
-    "none", "hash", "range", "round_robin"};
+static const char *const dist_names[] = { "pointwise", "all_to_all",
+	"broadcast" };
+static const char *const type_names[] = { "pipelined", "blocking",
+	"hybrid_full", "hybrid_selective" };
+static const char *const partitioner_names[] = { "none", "hash", "range",
+	"round_robin" };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -29,12 +30,36 @@ parse_name(const char *const *names, size_t n, const char *s)
 	return -1;
 }
 
-const char *sl_distribution_name(int d) { return name_of(dist_names, NELEM(dist_names), d); }
-const char *sl_partition_type_name(int t) { return name_of(type_names, NELEM(type_names), t); }
-const char *sl_partitioner_name(int p) { return name_of(partitioner_names, NELEM(partitioner_names), p); }
-int sl_distribution_parse(const char *s) { return parse_name(dist_names, NELEM(dist_names), s); }
-int sl_partition_type_parse(const char *s) { return parse_name(type_names, NELEM(type_names), s); }
-int sl_partitioner_parse(const char *s) { return parse_name(partitioner_names, NELEM(partitioner_names), s); }
+const char *
+sl_distribution_name(int d)
+{
+	return name_of(dist_names, NELEM(dist_names), d);
+}
+const char *
+sl_partition_type_name(int t)
+{
+	return name_of(type_names, NELEM(type_names), t);
+}
+const char *
+sl_partitioner_name(int p)
+{
+	return name_of(partitioner_names, NELEM(partitioner_names), p);
+}
+int
+sl_distribution_parse(const char *s)
+{
+	return parse_name(dist_names, NELEM(dist_names), s);
+}
+int
+sl_partition_type_parse(const char *s)
+{
+	return parse_name(type_names, NELEM(type_names), s);
+}
+int
+sl_partitioner_parse(const char *s)
+{
+	return parse_name(partitioner_names, NELEM(partitioner_names), s);
+}
 
 int
 sl_job_new(const char *name, sl_job **out)
@@ -74,9 +99,21 @@ sl_job_free(sl_job *job)
 	free(job);
 }
 
-const char *sl_job_name(const sl_job *job) { return job->name; }
-uint32_t sl_job_vertex_count(const sl_job *job) { return job->nv; }
-uint32_t sl_job_edge_count(const sl_job *job) { return job->ne; }
+const char *
+sl_job_name(const sl_job *job)
+{
+	return job->name;
+}
+uint32_t
+sl_job_vertex_count(const sl_job *job)
+{
+	return job->nv;
+}
+uint32_t
+sl_job_edge_count(const sl_job *job)
+{
+	return job->ne;
+}
 
 int64_t
 sli_job_find_vertex(const sl_job *job, const char *id)
@@ -102,7 +139,8 @@ valid_id(const char *id)
 	for (const char *p = id; *p; p++, n++) {
 		char c = *p;
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			(c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+		        (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		        c == '.'))
 			return false;
 	}
 	return n >= 1 && n <= 128;
@@ -116,19 +154,22 @@ sl_job_add_vertex(sl_job *job, const char *id, const char *op,
 
 	if (id == NULL || !valid_id(id))
 		return sli_err(SL_EINVAL,
-		    "vertex id '%s': use 1 to 128 characters of A-Z a-z 0-9 _ . -",
+		    "vertex id '%s': use 1 to 128 characters of A-Z a-z 0-9 _ "
+		    ". -",
 		    id ? id : "(null)");
 	if (op == NULL || *op == '\0')
 		return sli_err(SL_EINVAL, "vertex '%s': no operator", id);
 	if (parallelism != SL_PARALLELISM_AUTO &&
 	    (parallelism < 1 || parallelism > SL_MAX_PARALLELISM))
 		return sli_err(SL_ERANGE,
-		    "vertex '%s': parallelism %d is not between 1 and %d (or \"auto\")",
+		    "vertex '%s': parallelism %d is not between 1 and %d (or "
+		    "\"auto\")",
 		    id, parallelism, SL_MAX_PARALLELISM);
 	if (sli_job_find_vertex(job, id) >= 0)
 		return sli_err(SL_EEXISTS, "vertex '%s' is defined twice", id);
 	if (job->nv >= SL_MAX_VERTICES)
-		return sli_err(SL_ERANGE, "more than %d vertices", SL_MAX_VERTICES);
+		return sli_err(
+		    SL_ERANGE, "more than %d vertices", SL_MAX_VERTICES);
 	if (job->nv == job->capv) {
 		uint32_t cap = job->capv ? job->capv * 2 : 8;
 		void *p = realloc(job->v, cap * sizeof(*job->v));
@@ -142,7 +183,7 @@ sl_job_add_vertex(sl_job *job, const char *id, const char *op,
 	v->parallelism = parallelism;
 	if ((v->id = strdup(id)) == NULL || (v->op = strdup(op)) == NULL ||
 	    (config_json != NULL &&
-		(v->config_json = strdup(config_json)) == NULL)) {
+	        (v->config_json = strdup(config_json)) == NULL)) {
 		free(v->id);
 		free(v->op);
 		return sli_err(SL_ENOMEM, "out of memory");
@@ -216,14 +257,16 @@ sl_job_add_edge(sl_job *job, const struct sl_edge_spec *s)
 		return sli_err(SL_ENOTFOUND, "unknown vertex '%s' in 'to'",
 		    s->to ? s->to : "(null)");
 	if (s->distribution < 0 || s->distribution > SL_DIST_BROADCAST)
-		return sli_err(SL_EINVAL, "unknown distribution %d", s->distribution);
+		return sli_err(
+		    SL_EINVAL, "unknown distribution %d", s->distribution);
 	if (s->type < 0 || s->type > SL_PARTITION_HYBRID_SELECTIVE)
 		return sli_err(SL_EINVAL, "unknown partition type %d", s->type);
 	if (s->shuffle != NULL && *s->shuffle == '\0')
-		return sli_err(SL_EINVAL, "edge %s -> %s: empty shuffle plugin name",
-		    s->from, s->to);
+		return sli_err(SL_EINVAL,
+		    "edge %s -> %s: empty shuffle plugin name", s->from, s->to);
 	if (partitioner < 0 || partitioner > SL_PARTITIONER_ROUND_ROBIN)
-		return sli_err(SL_EINVAL, "unknown partitioner %d", partitioner);
+		return sli_err(
+		    SL_EINVAL, "unknown partitioner %d", partitioner);
 	if (s->distribution == SL_DIST_ALL_TO_ALL) {
 		if (partitioner == SL_PARTITIONER_NONE)
 			partitioner = SL_PARTITIONER_HASH;
@@ -233,8 +276,9 @@ sl_job_add_edge(sl_job *job, const struct sl_edge_spec *s)
 		    s->from, s->to);
 	}
 	if (from == to)
-		return sli_err(SL_ECYCLE, "edge %s -> %s: an edge from a vertex to itself",
-		    s->from, s->to);
+		return sli_err(SL_ECYCLE,
+		    "edge %s -> %s: an edge from a vertex to itself", s->from,
+		    s->to);
 	if ((rv = reachable(job, (uint32_t)to, (uint32_t)from, &cycle)) != 0)
 		return rv;
 	if (cycle)
@@ -259,7 +303,8 @@ sl_job_add_edge(sl_job *job, const struct sl_edge_spec *s)
 	e->type = s->type;
 	if (s->shuffle != NULL && (e->shuffle = strdup(s->shuffle)) == NULL)
 		return sli_err(SL_ENOMEM, "out of memory");
-	if ((rv = append_u32(&job->v[from].out, &job->v[from].nout, job->ne)) != 0)
+	if ((rv = append_u32(&job->v[from].out, &job->v[from].nout, job->ne)) !=
+	    0)
 		goto out_free_shuffle;
 	if ((rv = append_u32(&job->v[to].in, &job->v[to].nin, job->ne)) != 0) {
 		job->v[from].nout--;

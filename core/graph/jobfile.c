@@ -23,12 +23,12 @@
  * and into the parser below; anything else is refused, so that a typo
  * ("vertexes", "paralellism") fails loudly instead of being ignored.
  */
-static const char *const job_keys[] = {
-    "name", "shuffle", "vertices", "edges", NULL};
-static const char *const vertex_keys[] = {
-    "id", "operator", "parallelism", "config", NULL};
-static const char *const edge_keys[] = {
-    "from", "to", "distribution", "partitioner", "type", "shuffle", NULL};
+static const char *const job_keys[] = { "name", "shuffle", "vertices", "edges",
+	NULL };
+static const char *const vertex_keys[] = { "id", "operator", "parallelism",
+	"config", NULL };
+static const char *const edge_keys[] = { "from", "to", "distribution",
+	"partitioner", "type", "shuffle", NULL };
 
 /* Far beyond any sane job file; stops `sluice plan /dev/zero`. */
 #define MAX_FILE_SIZE (64u << 20)
@@ -39,9 +39,8 @@ struct ctx {
 	char where[32]; /* "" (top level), "vertices[3]", "edges[12]" */
 };
 
-static int
-fail(const struct ctx *c, int rv, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+static int fail(const struct ctx *c, int rv, const char *field, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
 
 static int
 fail(const struct ctx *c, int rv, const char *field, const char *fmt, ...)
@@ -157,7 +156,7 @@ check_keys(const struct ctx *c, json_t *obj, const char *const *allowed)
 	const char *key;
 	json_t *val;
 
-	json_object_foreach(obj, key, val) {
+	json_object_foreach (obj, key, val) {
 		const char *hint = NULL;
 		size_t i;
 
@@ -201,8 +200,8 @@ get_string(const struct ctx *c, json_t *obj, const char *key, bool required,
 /* One of names (NULL-terminated); the index, or an error listing them. */
 static int
 get_enum(const struct ctx *c, json_t *obj, const char *key, bool required,
-    const char *what, int (*parse)(const char *),
-    const char *const *names, int *out)
+    const char *what, int (*parse)(const char *), const char *const *names,
+    int *out)
 {
 	const char *s;
 	char list[128] = "";
@@ -308,12 +307,13 @@ static int
 add_edge(struct ctx *c, sl_job *job, json_t *je, size_t i)
 {
 	/* The names a file may use; "none" is the C API's, not the file's. */
-	static const char *const dists[] = {
-	    "pointwise", "all_to_all", "broadcast", NULL};
-	static const char *const parts[] = {"hash", "range", "round_robin", NULL};
-	static const char *const types[] = {"pipelined", "blocking",
-	    "hybrid_full", "hybrid_selective", NULL};
-	struct sl_edge_spec s = {.partitioner = SL_PARTITIONER_NONE};
+	static const char *const dists[] = { "pointwise", "all_to_all",
+		"broadcast", NULL };
+	static const char *const parts[] = { "hash", "range", "round_robin",
+		NULL };
+	static const char *const types[] = { "pipelined", "blocking",
+		"hybrid_full", "hybrid_selective", NULL };
+	struct sl_edge_spec s = { .partitioner = SL_PARTITIONER_NONE };
 	int rv;
 
 	snprintf(c->where, sizeof(c->where), "edges[%zu]", i);
@@ -324,11 +324,11 @@ add_edge(struct ctx *c, sl_job *job, json_t *je, size_t i)
 	    (rv = get_vertex_ref(c, job, je, "from", &s.from)) != 0 ||
 	    (rv = get_vertex_ref(c, job, je, "to", &s.to)) != 0 ||
 	    (rv = get_enum(c, je, "distribution", true, "distribution",
-		 sl_distribution_parse, dists, &s.distribution)) != 0 ||
+	         sl_distribution_parse, dists, &s.distribution)) != 0 ||
 	    (rv = get_enum(c, je, "partitioner", false, "partitioner",
-		 sl_partitioner_parse, parts, &s.partitioner)) != 0 ||
+	         sl_partitioner_parse, parts, &s.partitioner)) != 0 ||
 	    (rv = get_enum(c, je, "type", true, "type", sl_partition_type_parse,
-		 types, &s.type)) != 0 ||
+	         types, &s.type)) != 0 ||
 	    (rv = get_string(c, je, "shuffle", false, &s.shuffle)) != 0)
 		return rv;
 	/* The C API refuses these too, but cannot say which field is wrong. */
@@ -338,7 +338,8 @@ add_edge(struct ctx *c, sl_job *job, json_t *je, size_t i)
 		    "only all_to_all edges take a partitioner, this one is %s",
 		    sl_distribution_name(s.distribution));
 	if (s.shuffle != NULL && *s.shuffle == '\0')
-		return fail(c, SL_EINVAL, "shuffle", "empty shuffle plugin name");
+		return fail(
+		    c, SL_EINVAL, "shuffle", "empty shuffle plugin name");
 	if ((rv = sl_job_add_edge(job, &s)) != 0)
 		return fail_api(c, rv, NULL);
 	return 0;
@@ -352,8 +353,8 @@ get_array(const struct ctx *c, json_t *root, const char *key, bool required,
 	*out = json_object_get(root, key);
 	if (*out == NULL)
 		return required ? fail(c, SL_EPARSE, NULL,
-				      "missing field '%s' at top level", key)
-				: 0;
+		                      "missing field '%s' at top level", key)
+		                : 0;
 	if (!json_is_array(*out))
 		return fail(c, SL_EPARSE, key, "expected an array, got %s",
 		    type_name(*out));
@@ -387,15 +388,16 @@ build(struct ctx *c, json_t *root, sl_job **out)
 
 	if ((rv = sl_job_new(name, &job)) != 0)
 		return fail_api(c, rv, "name");
-	if (shuffle != NULL && (rv = sl_job_set_default_shuffle(job, shuffle)) != 0) {
+	if (shuffle != NULL &&
+	    (rv = sl_job_set_default_shuffle(job, shuffle)) != 0) {
 		rv = fail_api(c, rv, "shuffle");
 		goto out_free_job;
 	}
-	json_array_foreach(vertices, i, item) {
+	json_array_foreach (vertices, i, item) {
 		if ((rv = add_vertex(c, job, item, i)) != 0)
 			goto out_free_job;
 	}
-	json_array_foreach(edges, i, item) {
+	json_array_foreach (edges, i, item) {
 		if ((rv = add_edge(c, job, item, i)) != 0)
 			goto out_free_job;
 	}
@@ -408,18 +410,17 @@ out_free_job:
 }
 
 int
-sl_job_load_json(const char *text, size_t len, const char *origin,
-    sl_job **out)
+sl_job_load_json(const char *text, size_t len, const char *origin, sl_job **out)
 {
-	struct ctx c = {.origin = origin != NULL ? origin : "<json>"};
+	struct ctx c = { .origin = origin != NULL ? origin : "<json>" };
 	json_error_t jerr;
 	json_t *root;
 	size_t k;
 	int rv;
 
 	if (text == NULL || out == NULL)
-		return sli_err(SL_EINVAL, "%s: no text or no place for the job",
-		    c.origin);
+		return sli_err(
+		    SL_EINVAL, "%s: no text or no place for the job", c.origin);
 	/* jansson's message for this ("'[' or '{' expected near end of
 	 * file") hides the simple cause. */
 	for (k = 0; k < len; k++)
@@ -427,15 +428,16 @@ sl_job_load_json(const char *text, size_t len, const char *origin,
 		    text[k] != '\n')
 			break;
 	if (k == len)
-		return fail(&c, SL_EPARSE, NULL,
-		    "empty input: expected a JSON object");
+		return fail(
+		    &c, SL_EPARSE, NULL, "empty input: expected a JSON object");
 	/* DECODE_ANY: a top-level "x" or [] gets our clearer message below. */
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-	    &jerr);
+	root = json_loadb(
+	    text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (root == NULL) {
 		if (jerr.line >= 1 && jerr.column >= 0)
-			return sli_err(SL_EPARSE, "%s:%d:%d: JSON syntax error: %s",
-			    c.origin, jerr.line, jerr.column, jerr.text);
+			return sli_err(SL_EPARSE,
+			    "%s:%d:%d: JSON syntax error: %s", c.origin,
+			    jerr.line, jerr.column, jerr.text);
 		return sli_err(SL_EPARSE, "%s: JSON syntax error: %s", c.origin,
 		    jerr.text);
 	}
@@ -469,12 +471,14 @@ read_file(const char *path, char **out, size_t *lenp)
 			char *p;
 
 			if (len >= MAX_FILE_SIZE) {
-				rv = sli_err(SL_ERANGE, "%s: larger than %u MiB",
-				    path, MAX_FILE_SIZE >> 20);
+				rv =
+				    sli_err(SL_ERANGE, "%s: larger than %u MiB",
+				        path, MAX_FILE_SIZE >> 20);
 				goto out_free_buf;
 			}
 			if ((p = realloc(buf, ncap)) == NULL) {
-				rv = sli_err(SL_ENOMEM, "%s: out of memory", path);
+				rv = sli_err(
+				    SL_ENOMEM, "%s: out of memory", path);
 				goto out_free_buf;
 			}
 			buf = p;

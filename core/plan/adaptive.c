@@ -27,8 +27,8 @@ sat_add(uint64_t a, uint64_t b)
 }
 
 uint32_t
-sli_adaptive_pack(const uint64_t *bytes, uint32_t n, uint64_t limit,
-    uint32_t *starts)
+sli_adaptive_pack(
+    const uint64_t *bytes, uint32_t n, uint64_t limit, uint32_t *starts)
 {
 	uint32_t count = 0;
 	uint64_t cur = 0;
@@ -55,12 +55,12 @@ sli_adaptive_pack(const uint64_t *bytes, uint32_t n, uint64_t limit,
 }
 
 static int
-check_params(const uint64_t *bytes, uint32_t n,
-    const struct sli_adaptive_params *p)
+check_params(
+    const uint64_t *bytes, uint32_t n, const struct sli_adaptive_params *p)
 {
 	if (p == NULL)
-		return sli_err(SL_EINVAL,
-		    "adaptive parallelism: no parameters");
+		return sli_err(
+		    SL_EINVAL, "adaptive parallelism: no parameters");
 	if (n == 0)
 		return sli_err(SL_EINVAL,
 		    "adaptive parallelism: no subpartitions to divide "
@@ -91,8 +91,8 @@ sli_adaptive_decide(const uint64_t *bytes, uint32_t n,
 	int rv;
 
 	if (out == NULL)
-		return sli_err(SL_EINVAL,
-		    "adaptive parallelism: no decision to fill");
+		return sli_err(
+		    SL_EINVAL, "adaptive parallelism: no decision to fill");
 	/* Freeing a decision whose computation failed is then harmless. */
 	out->parallelism = 0;
 	out->start = NULL;
@@ -113,7 +113,7 @@ sli_adaptive_decide(const uint64_t *bytes, uint32_t n,
 		if (got >= p->min_parallelism && got <= p->max_parallelism)
 			goto out_done;
 		t = got < p->min_parallelism ? p->min_parallelism
-					     : p->max_parallelism;
+		                             : p->max_parallelism;
 	}
 	/*
 	 * Never more tasks than subpartitions: a range holds at least one,

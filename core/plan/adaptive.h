@@ -9,10 +9,11 @@
 #include <stdint.h>
 
 struct sli_adaptive_params {
-	uint64_t bytes_per_task; /* L, > 0 */
+	uint64_t bytes_per_task;  /* L, > 0 */
 	uint32_t min_parallelism; /* >= 1 */
 	uint32_t max_parallelism; /* >= min */
-	uint32_t fixed_parallelism; /* 0: decide; else only ranges are decided */
+	uint32_t
+	    fixed_parallelism; /* 0: decide; else only ranges are decided */
 };
 
 struct sli_adaptive_decision {
@@ -28,8 +29,8 @@ struct sli_adaptive_decision {
  * limit forms a range alone). Returns the number of ranges; fills
  * starts[] when it is not NULL (capacity n).
  */
-uint32_t sli_adaptive_pack(const uint64_t *bytes, uint32_t n, uint64_t limit,
-    uint32_t *starts);
+uint32_t sli_adaptive_pack(
+    const uint64_t *bytes, uint32_t n, uint64_t limit, uint32_t *starts);
 
 /*
  * Decide for n subpartitions with the given byte counts (inputs already

@@ -104,8 +104,8 @@ sli_failover_regions(const struct sli_exec *x, const struct sli_regions *r,
 
 	if (x == NULL || r == NULL || restart == NULL ||
 	    (failed == NULL && nfailed > 0))
-		return sli_err(SL_EINVAL,
-		    "sli_failover_regions: missing argument");
+		return sli_err(
+		    SL_EINVAL, "sli_failover_regions: missing argument");
 	job = x->job;
 	for (uint32_t k = 0; k < nfailed; k++)
 		if (failed[k] >= x->ntasks)
@@ -163,8 +163,8 @@ sli_failover_tasks(const struct sli_exec *x, const struct sli_regions *r,
 
 	if (x == NULL || r == NULL || restart == NULL || tasks == NULL ||
 	    n == NULL)
-		return sli_err(SL_EINVAL,
-		    "sli_failover_tasks: missing argument");
+		return sli_err(
+		    SL_EINVAL, "sli_failover_tasks: missing argument");
 	/* Walking tasks rather than regions gives ascending order for free. */
 	for (uint32_t t = 0; t < x->ntasks; t++)
 		if (restart[r->of_task[t]] && (deployed == NULL || deployed[t]))

@@ -348,7 +348,7 @@ number_regions(struct plan *p)
 	uint32_t *key = alloc_array(nc, sizeof(*key));
 	size_t *indeg = calloc(nc + 1, sizeof(*indeg));
 	uint32_t *hubs = alloc_array(nc, sizeof(*hubs));
-	struct heap h = {.a = alloc_array(nc, sizeof(*h.a)), .key = key};
+	struct heap h = { .a = alloc_array(nc, sizeof(*h.a)), .key = key };
 	uint32_t nhubs = 0;
 	int rv = 0;
 
@@ -445,8 +445,8 @@ sli_regions_build(const struct sli_exec *x, struct sli_regions *r)
 	int rv;
 
 	if (x == NULL || r == NULL)
-		return sli_err(SL_EINVAL,
-		    "sli_regions_build: missing argument");
+		return sli_err(
+		    SL_EINVAL, "sli_regions_build: missing argument");
 	memset(r, 0, sizeof(*r));
 	memset(&p, 0, sizeof(p));
 	p.x = x;

@@ -14,7 +14,8 @@ struct sli_regions {
 	uint32_t n;        /* number of regions */
 	uint32_t *of_task; /* per task: its region */
 	uint32_t *tasks;   /* task ids grouped by region, ascending in each */
-	uint32_t *start;   /* n + 1 offsets: region r is tasks[start[r]..start[r+1]) */
+	uint32_t
+	    *start; /* n + 1 offsets: region r is tasks[start[r]..start[r+1]) */
 };
 
 /*

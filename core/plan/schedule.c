@@ -27,7 +27,8 @@ struct sli_sched_group {
 	uint8_t on;
 	uint32_t nprod; /* distinct producer regions */
 	uint32_t done;  /* of them, started or finished as `on` asks */
-	uint32_t inner; /* consumer region that holds producers, or UINT32_MAX */
+	uint32_t
+	    inner; /* consumer region that holds producers, or UINT32_MAX */
 	uint32_t *consumers; /* distinct consumer regions, without inner */
 	uint32_t nconsumers;
 };
@@ -138,7 +139,8 @@ pointwise_deps(struct sli_sched *s, int pass, uint32_t *fill)
 		    ed->type == SL_PARTITION_PIPELINED)
 			continue;
 		for (uint32_t j = 0; j < x->par[ed->from]; j++) {
-			uint32_t p = s->r->of_task[x->base[ed->from] + j], lo, hi;
+			uint32_t p = s->r->of_task[x->base[ed->from] + j], lo,
+			         hi;
 
 			sli_edge_consumers(x, e, j, &lo, &hi);
 			for (uint32_t i = lo; i < hi; i++) {
@@ -149,7 +151,8 @@ pointwise_deps(struct sli_sched *s, int pass, uint32_t *fill)
 					s->dep_start[p + 1]++;
 					s->pending[c]++;
 				} else {
-					struct sli_sched_dep *d = &s->dep[fill[p]++];
+					struct sli_sched_dep *d =
+					    &s->dep[fill[p]++];
 					d->consumer = c;
 					d->on = on_of(ed->type);
 				}
@@ -188,7 +191,8 @@ build_groups(struct sli_sched *s)
 		g = &s->group[s->ngroup];
 		g->on = on_of(ed->type);
 		g->inner = UINT32_MAX;
-		if ((g->consumers = malloc((n + 1) * sizeof(*g->consumers))) == NULL)
+		if ((g->consumers = malloc((n + 1) * sizeof(*g->consumers))) ==
+		    NULL)
 			goto out_nomem;
 		for (uint32_t j = 0; j < m; j++) {
 			uint32_t p = s->r->of_task[x->base[ed->from] + j];

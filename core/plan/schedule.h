@@ -20,10 +20,10 @@ struct sli_sched_dep; /* a consumer region waiting on a producer region */
 struct sli_sched_group;
 
 struct sli_sched {
-	const struct sli_exec *x;   /* borrowed */
+	const struct sli_exec *x;    /* borrowed */
 	const struct sli_regions *r; /* borrowed */
-	uint8_t *state;    /* per region: enum sl_region_state */
-	uint32_t *pending; /* per region: inputs not yet consumable */
+	uint8_t *state;              /* per region: enum sl_region_state */
+	uint32_t *pending;           /* per region: inputs not yet consumable */
 	uint64_t *input_bytes; /* per region; set by the runtime, 0 unknown */
 
 	/* pointwise inputs, by producer region (CSR) */

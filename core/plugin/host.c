@@ -42,7 +42,8 @@ host_log(const struct sl_host *host, int level, const char *fmt, ...)
 	va_list ap;
 
 	snprintf(tag, sizeof(tag), "plugin %s",
-	    host != NULL && host->plugin_name != NULL ? host->plugin_name : "?");
+	    host != NULL && host->plugin_name != NULL ? host->plugin_name
+	                                              : "?");
 	va_start(ap, fmt);
 	sli_vlog(level, tag, fmt, ap);
 	va_end(ap);

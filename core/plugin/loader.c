@@ -81,8 +81,8 @@ sli_plugin_kind_name(uint32_t kind)
 /* Defaults for optional ops, so that callers never test for NULL. */
 
 static int
-master_init_default(void *state, const struct sl_host *host,
-    const char *config_json)
+master_init_default(
+    void *state, const struct sl_host *host, const char *config_json)
 {
 	return 0;
 }
@@ -113,14 +113,15 @@ restore_default(void *state, const void *data, size_t len)
 	 * silently lost. */
 	if (len != 0)
 		return sli_err(SL_ENOTSUP,
-		    "this shuffle master keeps no state, cannot restore %zu bytes",
+		    "this shuffle master keeps no state, cannot restore %zu "
+		    "bytes",
 		    len);
 	return 0;
 }
 
 static int
-sched_init_default(void *state, const struct sl_host *host,
-    const struct sl_sched_ctx *ctx)
+sched_init_default(
+    void *state, const struct sl_host *host, const struct sl_sched_ctx *ctx)
 {
 	return 0;
 }
@@ -144,13 +145,14 @@ copy_table(const struct sli_plugin *p, const char *what, const void *src,
 	uint32_t size;
 
 	if (src == NULL)
-		return refuse(p->path, SL_EPLUGIN, "%s ops table is missing",
-		    what);
+		return refuse(
+		    p->path, SL_EPLUGIN, "%s ops table is missing", what);
 	/* Every table starts with its struct_size. */
 	memcpy(&size, src, sizeof(size));
 	if (size < min)
 		return refuse(p->path, SL_EABI,
-		    "%s ops table is %" PRIu32 " bytes, ABI %d.0 needs at least %zu",
+		    "%s ops table is %" PRIu32
+		    " bytes, ABI %d.0 needs at least %zu",
 		    what, size, SL_ABI_MAJOR, min);
 	copy_declared(dst, ours, src, size);
 	*declared = size;
@@ -167,17 +169,17 @@ check_state_size(const struct sli_plugin *p, const char *what, size_t size)
 	return 0;
 }
 
-#define REQUIRE(p, t, what, op)                                                \
-	do {                                                                   \
-		if ((t)->op == NULL)                                           \
-			return refuse((p)->path, SL_EPLUGIN,                   \
-			    "%s op '%s' is missing", what, #op);               \
+#define REQUIRE(p, t, what, op)                                  \
+	do {                                                     \
+		if ((t)->op == NULL)                             \
+			return refuse((p)->path, SL_EPLUGIN,     \
+			    "%s op '%s' is missing", what, #op); \
 	} while (0)
 
-#define DEFAULT(t, declared, type, op, fn)                                     \
-	do {                                                                   \
-		if (!FITS(declared, type, op) || (t)->op == NULL)              \
-			(t)->op = (fn);                                        \
+#define DEFAULT(t, declared, type, op, fn)                        \
+	do {                                                      \
+		if (!FITS(declared, type, op) || (t)->op == NULL) \
+			(t)->op = (fn);                           \
 	} while (0)
 
 static int
@@ -191,13 +193,13 @@ load_shuffle(struct sli_plugin *p)
 	int rc;
 
 	if ((rc = copy_table(p, "shuffle", p->desc.ops, &top, sizeof(top),
-		 SHUFFLE_MIN, &ts)) != 0 ||
+	         SHUFFLE_MIN, &ts)) != 0 ||
 	    (rc = copy_table(p, "shuffle master", top.master, m, sizeof(*m),
-		 MASTER_MIN, &ms)) != 0 ||
+	         MASTER_MIN, &ms)) != 0 ||
 	    (rc = copy_table(p, "shuffle writer", top.writer, w, sizeof(*w),
-		 WRITER_MIN, &ws)) != 0 ||
+	         WRITER_MIN, &ws)) != 0 ||
 	    (rc = copy_table(p, "shuffle reader", top.reader, r, sizeof(*r),
-		 READER_MIN, &rs)) != 0)
+	         READER_MIN, &rs)) != 0)
 		return rc;
 
 	REQUIRE(p, m, "shuffle master", register_partition);
@@ -223,7 +225,8 @@ load_shuffle(struct sli_plugin *p)
 	DEFAULT(m, ms, struct sl_shuffle_master_ops, fini, nothing);
 	DEFAULT(m, ms, struct sl_shuffle_master_ops, worker_lost,
 	    worker_lost_default);
-	DEFAULT(m, ms, struct sl_shuffle_master_ops, snapshot, snapshot_default);
+	DEFAULT(
+	    m, ms, struct sl_shuffle_master_ops, snapshot, snapshot_default);
 	DEFAULT(m, ms, struct sl_shuffle_master_ops, restore, restore_default);
 	DEFAULT(w, ws, struct sl_shuffle_writer_ops, close, nothing);
 	DEFAULT(r, rs, struct sl_shuffle_reader_ops, close, nothing);
@@ -242,7 +245,7 @@ load_scheduler(struct sli_plugin *p)
 	int rc;
 
 	if ((rc = copy_table(p, "scheduler", p->desc.ops, s, sizeof(*s),
-		 SCHED_MIN, &ss)) != 0)
+	         SCHED_MIN, &ss)) != 0)
 		return rc;
 	REQUIRE(p, s, "scheduler", on_start);
 	REQUIRE(p, s, "scheduler", on_region_finished);
@@ -266,7 +269,7 @@ valid_name(const char *s)
 
 	for (; *s; s++, n++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-			*s == '_' || *s == '-'))
+		        *s == '_' || *s == '-'))
 			return false;
 	return n >= 1 && n <= NAME_MAX_LEN;
 }
@@ -283,23 +286,25 @@ check_descriptor(struct sli_plugin *p, const struct sl_plugin *d)
 		    " (not a sluice plugin?)",
 		    d->magic, (uint32_t)SL_PLUGIN_MAGIC);
 	if (d->abi_major != SL_ABI_MAJOR)
-		return refuse(p->path, SL_EABI, "ABI %u.%u, this build speaks %d.x",
-		    d->abi_major, d->abi_minor, SL_ABI_MAJOR);
+		return refuse(p->path, SL_EABI,
+		    "ABI %u.%u, this build speaks %d.x", d->abi_major,
+		    d->abi_minor, SL_ABI_MAJOR);
 	if (d->abi_minor > SL_ABI_MINOR)
 		return refuse(p->path, SL_EABI,
 		    "ABI %u.%u is newer than this build's %d.%d", d->abi_major,
 		    d->abi_minor, SL_ABI_MAJOR, SL_ABI_MINOR);
 	if (d->struct_size < DESC_MIN)
 		return refuse(p->path, SL_EABI,
-		    "descriptor is %" PRIu32 " bytes, ABI %d.0 needs at least %zu",
+		    "descriptor is %" PRIu32
+		    " bytes, ABI %d.0 needs at least %zu",
 		    d->struct_size, SL_ABI_MAJOR, DESC_MIN);
 	copy_declared(&p->desc, sizeof(p->desc), d, d->struct_size);
 	p->desc.struct_size = sizeof(p->desc);
 
 	if (p->desc.kind != SL_PLUGIN_SHUFFLE &&
 	    p->desc.kind != SL_PLUGIN_SCHEDULER)
-		return refuse(p->path, SL_EPLUGIN, "unknown kind %" PRIu32,
-		    p->desc.kind);
+		return refuse(
+		    p->path, SL_EPLUGIN, "unknown kind %" PRIu32, p->desc.kind);
 	if (p->desc.name == NULL)
 		return refuse(p->path, SL_EPLUGIN, "no name (name is NULL)");
 	if (!valid_name(p->desc.name))
@@ -308,7 +313,7 @@ check_descriptor(struct sli_plugin *p, const struct sl_plugin *d)
 		    p->desc.name, NAME_MAX_LEN);
 	if ((p->name = strdup(p->desc.name)) == NULL ||
 	    (p->version = strdup(p->desc.version ? p->desc.version : "")) ==
-		NULL)
+	        NULL)
 		return refuse(p->path, SL_ENOMEM, "out of memory");
 	/* Point at our copies: they outlive nothing, but they are known to
 	 * be valid strings. */
@@ -328,7 +333,8 @@ entry_is_data(void *sym)
 	Dl_info info;
 	const ElfW(Sym) *es = NULL;
 
-	if (dladdr1(sym, &info, (void **)&es, RTLD_DL_SYMENT) == 0 || es == NULL)
+	if (dladdr1(sym, &info, (void **)&es, RTLD_DL_SYMENT) == 0 ||
+	    es == NULL)
 		return false;
 	return ELF64_ST_TYPE(es->st_info) == STT_OBJECT ||
 	    ELF64_ST_TYPE(es->st_info) == STT_TLS;
@@ -390,7 +396,7 @@ sli_plugin_open(const char *path, struct sli_plugin **out)
 	if ((rc = check_descriptor(p, d)) != 0)
 		goto out_dlclose;
 	rc = p->desc.kind == SL_PLUGIN_SHUFFLE ? load_shuffle(p)
-					       : load_scheduler(p);
+	                                       : load_scheduler(p);
 	if (rc != 0)
 		goto out_dlclose;
 

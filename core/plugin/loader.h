@@ -26,7 +26,7 @@ struct sli_plugin {
 	/* copy; members past the plugin's size zeroed. desc.ops still points
 	 * at the plugin's own table: use ops below, which has defaults. */
 	struct sl_plugin desc;
-	char *name;            /* copies of desc.name and desc.version */
+	char *name; /* copies of desc.name and desc.version */
 	char *version;
 	struct sl_host host; /* the table handed to this plugin */
 	union {
@@ -76,14 +76,14 @@ struct sli_plugin_set {
  * in the set (a duplicate). A missing directory is not an error unless
  * must_exist. Returns the number loaded or a negative code.
  */
-int sli_plugin_set_scan(struct sli_plugin_set *set, const char *dir,
-    bool must_exist);
+int sli_plugin_set_scan(
+    struct sli_plugin_set *set, const char *dir, bool must_exist);
 /* Add one opened plugin (the set takes the reference); SL_EEXISTS with a
  * detail when its name is taken. */
 int sli_plugin_set_add(struct sli_plugin_set *set, struct sli_plugin *p);
 /* Find by kind and name; NULL when absent. No reference is taken. */
-struct sli_plugin *sli_plugin_set_find(const struct sli_plugin_set *set,
-    uint32_t kind, const char *name);
+struct sli_plugin *sli_plugin_set_find(
+    const struct sli_plugin_set *set, uint32_t kind, const char *name);
 void sli_plugin_set_clear(struct sli_plugin_set *set);
 
 /*
@@ -92,12 +92,12 @@ void sli_plugin_set_clear(struct sli_plugin_set *set);
  * then extra[0..nextra). Fills dirs (malloc'd strings in a malloc'd array,
  * free with sli_plugin_dirs_free).
  */
-int sli_plugin_dirs(const char *const *extra, size_t nextra, char ***dirs,
-    size_t *ndirs);
+int sli_plugin_dirs(
+    const char *const *extra, size_t nextra, char ***dirs, size_t *ndirs);
 void sli_plugin_dirs_free(char **dirs, size_t n);
 
 /* Load the bundled plugins, SLUICE_PLUGIN_PATH and extra dirs into set. */
-int sli_plugin_set_load_default(struct sli_plugin_set *set,
-    const char *const *extra, size_t nextra);
+int sli_plugin_set_load_default(
+    struct sli_plugin_set *set, const char *const *extra, size_t nextra);
 
 #endif

@@ -21,8 +21,8 @@
 #endif
 
 struct sli_plugin *
-sli_plugin_set_find(const struct sli_plugin_set *set, uint32_t kind,
-    const char *name)
+sli_plugin_set_find(
+    const struct sli_plugin_set *set, uint32_t kind, const char *name)
 {
 	/* Linear: a process loads a handful of plugins, once. */
 	for (size_t i = 0; i < set->n; i++)
@@ -40,15 +40,16 @@ sli_plugin_set_add(struct sli_plugin_set *set, struct sli_plugin *p)
 	for (size_t i = 0; i < set->n; i++)
 		if (strcmp(set->v[i]->name, p->name) == 0)
 			return sli_err(SL_EEXISTS,
-			    "plugin %s: a plugin named '%s' is already loaded from %s",
+			    "plugin %s: a plugin named '%s' is already loaded "
+			    "from %s",
 			    p->path, p->name, set->v[i]->path);
 	if (set->n == set->cap) {
 		size_t cap = set->cap ? set->cap * 2 : 8;
 		void *v = realloc(set->v, cap * sizeof(*set->v));
 
 		if (v == NULL)
-			return sli_err(SL_ENOMEM, "plugin %s: out of memory",
-			    p->path);
+			return sli_err(
+			    SL_ENOMEM, "plugin %s: out of memory", p->path);
 		set->v = v;
 		set->cap = cap;
 	}
@@ -98,8 +99,8 @@ list_so(const char *dir, bool must_exist, char ***names, size_t *count)
 
 		if (!must_exist && (err == ENOENT || err == ENOTDIR))
 			return 0;
-		return sli_err(-err, "plugin directory %s: %s", dir,
-		    strerror(err));
+		return sli_err(
+		    -err, "plugin directory %s: %s", dir, strerror(err));
 	}
 	while ((errno = 0, e = readdir(d)) != NULL) {
 		if (!is_so(e->d_name))
@@ -124,8 +125,8 @@ list_so(const char *dir, bool must_exist, char ***names, size_t *count)
 	if (errno != 0) {
 		int err = errno;
 
-		rc = sli_err(-err, "plugin directory %s: %s", dir,
-		    strerror(err));
+		rc = sli_err(
+		    -err, "plugin directory %s: %s", dir, strerror(err));
 		goto out_free_names;
 	}
 	closedir(d);
@@ -146,8 +147,8 @@ out_free_names:
 }
 
 int
-sli_plugin_set_scan(struct sli_plugin_set *set, const char *dir,
-    bool must_exist)
+sli_plugin_set_scan(
+    struct sli_plugin_set *set, const char *dir, bool must_exist)
 {
 	char **names;
 	size_t n;
@@ -257,8 +258,8 @@ sli_plugin_dirs_free(char **dirs, size_t n)
 }
 
 int
-sli_plugin_dirs(const char *const *extra, size_t nextra, char ***dirs,
-    size_t *ndirs)
+sli_plugin_dirs(
+    const char *const *extra, size_t nextra, char ***dirs, size_t *ndirs)
 {
 	char **v = NULL;
 	size_t n = 0, cap = 0;
@@ -296,8 +297,8 @@ out_free:
 }
 
 int
-sli_plugin_set_load_default(struct sli_plugin_set *set,
-    const char *const *extra, size_t nextra)
+sli_plugin_set_load_default(
+    struct sli_plugin_set *set, const char *const *extra, size_t nextra)
 {
 	char **dirs;
 	size_t n;

@@ -65,12 +65,12 @@ struct writer {
 };
 
 struct reader {
-	struct reader *next; /* in the list of all readers */
+	struct reader *next;   /* in the list of all readers */
 	struct partition **in; /* per descriptor; NULL: no such partition */
-	uint32_t n;       /* inputs open managed to set up */
-	uint32_t lo, hi;  /* inclusive subpartition range */
-	uint32_t cursor;  /* input to serve first, for fairness */
-	bool want_notify; /* next() returned SL_EAGAIN; notify is owed */
+	uint32_t n;            /* inputs open managed to set up */
+	uint32_t lo, hi;       /* inclusive subpartition range */
+	uint32_t cursor;       /* input to serve first, for fairness */
+	bool want_notify;      /* next() returned SL_EAGAIN; notify is owed */
 	bool closed;
 	void (*notify)(void *);
 	void *notify_arg;
@@ -209,8 +209,8 @@ master_fini(void *state)
 }
 
 static int
-master_register(void *state, const struct sl_partition_spec *spec,
-    struct sl_bytes *desc)
+master_register(
+    void *state, const struct sl_partition_spec *spec, struct sl_bytes *desc)
 {
 	uint32_t nsub = spec->num_subpartitions;
 	struct partition *p;
@@ -218,8 +218,9 @@ master_register(void *state, const struct sl_partition_spec *spec,
 
 	if (spec->type != SL_PARTITION_PIPELINED || nsub == 0) {
 		host->set_error("template: only pipelined partitions with "
-				"at least one subpartition");
-		return spec->type != SL_PARTITION_PIPELINED ? SL_ENOTSUP : SL_EINVAL;
+		                "at least one subpartition");
+		return spec->type != SL_PARTITION_PIPELINED ? SL_ENOTSUP
+		                                            : SL_EINVAL;
 	}
 	/* The descriptor goes to the core, so it comes from host->alloc. */
 	p = host->alloc(sizeof(*p) + nsub * sizeof(p->subs[0]));
@@ -241,7 +242,7 @@ master_register(void *state, const struct sl_partition_spec *spec,
 	registry = p;
 	pthread_mutex_unlock(&lock);
 
-	desc_encode(bytes, (uint64_t[]){DESC_FORMAT, epoch, p->id, nsub});
+	desc_encode(bytes, (uint64_t[]) { DESC_FORMAT, epoch, p->id, nsub });
 	desc->data = bytes;
 	desc->len = DESC_LEN;
 	return 0;
@@ -283,8 +284,7 @@ master_is_available(void *state, const void *desc, size_t len)
 /* ---- writer: producing task's thread -------------------------------- */
 
 static int
-writer_open(void *state, const struct sl_host *h, const void *desc,
-    size_t len)
+writer_open(void *state, const struct sl_host *h, const void *desc, size_t len)
 {
 	struct writer *w = state;
 	uint64_t f[DESC_FIELDS];
@@ -296,7 +296,8 @@ writer_open(void *state, const struct sl_host *h, const void *desc,
 	pthread_mutex_lock(&lock);
 	if ((w->p = find(f)) == NULL || w->p->has_writer) {
 		host->set_error("template: partition %llu is %s",
-		    (unsigned long long)f[2], w->p ? "taken" : "not registered");
+		    (unsigned long long)f[2],
+		    w->p ? "taken" : "not registered");
 		rc = w->p ? SL_EBUSY : SL_ENOTFOUND;
 		w->p = NULL; /* so fini knows there is nothing to undo */
 	} else {
@@ -328,14 +329,15 @@ writer_write(void *state, uint32_t sub, struct sl_buffer *buf)
 	int rc = 0;
 
 	if (sub >= w->p->nsub) {
-		host->set_error("template: subpartition %u of %u", sub, w->p->nsub);
+		host->set_error(
+		    "template: subpartition %u of %u", sub, w->p->nsub);
 		return SL_ERANGE;
 	}
 	if (buf == NULL || (buf->data == NULL && buf->len > 0))
 		return SL_EINVAL;
 	if ((n = host->alloc(sizeof(*n))) == NULL)
 		return SL_ENOMEM;
-	*n = (struct node){NULL, buf->data, buf->len, buf->kind};
+	*n = (struct node) { NULL, buf->data, buf->len, buf->kind };
 
 	pthread_mutex_lock(&lock);
 	q = &w->p->subs[sub];
@@ -347,7 +349,8 @@ writer_write(void *state, uint32_t sub, struct sl_buffer *buf)
 	if (w->closed) {
 		rc = SL_ECLOSED;
 	} else if (w->done || w->p->state != P_WRITING) {
-		host->set_error("template: write after finish, fail or release");
+		host->set_error(
+		    "template: write after finish, fail or release");
 		rc = SL_ESTATE;
 	} else {
 		*(q->tail ? &q->tail->next : &q->head) = n;
@@ -372,7 +375,8 @@ writer_finish(void *state)
 	if (w->closed) {
 		rc = SL_ECLOSED;
 	} else if (w->done || w->p->state != P_WRITING) {
-		host->set_error("template: finish after finish, fail or release");
+		host->set_error(
+		    "template: finish after finish, fail or release");
 		rc = SL_ESTATE;
 	} else { /* commit: everything written is now visible to readers */
 		w->done = true;
@@ -420,8 +424,8 @@ writer_fini(void *state)
 /* ---- reader: consuming task's thread -------------------------------- */
 
 static int
-reader_open(void *state, const struct sl_host *h,
-    const struct sl_reader_spec *spec)
+reader_open(
+    void *state, const struct sl_host *h, const struct sl_reader_spec *spec)
 {
 	struct reader *r = state;
 	uint32_t n = spec->num_descriptors;
@@ -451,8 +455,9 @@ reader_open(void *state, const struct sl_host *h,
 		if ((rc = desc_decode(d->data, d->len, f)) != 0)
 			break;
 		if (f[3] <= r->hi) {
-			host->set_error("template: input %u has %llu subpartitions",
-			    i, (unsigned long long)f[3]);
+			host->set_error(
+			    "template: input %u has %llu subpartitions", i,
+			    (unsigned long long)f[3]);
 			rc = SL_ERANGE;
 			break;
 		}
@@ -483,8 +488,10 @@ reader_next(void *state, struct sl_buffer *out)
 	}
 	for (uint32_t i = 0; i < r->n; i++) {
 		struct partition *p = r->in[i];
-		if (p == NULL || p->state == P_FAILED || p->state == P_RELEASED) {
-			host->set_error("template: input %u failed or released", i);
+		if (p == NULL || p->state == P_FAILED ||
+		    p->state == P_RELEASED) {
+			host->set_error(
+			    "template: input %u failed or released", i);
 			out->input = i;
 			rc = SL_EUNREADABLE;
 			goto out;
@@ -504,9 +511,12 @@ reader_next(void *state, struct sl_buffer *out)
 				q->tail = NULL;
 			/* plugin_private: the token release needs to find the
 			 * credit it gives back */
-			*out = (struct sl_buffer){.data = nd->data, .len = nd->len,
-			    .kind = nd->kind, .subpartition = s, .input = i,
-			    .plugin_private = p};
+			*out = (struct sl_buffer) { .data = nd->data,
+				.len = nd->len,
+				.kind = nd->kind,
+				.subpartition = s,
+				.input = i,
+				.plugin_private = p };
 			host->free(nd); /* still outstanding until release */
 			r->cursor = i + 1;
 			rc = 0;

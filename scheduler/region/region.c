@@ -49,21 +49,21 @@ on_region_finished(void *state, const struct sl_sched_ctx *ctx, uint32_t r)
 }
 
 static const struct sl_scheduler_ops ops = {
-    .struct_size = sizeof(struct sl_scheduler_ops),
-    .state_size = sizeof(struct region_state),
-    .on_start = on_start,
-    .on_region_finished = on_region_finished,
+	.struct_size = sizeof(struct sl_scheduler_ops),
+	.state_size = sizeof(struct region_state),
+	.on_start = on_start,
+	.on_region_finished = on_region_finished,
 };
 
 static const struct sl_plugin plugin = {
-    .magic = SL_PLUGIN_MAGIC,
-    .abi_major = SL_ABI_MAJOR,
-    .abi_minor = SL_ABI_MINOR,
-    .struct_size = sizeof(struct sl_plugin),
-    .kind = SL_PLUGIN_SCHEDULER,
-    .name = "region",
-    .version = "0.1.0",
-    .ops = &ops,
+	.magic = SL_PLUGIN_MAGIC,
+	.abi_major = SL_ABI_MAJOR,
+	.abi_minor = SL_ABI_MINOR,
+	.struct_size = sizeof(struct sl_plugin),
+	.kind = SL_PLUGIN_SCHEDULER,
+	.name = "region",
+	.version = "0.1.0",
+	.ops = &ops,
 };
 
 SL_PLUGIN_DEFINE(plugin)

@@ -94,7 +94,7 @@ part_new(const struct sl_host *host, const struct mem_desc *d)
 	}
 	if ((p->desc.job_id = mem_strdup(host, d->job_id)) == NULL ||
 	    (d->location != NULL &&
-		(p->desc.location = mem_strdup(host, d->location)) == NULL) ||
+	        (p->desc.location = mem_strdup(host, d->location)) == NULL) ||
 	    (p->subs = host->alloc(sizeof(*p->subs) * nsub)) == NULL) {
 		part_destroy(p);
 		return NULL;
@@ -111,7 +111,8 @@ table_lookup(const struct mem_desc *d, uint64_t hash)
 {
 	struct part *p = table[hash % TABLE_BUCKETS];
 
-	while (p != NULL && (p->hash != hash || !mem_desc_same_key(&p->desc, d)))
+	while (
+	    p != NULL && (p->hash != hash || !mem_desc_same_key(&p->desc, d)))
 		p = p->tnext;
 	return p;
 }
@@ -122,15 +123,15 @@ check_shape(const struct part *p, const struct mem_desc *d)
 	if (p->desc.num_subpartitions == d->num_subpartitions)
 		return 0;
 	p->host->set_error("memory: partition %s/%u/%u/%u has %u "
-			   "subpartitions, descriptor says %u",
+	                   "subpartitions, descriptor says %u",
 	    d->job_id, d->edge, d->producer, d->attempt,
 	    p->desc.num_subpartitions, d->num_subpartitions);
 	return SL_EINVAL;
 }
 
 int
-part_get(const struct sl_host *host, const struct mem_desc *d,
-    struct part **out)
+part_get(
+    const struct sl_host *host, const struct mem_desc *d, struct part **out)
 {
 	uint64_t hash = mem_desc_hash(d);
 	struct part *p, *fresh = NULL;

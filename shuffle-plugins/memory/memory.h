@@ -47,8 +47,8 @@ struct mem_desc {
 
 /* memory_descriptor.c. Encoded bytes and decoded strings come from
  * host->alloc; on failure nothing is left allocated. */
-int mem_desc_encode(const struct sl_host *host, const struct mem_desc *d,
-    struct sl_bytes *out);
+int mem_desc_encode(
+    const struct sl_host *host, const struct mem_desc *d, struct sl_bytes *out);
 int mem_desc_decode(const struct sl_host *host, const void *buf, size_t len,
     struct mem_desc *d);
 void mem_desc_clear(const struct sl_host *host, struct mem_desc *d);
@@ -112,8 +112,8 @@ struct part {
  * reference (d is copied); part_find only finds. part_put drops one; the
  * last frees the part and every buffer still queued in it.
  */
-int part_get(const struct sl_host *host, const struct mem_desc *d,
-    struct part **out);
+int part_get(
+    const struct sl_host *host, const struct mem_desc *d, struct part **out);
 struct part *part_find(const struct mem_desc *d);
 void part_put(struct part *p);
 

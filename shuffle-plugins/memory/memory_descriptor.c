@@ -31,8 +31,8 @@ pack_u32(msgpack_packer *pk, const char *key, uint32_t v)
 }
 
 int
-mem_desc_encode(const struct sl_host *host, const struct mem_desc *d,
-    struct sl_bytes *out)
+mem_desc_encode(
+    const struct sl_host *host, const struct mem_desc *d, struct sl_bytes *out)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -49,7 +49,7 @@ mem_desc_encode(const struct sl_host *host, const struct mem_desc *d,
 	    pack_u32(&pk, "nsub", d->num_subpartitions) != 0 ||
 	    pack_u32(&pk, "type", d->type) != 0 || pack_str(&pk, "loc") != 0 ||
 	    (d->location != NULL ? pack_str(&pk, d->location)
-				 : msgpack_pack_nil(&pk)) != 0) {
+	                         : msgpack_pack_nil(&pk)) != 0) {
 		rv = SL_ENOMEM;
 		goto out;
 	}
@@ -113,8 +113,8 @@ enum {
 };
 
 static int
-decode_map(const struct sl_host *host, const msgpack_object *o,
-    struct mem_desc *d)
+decode_map(
+    const struct sl_host *host, const msgpack_object *o, struct mem_desc *d)
 {
 	uint32_t version = 0;
 	unsigned seen = 0;
@@ -165,8 +165,8 @@ decode_map(const struct sl_host *host, const msgpack_object *o,
 }
 
 int
-mem_desc_decode(const struct sl_host *host, const void *buf, size_t len,
-    struct mem_desc *d)
+mem_desc_decode(
+    const struct sl_host *host, const void *buf, size_t len, struct mem_desc *d)
 {
 	msgpack_unpacked u;
 	size_t off = 0;
@@ -194,7 +194,7 @@ mem_desc_decode(const struct sl_host *host, const void *buf, size_t len,
 		mem_desc_clear(host, d);
 		if (rv == SL_EPARSE)
 			host->set_error("memory: not a memory shuffle "
-					"descriptor (version %d)",
+			                "descriptor (version %d)",
 			    MEM_DESC_VERSION);
 	}
 	return rv;
@@ -221,7 +221,7 @@ mem_desc_hash(const struct mem_desc *d)
 	/* FNV-1a: the key is short and this is not exposed to attackers
 	 * beyond the coordinator's own jobs. */
 	uint64_t h = UINT64_C(0xcbf29ce484222325);
-	uint32_t w[3] = {d->edge, d->producer, d->attempt};
+	uint32_t w[3] = { d->edge, d->producer, d->attempt };
 
 	for (const char *s = d->job_id; *s; s++)
 		h = (h ^ (unsigned char)*s) * UINT64_C(0x100000001b3);

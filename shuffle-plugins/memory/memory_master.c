@@ -130,19 +130,19 @@ master_fini(void *state)
  * attempt twice is SL_EEXISTS.
  */
 static int
-master_register(void *state, const struct sl_partition_spec *spec,
-    struct sl_bytes *out)
+master_register(
+    void *state, const struct sl_partition_spec *spec, struct sl_bytes *out)
 {
 	struct mmaster *m = state;
 	const struct sl_host *host = m->host;
-	struct mem_desc d = {0};
+	struct mem_desc d = { 0 };
 	struct part *p;
 	int rv;
 
 	if (spec == NULL || out == NULL ||
-	    spec->struct_size < offsetof(struct sl_partition_spec,
-				    num_subpartitions) +
-		    sizeof(spec->num_subpartitions) ||
+	    spec->struct_size <
+	        offsetof(struct sl_partition_spec, num_subpartitions) +
+	            sizeof(spec->num_subpartitions) ||
 	    spec->job_id == NULL || spec->job_id[0] == '\0' ||
 	    spec->num_subpartitions == 0) {
 		host->set_error("memory: bad partition spec");
@@ -150,7 +150,7 @@ master_register(void *state, const struct sl_partition_spec *spec,
 	}
 	if (spec->type != SL_PARTITION_PIPELINED) {
 		host->set_error("memory: partition type %u is not supported, "
-				"only pipelined",
+		                "only pipelined",
 		    spec->type);
 		return SL_ENOTSUP;
 	}
@@ -162,8 +162,8 @@ master_register(void *state, const struct sl_partition_spec *spec,
 	if ((d.job_id = mem_strdup(host, spec->job_id)) == NULL)
 		return SL_ENOMEM;
 	if (spec->struct_size >=
-		offsetof(struct sl_partition_spec, producer_location) +
-		    sizeof(spec->producer_location) &&
+	        offsetof(struct sl_partition_spec, producer_location) +
+	            sizeof(spec->producer_location) &&
 	    spec->producer_location != NULL &&
 	    (d.location = mem_strdup(host, spec->producer_location)) == NULL) {
 		rv = SL_ENOMEM;
@@ -172,7 +172,7 @@ master_register(void *state, const struct sl_partition_spec *spec,
 	/* Attempt numbers are never reused, even after a release. */
 	if (lookup(m, &d) != NULL) {
 		host->set_error("memory: partition %s/%u/%u/%u is already "
-				"registered",
+		                "registered",
 		    d.job_id, d.edge, d.producer, d.attempt);
 		rv = SL_EEXISTS;
 		goto out_clear;
@@ -336,8 +336,8 @@ restore_one(struct mmaster *m, const msgpack_object *o)
 
 	if (o->type != MSGPACK_OBJECT_BIN)
 		return SL_EPARSE;
-	if ((rv = mem_desc_decode(m->host, o->via.bin.ptr, o->via.bin.size,
-		 &d)) != 0)
+	if ((rv = mem_desc_decode(
+	         m->host, o->via.bin.ptr, o->via.bin.size, &d)) != 0)
 		return rv;
 	if (lookup(m, &d) != NULL) {
 		mem_desc_clear(m->host, &d);
@@ -358,12 +358,13 @@ attach_restored(struct mmaster *m)
 			struct part *p;
 			bool usable;
 
-			if (e->part != NULL || (p = part_find(&e->desc)) == NULL)
+			if (e->part != NULL ||
+			    (p = part_find(&e->desc)) == NULL)
 				continue;
 			pthread_mutex_lock(&p->mtx);
 			usable = !p->released && p->state != PART_FAILED &&
 			    p->desc.num_subpartitions ==
-				e->desc.num_subpartitions;
+			        e->desc.num_subpartitions;
 			pthread_mutex_unlock(&p->mtx);
 			if (usable)
 				e->part = p;
@@ -390,7 +391,8 @@ master_restore(void *state, const void *data, size_t len)
 	if (m->count != 0)
 		return SL_ESTATE;
 	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, data, len, &off) != MSGPACK_UNPACK_SUCCESS ||
+	if (msgpack_unpack_next(&u, data, len, &off) !=
+	        MSGPACK_UNPACK_SUCCESS ||
 	    off != len || u.data.type != MSGPACK_OBJECT_MAP) {
 		rv = SL_EPARSE;
 		goto out;
@@ -400,7 +402,8 @@ master_restore(void *state, const void *data, size_t len)
 
 		if (kv->key.type != MSGPACK_OBJECT_STR)
 			continue;
-		if (kv->key.via.str.size == 1 && kv->key.via.str.ptr[0] == 'v' &&
+		if (kv->key.via.str.size == 1 &&
+		    kv->key.via.str.ptr[0] == 'v' &&
 		    kv->val.type == MSGPACK_OBJECT_POSITIVE_INTEGER)
 			version = kv->val.via.u64;
 		else if (kv->key.via.str.size == 5 &&

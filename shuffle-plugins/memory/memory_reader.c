@@ -20,11 +20,11 @@ struct slot {
 	struct mreader *r;
 	struct part *part;
 	uint32_t input;
-	uint32_t sub;     /* absolute subpartition index */
-	bool attached;    /* part->subs[sub].reader == this */
-	bool took;        /* a buffer was taken; reader thread only */
-	bool done;        /* finished and drained; reader thread only */
-	bool ready;       /* on r's ready list; r->mtx */
+	uint32_t sub;  /* absolute subpartition index */
+	bool attached; /* part->subs[sub].reader == this */
+	bool took;     /* a buffer was taken; reader thread only */
+	bool done;     /* finished and drained; reader thread only */
+	bool ready;    /* on r's ready list; r->mtx */
 	struct slot *rnext;
 };
 
@@ -110,8 +110,8 @@ attach_locked(struct mreader *r, struct slot *s, struct sub *sub)
 }
 
 static int
-open_input(struct mreader *r, const struct sl_bytes *b, uint32_t i,
-    uint32_t lo, uint32_t hi)
+open_input(struct mreader *r, const struct sl_bytes *b, uint32_t i, uint32_t lo,
+    uint32_t hi)
 {
 	struct mem_desc d;
 	int rv;
@@ -120,7 +120,7 @@ open_input(struct mreader *r, const struct sl_bytes *b, uint32_t i,
 		return rv;
 	if (hi >= d.num_subpartitions) {
 		r->host->set_error("memory: input %u has %u subpartitions, "
-				   "cannot read up to %u",
+		                   "cannot read up to %u",
 		    i, d.num_subpartitions, hi);
 		rv = SL_ERANGE;
 	} else {
@@ -136,8 +136,8 @@ open_input(struct mreader *r, const struct sl_bytes *b, uint32_t i,
  * SL_EBUSY.
  */
 static int
-reader_open(void *state, const struct sl_host *host,
-    const struct sl_reader_spec *spec)
+reader_open(
+    void *state, const struct sl_host *host, const struct sl_reader_spec *spec)
 {
 	struct mreader *r = state;
 	uint64_t nsub, nslots;
@@ -148,7 +148,7 @@ reader_open(void *state, const struct sl_host *host,
 	atomic_init(&r->closed, false);
 	if (spec == NULL ||
 	    spec->struct_size < offsetof(struct sl_reader_spec, notify_arg) +
-		    sizeof(spec->notify_arg) ||
+	            sizeof(spec->notify_arg) ||
 	    spec->sub_lo > spec->sub_hi ||
 	    (spec->num_descriptors > 0 && spec->descriptors == NULL)) {
 		host->set_error("memory: bad reader spec");
@@ -158,7 +158,7 @@ reader_open(void *state, const struct sl_host *host,
 	r->notify_arg = spec->notify_arg;
 	r->credits = MEM_DEFAULT_CREDITS;
 	if (spec->struct_size >= offsetof(struct sl_reader_spec, credits) +
-		sizeof(spec->credits) &&
+	            sizeof(spec->credits) &&
 	    spec->credits > 0)
 		r->credits = spec->credits;
 	if (pthread_mutex_init(&r->mtx, NULL) != 0)
@@ -172,8 +172,8 @@ reader_open(void *state, const struct sl_host *host,
 	nsub = (uint64_t)spec->sub_hi - spec->sub_lo + 1;
 	nslots = nsub * spec->num_descriptors;
 	if (nslots > UINT32_MAX / sizeof(struct slot)) {
-		host->set_error("memory: reader of %" PRIu64 " subpartitions",
-		    nslots);
+		host->set_error(
+		    "memory: reader of %" PRIu64 " subpartitions", nslots);
 		return SL_ERANGE;
 	}
 	if (spec->num_descriptors == 0)
@@ -185,8 +185,8 @@ reader_open(void *state, const struct sl_host *host,
 	memset(r->inputs, 0, sizeof(*r->inputs) * spec->num_descriptors);
 	memset(r->slots, 0, sizeof(*r->slots) * nslots);
 	for (uint32_t i = 0; i < spec->num_descriptors; i++) {
-		rv = open_input(r, &spec->descriptors[i], i, spec->sub_lo,
-		    spec->sub_hi);
+		rv = open_input(
+		    r, &spec->descriptors[i], i, spec->sub_lo, spec->sub_hi);
 		if (rv != 0)
 			return rv;
 		r->ninputs++;
@@ -203,8 +203,8 @@ reader_open(void *state, const struct sl_host *host,
 			if (sub->reader != NULL) {
 				pthread_mutex_unlock(&p->mtx);
 				host->set_error("memory: input %u "
-						"subpartition %u already has "
-						"a reader",
+				                "subpartition %u already has "
+				                "a reader",
 				    i, spec->sub_lo + j);
 				return SL_EBUSY;
 			}
@@ -274,10 +274,10 @@ reader_next(void *state, struct sl_buffer *out)
 			pthread_mutex_unlock(&p->mtx);
 			r->failed = s->input;
 			r->host->set_error("memory: input %u subpartition %u "
-					   "was %s",
+			                   "was %s",
 			    s->input, s->sub,
 			    p->state == PART_FAILED ? "failed by its writer"
-						    : "dropped");
+			                            : "dropped");
 			continue;
 		}
 		if ((n = sub->head) != NULL) {

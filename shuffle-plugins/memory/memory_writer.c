@@ -22,8 +22,8 @@ struct mwriter {
  * writer of the same attempt is refused with SL_EBUSY.
  */
 static int
-writer_open(void *state, const struct sl_host *host, const void *desc,
-    size_t len)
+writer_open(
+    void *state, const struct sl_host *host, const void *desc, size_t len)
 {
 	struct mwriter *w = state;
 	struct mem_desc d;
@@ -45,7 +45,7 @@ writer_open(void *state, const struct sl_host *host, const void *desc,
 	pthread_mutex_unlock(&p->mtx);
 	if (!w->attached) {
 		host->set_error("memory: partition %s/%u/%u/%u already has a "
-				"writer",
+		                "writer",
 		    p->desc.job_id, p->desc.edge, p->desc.producer,
 		    p->desc.attempt);
 		return SL_EBUSY;
@@ -211,10 +211,10 @@ writer_fini(void *state)
 	if (w->attached && !w->done)
 		writer_fail(w);
 	if (w->buffers > 0) {
-		w->host->counter_add("shuffle_memory_bytes_written",
-		    (int64_t)w->bytes);
-		w->host->counter_add("shuffle_memory_buffers_written",
-		    (int64_t)w->buffers);
+		w->host->counter_add(
+		    "shuffle_memory_bytes_written", (int64_t)w->bytes);
+		w->host->counter_add(
+		    "shuffle_memory_buffers_written", (int64_t)w->buffers);
 	}
 	part_put(w->part);
 	w->part = NULL;

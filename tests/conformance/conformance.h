@@ -95,7 +95,7 @@ struct conf_producer {
 	void *w;
 	uint32_t id; /* producer index: selects the records */
 	uint32_t nsub;
-	bool event_first; /* an SL_BUFFER_EVENT starts each subpartition */
+	bool event_first;    /* an SL_BUFFER_EVENT starts each subpartition */
 	uint32_t fail_after; /* >0: write this many buffers, then fail() */
 	struct conf_bp *bp;
 	struct conf_err *err;

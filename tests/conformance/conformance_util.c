@@ -331,8 +331,9 @@ produce(struct conf_producer *pr, uint32_t s, struct sl_buffer *b)
 
 	if (rv != 0) {
 		if (b->data == NULL)
-			conf_err_set(pr->err, "write failed with %s but took "
-					      "the buffer",
+			conf_err_set(pr->err,
+			    "write failed with %s but took "
+			    "the buffer",
 			    sl_errname(rv));
 		conf_host->free(b->data);
 		b->data = NULL;
@@ -340,8 +341,9 @@ produce(struct conf_producer *pr, uint32_t s, struct sl_buffer *b)
 		return rv;
 	}
 	if (b->data != NULL)
-		conf_err_set(pr->err, "write returned 0 but left buf->data "
-				      "set (ownership must move)");
+		conf_err_set(pr->err,
+		    "write returned 0 but left buf->data "
+		    "set (ownership must move)");
 	if (pr->bp != NULL) {
 		unsigned w = atomic_fetch_add(&pr->bp->written[s], 1) + 1;
 		unsigned r = atomic_load(&pr->bp->released[s]);
@@ -403,8 +405,8 @@ conf_producer_main(void *arg)
 					goto out_oom;
 			}
 			put_le32((uint8_t *)b[s].data + b[s].len, len);
-			conf_rec_fill(pr->id, s, k,
-			    (uint8_t *)b[s].data + b[s].len + 4);
+			conf_rec_fill(
+			    pr->id, s, k, (uint8_t *)b[s].data + b[s].len + 4);
 			b[s].len += 4 + len;
 		}
 	}
@@ -442,8 +444,9 @@ check_buffer(struct conf_consumer *c, const struct sl_buffer *b)
 
 	if (b->input >= c->ninputs || b->subpartition < c->lo ||
 	    b->subpartition > c->hi) {
-		conf_err_set(c->err, "buffer from input %u subpartition %u, "
-				     "outside what [%u,%u] of %u inputs reads",
+		conf_err_set(c->err,
+		    "buffer from input %u subpartition %u, "
+		    "outside what [%u,%u] of %u inputs reads",
 		    b->input, b->subpartition, c->lo, c->hi, c->ninputs);
 		return false;
 	}
@@ -453,8 +456,9 @@ check_buffer(struct conf_consumer *c, const struct sl_buffer *b)
 	if (b->kind == SL_BUFFER_EVENT) {
 		if (!c->event_first || *seq != 0 || b->len != 5 ||
 		    memcmp(b->data, "event", 5) != 0) {
-			conf_err_set(c->err, "input %u sub %u: unexpected or "
-					     "mangled event buffer",
+			conf_err_set(c->err,
+			    "input %u sub %u: unexpected or "
+			    "mangled event buffer",
 			    b->input, s);
 			return false;
 		}
@@ -462,8 +466,9 @@ check_buffer(struct conf_consumer *c, const struct sl_buffer *b)
 		return true;
 	}
 	if (c->event_first && *seq == 0) {
-		conf_err_set(c->err, "input %u sub %u: data before the event "
-				     "written first (order or kind lost)",
+		conf_err_set(c->err,
+		    "input %u sub %u: data before the event "
+		    "written first (order or kind lost)",
 		    b->input, s);
 		return false;
 	}
@@ -472,8 +477,9 @@ check_buffer(struct conf_consumer *c, const struct sl_buffer *b)
 		uint32_t len;
 
 		if (b->len - off < 4) {
-			conf_err_set(c->err, "input %u sub %u: torn length "
-					     "prefix",
+			conf_err_set(c->err,
+			    "input %u sub %u: torn length "
+			    "prefix",
 			    b->input, s);
 			return false;
 		}
@@ -481,18 +487,21 @@ check_buffer(struct conf_consumer *c, const struct sl_buffer *b)
 		off += 4;
 		if (k >= conf_rec_count(p, s) || len != conf_rec_len(p, s, k) ||
 		    len > b->len - off) {
-			conf_err_set(c->err, "input %u sub %u record %u: length "
-					     "%u, expected %u of %u records "
-					     "(duplicated, lost or reordered)",
+			conf_err_set(c->err,
+			    "input %u sub %u record %u: length "
+			    "%u, expected %u of %u records "
+			    "(duplicated, lost or reordered)",
 			    b->input, s, k, len,
-			    k < conf_rec_count(p, s) ? conf_rec_len(p, s, k) : 0,
+			    k < conf_rec_count(p, s) ? conf_rec_len(p, s, k)
+			                             : 0,
 			    conf_rec_count(p, s));
 			return false;
 		}
 		conf_rec_fill(p, s, k, expect);
 		if (memcmp(d + off, expect, len) != 0) {
-			conf_err_set(c->err, "input %u sub %u record %u: bytes "
-					     "differ",
+			conf_err_set(c->err,
+			    "input %u sub %u record %u: bytes "
+			    "differ",
 			    b->input, s, k);
 			return false;
 		}
@@ -517,8 +526,9 @@ conf_consumer_main(void *arg)
 		rv = conf_rops->next(c->r, &b);
 		if (rv == SL_EAGAIN) {
 			if (!conf_waiter_wait(&c->wt, seen, CONF_TIMEOUT_MS)) {
-				conf_err_set(c->err, "no notify within %d ms "
-						     "after SL_EAGAIN",
+				conf_err_set(c->err,
+				    "no notify within %d ms "
+				    "after SL_EAGAIN",
 				    CONF_TIMEOUT_MS);
 				c->rv = rv;
 				return NULL;
@@ -551,13 +561,14 @@ conf_consumer_check_complete(struct conf_consumer *c)
 	for (uint32_t i = 0; i < c->ninputs; i++) {
 		for (uint32_t s = c->lo; s <= c->hi; s++) {
 			uint32_t p = c->producer_of[i];
-			uint32_t want = conf_rec_count(p, s) +
-			    (c->event_first ? 1 : 0);
+			uint32_t want =
+			    conf_rec_count(p, s) + (c->event_first ? 1 : 0);
 			uint32_t got = c->seq[i * nsub + (s - c->lo)];
 
 			if (got != want)
-				conf_err_set(c->err, "input %u sub %u: SL_EEOF "
-						     "after %u of %u records",
+				conf_err_set(c->err,
+				    "input %u sub %u: SL_EEOF "
+				    "after %u of %u records",
 				    i, s, got, want);
 		}
 	}

@@ -76,8 +76,8 @@ open_consumers(struct run *run, const struct exchange *x)
 		c->err = &run->err;
 		c->seq = calloc((size_t)x->nprod * nsub, sizeof(*c->seq));
 		conf_waiter_init(&c->wt);
-		c->r = conf_reader_open(run->desc, x->nprod, c->lo, c->hi,
-		    x->credits, &c->wt, &rv);
+		c->r = conf_reader_open(
+		    run->desc, x->nprod, c->lo, c->hi, x->credits, &c->wt, &rv);
 		report(rv, "reader open");
 		CU_ASSERT_EQUAL_FATAL(rv, 0);
 	}
@@ -105,8 +105,8 @@ open_producers(struct run *run, const struct exchange *x)
 /* A thread that does not return in time means the plugin hangs: close
  * everything, and give up on the process if even that does not help. */
 static void
-join_or_die(pthread_t t, struct run *run, const struct exchange *x,
-    const char *what)
+join_or_die(
+    pthread_t t, struct run *run, const struct exchange *x, const char *what)
 {
 	if (conf_join(t, CONF_TIMEOUT_MS))
 		return;
@@ -118,8 +118,9 @@ join_or_die(pthread_t t, struct run *run, const struct exchange *x,
 	for (uint32_t i = 0; i < x->nranges; i++)
 		conf_rops->close(run->cons[i].r);
 	if (!conf_join(t, 2000)) {
-		fprintf(stderr, "    conformance: still hung after close; "
-				"cannot continue safely\n");
+		fprintf(stderr,
+		    "    conformance: still hung after close; "
+		    "cannot continue safely\n");
 		_exit(1);
 	}
 }
@@ -137,20 +138,20 @@ run_begin(struct run *run, const struct exchange *x)
 	for (uint32_t p = 0; p < x->nprod; p++) {
 		run->producer_of[p] = p;
 		CU_ASSERT_EQUAL_FATAL(conf_register(run->master, run->job, 1, p,
-					  0, x->nsub, &run->desc[p]),
+		                          0, x->nsub, &run->desc[p]),
 		    0);
 	}
 	if (x->readers_first)
 		open_consumers(run, x);
 	open_producers(run, x);
 	for (uint32_t p = 0; p < x->nprod; p++)
-		conf_start(&run->prod[p].thread, conf_producer_main,
-		    &run->prod[p]);
+		conf_start(
+		    &run->prod[p].thread, conf_producer_main, &run->prod[p]);
 	if (!x->readers_first)
 		open_consumers(run, x);
 	for (uint32_t i = 0; i < x->nranges; i++)
-		conf_start(&run->cons[i].thread, conf_consumer_main,
-		    &run->cons[i]);
+		conf_start(
+		    &run->cons[i].thread, conf_consumer_main, &run->cons[i]);
 	for (uint32_t i = 0; i < x->nranges; i++)
 		join_or_die(run->cons[i].thread, run, x, "a reader");
 	/* A reader that stopped early leaves its writers waiting for credit:
@@ -175,10 +176,10 @@ run_end(struct run *run, const struct exchange *x)
 		conf_writer_free(run->prod[p].w);
 	for (uint32_t p = 0; p < x->nprod; p++) {
 		CU_ASSERT_EQUAL(conf_mops->release_partition(run->master,
-				    run->desc[p].data, run->desc[p].len),
+		                    run->desc[p].data, run->desc[p].len),
 		    0);
-		CU_ASSERT_FALSE(conf_mops->is_available(run->master,
-		    run->desc[p].data, run->desc[p].len));
+		CU_ASSERT_FALSE(conf_mops->is_available(
+		    run->master, run->desc[p].data, run->desc[p].len));
 		conf_host->free(run->desc[p].data);
 	}
 	conf_master_free(run->master);
@@ -214,9 +215,12 @@ round_trip(const struct exchange *x)
 static void
 test_round_trip_ranges(void)
 {
-	static const uint32_t ranges[][2] = {{0, 0}, {1, 3}, {4, 5}};
-	struct exchange x = {.nprod = 3, .nsub = 6, .ranges = ranges,
-	    .nranges = 3, .fail_producer = UINT32_MAX};
+	static const uint32_t ranges[][2] = { { 0, 0 }, { 1, 3 }, { 4, 5 } };
+	struct exchange x = { .nprod = 3,
+		.nsub = 6,
+		.ranges = ranges,
+		.nranges = 3,
+		.fail_producer = UINT32_MAX };
 
 	round_trip(&x);
 }
@@ -225,9 +229,13 @@ test_round_trip_ranges(void)
 static void
 test_round_trip_all(void)
 {
-	static const uint32_t ranges[][2] = {{0, 5}};
-	struct exchange x = {.nprod = 4, .nsub = 6, .ranges = ranges,
-	    .nranges = 1, .event_first = true, .fail_producer = UINT32_MAX};
+	static const uint32_t ranges[][2] = { { 0, 5 } };
+	struct exchange x = { .nprod = 4,
+		.nsub = 6,
+		.ranges = ranges,
+		.nranges = 1,
+		.event_first = true,
+		.fail_producer = UINT32_MAX };
 
 	round_trip(&x);
 }
@@ -235,10 +243,13 @@ test_round_trip_all(void)
 static void
 test_readers_first(void)
 {
-	static const uint32_t ranges[][2] = {{0, 1}, {2, 2}};
-	struct exchange x = {.nprod = 2, .nsub = 3, .ranges = ranges,
-	    .nranges = 2, .readers_first = true,
-	    .fail_producer = UINT32_MAX};
+	static const uint32_t ranges[][2] = { { 0, 1 }, { 2, 2 } };
+	struct exchange x = { .nprod = 2,
+		.nsub = 3,
+		.ranges = ranges,
+		.nranges = 2,
+		.readers_first = true,
+		.fail_producer = UINT32_MAX };
 
 	round_trip(&x);
 }
@@ -251,23 +262,31 @@ test_readers_first(void)
 static void
 test_back_pressure(void)
 {
-	static const uint32_t ranges[][2] = {{0, 0}};
-	struct conf_bp bp = {.credits = 2};
-	struct exchange x = {.nprod = 1, .nsub = 1, .ranges = ranges,
-	    .nranges = 1, .readers_first = true, .credits = 2,
-	    .reader_delay_us = 2000, .bp = &bp, .fail_producer = UINT32_MAX};
+	static const uint32_t ranges[][2] = { { 0, 0 } };
+	struct conf_bp bp = { .credits = 2 };
+	struct exchange x = { .nprod = 1,
+		.nsub = 1,
+		.ranges = ranges,
+		.nranges = 1,
+		.readers_first = true,
+		.credits = 2,
+		.reader_delay_us = 2000,
+		.bp = &bp,
+		.fail_producer = UINT32_MAX };
 	unsigned gap;
 
 	round_trip(&x);
 	gap = atomic_load(&bp.max_gap);
 	if (gap > bp.credits)
-		fprintf(stderr, "\n    conformance: writer got %u buffers "
-				"ahead of the reader with %u credits\n",
+		fprintf(stderr,
+		    "\n    conformance: writer got %u buffers "
+		    "ahead of the reader with %u credits\n",
 		    gap, bp.credits);
 	else if (gap < bp.credits)
-		fprintf(stderr, "\n    conformance: writer never got %u "
-				"buffers ahead (max %u): is the reader's "
-				"release what unblocks it?\n",
+		fprintf(stderr,
+		    "\n    conformance: writer never got %u "
+		    "buffers ahead (max %u): is the reader's "
+		    "release what unblocks it?\n",
 		    bp.credits, gap);
 	CU_ASSERT_EQUAL(gap, bp.credits);
 }
@@ -276,9 +295,12 @@ test_back_pressure(void)
 static void
 test_fail_unreadable(void)
 {
-	static const uint32_t ranges[][2] = {{0, 2}};
-	struct exchange x = {.nprod = 3, .nsub = 3, .ranges = ranges,
-	    .nranges = 1, .fail_producer = 1};
+	static const uint32_t ranges[][2] = { { 0, 2 } };
+	struct exchange x = { .nprod = 3,
+		.nsub = 3,
+		.ranges = ranges,
+		.nranges = 1,
+		.fail_producer = 1 };
 	struct run *run = calloc(1, sizeof(*run));
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(run);
@@ -286,8 +308,9 @@ test_fail_unreadable(void)
 	CU_ASSERT_EQUAL(run->cons[0].rv, SL_EUNREADABLE);
 	CU_ASSERT_EQUAL(run->cons[0].input, 1);
 	if (run->cons[0].rv != SL_EUNREADABLE || run->cons[0].input != 1)
-		fprintf(stderr, "\n    conformance: reader ended with %s on "
-				"input %u, expected SL_EUNREADABLE on input 1\n",
+		fprintf(stderr,
+		    "\n    conformance: reader ended with %s on "
+		    "input %u, expected SL_EUNREADABLE on input 1\n",
 		    sl_errname(run->cons[0].rv), run->cons[0].input);
 	CU_ASSERT(conf_err_ok(&run->err));
 	run_end(run, &x);
@@ -307,8 +330,9 @@ next_wait(void *r, struct conf_waiter *wt, struct sl_buffer *b)
 		if ((rv = conf_rops->next(r, b)) != SL_EAGAIN)
 			return rv;
 		if (!conf_waiter_wait(wt, seen, CONF_TIMEOUT_MS)) {
-			fprintf(stderr, "\n    conformance: no notify within "
-					"%d ms after SL_EAGAIN\n",
+			fprintf(stderr,
+			    "\n    conformance: no notify within "
+			    "%d ms after SL_EAGAIN\n",
 			    CONF_TIMEOUT_MS);
 			return SL_EAGAIN;
 		}
@@ -334,12 +358,11 @@ single_open(struct single *s, uint32_t nsub, uint32_t credits)
 	conf_waiter_init(&s->wt);
 	conf_job_id(s->job, sizeof(s->job));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s->m = conf_master_new());
-	CU_ASSERT_EQUAL_FATAL(conf_register(s->m, s->job, 0, 0, 0, nsub,
-				  &s->desc),
-	    0);
+	CU_ASSERT_EQUAL_FATAL(
+	    conf_register(s->m, s->job, 0, 0, 0, nsub, &s->desc), 0);
 	if (credits > 0) {
-		s->r = conf_reader_open(&s->desc, 1, 0, nsub - 1, credits,
-		    &s->wt, &rv);
+		s->r = conf_reader_open(
+		    &s->desc, 1, 0, nsub - 1, credits, &s->wt, &rv);
 		report(rv, "reader open");
 		CU_ASSERT_EQUAL_FATAL(rv, 0);
 	}
@@ -353,9 +376,8 @@ single_close(struct single *s)
 {
 	conf_reader_free(s->r);
 	conf_writer_free(s->w);
-	CU_ASSERT_EQUAL(conf_mops->release_partition(s->m, s->desc.data,
-			    s->desc.len),
-	    0);
+	CU_ASSERT_EQUAL(
+	    conf_mops->release_partition(s->m, s->desc.data, s->desc.len), 0);
 	conf_host->free(s->desc.data);
 	conf_master_free(s->m);
 	conf_waiter_fini(&s->wt);
@@ -364,7 +386,7 @@ single_close(struct single *s)
 static int
 write_bytes(void *w, uint32_t sub, size_t len)
 {
-	struct sl_buffer b = {.data = conf_buf_new(len), .len = len};
+	struct sl_buffer b = { .data = conf_buf_new(len), .len = len };
 	int rv = conf_wops->write(w, sub, &b);
 
 	conf_host->free(b.data); /* NULL after a successful write */
@@ -375,7 +397,7 @@ static void
 test_notify_after_eagain(void)
 {
 	struct single s;
-	struct sl_buffer b, w = {.len = 100};
+	struct sl_buffer b, w = { .len = 100 };
 	uintptr_t written;
 	uint64_t seen;
 
@@ -451,7 +473,8 @@ blocked_writer_main(void *arg)
 	struct blocked_writer *bw = arg;
 
 	for (int i = 0; i < 100000; i++) {
-		struct sl_buffer b = {.data = conf_buf_new(1024), .len = 1024};
+		struct sl_buffer b = { .data = conf_buf_new(1024),
+			.len = 1024 };
 
 		atomic_fetch_add(&bw->calls, 1);
 		bw->rv = conf_wops->write(bw->w, 0, &b);
@@ -472,7 +495,7 @@ static void
 test_close_unblocks_writer(void)
 {
 	struct single s;
-	struct blocked_writer bw = {0};
+	struct blocked_writer bw = { 0 };
 	pthread_t t;
 	unsigned last = 0;
 	int still = 0;
@@ -493,16 +516,18 @@ test_close_unblocks_writer(void)
 		last = rets;
 	}
 	if (still < 30)
-		fprintf(stderr, "\n    conformance: writer did not block "
-				"(%u writes to a reader with 1 credit%s)\n",
+		fprintf(stderr,
+		    "\n    conformance: writer did not block "
+		    "(%u writes to a reader with 1 credit%s)\n",
 		    atomic_load(&bw.returns),
 		    atomic_load(&bw.done) ? ", then it stopped" : "");
 	CU_ASSERT(still >= 30);
 	conf_wops->close(bw.w);
 	if (!conf_join(t, CONF_TIMEOUT_MS)) {
 		CU_FAIL("close did not unblock the writer");
-		fprintf(stderr, "\n    conformance: write still blocked %d ms "
-				"after close; cannot continue safely\n",
+		fprintf(stderr,
+		    "\n    conformance: write still blocked %d ms "
+		    "after close; cannot continue safely\n",
 		    CONF_TIMEOUT_MS);
 		_exit(1);
 	}
@@ -530,12 +555,11 @@ test_release_unavailable(void)
 
 	/* Released while a reader holds a buffer and the writer is open:
 	 * the held buffer stays valid, nothing crashes or hangs. */
-	CU_ASSERT_EQUAL(conf_mops->release_partition(s.m, s.desc.data,
-			    s.desc.len),
-	    0);
+	CU_ASSERT_EQUAL(
+	    conf_mops->release_partition(s.m, s.desc.data, s.desc.len), 0);
 	CU_ASSERT_FALSE(conf_mops->is_available(s.m, s.desc.data, s.desc.len));
-	CU_ASSERT_EQUAL(conf_mops->release_partition(s.m, s.desc.data,
-			    s.desc.len),
+	CU_ASSERT_EQUAL(
+	    conf_mops->release_partition(s.m, s.desc.data, s.desc.len),
 	    0); /* idempotent */
 	memset(held.data, 0xab, held.len);
 	do {
@@ -556,7 +580,7 @@ static void
 test_out_of_range_write(void)
 {
 	struct single s;
-	struct sl_buffer b = {.data = conf_buf_new(16), .len = 16};
+	struct sl_buffer b = { .data = conf_buf_new(16), .len = 16 };
 
 	single_open(&s, 2, 0);
 	CU_ASSERT_NOT_EQUAL(conf_wops->write(s.w, 2, &b), 0);
@@ -572,7 +596,7 @@ test_descriptor_msgpack(void)
 	char job[64];
 	void *m;
 	struct sl_bytes d[3];
-	uint8_t junk[] = {0xc1};
+	uint8_t junk[] = { 0xc1 };
 	void *x;
 	int rv;
 
@@ -582,14 +606,13 @@ test_descriptor_msgpack(void)
 		msgpack_unpacked u;
 		size_t off = 0;
 
-		CU_ASSERT_EQUAL_FATAL(conf_register(m, job, 2, i % 2, i / 2, 4,
-					  &d[i]),
-		    0);
+		CU_ASSERT_EQUAL_FATAL(
+		    conf_register(m, job, 2, i % 2, i / 2, 4, &d[i]), 0);
 		CU_ASSERT_PTR_NOT_NULL(d[i].data);
 		CU_ASSERT(d[i].len > 0);
 		msgpack_unpacked_init(&u);
-		CU_ASSERT_EQUAL(msgpack_unpack_next(&u, d[i].data, d[i].len,
-				    &off),
+		CU_ASSERT_EQUAL(
+		    msgpack_unpack_next(&u, d[i].data, d[i].len, &off),
 		    MSGPACK_UNPACK_SUCCESS);
 		CU_ASSERT_EQUAL(off, d[i].len); /* one object, nothing after */
 		msgpack_unpacked_destroy(&u);
@@ -602,21 +625,24 @@ test_descriptor_msgpack(void)
 
 	/* Registering a type the plugin does not declare is refused. */
 	for (uint32_t t = 0; t < 4; t++) {
-		struct sl_partition_spec spec = {.struct_size = sizeof(spec),
-		    .type = t, .job_id = job, .edge = 9, .num_subpartitions = 1};
-		struct sl_bytes b = {0};
+		struct sl_partition_spec spec = { .struct_size = sizeof(spec),
+			.type = t,
+			.job_id = job,
+			.edge = 9,
+			.num_subpartitions = 1 };
+		struct sl_bytes b = { 0 };
 
 		if (conf_plugin->desc.caps & SL_SHUFFLE_CAP_TYPE(t))
 			continue;
-		CU_ASSERT_NOT_EQUAL(conf_mops->register_partition(m, &spec, &b),
-		    0);
+		CU_ASSERT_NOT_EQUAL(
+		    conf_mops->register_partition(m, &spec, &b), 0);
 		CU_ASSERT_PTR_NULL(b.data);
 	}
 
 	/* Bad descriptors are refused, not trusted. */
 	{
-		struct sl_bytes bad[] = {{junk, sizeof(junk)},
-		    {d[0].data, d[0].len - 1}};
+		struct sl_bytes bad[] = { { junk, sizeof(junk) },
+			{ d[0].data, d[0].len - 1 } };
 		struct conf_waiter wt;
 
 		conf_waiter_init(&wt);
@@ -631,9 +657,8 @@ test_descriptor_msgpack(void)
 		conf_waiter_fini(&wt);
 	}
 	for (uint32_t i = 0; i < 3; i++) {
-		CU_ASSERT_EQUAL(conf_mops->release_partition(m, d[i].data,
-				    d[i].len),
-		    0);
+		CU_ASSERT_EQUAL(
+		    conf_mops->release_partition(m, d[i].data, d[i].len), 0);
 		conf_host->free(d[i].data);
 	}
 	conf_master_free(m);
@@ -644,23 +669,22 @@ test_snapshot_restore(void)
 {
 	char job[64];
 	void *a, *b;
-	struct sl_bytes d[3], snap = {0};
-	uint8_t junk[] = {0xc1, 0x00};
+	struct sl_bytes d[3], snap = { 0 };
+	uint8_t junk[] = { 0xc1, 0x00 };
 
 	conf_job_id(job, sizeof(job));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a = conf_master_new());
 	for (uint32_t i = 0; i < 3; i++)
-		CU_ASSERT_EQUAL_FATAL(conf_register(a, job, 0, i, 0, 2, &d[i]),
-		    0);
-	CU_ASSERT_EQUAL(conf_mops->release_partition(a, d[1].data, d[1].len),
-	    0);
+		CU_ASSERT_EQUAL_FATAL(
+		    conf_register(a, job, 0, i, 0, 2, &d[i]), 0);
+	CU_ASSERT_EQUAL(
+	    conf_mops->release_partition(a, d[1].data, d[1].len), 0);
 	CU_ASSERT_EQUAL_FATAL(conf_mops->snapshot(a, &snap), 0);
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b = conf_master_new());
 	CU_ASSERT_EQUAL(conf_mops->restore(b, snap.data, snap.len), 0);
 	for (uint32_t i = 0; i < 3; i++)
-		CU_ASSERT_EQUAL(
-		    conf_mops->is_available(a, d[i].data, d[i].len),
+		CU_ASSERT_EQUAL(conf_mops->is_available(a, d[i].data, d[i].len),
 		    conf_mops->is_available(b, d[i].data, d[i].len));
 	conf_master_free(b);
 
@@ -671,9 +695,8 @@ test_snapshot_restore(void)
 
 	conf_host->free(snap.data);
 	for (uint32_t i = 0; i < 3; i++) {
-		CU_ASSERT_EQUAL(conf_mops->release_partition(a, d[i].data,
-				    d[i].len),
-		    0);
+		CU_ASSERT_EQUAL(
+		    conf_mops->release_partition(a, d[i].data, d[i].len), 0);
 		conf_host->free(d[i].data);
 	}
 	conf_master_free(a);
@@ -706,29 +729,29 @@ test_no_type(void)
 }
 
 static const struct sl_test generic_tests[] = {
-	{"round trip, ranges [0,0] [1,3] [4,5]", test_round_trip_ranges},
-	{"round trip, one reader of [0,n-1], events", test_round_trip_all},
-	{"readers opened before writers", test_readers_first},
-	{"fail makes the input SL_EUNREADABLE", test_fail_unreadable},
-	{"notify after SL_EAGAIN", test_notify_after_eagain},
-	{"empty partition reads as SL_EEOF", test_empty_partition},
-	{"release_partition, then not available", test_release_unavailable},
-	{"write out of range is refused", test_out_of_range_write},
-	{"descriptors are msgpack", test_descriptor_msgpack},
-	{"master snapshot and restore", test_snapshot_restore},
-	{"teardown with buffers queued", test_teardown_queued},
-	{NULL, NULL},
+	{ "round trip, ranges [0,0] [1,3] [4,5]", test_round_trip_ranges },
+	{ "round trip, one reader of [0,n-1], events", test_round_trip_all },
+	{ "readers opened before writers", test_readers_first },
+	{ "fail makes the input SL_EUNREADABLE", test_fail_unreadable },
+	{ "notify after SL_EAGAIN", test_notify_after_eagain },
+	{ "empty partition reads as SL_EEOF", test_empty_partition },
+	{ "release_partition, then not available", test_release_unavailable },
+	{ "write out of range is refused", test_out_of_range_write },
+	{ "descriptors are msgpack", test_descriptor_msgpack },
+	{ "master snapshot and restore", test_snapshot_restore },
+	{ "teardown with buffers queued", test_teardown_queued },
+	{ NULL, NULL },
 };
 
 static const struct sl_test pipelined_tests[] = {
-	{"pipelined: back pressure with 2 credits", test_back_pressure},
-	{"pipelined: close unblocks a blocked writer",
-	    test_close_unblocks_writer},
-	{NULL, NULL},
+	{ "pipelined: back pressure with 2 credits", test_back_pressure },
+	{ "pipelined: close unblocks a blocked writer",
+	    test_close_unblocks_writer },
+	{ NULL, NULL },
 };
 
-static const char *const type_names[] = {
-    "pipelined", "blocking", "hybrid_full", "hybrid_selective"};
+static const char *const type_names[] = { "pipelined", "blocking",
+	"hybrid_full", "hybrid_selective" };
 
 int
 main(int argc, char **argv)
@@ -744,9 +767,10 @@ main(int argc, char **argv)
 		argv++;
 	}
 	if (path == NULL) {
-		fprintf(stderr, "usage: shuffle_conformance PLUGIN.so "
-				"[FILTER]\n   or: SL_CONFORMANCE_PLUGIN=PLUGIN.so "
-				"shuffle_conformance [FILTER]\n");
+		fprintf(stderr,
+		    "usage: shuffle_conformance PLUGIN.so "
+		    "[FILTER]\n   or: SL_CONFORMANCE_PLUGIN=PLUGIN.so "
+		    "shuffle_conformance [FILTER]\n");
 		return 2;
 	}
 	if ((rv = sli_plugin_open(path, &conf_plugin)) != 0) {
@@ -768,7 +792,8 @@ main(int argc, char **argv)
 		if (conf_plugin->desc.caps & SL_SHUFFLE_CAP_TYPE(conf_type))
 			break;
 	if (conf_type == 4) {
-		tests[n++] = (struct sl_test){"partition types", test_no_type};
+		tests[n++] =
+		    (struct sl_test) { "partition types", test_no_type };
 	} else {
 		printf("conformance: plugin '%s' %s, tests register %s "
 		       "partitions\n",
@@ -787,7 +812,7 @@ main(int argc, char **argv)
 			       "not declare SL_PARTITION_PIPELINED\n",
 			    t->name);
 	}
-	tests[n] = (struct sl_test){NULL, NULL};
+	tests[n] = (struct sl_test) { NULL, NULL };
 
 	rv = sl_test_run("shuffle conformance", tests, argc, argv);
 	sli_plugin_unref(conf_plugin);

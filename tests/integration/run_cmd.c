@@ -56,7 +56,7 @@ run_cmd(char *const argv[], struct run_result *res)
 	if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) == 0 &&
 	    waitpid(pid, &status, 0) == pid) {
 		res->status = WIFEXITED(status) ? WEXITSTATUS(status)
-						: 128 + WTERMSIG(status);
+		                                : 128 + WTERMSIG(status);
 		res->out = slurp(out_fd);
 		res->err = slurp(err_fd);
 		rv = res->out && res->err ? 0 : -1;

@@ -46,7 +46,8 @@ expect_json(struct run_result *res, const char *expected)
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(want);
 	if (res->status != 0 || got == NULL || !json_equal(want, got)) {
-		fprintf(stderr, "\nexit %d\nexpected: %s\ngot:      %s\nstderr:   %s\n",
+		fprintf(stderr,
+		    "\nexit %d\nexpected: %s\ngot:      %s\nstderr:   %s\n",
 		    res->status, expected, res->out, res->err);
 		CU_FAIL("output differs");
 	}
@@ -60,7 +61,8 @@ static void
 expect_error(struct run_result *res, int status, const char *needle)
 {
 	if (res->status != status || strstr(res->err, needle) == NULL) {
-		fprintf(stderr, "\nwanted exit %d and '%s'; got exit %d, stderr: %s\n",
+		fprintf(stderr,
+		    "\nwanted exit %d and '%s'; got exit %d, stderr: %s\n",
 		    status, needle, res->status, res->err);
 		CU_FAIL("wrong failure");
 	}
@@ -75,7 +77,8 @@ test_regions_wordcount(void)
 {
 	struct run_result r = sluice("plan", "regions", source_path(WC), NULL);
 	expect_json(&r,
-	    "{\"regions\": [[\"source#0\",\"tokenize#0\"],[\"source#1\",\"tokenize#1\"],"
+	    "{\"regions\": "
+	    "[[\"source#0\",\"tokenize#0\"],[\"source#1\",\"tokenize#1\"],"
 	    "[\"source#2\",\"tokenize#2\"],[\"source#3\",\"tokenize#3\"],"
 	    "[\"count#0\",\"sink#0\"],[\"count#1\",\"sink#1\"],"
 	    "[\"count#2\",\"sink#2\"],[\"count#3\",\"sink#3\"]]}");
@@ -88,7 +91,8 @@ test_regions_parallelism_override(void)
 	    "--parallelism", "count=1", "--parallelism", "sink=1",
 	    "--parallelism", "source=2", "--parallelism", "tokenize=2", NULL);
 	expect_json(&r,
-	    "{\"regions\": [[\"source#0\",\"tokenize#0\"],[\"source#1\",\"tokenize#1\"],"
+	    "{\"regions\": "
+	    "[[\"source#0\",\"tokenize#0\"],[\"source#1\",\"tokenize#1\"],"
 	    "[\"count#0\",\"sink#0\"]]}");
 }
 
@@ -105,18 +109,17 @@ test_regions_blocking_cycle(void)
 
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-	json_array_foreach(json_object_get(doc, "regions"), i, reg)
-	{
+	json_array_foreach (json_object_get(doc, "regions"), i, reg) {
 		bool has_a = false, has_c = false;
 		size_t k;
 		json_t *t;
-		json_array_foreach(reg, k, t)
-		{
+		json_array_foreach (reg, k, t) {
 			has_a |= json_string_value(t)[0] == 'A';
 			has_c |= json_string_value(t)[0] == 'C';
 			total++;
 		}
-		/* No region holds A tasks without the C tasks they cycle with. */
+		/* No region holds A tasks without the C tasks they cycle with.
+		 */
 		CU_ASSERT(has_a == has_c);
 	}
 	CU_ASSERT(total > 0);
@@ -128,8 +131,8 @@ static void
 test_failover_consumer(void)
 {
 	/* A blocking consumer fails: only its region restarts. */
-	struct run_result r = sluice("plan", "failover", source_path(WC),
-	    "--failed", "count#1", NULL);
+	struct run_result r = sluice(
+	    "plan", "failover", source_path(WC), "--failed", "count#1", NULL);
 	expect_json(&r, "{\"restart\": [\"count#1\",\"sink#1\"]}");
 }
 
@@ -140,8 +143,10 @@ test_failover_producer(void)
 	struct run_result r = sluice("plan", "failover", source_path(WC),
 	    "--failed", "tokenize#0", NULL);
 	expect_json(&r,
-	    "{\"restart\": [\"source#0\",\"tokenize#0\",\"count#0\",\"count#1\","
-	    "\"count#2\",\"count#3\",\"sink#0\",\"sink#1\",\"sink#2\",\"sink#3\"]}");
+	    "{\"restart\": "
+	    "[\"source#0\",\"tokenize#0\",\"count#0\",\"count#1\","
+	    "\"count#2\",\"count#3\",\"sink#0\",\"sink#1\",\"sink#2\",\"sink#"
+	    "3\"]}");
 }
 
 static void
@@ -152,51 +157,56 @@ test_failover_lost(void)
 	struct run_result r = sluice("plan", "failover", source_path(WC),
 	    "--failed", "count#1", "--lost", "tokenize#2", NULL);
 	expect_json(&r,
-	    "{\"restart\": [\"source#2\",\"tokenize#2\",\"count#0\",\"count#1\","
-	    "\"count#2\",\"count#3\",\"sink#0\",\"sink#1\",\"sink#2\",\"sink#3\"]}");
+	    "{\"restart\": "
+	    "[\"source#2\",\"tokenize#2\",\"count#0\",\"count#1\","
+	    "\"count#2\",\"count#3\",\"sink#0\",\"sink#1\",\"sink#2\",\"sink#"
+	    "3\"]}");
 }
 
 static void
 test_parallelism_example(void)
 {
 	/* L = 100: 50+50 | 50+50 | 30+30+30 | 60+40 | 100 */
-	struct run_result r = sluice("plan", "parallelism", "--min", "1", "--max",
-	    "10", "--bytes-per-task", "100", "--input",
+	struct run_result r = sluice("plan", "parallelism", "--min", "1",
+	    "--max", "10", "--bytes-per-task", "100", "--input",
 	    "50,50,50,50,30,30,30,60,40,100", NULL);
-	expect_json(&r, "{\"parallelism\": 5, \"ranges\": "
-			"[[0,1],[2,3],[4,6],[7,8],[9,9]]}");
+	expect_json(&r,
+	    "{\"parallelism\": 5, \"ranges\": "
+	    "[[0,1],[2,3],[4,6],[7,8],[9,9]]}");
 }
 
 static void
 test_parallelism_inputs_summed(void)
 {
 	/* Two inputs summed per subpartition give the same decision. */
-	struct run_result r = sluice("plan", "parallelism", "--min", "1", "--max",
-	    "10", "--bytes-per-task", "100", "--input", "25,25,25,25,15,15,15,30,20,50",
-	    "--input", "25,25,25,25,15,15,15,30,20,50", NULL);
-	expect_json(&r, "{\"parallelism\": 5, \"ranges\": "
-			"[[0,1],[2,3],[4,6],[7,8],[9,9]]}");
+	struct run_result r = sluice("plan", "parallelism", "--min", "1",
+	    "--max", "10", "--bytes-per-task", "100", "--input",
+	    "25,25,25,25,15,15,15,30,20,50", "--input",
+	    "25,25,25,25,15,15,15,30,20,50", NULL);
+	expect_json(&r,
+	    "{\"parallelism\": 5, \"ranges\": "
+	    "[[0,1],[2,3],[4,6],[7,8],[9,9]]}");
 }
 
 static void
 test_parallelism_fixed(void)
 {
 	/* Fixed parallelism 2 over equal sizes: 2 even ranges. */
-	struct run_result r = sluice("plan", "parallelism", "--min", "1", "--max",
-	    "10", "--bytes-per-task", "1k", "--parallelism", "2", "--input",
-	    "10,10,10,10", NULL);
+	struct run_result r = sluice("plan", "parallelism", "--min", "1",
+	    "--max", "10", "--bytes-per-task", "1k", "--parallelism", "2",
+	    "--input", "10,10,10,10", NULL);
 	expect_json(&r, "{\"parallelism\": 2, \"ranges\": [[0,1],[2,3]]}");
 }
 
 static void
 test_parallelism_errors(void)
 {
-	struct run_result r = sluice("plan", "parallelism", "--min", "1", "--max",
-	    "10", "--bytes-per-task", "100", "--input", "1,2,3", "--input", "1,2",
-	    NULL);
+	struct run_result r = sluice("plan", "parallelism", "--min", "1",
+	    "--max", "10", "--bytes-per-task", "100", "--input", "1,2,3",
+	    "--input", "1,2", NULL);
 	expect_error(&r, 2, "same number of subpartitions");
-	r = sluice("plan", "parallelism", "--min", "1", "--max", "10", "--input",
-	    "1,2", NULL);
+	r = sluice("plan", "parallelism", "--min", "1", "--max", "10",
+	    "--input", "1,2", NULL);
 	expect_error(&r, 2, "--bytes-per-task");
 	r = sluice("plan", "parallelism", "--min", "1", "--max", "10",
 	    "--bytes-per-task", "100", "--input", "1,x", NULL);
@@ -212,14 +222,15 @@ test_bad_job_files(void)
 	static const struct {
 		const char *file, *says;
 	} cases[] = {
-	    {"examples/jobs/bad/unknown-vertex.json", "unknown vertex"},
-	    {"examples/jobs/bad/cycle.json", "cycle"},
-	    {"examples/jobs/bad/parallelism-zero.json", "parallelism"},
-	    {"examples/jobs/bad/unknown-type.json", "type"},
-	    {"examples/jobs/bad/unknown-distribution.json", "distribution"},
-	    {"examples/jobs/bad/missing-operator.json", "operator"},
-	    {"examples/jobs/bad/syntax-error.json", "syntax-error.json:"},
-	    {"examples/jobs/does-not-exist.json", "No such file"},
+		{ "examples/jobs/bad/unknown-vertex.json", "unknown vertex" },
+		{ "examples/jobs/bad/cycle.json", "cycle" },
+		{ "examples/jobs/bad/parallelism-zero.json", "parallelism" },
+		{ "examples/jobs/bad/unknown-type.json", "type" },
+		{ "examples/jobs/bad/unknown-distribution.json",
+		    "distribution" },
+		{ "examples/jobs/bad/missing-operator.json", "operator" },
+		{ "examples/jobs/bad/syntax-error.json", "syntax-error.json:" },
+		{ "examples/jobs/does-not-exist.json", "No such file" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -229,9 +240,10 @@ test_bad_job_files(void)
 
 		if (r.status != 1 || strstr(r.err, cases[i].says) == NULL ||
 		    strstr(r.err, base) == NULL) {
-			fprintf(stderr, "\n%s: exit %d, stderr: %s\n", cases[i].file,
-			    r.status, r.err);
-			CU_FAIL("bad job file not reported with its name and problem");
+			fprintf(stderr, "\n%s: exit %d, stderr: %s\n",
+			    cases[i].file, r.status, r.err);
+			CU_FAIL("bad job file not reported with its name and "
+			        "problem");
 		}
 		run_result_free(&r);
 	}
@@ -244,15 +256,18 @@ test_usage_errors(void)
 	expect_error(&r, 2, "no job file");
 	r = sluice("plan", "failover", source_path(WC), NULL);
 	expect_error(&r, 2, "--failed");
-	r = sluice("plan", "failover", source_path(WC), "--failed", "count#9", NULL);
+	r = sluice(
+	    "plan", "failover", source_path(WC), "--failed", "count#9", NULL);
 	expect_error(&r, 1, "count#9");
-	r = sluice("plan", "failover", source_path(WC), "--failed", "nope#0", NULL);
+	r = sluice(
+	    "plan", "failover", source_path(WC), "--failed", "nope#0", NULL);
 	expect_error(&r, 1, "no vertex 'nope'");
 	r = sluice("plan", "whatever", NULL);
 	expect_error(&r, 2, "unknown question");
 	r = sluice("frobnicate", NULL);
 	expect_error(&r, 2, "unknown command");
-	r = sluice("plan", "regions", source_path(WC), "--parallelism", "zz=3", NULL);
+	r = sluice(
+	    "plan", "regions", source_path(WC), "--parallelism", "zz=3", NULL);
 	expect_error(&r, 1, "no vertex 'zz'");
 }
 
@@ -274,16 +289,18 @@ test_graph_dot(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "digraph"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "cluster_r7"));
 	CU_ASSERT_PTR_NULL(strstr(r.out, "cluster_r8"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"tokenize#3\" -> \"count#0\" [style=dashed]"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(r.out, "\"tokenize#3\" -> \"count#0\" [style=dashed]"));
 	/* Graphviz itself must accept it. */
 	if (access("/usr/bin/dot", X_OK) == 0) {
 		char path[] = "/tmp/sluice-dot-XXXXXX";
 		int fd = mkstemp(path);
 		struct run_result d;
-		char *argv[] = {"/usr/bin/dot", "-Tsvg", path, NULL};
+		char *argv[] = { "/usr/bin/dot", "-Tsvg", path, NULL };
 
 		CU_ASSERT_FATAL(fd >= 0);
-		CU_ASSERT(write(fd, r.out, strlen(r.out)) == (ssize_t)strlen(r.out));
+		CU_ASSERT(
+		    write(fd, r.out, strlen(r.out)) == (ssize_t)strlen(r.out));
 		close(fd);
 		CU_ASSERT_EQUAL(run_cmd(argv, &d), 0);
 		CU_ASSERT_EQUAL(d.status, 0);
@@ -291,7 +308,8 @@ test_graph_dot(void)
 		run_result_free(&d);
 		unlink(path);
 	} else {
-		fprintf(stderr, "(graphviz not installed: dot syntax not checked)\n");
+		fprintf(stderr,
+		    "(graphviz not installed: dot syntax not checked)\n");
 	}
 	run_result_free(&r);
 }
@@ -301,18 +319,18 @@ test_graph_dot(void)
 static void
 test_schedule_region(void)
 {
-	struct run_result r = sluice("plan", "schedule", source_path(WC),
-	    "--slots", "4", NULL);
+	struct run_result r =
+	    sluice("plan", "schedule", source_path(WC), "--slots", "4", NULL);
 	json_t *doc = json_loads(r.out, 0, NULL), *ev;
-	int deployed[8] = {0}, finished[8] = {0}, used = 0, maxused = 0;
+	int deployed[8] = { 0 }, finished[8] = { 0 }, used = 0, maxused = 0;
 	int sources_finished = 0, ndeploy = 0;
 	size_t i;
 
 	CU_ASSERT_EQUAL_FATAL(r.status, 0);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(doc, "scheduler")), "region");
-	json_array_foreach(json_object_get(doc, "events"), i, ev)
-	{
+	CU_ASSERT_STRING_EQUAL(
+	    json_string_value(json_object_get(doc, "scheduler")), "region");
+	json_array_foreach (json_object_get(doc, "events"), i, ev) {
 		json_t *d = json_object_get(ev, "deploy");
 		json_t *f = json_object_get(ev, "finish");
 		if (d != NULL) {
@@ -320,7 +338,8 @@ test_schedule_region(void)
 			CU_ASSERT(reg >= 0 && reg < 8 && !deployed[reg]);
 			deployed[reg] = 1;
 			ndeploy++;
-			used += (int)json_array_size(json_object_get(ev, "tasks"));
+			used +=
+			    (int)json_array_size(json_object_get(ev, "tasks"));
 			maxused = used > maxused ? used : maxused;
 			/* count regions (4..7) read a blocking all_to_all edge
 			 * from every source region. */
@@ -344,8 +363,8 @@ test_schedule_region(void)
 static void
 test_schedule_unknown_scheduler(void)
 {
-	struct run_result r = sluice("plan", "schedule", source_path(WC),
-	    "--scheduler", "nope", NULL);
+	struct run_result r = sluice(
+	    "plan", "schedule", source_path(WC), "--scheduler", "nope", NULL);
 	expect_error(&r, 1, "no scheduler plugin named 'nope'");
 }
 
@@ -384,25 +403,27 @@ test_plugins_check(void)
 }
 
 static const struct sl_test tests[] = {
-    {"plan regions of the wordcount shape", test_regions_wordcount},
-    {"plan regions with --parallelism", test_regions_parallelism_override},
-    {"plan regions merges a blocking cycle", test_regions_blocking_cycle},
-    {"plan failover of a blocking consumer", test_failover_consumer},
-    {"plan failover of a producer", test_failover_producer},
-    {"plan failover with --lost", test_failover_lost},
-    {"plan parallelism: the DESIGN example", test_parallelism_example},
-    {"plan parallelism sums inputs", test_parallelism_inputs_summed},
-    {"plan parallelism with a fixed parallelism", test_parallelism_fixed},
-    {"plan parallelism rejects bad input", test_parallelism_errors},
-    {"bad job files name the file and the problem", test_bad_job_files},
-    {"usage errors", test_usage_errors},
-    {"auto parallelism needs a value to plan", test_auto_needs_value},
-    {"plan graph is valid Graphviz", test_graph_dot},
-    {"plan schedule with the region strategy", test_schedule_region},
-    {"plan schedule with an unknown scheduler", test_schedule_unknown_scheduler},
-    {"plugins lists the bundled plugins", test_plugins_list},
-    {"plugins --check", test_plugins_check},
-    {NULL, NULL},
+	{ "plan regions of the wordcount shape", test_regions_wordcount },
+	{ "plan regions with --parallelism",
+	    test_regions_parallelism_override },
+	{ "plan regions merges a blocking cycle", test_regions_blocking_cycle },
+	{ "plan failover of a blocking consumer", test_failover_consumer },
+	{ "plan failover of a producer", test_failover_producer },
+	{ "plan failover with --lost", test_failover_lost },
+	{ "plan parallelism: the DESIGN example", test_parallelism_example },
+	{ "plan parallelism sums inputs", test_parallelism_inputs_summed },
+	{ "plan parallelism with a fixed parallelism", test_parallelism_fixed },
+	{ "plan parallelism rejects bad input", test_parallelism_errors },
+	{ "bad job files name the file and the problem", test_bad_job_files },
+	{ "usage errors", test_usage_errors },
+	{ "auto parallelism needs a value to plan", test_auto_needs_value },
+	{ "plan graph is valid Graphviz", test_graph_dot },
+	{ "plan schedule with the region strategy", test_schedule_region },
+	{ "plan schedule with an unknown scheduler",
+	    test_schedule_unknown_scheduler },
+	{ "plugins lists the bundled plugins", test_plugins_list },
+	{ "plugins --check", test_plugins_check },
+	{ NULL, NULL },
 };
 
 SL_TEST_MAIN("cli", tests)

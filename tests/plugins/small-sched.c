@@ -6,6 +6,7 @@
 #define TP_NAME "test-small-sched"
 #define TP_SCHEDULER
 #define TP_SCHED_SIZE (offsetof(struct sl_scheduler_ops, on_regions_reset) + 4)
-#define TP_SCHED_ON_REGIONS_RESET                                              \
-	TP_GARBAGE(int (*)(void *, const struct sl_sched_ctx *, const uint32_t *, uint32_t))
+#define TP_SCHED_ON_REGIONS_RESET \
+	TP_GARBAGE(int (*)(       \
+	    void *, const struct sl_sched_ctx *, const uint32_t *, uint32_t))
 #include "tp_plugin.h"

@@ -112,18 +112,18 @@ tp_on_region_finished(void *state, const struct sl_sched_ctx *ctx, uint32_t r)
 #endif
 
 static TP_UNUSED const struct sl_scheduler_ops tp_ops = {
-    .struct_size = TP_SCHED_SIZE,
-    .state_size = 8,
-    .on_start = TP_SCHED_ON_START,
-    .on_region_finished = tp_on_region_finished,
-    .on_regions_reset = TP_SCHED_ON_REGIONS_RESET,
+	.struct_size = TP_SCHED_SIZE,
+	.state_size = 8,
+	.on_start = TP_SCHED_ON_START,
+	.on_region_finished = tp_on_region_finished,
+	.on_regions_reset = TP_SCHED_ON_REGIONS_RESET,
 };
 
 #else /* a shuffle plugin */
 
 static int
-tp_register(void *state, const struct sl_partition_spec *spec,
-    struct sl_bytes *desc)
+tp_register(
+    void *state, const struct sl_partition_spec *spec, struct sl_bytes *desc)
 {
 	return SL_ENOTSUP;
 }
@@ -135,8 +135,8 @@ tp_release_partition(void *state, const void *desc, size_t len)
 }
 
 static int
-tp_writer_open(void *state, const struct sl_host *host, const void *desc,
-    size_t len)
+tp_writer_open(
+    void *state, const struct sl_host *host, const void *desc, size_t len)
 {
 	return SL_ENOTSUP;
 }
@@ -164,8 +164,8 @@ tp_state_fini(void *state)
 }
 
 static int
-tp_reader_open(void *state, const struct sl_host *host,
-    const struct sl_reader_spec *spec)
+tp_reader_open(
+    void *state, const struct sl_host *host, const struct sl_reader_spec *spec)
 {
 	return SL_ENOTSUP;
 }
@@ -213,38 +213,38 @@ tp_is_available(void *state, const void *desc, size_t len)
 
 /* Only the required ops: the loader fills in the rest. */
 static TP_UNUSED const struct sl_shuffle_master_ops tp_master = {
-    .struct_size = TP_MASTER_SIZE,
-    .state_size = 16,
-    .register_partition = tp_register,
-    .release_partition = TP_MASTER_RELEASE,
-    .is_available = tp_is_available,
-    .worker_lost = TP_MASTER_WORKER_LOST,
+	.struct_size = TP_MASTER_SIZE,
+	.state_size = 16,
+	.register_partition = tp_register,
+	.release_partition = TP_MASTER_RELEASE,
+	.is_available = tp_is_available,
+	.worker_lost = TP_MASTER_WORKER_LOST,
 };
 
 static TP_UNUSED const struct sl_shuffle_writer_ops tp_writer = {
-    .struct_size = TP_WRITER_SIZE,
-    .state_size = TP_WRITER_STATE_SIZE,
-    .open = tp_writer_open,
-    .write = tp_write,
-    .finish = TP_WRITER_FINISH,
-    .fail = tp_fail,
-    .fini = tp_state_fini,
+	.struct_size = TP_WRITER_SIZE,
+	.state_size = TP_WRITER_STATE_SIZE,
+	.open = tp_writer_open,
+	.write = tp_write,
+	.finish = TP_WRITER_FINISH,
+	.fail = tp_fail,
+	.fini = tp_state_fini,
 };
 
 static TP_UNUSED const struct sl_shuffle_reader_ops tp_reader = {
-    .struct_size = sizeof(struct sl_shuffle_reader_ops),
-    .state_size = 16,
-    .open = tp_reader_open,
-    .next = tp_next,
-    .release = tp_release,
-    .fini = tp_state_fini,
+	.struct_size = sizeof(struct sl_shuffle_reader_ops),
+	.state_size = 16,
+	.open = tp_reader_open,
+	.next = tp_next,
+	.release = tp_release,
+	.fini = tp_state_fini,
 };
 
 static TP_UNUSED const struct sl_shuffle_ops tp_ops = {
-    .struct_size = TP_SHUFFLE_SIZE,
-    .master = &tp_master,
-    .writer = &tp_writer,
-    .reader = &tp_reader,
+	.struct_size = TP_SHUFFLE_SIZE,
+	.master = &tp_master,
+	.writer = &tp_writer,
+	.reader = &tp_reader,
 };
 
 #endif /* TP_SCHEDULER */
@@ -254,16 +254,16 @@ static TP_UNUSED const struct sl_shuffle_ops tp_ops = {
 #endif
 
 static const struct sl_plugin tp_desc = {
-    .magic = TP_MAGIC,
-    .abi_major = TP_ABI_MAJOR,
-    .abi_minor = TP_ABI_MINOR,
-    .struct_size = TP_DESC_SIZE,
-    .kind = TP_KIND,
-    .name = TP_DESC_NAME,
-    .version = "0.0.1-test",
-    .init = tp_init,
-    .fini = tp_fini,
-    .ops = TP_OPS,
+	.magic = TP_MAGIC,
+	.abi_major = TP_ABI_MAJOR,
+	.abi_minor = TP_ABI_MINOR,
+	.struct_size = TP_DESC_SIZE,
+	.kind = TP_KIND,
+	.name = TP_DESC_NAME,
+	.version = "0.0.1-test",
+	.init = tp_init,
+	.fini = tp_fini,
+	.ops = TP_OPS,
 };
 
 SL_PLUGIN_DEFINE(tp_desc)

@@ -15,10 +15,10 @@ static struct sli_adaptive_params
 params(uint64_t limit, uint32_t min, uint32_t max, uint32_t fixed)
 {
 	struct sli_adaptive_params p = {
-	    .bytes_per_task = limit,
-	    .min_parallelism = min,
-	    .max_parallelism = max,
-	    .fixed_parallelism = fixed,
+		.bytes_per_task = limit,
+		.min_parallelism = min,
+		.max_parallelism = max,
+		.fixed_parallelism = fixed,
 	};
 	return p;
 }
@@ -44,17 +44,17 @@ expect(const uint64_t *bytes, uint32_t n, struct sli_adaptive_params p,
 	sli_adaptive_decision_free(&d);
 }
 
-#define EXPECT(bytes, p, ...)                                                  \
-	do {                                                                   \
-		static const uint32_t want_[] = {__VA_ARGS__};                 \
-		expect(bytes, NELEM(bytes), p, want_, NELEM(want_));           \
+#define EXPECT(bytes, p, ...)                                        \
+	do {                                                         \
+		static const uint32_t want_[] = { __VA_ARGS__ };     \
+		expect(bytes, NELEM(bytes), p, want_, NELEM(want_)); \
 	} while (0)
 
 static void
 test_design_example(void)
 {
 	/* {"parallelism": 5, "ranges": [[0,1],[2,3],[4,6],[7,8],[9,9]]} */
-	static const uint64_t b[] = {50, 50, 60, 40, 30, 30, 40, 70, 30, 100};
+	static const uint64_t b[] = { 50, 50, 60, 40, 30, 30, 40, 70, 30, 100 };
 
 	EXPECT(b, params(100, 1, 10, 0), 0, 2, 4, 7, 9);
 	/* One byte less and every range that was exactly full splits. */
@@ -65,7 +65,7 @@ test_design_example(void)
 static void
 test_all_equal(void)
 {
-	static const uint64_t b[] = {4, 4, 4, 4, 4, 4};
+	static const uint64_t b[] = { 4, 4, 4, 4, 4, 4 };
 
 	EXPECT(b, params(8, 1, 6, 0), 0, 2, 4);
 	EXPECT(b, params(8, 3, 3, 0), 0, 2, 4);
@@ -79,7 +79,7 @@ test_all_equal(void)
 static void
 test_all_zero(void)
 {
-	static const uint64_t b[] = {0, 0, 0, 0, 0};
+	static const uint64_t b[] = { 0, 0, 0, 0, 0 };
 
 	EXPECT(b, params(10, 1, 5, 0), 0);
 	CU_ASSERT_EQUAL(sli_adaptive_pack(b, NELEM(b), 0, NULL), 1);
@@ -92,10 +92,10 @@ test_all_zero(void)
 static void
 test_huge_alone(void)
 {
-	static const uint64_t mid[] = {1, 1, 1000, 0, 1, 1};
-	static const uint64_t first[] = {1000, 0, 0, 5};
-	static const uint64_t after_zeros[] = {0, 0, 1000};
-	static const uint64_t two[] = {1000, 2000};
+	static const uint64_t mid[] = { 1, 1, 1000, 0, 1, 1 };
+	static const uint64_t first[] = { 1000, 0, 0, 5 };
+	static const uint64_t after_zeros[] = { 0, 0, 1000 };
+	static const uint64_t two[] = { 1000, 2000 };
 
 	/* The empty subpartition after the huge one joins its range. */
 	EXPECT(mid, params(10, 1, 6, 0), 0, 2, 4);
@@ -112,7 +112,7 @@ test_huge_alone(void)
  *   L 14..27: 2 ([0 9] from 18)   L 28 (the sum): 1
  * The count never takes the values 7, 8 or 9.
  */
-static const uint64_t skip[] = {10, 1, 1, 1, 1, 1, 1, 1, 1, 10};
+static const uint64_t skip[] = { 10, 1, 1, 1, 1, 1, 1, 1, 1, 10 };
 
 static void
 test_below_min(void)
@@ -156,8 +156,8 @@ test_fixed(void)
 static void
 test_capped_at_n(void)
 {
-	static const uint64_t b[] = {5, 5, 5};
-	static const uint64_t z[] = {0, 0, 0};
+	static const uint64_t b[] = { 5, 5, 5 };
+	static const uint64_t z[] = { 0, 0, 0 };
 
 	EXPECT(b, params(100, 8, 16, 0), 0, 1, 2);
 	EXPECT(b, params(100, 1, 16, 50), 0, 1, 2);
@@ -175,8 +175,8 @@ test_min_equals_max(void)
 static void
 test_single(void)
 {
-	static const uint64_t one[] = {7};
-	static const uint64_t huge[] = {UINT64_MAX};
+	static const uint64_t one[] = { 7 };
+	static const uint64_t huge[] = { UINT64_MAX };
 
 	EXPECT(one, params(1, 1, 1, 0), 0);
 	EXPECT(one, params(100, 4, 8, 0), 0);
@@ -187,8 +187,8 @@ test_single(void)
 static void
 test_saturation(void)
 {
-	static const uint64_t b[] = {UINT64_MAX, UINT64_MAX, 5};
-	static const uint64_t c[] = {BIG, BIG, BIG, BIG};
+	static const uint64_t b[] = { UINT64_MAX, UINT64_MAX, 5 };
+	static const uint64_t c[] = { BIG, BIG, BIG, BIG };
 
 	/* The sum sticks at UINT64_MAX, which is not above that limit. */
 	CU_ASSERT_EQUAL(sli_adaptive_pack(b, 3, UINT64_MAX, NULL), 1);
@@ -204,7 +204,7 @@ static void
 expect_einval(const uint64_t *bytes, uint32_t n,
     const struct sli_adaptive_params *p, const char *detail)
 {
-	struct sli_adaptive_decision d = {7, (uint32_t *)&d};
+	struct sli_adaptive_decision d = { 7, (uint32_t *)&d };
 
 	CU_ASSERT_EQUAL(sli_adaptive_decide(bytes, n, p, &d), SL_EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), detail));
@@ -219,7 +219,7 @@ expect_einval(const uint64_t *bytes, uint32_t n,
 static void
 test_invalid(void)
 {
-	static const uint64_t b[] = {1, 2, 3};
+	static const uint64_t b[] = { 1, 2, 3 };
 	struct sli_adaptive_params p;
 
 	p = params(0, 1, 4, 0);
@@ -284,13 +284,14 @@ gen(struct input *in)
 	for (uint32_t i = 0; i < in->n; i++) {
 		in->b[i] = below(8) == 0 ? 0 : below(101);
 		if (in->huge && below(6) == 0) {
-			static const uint64_t h[] = {1000000, UINT32_MAX,
-			    BIG, UINT64_MAX - 3, UINT64_MAX};
+			static const uint64_t h[] = { 1000000, UINT32_MAX, BIG,
+				UINT64_MAX - 3, UINT64_MAX };
 			in->b[i] = h[below(NELEM(h))];
 		}
 	}
-	in->p.bytes_per_task = r < 5 ? 1 : r < 8 ? UINT64_MAX - below(3)
-					 : 1 + below(400);
+	in->p.bytes_per_task = r < 5 ? 1
+	    : r < 8                  ? UINT64_MAX - below(3)
+	                             : 1 + below(400);
 	/* Small bounds half the time, so the greedy count often fits. */
 	in->p.min_parallelism = 1 + below(below(2) ? 6 : 45);
 	in->p.max_parallelism = in->p.min_parallelism + below(46);
@@ -300,8 +301,9 @@ gen(struct input *in)
 static void
 dump(const char *what, uint32_t round, const struct input *in)
 {
-	fprintf(stderr, "\n  seed %#" PRIx64 " round %u: %s\n  L=%" PRIu64
-			" min=%u max=%u fixed=%u n=%u bytes:",
+	fprintf(stderr,
+	    "\n  seed %#" PRIx64 " round %u: %s\n  L=%" PRIu64
+	    " min=%u max=%u fixed=%u n=%u bytes:",
 	    (uint64_t)SEED, round, what, in->p.bytes_per_task,
 	    in->p.min_parallelism, in->p.max_parallelism,
 	    in->p.fixed_parallelism, in->n);
@@ -353,8 +355,7 @@ static uint32_t counts[MAXN * 100 + 2];
 static uint32_t
 count_at(const struct input *in, uint64_t l)
 {
-	return in->huge ? sli_adaptive_pack(in->b, in->n, l, NULL)
-			: counts[l];
+	return in->huge ? sli_adaptive_pack(in->b, in->n, l, NULL) : counts[l];
 }
 
 /*
@@ -398,7 +399,7 @@ smallest_by_candidates(const struct input *in, uint32_t t, uint64_t *best)
 		/* Flat up to the next point. */
 		if (in->huge && c + 1 < nc && cand[c + 1] - 1 > l &&
 		    sli_adaptive_pack(in->b, in->n, cand[c + 1] - 1, NULL) !=
-			here)
+		        here)
 			return false;
 		prev = here;
 		if (here <= t && !found) {
@@ -450,11 +451,11 @@ check_one(uint32_t round, const struct input *in, uint32_t *branch)
 		greedy = p == in->p.fixed_parallelism;
 		t = in->p.fixed_parallelism;
 	} else {
-		greedy = p >= in->p.min_parallelism &&
-		    p <= in->p.max_parallelism;
-		t = p < in->p.min_parallelism ? in->p.min_parallelism
+		greedy =
+		    p >= in->p.min_parallelism && p <= in->p.max_parallelism;
+		t = p < in->p.min_parallelism   ? in->p.min_parallelism
 		    : p > in->p.max_parallelism ? in->p.max_parallelism
-						: p;
+		                                : p;
 	}
 	if (t > in->n)
 		t = in->n;
@@ -500,12 +501,12 @@ check_one(uint32_t round, const struct input *in, uint32_t *branch)
 	for (uint32_t k = 1; ok && k < d.parallelism; k++)
 		ok = d.start[k] > d.start[k - 1];
 	if (ok && in->p.fixed_parallelism != 0)
-		ok = d.parallelism == (in->p.fixed_parallelism < in->n
-						  ? in->p.fixed_parallelism
-						  : in->n);
+		ok = d.parallelism ==
+		    (in->p.fixed_parallelism < in->n ? in->p.fixed_parallelism
+		                                     : in->n);
 	else if (ok)
 		ok = (d.parallelism >= in->p.min_parallelism ||
-			 d.parallelism == in->n) &&
+		         d.parallelism == in->n) &&
 		    d.parallelism <= in->p.max_parallelism;
 	if (!ok) {
 		dump("decision differs from the reference", round, in);
@@ -524,13 +525,14 @@ check_one(uint32_t round, const struct input *in, uint32_t *branch)
 static void
 test_properties(void)
 {
-	static const char *const names[] = {"greedy", "smallest limit", "even"};
-	uint32_t seen[3] = {0}, branch = 0, huge = 0;
+	static const char *const names[] = { "greedy", "smallest limit",
+		"even" };
+	uint32_t seen[3] = { 0 }, branch = 0, huge = 0;
 	struct input in;
 
 	rng = SEED;
-	fprintf(stderr, "\n  seed %#" PRIx64 ", %u inputs", (uint64_t)SEED,
-	    ROUNDS);
+	fprintf(
+	    stderr, "\n  seed %#" PRIx64 ", %u inputs", (uint64_t)SEED, ROUNDS);
 	for (uint32_t r = 0; r < ROUNDS; r++) {
 		gen(&in);
 		if (!check_one(r, &in, &branch)) {
@@ -550,21 +552,21 @@ test_properties(void)
 }
 
 static const struct sl_test tests[] = {
-    {"design example", test_design_example},
-    {"all equal", test_all_equal},
-    {"all zero", test_all_zero},
-    {"huge subpartition alone", test_huge_alone},
-    {"below min: smallest limit", test_below_min},
-    {"above max: smallest limit", test_above_max},
-    {"even split fallback", test_even_split},
-    {"fixed parallelism", test_fixed},
-    {"capped at n", test_capped_at_n},
-    {"min equals max", test_min_equals_max},
-    {"single subpartition", test_single},
-    {"saturating sums", test_saturation},
-    {"invalid parameters", test_invalid},
-    {"properties", test_properties},
-    {NULL, NULL},
+	{ "design example", test_design_example },
+	{ "all equal", test_all_equal },
+	{ "all zero", test_all_zero },
+	{ "huge subpartition alone", test_huge_alone },
+	{ "below min: smallest limit", test_below_min },
+	{ "above max: smallest limit", test_above_max },
+	{ "even split fallback", test_even_split },
+	{ "fixed parallelism", test_fixed },
+	{ "capped at n", test_capped_at_n },
+	{ "min equals max", test_min_equals_max },
+	{ "single subpartition", test_single },
+	{ "saturating sums", test_saturation },
+	{ "invalid parameters", test_invalid },
+	{ "properties", test_properties },
+	{ NULL, NULL },
 };
 
 SL_TEST_MAIN("adaptive", tests)

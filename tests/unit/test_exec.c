@@ -22,10 +22,10 @@ static void
 add_edge(sl_job *job, const char *from, const char *to, int dist)
 {
 	struct sl_edge_spec s = {
-	    .from = from,
-	    .to = to,
-	    .distribution = dist,
-	    .type = SL_PARTITION_PIPELINED,
+		.from = from,
+		.to = to,
+		.distribution = dist,
+		.type = SL_PARTITION_PIPELINED,
 	};
 
 	CU_ASSERT_EQUAL_FATAL(sl_job_add_edge(job, &s), 0);
@@ -140,22 +140,23 @@ test_task_parse_bad(void)
 		int rv;
 		const char *detail;
 	} cases[] = {
-	    {"src", SL_EPARSE, "expected VERTEX#INDEX"},
-	    {"src#", SL_EPARSE, "expected VERTEX#INDEX"},
-	    {"#0", SL_EPARSE, "expected VERTEX#INDEX"},
-	    {"", SL_EPARSE, "expected VERTEX#INDEX"},
-	    {"src#x", SL_EPARSE, "index is not a number"},
-	    {"src#1x", SL_EPARSE, "index is not a number"},
-	    {"src#-1", SL_EPARSE, "index is not a number"},
-	    {"src#+1", SL_EPARSE, "index is not a number"},
-	    {"src# 1", SL_EPARSE, "index is not a number"},
-	    {"src#99999999999999999999999", SL_EPARSE, "index is not a number"},
-	    {"zz#0", SL_ENOTFOUND, "no vertex 'zz'"},
-	    {"src#99", SL_ENOTFOUND, "vertex 'src' has tasks #0 to #3"},
-	    {"src#4", SL_ENOTFOUND, "#0 to #3"},
-	    {"sink#2", SL_ENOTFOUND, "#0 to #1"},
-	    /* Past 32 bits must not wrap onto a real task. */
-	    {"src#4294967296", SL_ENOTFOUND, "#0 to #3"},
+		{ "src", SL_EPARSE, "expected VERTEX#INDEX" },
+		{ "src#", SL_EPARSE, "expected VERTEX#INDEX" },
+		{ "#0", SL_EPARSE, "expected VERTEX#INDEX" },
+		{ "", SL_EPARSE, "expected VERTEX#INDEX" },
+		{ "src#x", SL_EPARSE, "index is not a number" },
+		{ "src#1x", SL_EPARSE, "index is not a number" },
+		{ "src#-1", SL_EPARSE, "index is not a number" },
+		{ "src#+1", SL_EPARSE, "index is not a number" },
+		{ "src# 1", SL_EPARSE, "index is not a number" },
+		{ "src#99999999999999999999999", SL_EPARSE,
+		    "index is not a number" },
+		{ "zz#0", SL_ENOTFOUND, "no vertex 'zz'" },
+		{ "src#99", SL_ENOTFOUND, "vertex 'src' has tasks #0 to #3" },
+		{ "src#4", SL_ENOTFOUND, "#0 to #3" },
+		{ "sink#2", SL_ENOTFOUND, "#0 to #1" },
+		/* Past 32 bits must not wrap onto a real task. */
+		{ "src#4294967296", SL_ENOTFOUND, "#0 to #3" },
 	};
 	sl_job *job = backwards_job();
 	struct sli_exec x;
@@ -165,11 +166,12 @@ test_task_parse_bad(void)
 		uint32_t t = 12345;
 		int rv = sli_task_parse(&x, cases[k].name, &t);
 		bool ok = rv == cases[k].rv &&
-		    strstr(sl_errdetail(), cases[k].detail) != NULL && t == 12345;
+		    strstr(sl_errdetail(), cases[k].detail) != NULL &&
+		    t == 12345;
 
 		if (!ok)
-			fprintf(stderr, "\n  '%s': got %s \"%s\"\n", cases[k].name,
-			    sl_errname(rv), sl_errdetail());
+			fprintf(stderr, "\n  '%s': got %s \"%s\"\n",
+			    cases[k].name, sl_errname(rv), sl_errdetail());
 		CU_ASSERT(ok);
 	}
 	sli_exec_free(&x);
@@ -181,7 +183,7 @@ test_auto_parallelism(void)
 {
 	sl_job *job;
 	struct sli_exec x;
-	uint32_t over[3] = {0, 0, 0};
+	uint32_t over[3] = { 0, 0, 0 };
 
 	CU_ASSERT_EQUAL_FATAL(sl_job_new("auto", &job), 0);
 	add_vertex(job, "src", 4);
@@ -274,7 +276,8 @@ test_pointwise_exhaustive(void)
 			uint32_t plo[40], phi[40], clo[40], chi[40];
 
 			for (uint32_t i = 0; i < n; i++) {
-				sli_pointwise_producers(m, n, i, &plo[i], &phi[i]);
+				sli_pointwise_producers(
+				    m, n, i, &plo[i], &phi[i]);
 				/* At least one producer, and exactly the
 				 * definition's set. */
 				bool ok = plo[i] < phi[i] && phi[i] <= m;
@@ -282,26 +285,31 @@ test_pointwise_exhaustive(void)
 					ok = reads(m, n, i, j) ==
 					    (plo[i] <= j && j < phi[i]);
 				if (!ok)
-					failed("m=%u n=%u: producers(%u) = [%u, %u)", m, n,
-					    i, plo[i], phi[i]);
+					failed("m=%u n=%u: producers(%u) = "
+					       "[%u, %u)",
+					    m, n, i, plo[i], phi[i]);
 			}
 			for (uint32_t j = 0; j < m; j++) {
-				sli_pointwise_consumers(m, n, j, &clo[j], &chi[j]);
+				sli_pointwise_consumers(
+				    m, n, j, &clo[j], &chi[j]);
 				bool ok = clo[j] < chi[j] && chi[j] <= n;
 				for (uint32_t i = 0; ok && i < n; i++)
 					ok = reads(m, n, i, j) ==
 					    (clo[j] <= i && i < chi[j]);
 				if (!ok)
-					failed("m=%u n=%u: consumers(%u) = [%u, %u)", m, n,
-					    j, clo[j], chi[j]);
+					failed("m=%u n=%u: consumers(%u) = "
+					       "[%u, %u)",
+					    m, n, j, clo[j], chi[j]);
 			}
 			/* Exact inverses, checked without the definition. */
 			for (uint32_t i = 0; i < n; i++)
 				for (uint32_t j = 0; j < m; j++)
 					if ((plo[i] <= j && j < phi[i]) !=
 					    (clo[j] <= i && i < chi[j]))
-						failed("m=%u n=%u: producer %u and consumer "
-						    "%u: the functions disagree",
+						failed("m=%u n=%u: producer %u "
+						       "and consumer "
+						       "%u: the functions "
+						       "disagree",
 						    m, n, j, i);
 		}
 	}
@@ -319,14 +327,15 @@ check_large(uint32_t m, uint32_t n)
 		for (uint32_t i = 0; i < n; i++) {
 			sli_pointwise_producers(m, n, i, &lo, &hi);
 			if (lo != next || hi <= lo || hi > m)
-				failed("m=%u n=%u: producers(%u) = [%u, %u)", m, n, i,
-				    lo, hi);
+				failed("m=%u n=%u: producers(%u) = [%u, %u)", m,
+				    n, i, lo, hi);
 			next = hi;
 			for (uint32_t j = lo; j < hi; j++) {
 				sli_pointwise_consumers(m, n, j, &lo2, &hi2);
 				if (lo2 != i || hi2 != i + 1)
-					failed("m=%u n=%u: consumers(%u) = [%u, %u)", m, n,
-					    j, lo2, hi2);
+					failed("m=%u n=%u: consumers(%u) = "
+					       "[%u, %u)",
+					    m, n, j, lo2, hi2);
 			}
 		}
 		if (next != m)
@@ -335,14 +344,15 @@ check_large(uint32_t m, uint32_t n)
 		for (uint32_t j = 0; j < m; j++) {
 			sli_pointwise_consumers(m, n, j, &lo, &hi);
 			if (lo != next || hi <= lo || hi > n)
-				failed("m=%u n=%u: consumers(%u) = [%u, %u)", m, n, j,
-				    lo, hi);
+				failed("m=%u n=%u: consumers(%u) = [%u, %u)", m,
+				    n, j, lo, hi);
 			next = hi;
 			for (uint32_t i = lo; i < hi; i++) {
 				sli_pointwise_producers(m, n, i, &lo2, &hi2);
 				if (lo2 != j || hi2 != j + 1)
-					failed("m=%u n=%u: producers(%u) = [%u, %u)", m, n,
-					    i, lo2, hi2);
+					failed("m=%u n=%u: producers(%u) = "
+					       "[%u, %u)",
+					    m, n, i, lo2, hi2);
 			}
 		}
 		if (next != n)
@@ -353,8 +363,8 @@ check_large(uint32_t m, uint32_t n)
 static void
 test_pointwise_large(void)
 {
-	static const uint32_t sizes[] = {
-	    1, 3, 999983, 999999, SL_MAX_PARALLELISM};
+	static const uint32_t sizes[] = { 1, 3, 999983, 999999,
+		SL_MAX_PARALLELISM };
 
 	failures = 0;
 	for (size_t a = 0; a < 5; a++)
@@ -404,16 +414,16 @@ test_edge_ranges(void)
 }
 
 static const struct sl_test tests[] = {
-    {"tasks numbered in topological order", test_numbering},
-    {"ties keep the order of addition", test_numbering_ties},
-    {"task names round-trip", test_task_names},
-    {"malformed and unknown task names", test_task_parse_bad},
-    {"auto parallelism needs an override", test_auto_parallelism},
-    {"too many tasks", test_too_many_tasks},
-    {"pointwise mapping, all m,n in 1..40", test_pointwise_exhaustive},
-    {"pointwise mapping at the parallelism limit", test_pointwise_large},
-    {"edge ranges per distribution", test_edge_ranges},
-    {NULL, NULL},
+	{ "tasks numbered in topological order", test_numbering },
+	{ "ties keep the order of addition", test_numbering_ties },
+	{ "task names round-trip", test_task_names },
+	{ "malformed and unknown task names", test_task_parse_bad },
+	{ "auto parallelism needs an override", test_auto_parallelism },
+	{ "too many tasks", test_too_many_tasks },
+	{ "pointwise mapping, all m,n in 1..40", test_pointwise_exhaustive },
+	{ "pointwise mapping at the parallelism limit", test_pointwise_large },
+	{ "edge ranges per distribution", test_edge_ranges },
+	{ NULL, NULL },
 };
 
 SL_TEST_MAIN("exec", tests)

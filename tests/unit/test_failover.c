@@ -31,8 +31,8 @@ struct te {
 	int dist, type;
 };
 
-#define V(...) ((const struct tv[]){__VA_ARGS__, {NULL, 0}})
-#define E(...) ((const struct te[]){__VA_ARGS__, {NULL, NULL, 0, 0}})
+#define V(...) ((const struct tv[]) { __VA_ARGS__, { NULL, 0 } })
+#define E(...) ((const struct te[]) { __VA_ARGS__, { NULL, NULL, 0, 0 } })
 
 struct fixture {
 	sl_job *job;
@@ -70,7 +70,8 @@ static int
 add_edge(sl_job *job, const char *from, const char *to, int dist, int type)
 {
 	struct sl_edge_spec s = {
-	    .from = from, .to = to, .distribution = dist, .type = type};
+		.from = from, .to = to, .distribution = dist, .type = type
+	};
 
 	return sl_job_add_edge(job, &s);
 }
@@ -160,7 +161,7 @@ expand_pairs(const struct sli_exec *x, struct pair *out)
 					    i < (j + 1) * n / m;
 				if (joined)
 					out[np++] =
-					    (struct pair){pb + j, cb + i, e};
+					    (struct pair) { pb + j, cb + i, e };
 			}
 	}
 	return np;
@@ -186,8 +187,8 @@ naive_failover(const struct sli_exec *x, const struct sli_regions *r,
 			uint32_t rp = r->of_task[pairs[k].p];
 			uint32_t rc = r->of_task[pairs[k].c];
 			int type = x->job->e[pairs[k].e].type;
-			int gone = lost != NULL &&
-			    lost[pairs[k].p * ne + pairs[k].e];
+			int gone =
+			    lost != NULL && lost[pairs[k].p * ne + pairs[k].e];
 			int avail = (type == BLK || type == HFULL) && !gone;
 
 			if (restart[rc] && rp != rc && !avail && !restart[rp]) {
@@ -263,8 +264,8 @@ render_tasks(const struct sli_exec *x, const uint32_t *tasks, uint32_t n)
 		char name[160];
 
 		sli_task_name(x, tasks[k], name, sizeof(name));
-		len += snprintf(s + len, cap - len, "%s%s", k > 0 ? " " : "",
-		    name);
+		len += snprintf(
+		    s + len, cap - len, "%s%s", k > 0 ? " " : "", name);
 	}
 	return s;
 }
@@ -279,11 +280,12 @@ expect_failover_at(int line, const struct tv *v, const struct te *e,
 {
 	struct fixture f;
 	uint32_t fail_ids[MAXT], skip[MAXT], *tasks = NULL, ntasks = 0;
-	uint8_t lost_map[MAXT * 32] = {0}, deployed[MAXT];
-	uint8_t restart[MAXT] = {0}, naive[MAXT] = {0};
-	struct held_state hs = {.lost = lost_map};
+	uint8_t lost_map[MAXT * 32] = { 0 }, deployed[MAXT];
+	uint8_t restart[MAXT] = { 0 }, naive[MAXT] = { 0 };
+	struct held_state hs = { .lost = lost_map };
 	struct sli_failover_view view = {
-	    .held = held, .arg = &hs, .deployed = deployed};
+		.held = held, .arg = &hs, .deployed = deployed
+	};
 	int nfail, nskip;
 	char *got;
 
@@ -306,9 +308,9 @@ expect_failover_at(int line, const struct tv *v, const struct te *e,
 	for (int k = 0; k < nskip; k++)
 		deployed[skip[k]] = 0;
 	CU_ASSERT_FATAL(sli_failover_regions(&f.x, &f.r, fail_ids,
-			    (uint32_t)nfail, &view, restart) == 0);
-	CU_ASSERT_FATAL(sli_failover_tasks(&f.x, &f.r, restart, &view, &tasks,
-			    &ntasks) == 0);
+	                    (uint32_t)nfail, &view, restart) == 0);
+	CU_ASSERT_FATAL(sli_failover_tasks(
+	                    &f.x, &f.r, restart, &view, &tasks, &ntasks) == 0);
 	got = render_tasks(&f.x, tasks, ntasks);
 	if (strcmp(got, want) != 0) {
 		fprintf(stderr, "\nline %d:\n  want: %s\n  got:  %s\n", line,
@@ -322,38 +324,39 @@ expect_failover_at(int line, const struct tv *v, const struct te *e,
 	fixture_free(&f);
 }
 
-#define expect_failover(v, e, failed, lost, undeployed, want)                  \
+#define expect_failover(v, e, failed, lost, undeployed, want) \
 	expect_failover_at(__LINE__, v, e, failed, lost, undeployed, want)
 
 static void
 test_blocking_consumer(void)
 {
-	expect_failover(V({"a", 2}, {"b", 2}), E({"a", "b", PW, BLK}), "b#1",
-	    "", "", "b#1");
-	expect_failover(V({"a", 2}, {"b", 3}), E({"a", "b", A2A, BLK}), "b#0",
-	    "", "", "b#0");
-	expect_failover(V({"a", 2}, {"b", 3}), E({"a", "b", BC, HFULL}), "b#2",
-	    "", "", "b#2");
+	expect_failover(V({ "a", 2 }, { "b", 2 }), E({ "a", "b", PW, BLK }),
+	    "b#1", "", "", "b#1");
+	expect_failover(V({ "a", 2 }, { "b", 3 }), E({ "a", "b", A2A, BLK }),
+	    "b#0", "", "", "b#0");
+	expect_failover(V({ "a", 2 }, { "b", 3 }), E({ "a", "b", BC, HFULL }),
+	    "b#2", "", "", "b#2");
 }
 
 static void
 test_producer_failure(void)
 {
-	expect_failover(V({"a", 2}, {"b", 3}), E({"a", "b", A2A, BLK}), "a#0",
-	    "", "", "a#0 b#0 b#1 b#2");
-	expect_failover(V({"a", 1}, {"b", 1}, {"c", 1}, {"d", 1}),
-	    E({"a", "b", PW, BLK}, {"b", "c", PW, BLK}, {"c", "d", PW, BLK}),
+	expect_failover(V({ "a", 2 }, { "b", 3 }), E({ "a", "b", A2A, BLK }),
+	    "a#0", "", "", "a#0 b#0 b#1 b#2");
+	expect_failover(V({ "a", 1 }, { "b", 1 }, { "c", 1 }, { "d", 1 }),
+	    E({ "a", "b", PW, BLK }, { "b", "c", PW, BLK },
+	        { "c", "d", PW, BLK }),
 	    "b#0", "", "", "b#0 c#0 d#0");
-	expect_failover(V({"a", 2}, {"b", 2}, {"c", 2}),
-	    E({"a", "b", PW, BLK}, {"b", "c", PW, HFULL}), "a#1", "", "",
+	expect_failover(V({ "a", 2 }, { "b", 2 }, { "c", 2 }),
+	    E({ "a", "b", PW, BLK }, { "b", "c", PW, HFULL }), "a#1", "", "",
 	    "a#1 b#1 c#1");
-	expect_failover(V({"a", 6}, {"b", 2}), E({"a", "b", PW, BLK}), "a#4",
-	    "", "", "a#4 b#1");
-	expect_failover(V({"a", 2}, {"b", 6}), E({"a", "b", PW, BLK}), "a#1",
-	    "", "", "a#1 b#3 b#4 b#5");
+	expect_failover(V({ "a", 6 }, { "b", 2 }), E({ "a", "b", PW, BLK }),
+	    "a#4", "", "", "a#4 b#1");
+	expect_failover(V({ "a", 2 }, { "b", 6 }), E({ "a", "b", PW, BLK }),
+	    "a#1", "", "", "a#1 b#3 b#4 b#5");
 	/* Downstream fans out again through an all-to-all edge. */
-	expect_failover(V({"a", 2}, {"b", 2}, {"c", 3}),
-	    E({"a", "b", PW, BLK}, {"b", "c", A2A, BLK}), "a#0", "", "",
+	expect_failover(V({ "a", 2 }, { "b", 2 }, { "c", 3 }),
+	    E({ "a", "b", PW, BLK }, { "b", "c", A2A, BLK }), "a#0", "", "",
 	    "a#0 b#0 c#0 c#1 c#2");
 }
 
@@ -362,50 +365,51 @@ test_hybrid_selective(void)
 {
 	/* b cannot re-read a's partition: a restarts, and then c, which
 	 * consumes a's new attempt. */
-	expect_failover(V({"a", 1}, {"b", 1}, {"c", 1}),
-	    E({"a", "b", PW, HSEL}, {"a", "c", PW, BLK}), "b#0", "", "",
+	expect_failover(V({ "a", 1 }, { "b", 1 }, { "c", 1 }),
+	    E({ "a", "b", PW, HSEL }, { "a", "c", PW, BLK }), "b#0", "", "",
 	    "a#0 b#0 c#0");
-	expect_failover(V({"a", 1}, {"b", 1}, {"c", 1}),
-	    E({"a", "b", PW, HFULL}, {"a", "c", PW, BLK}), "b#0", "", "",
+	expect_failover(V({ "a", 1 }, { "b", 1 }, { "c", 1 }),
+	    E({ "a", "b", PW, HFULL }, { "a", "c", PW, BLK }), "b#0", "", "",
 	    "b#0");
 	/* Rule 2 twice up a chain. */
-	expect_failover(V({"a", 1}, {"b", 1}, {"c", 1}),
-	    E({"a", "b", PW, HSEL}, {"b", "c", PW, HSEL}), "c#0", "", "",
+	expect_failover(V({ "a", 1 }, { "b", 1 }, { "c", 1 }),
+	    E({ "a", "b", PW, HSEL }, { "b", "c", PW, HSEL }), "c#0", "", "",
 	    "a#0 b#0 c#0");
 	/* Rule 2, then rule 3 down another branch. */
-	expect_failover(V({"a", 1}, {"b", 1}, {"d", 1}, {"e", 1}),
-	    E({"a", "b", PW, HSEL}, {"a", "d", PW, BLK}, {"d", "e", PW, BLK}),
+	expect_failover(V({ "a", 1 }, { "b", 1 }, { "d", 1 }, { "e", 1 }),
+	    E({ "a", "b", PW, HSEL }, { "a", "d", PW, BLK },
+	        { "d", "e", PW, BLK }),
 	    "b#0", "", "", "a#0 b#0 d#0 e#0");
-	expect_failover(V({"a", 2}, {"b", 2}), E({"a", "b", PW, HSEL}), "b#1",
-	    "", "", "a#1 b#1");
-	expect_failover(V({"a", 2}, {"b", 2}), E({"a", "b", A2A, HSEL}), "b#0",
-	    "", "", "a#0 a#1 b#0 b#1");
-	expect_failover(V({"a", 1}, {"b", 3}), E({"a", "b", BC, HSEL}), "b#1",
-	    "", "", "a#0 b#0 b#1 b#2");
+	expect_failover(V({ "a", 2 }, { "b", 2 }), E({ "a", "b", PW, HSEL }),
+	    "b#1", "", "", "a#1 b#1");
+	expect_failover(V({ "a", 2 }, { "b", 2 }), E({ "a", "b", A2A, HSEL }),
+	    "b#0", "", "", "a#0 a#1 b#0 b#1");
+	expect_failover(V({ "a", 1 }, { "b", 3 }), E({ "a", "b", BC, HSEL }),
+	    "b#1", "", "", "a#0 b#0 b#1 b#2");
 }
 
 static void
 test_lost_partitions(void)
 {
-	const struct tv *v = V({"a", 1}, {"b", 1}, {"c", 1});
-	const struct te *e = E({"a", "b", PW, BLK}, {"a", "c", PW, BLK});
+	const struct tv *v = V({ "a", 1 }, { "b", 1 }, { "c", 1 });
+	const struct te *e = E({ "a", "b", PW, BLK }, { "a", "c", PW, BLK });
 
 	expect_failover(v, e, "b#0", "a#0:0", "", "a#0 b#0 c#0");
 	expect_failover(v, e, "b#0", "a#0:1", "", "b#0");
 	expect_failover(v, e, "b#0", "a#0", "", "a#0 b#0 c#0");
 	/* Only the partition b#1 reads matters. */
-	expect_failover(V({"a", 6}, {"b", 2}), E({"a", "b", PW, BLK}), "b#1",
-	    "a#4", "", "a#4 b#1");
-	expect_failover(V({"a", 6}, {"b", 2}), E({"a", "b", PW, BLK}), "b#1",
-	    "a#1", "", "b#1");
-	expect_failover(V({"a", 3}, {"b", 2}), E({"a", "b", A2A, BLK}), "b#0",
-	    "a#2", "", "a#2 b#0 b#1");
+	expect_failover(V({ "a", 6 }, { "b", 2 }), E({ "a", "b", PW, BLK }),
+	    "b#1", "a#4", "", "a#4 b#1");
+	expect_failover(V({ "a", 6 }, { "b", 2 }), E({ "a", "b", PW, BLK }),
+	    "b#1", "a#1", "", "b#1");
+	expect_failover(V({ "a", 3 }, { "b", 2 }), E({ "a", "b", A2A, BLK }),
+	    "b#0", "a#2", "", "a#2 b#0 b#1");
 	/* Re-readable types still need the partition to be held. */
-	expect_failover(V({"a", 1}, {"b", 1}), E({"a", "b", PW, HFULL}), "b#0",
-	    "a#0", "", "a#0 b#0");
+	expect_failover(V({ "a", 1 }, { "b", 1 }), E({ "a", "b", PW, HFULL }),
+	    "b#0", "a#0", "", "a#0 b#0");
 	/* The lost partition upstream matters once its consumer restarts. */
-	v = V({"a", 1}, {"b", 1}, {"c", 1});
-	e = E({"a", "b", PW, BLK}, {"b", "c", PW, BLK});
+	v = V({ "a", 1 }, { "b", 1 }, { "c", 1 });
+	e = E({ "a", "b", PW, BLK }, { "b", "c", PW, BLK });
 	expect_failover(v, e, "c#0", "b#0", "", "b#0 c#0");
 	expect_failover(v, e, "c#0", "a#0 b#0", "", "a#0 b#0 c#0");
 	expect_failover(v, e, "c#0", "a#0", "", "c#0");
@@ -414,22 +418,22 @@ test_lost_partitions(void)
 static void
 test_not_deployed(void)
 {
-	const struct tv *v = V({"a", 1}, {"b", 2}, {"c", 1});
-	const struct te *e = E({"a", "b", A2A, BLK}, {"b", "c", A2A, BLK});
+	const struct tv *v = V({ "a", 1 }, { "b", 2 }, { "c", 1 });
+	const struct te *e = E({ "a", "b", A2A, BLK }, { "b", "c", A2A, BLK });
 
 	expect_failover(v, e, "a#0", "", "", "a#0 b#0 b#1 c#0");
 	expect_failover(v, e, "a#0", "", "c#0", "a#0 b#0 b#1");
 	expect_failover(v, e, "a#0", "", "b#1 c#0", "a#0 b#0");
 	/* A pipelined region half deployed restarts its deployed half. */
-	expect_failover(V({"a", 1}, {"b", 2}), E({"a", "b", A2A, PIPE}), "a#0",
-	    "", "b#1", "a#0 b#0");
+	expect_failover(V({ "a", 1 }, { "b", 2 }), E({ "a", "b", A2A, PIPE }),
+	    "a#0", "", "b#1", "a#0 b#0");
 }
 
 static void
 test_multiple_failed(void)
 {
-	const struct tv *v = V({"a", 3}, {"b", 3});
-	const struct te *e = E({"a", "b", PW, BLK});
+	const struct tv *v = V({ "a", 3 }, { "b", 3 });
+	const struct te *e = E({ "a", "b", PW, BLK });
 
 	expect_failover(v, e, "b#0 b#2", "", "", "b#0 b#2");
 	expect_failover(v, e, "a#0 b#2", "", "", "a#0 b#0 b#2");
@@ -441,29 +445,29 @@ test_multiple_failed(void)
 static void
 test_pipelined_region(void)
 {
-	const struct tv *v = V({"a", 2}, {"b", 2}, {"c", 2});
+	const struct tv *v = V({ "a", 2 }, { "b", 2 }, { "c", 2 });
 
-	expect_failover(v, E({"a", "b", PW, PIPE}, {"b", "c", PW, BLK}), "b#1",
-	    "", "", "a#1 b#1 c#1");
-	expect_failover(v, E({"a", "b", PW, PIPE}, {"b", "c", PW, BLK}), "c#0",
-	    "", "", "c#0");
-	expect_failover(v, E({"a", "b", PW, PIPE}, {"b", "c", PW, BLK}), "a#0",
-	    "", "", "a#0 b#0 c#0");
-	expect_failover(v, E({"a", "b", A2A, PIPE}, {"b", "c", PW, BLK}), "a#0",
-	    "", "", "a#0 a#1 b#0 b#1 c#0 c#1");
+	expect_failover(v, E({ "a", "b", PW, PIPE }, { "b", "c", PW, BLK }),
+	    "b#1", "", "", "a#1 b#1 c#1");
+	expect_failover(v, E({ "a", "b", PW, PIPE }, { "b", "c", PW, BLK }),
+	    "c#0", "", "", "c#0");
+	expect_failover(v, E({ "a", "b", PW, PIPE }, { "b", "c", PW, BLK }),
+	    "a#0", "", "", "a#0 b#0 c#0");
+	expect_failover(v, E({ "a", "b", A2A, PIPE }, { "b", "c", PW, BLK }),
+	    "a#0", "", "", "a#0 a#1 b#0 b#1 c#0 c#1");
 	/* The region's blocking input is held: its producer stays. */
-	expect_failover(v, E({"a", "b", PW, BLK}, {"b", "c", PW, PIPE}), "c#1",
-	    "", "", "b#1 c#1");
-	expect_failover(v, E({"a", "b", PW, BLK}, {"b", "c", PW, PIPE}), "c#1",
-	    "a#1", "", "a#1 b#1 c#1");
+	expect_failover(v, E({ "a", "b", PW, BLK }, { "b", "c", PW, PIPE }),
+	    "c#1", "", "", "b#1 c#1");
+	expect_failover(v, E({ "a", "b", PW, BLK }, { "b", "c", PW, PIPE }),
+	    "c#1", "a#1", "", "a#1 b#1 c#1");
 }
 
 static void
 test_merged_cycle(void)
 {
-	const struct tv *v = V({"a", 1}, {"b", 1}, {"c", 1});
-	const struct te *e =
-	    E({"a", "b", PW, PIPE}, {"a", "c", PW, BLK}, {"c", "b", PW, BLK});
+	const struct tv *v = V({ "a", 1 }, { "b", 1 }, { "c", 1 });
+	const struct te *e = E({ "a", "b", PW, PIPE }, { "a", "c", PW, BLK },
+	    { "c", "b", PW, BLK });
 
 	expect_failover(v, e, "c#0", "", "", "a#0 c#0 b#0");
 	expect_failover(v, e, "b#0", "", "", "a#0 c#0 b#0");
@@ -477,8 +481,8 @@ fail(const struct fixture *f, const uint32_t *failed,
 {
 	int rv;
 
-	if ((rv = sli_failover_regions(&f->x, &f->r, failed, 1, view,
-		 restart)) != 0)
+	if ((rv = sli_failover_regions(
+	         &f->x, &f->r, failed, 1, view, restart)) != 0)
 		return rv;
 	return sli_failover_tasks(&f->x, &f->r, restart, view, tasks, n);
 }
@@ -488,11 +492,11 @@ test_bad_arguments(void)
 {
 	struct fixture f;
 	uint32_t bad = 2, *tasks = NULL, n = 0;
-	uint8_t restart[2] = {0};
+	uint8_t restart[2] = { 0 };
 
 	CU_ASSERT_FATAL(fixture_from_job(&f,
-			    make_job(V({"a", 1}, {"b", 1}),
-				E({"a", "b", PW, BLK}))) == 0);
+	                    make_job(V({ "a", 1 }, { "b", 1 }),
+	                        E({ "a", "b", PW, BLK }))) == 0);
 	CU_ASSERT(sli_failover_regions(&f.x, &f.r, &bad, 1, NULL, restart) ==
 	    SL_EINVAL);
 	CU_ASSERT(restart[0] == 0 && restart[1] == 0);
@@ -543,8 +547,8 @@ random_job(void)
 		return NULL;
 	for (uint32_t i = 0; i < nv; i++) {
 		snprintf(id, sizeof(id), "v%u", i);
-		if (sl_job_add_vertex(job, id, "op", 1 + (int32_t)rnd(5),
-			NULL) != 0)
+		if (sl_job_add_vertex(
+		        job, id, "op", 1 + (int32_t)rnd(5), NULL) != 0)
 			goto out_free_job;
 		perm[i] = i;
 	}
@@ -583,10 +587,10 @@ random_scenario(const struct fixture *f, uint64_t *restarted)
 	const struct sli_exec *x = &f->x;
 	uint32_t ne = f->job->ne, nfail = 1 + rnd(3), failed[3];
 	uint32_t *tasks = NULL, n = 0, want[MAXT], nwant = 0;
-	uint8_t lost[MAXT * 32] = {0}, deployed[MAXT];
-	uint8_t restart[MAXT] = {0}, naive[MAXT] = {0};
-	struct held_state hs = {.lost = lost, .ne = ne};
-	struct sli_failover_view view = {.held = held, .arg = &hs};
+	uint8_t lost[MAXT * 32] = { 0 }, deployed[MAXT];
+	uint8_t restart[MAXT] = { 0 }, naive[MAXT] = { 0 };
+	struct held_state hs = { .lost = lost, .ne = ne };
+	struct sli_failover_view view = { .held = held, .arg = &hs };
 	const struct sli_failover_view *vp = &view;
 	uint32_t lost_per6 = rnd(4); /* 0/6 .. 3/6 of partitions lost */
 	int same;
@@ -668,16 +672,16 @@ static void
 test_scale_all_to_all(void)
 {
 	struct fixture f;
-	struct held_state hs = {0};
-	struct sli_failover_view view = {.held = held, .arg = &hs};
+	struct held_state hs = { 0 };
+	struct sli_failover_view view = { .held = held, .arg = &hs };
 	uint32_t failed, *tasks = NULL, n = 0;
 	uint8_t *restart;
 	double t0, t1;
 	int ok = 1;
 
 	CU_ASSERT_FATAL(fixture_from_job(&f,
-			    make_job(V({"a", 10000}, {"b", 10000}),
-				E({"a", "b", A2A, BLK}))) == 0);
+	                    make_job(V({ "a", 10000 }, { "b", 10000 }),
+	                        E({ "a", "b", A2A, BLK }))) == 0);
 	hs.ne = f.job->ne;
 	restart = calloc(f.r.n, 1);
 	CU_ASSERT_FATAL(restart != NULL);
@@ -715,8 +719,8 @@ test_scale_all_to_all(void)
 	/* hybrid_selective: one consumer pulls in every producer, and they
 	 * every consumer; held() is never asked. */
 	CU_ASSERT_FATAL(fixture_from_job(&f,
-			    make_job(V({"a", 10000}, {"b", 10000}),
-				E({"a", "b", A2A, HSEL}))) == 0);
+	                    make_job(V({ "a", 10000 }, { "b", 10000 }),
+	                        E({ "a", "b", A2A, HSEL }))) == 0);
 	restart = calloc(f.r.n, 1);
 	CU_ASSERT_FATAL(restart != NULL);
 	hs.calls = 0;
@@ -741,21 +745,23 @@ test_premarked_regions(void)
 {
 	struct fixture f;
 	uint32_t failed, *tasks = NULL, n = 0;
-	uint8_t restart[4] = {0};
+	uint8_t restart[4] = { 0 };
 	char *got;
 
-	CU_ASSERT_FATAL(fixture_from_job(&f,
-			    make_job(V({"a", 1}, {"b", 1}, {"c", 1}, {"d", 1}),
-				E({"a", "b", PW, BLK}, {"c", "d", PW, HSEL}))) ==
-	    0);
+	CU_ASSERT_FATAL(
+	    fixture_from_job(&f,
+	        make_job(V({ "a", 1 }, { "b", 1 }, { "c", 1 }, { "d", 1 }),
+	            E({ "a", "b", PW, BLK }, { "c", "d", PW, HSEL }))) == 0);
 	CU_ASSERT_FATAL(f.r.n == 4);
 	CU_ASSERT_FATAL(sli_task_parse(&f.x, "a#0", &failed) == 0);
 	restart[f.r.of_task[failed]] = 1;
-	CU_ASSERT(sli_failover_regions(&f.x, &f.r, NULL, 0, NULL, restart) == 0);
+	CU_ASSERT(
+	    sli_failover_regions(&f.x, &f.r, NULL, 0, NULL, restart) == 0);
 	CU_ASSERT_FATAL(sli_task_parse(&f.x, "d#0", &failed) == 0);
-	CU_ASSERT(sli_failover_regions(&f.x, &f.r, &failed, 1, NULL, restart) ==
-	    0);
-	CU_ASSERT(sli_failover_tasks(&f.x, &f.r, restart, NULL, &tasks, &n) == 0);
+	CU_ASSERT(
+	    sli_failover_regions(&f.x, &f.r, &failed, 1, NULL, restart) == 0);
+	CU_ASSERT(
+	    sli_failover_tasks(&f.x, &f.r, restart, NULL, &tasks, &n) == 0);
 	got = render_tasks(&f.x, tasks, n);
 	CU_ASSERT_STRING_EQUAL(got, "a#0 b#0 c#0 d#0");
 	free(got);
@@ -764,19 +770,20 @@ test_premarked_regions(void)
 }
 
 static const struct sl_test tests[] = {
-    {"blocking consumer restarts alone", test_blocking_consumer},
-    {"producer failure restarts consumers", test_producer_failure},
-    {"hybrid_selective input restarts producer", test_hybrid_selective},
-    {"lost partitions restart producers", test_lost_partitions},
-    {"tasks not deployed are excluded", test_not_deployed},
-    {"several failed tasks", test_multiple_failed},
-    {"pipelined region restarts whole", test_pipelined_region},
-    {"merged cycle region", test_merged_cycle},
-    {"regions marked by the caller", test_premarked_regions},
-    {"bad arguments", test_bad_arguments},
-    {"random graphs against the naive reference", test_random_against_naive},
-    {"scale: 10000 x 10000 all_to_all", test_scale_all_to_all},
-    {NULL, NULL},
+	{ "blocking consumer restarts alone", test_blocking_consumer },
+	{ "producer failure restarts consumers", test_producer_failure },
+	{ "hybrid_selective input restarts producer", test_hybrid_selective },
+	{ "lost partitions restart producers", test_lost_partitions },
+	{ "tasks not deployed are excluded", test_not_deployed },
+	{ "several failed tasks", test_multiple_failed },
+	{ "pipelined region restarts whole", test_pipelined_region },
+	{ "merged cycle region", test_merged_cycle },
+	{ "regions marked by the caller", test_premarked_regions },
+	{ "bad arguments", test_bad_arguments },
+	{ "random graphs against the naive reference",
+	    test_random_against_naive },
+	{ "scale: 10000 x 10000 all_to_all", test_scale_all_to_all },
+	{ NULL, NULL },
 };
 
 SL_TEST_MAIN("failover", tests)

@@ -40,8 +40,8 @@ load(const char *text, sl_job **job)
 
 /* Reports at the caller's line, and prints what was got on a mismatch. */
 static void
-check_fail(unsigned line, const char *text, int want,
-    const char *const *needles)
+check_fail(
+    unsigned line, const char *text, int want, const char *const *needles)
 {
 	sl_job *job;
 	int rv = load(text, &job);
@@ -57,45 +57,55 @@ check_fail(unsigned line, const char *text, int want,
 			fprintf(stderr, " \"%s\"", *n);
 		fprintf(stderr, "\n");
 	}
-	CU_assertImplementation(ok, line, "load fails as expected", __FILE__,
-	    "", CU_FALSE);
+	CU_assertImplementation(
+	    ok, line, "load fails as expected", __FILE__, "", CU_FALSE);
 	sl_job_free(job);
 }
 
-#define EXPECT_FAIL(text, code, ...)                                           \
-	check_fail(__LINE__, text, code, (const char *const[]){__VA_ARGS__, NULL})
+#define EXPECT_FAIL(text, code, ...) \
+	check_fail(                  \
+	    __LINE__, text, code, (const char *const[]) { __VA_ARGS__, NULL })
 
 /* Vertices a and b (and count), for edge cases. */
-#define TWO_VERTICES                                                           \
-	"{'name':'j','vertices':["                                             \
-	"{'id':'a','operator':'source','parallelism':2},"                      \
-	"{'id':'b','operator':'noop','parallelism':3},"                        \
+#define TWO_VERTICES                                      \
+	"{'name':'j','vertices':["                        \
+	"{'id':'a','operator':'source','parallelism':2}," \
+	"{'id':'b','operator':'noop','parallelism':3},"   \
 	"{'id':'count','operator':'count','parallelism':3}],"
 
 static void
 test_round_trip(void)
 {
-	const char *text = "{\n"
-			   " 'name': 'wc',\n"
-			   " 'shuffle': 'disk',\n"
-			   " 'vertices': [\n"
-			   "  {'id':'src','operator':'source','parallelism':4,\n"
-			   "   'config': {'path':'in/*.txt', 'b':[1, 2], 'a':{'z':1,'y':2}}},\n"
-			   "  {'id':'tok','operator':'tokenize','parallelism':1000000},\n"
-			   "  {'id':'cnt','operator':'count','parallelism':'auto'},\n"
-			   "  {'id':'out','operator':'sink','parallelism':1,'config':{}},\n"
-			   "  {'id':'side','operator':'noop','parallelism':2}\n"
-			   " ],\n"
-			   " 'edges': [\n"
-			   "  {'from':'src','to':'tok','distribution':'pointwise','type':'pipelined'},\n"
-			   "  {'from':'tok','to':'cnt','distribution':'all_to_all','type':'blocking'},\n"
-			   "  {'from':'cnt','to':'out','distribution':'all_to_all',\n"
-			   "   'partitioner':'range','type':'hybrid_full','shuffle':'memory'},\n"
-			   "  {'from':'src','to':'side','distribution':'broadcast','type':'hybrid_selective'},\n"
-			   "  {'from':'side','to':'cnt','distribution':'all_to_all',\n"
-			   "   'partitioner':'round_robin','type':'blocking'}\n"
-			   " ]\n"
-			   "}\n";
+	const char *text =
+	    "{\n"
+	    " 'name': 'wc',\n"
+	    " 'shuffle': 'disk',\n"
+	    " 'vertices': [\n"
+	    "  {'id':'src','operator':'source','parallelism':4,\n"
+	    "   'config': {'path':'in/*.txt', 'b':[1, 2], "
+	    "'a':{'z':1,'y':2}}},\n"
+	    "  {'id':'tok','operator':'tokenize','parallelism':1000000},\n"
+	    "  {'id':'cnt','operator':'count','parallelism':'auto'},\n"
+	    "  {'id':'out','operator':'sink','parallelism':1,'config':{}},\n"
+	    "  {'id':'side','operator':'noop','parallelism':2}\n"
+	    " ],\n"
+	    " 'edges': [\n"
+	    "  "
+	    "{'from':'src','to':'tok','distribution':'pointwise','type':'"
+	    "pipelined'},\n"
+	    "  "
+	    "{'from':'tok','to':'cnt','distribution':'all_to_all','type':'"
+	    "blocking'},\n"
+	    "  {'from':'cnt','to':'out','distribution':'all_to_all',\n"
+	    "   "
+	    "'partitioner':'range','type':'hybrid_full','shuffle':'memory'},\n"
+	    "  "
+	    "{'from':'src','to':'side','distribution':'broadcast','type':'"
+	    "hybrid_selective'},\n"
+	    "  {'from':'side','to':'cnt','distribution':'all_to_all',\n"
+	    "   'partitioner':'round_robin','type':'blocking'}\n"
+	    " ]\n"
+	    "}\n";
 	sl_job *job;
 
 	CU_ASSERT_EQUAL_FATAL(load(text, &job), 0);
@@ -151,8 +161,8 @@ test_defaults(void)
 
 	/* No shuffle, no edges: "memory" and an edgeless job. */
 	CU_ASSERT_EQUAL_FATAL(load("{'name':'one','vertices':[{'id':'x',"
-				   "'operator':'noop','parallelism':1}]}",
-				  &job),
+	                           "'operator':'noop','parallelism':1}]}",
+	                          &job),
 	    0);
 	CU_ASSERT_STRING_EQUAL(job->default_shuffle, "memory");
 	CU_ASSERT_EQUAL(sl_job_edge_count(job), 0);
@@ -168,16 +178,17 @@ static void
 test_length_and_origin(void)
 {
 	const char *text = "{\"name\":\"n\",\"vertices\":[{\"id\":\"x\","
-			   "\"operator\":\"noop\",\"parallelism\":1}]}GARBAGE";
+	                   "\"operator\":\"noop\",\"parallelism\":1}]}GARBAGE";
 	sl_job *job = NULL;
 
 	/* Only len bytes count: the text need not end with a NUL. */
-	CU_ASSERT_EQUAL(sl_job_load_json(text, strlen(text) - 7, "mem", &job), 0);
+	CU_ASSERT_EQUAL(
+	    sl_job_load_json(text, strlen(text) - 7, "mem", &job), 0);
 	CU_ASSERT_PTR_NOT_NULL(job);
 	sl_job_free(job);
 
-	CU_ASSERT_EQUAL(sl_job_load_json(text, strlen(text), "mem", &job),
-	    SL_EPARSE);
+	CU_ASSERT_EQUAL(
+	    sl_job_load_json(text, strlen(text), "mem", &job), SL_EPARSE);
 	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "mem:1:"));
 
 	CU_ASSERT_EQUAL(sl_job_load_json("[]", 2, NULL, &job), SL_EPARSE);
@@ -200,14 +211,15 @@ test_syntax_errors(void)
 	/* jansson's line and column come first, as compilers print them. */
 	EXPECT_FAIL("{\n 'name': 'x',\n 'vertices': [,]\n}", SL_EPARSE,
 	    "job.json:3:", "JSON syntax error");
-	EXPECT_FAIL("{'name': 'x'", SL_EPARSE, "job.json:1:", "JSON syntax error");
+	EXPECT_FAIL(
+	    "{'name': 'x'", SL_EPARSE, "job.json:1:", "JSON syntax error");
 	EXPECT_FAIL("{'name': 'x',}", SL_EPARSE, "job.json:1:");
 	EXPECT_FAIL("{'name': 'x'} {}", SL_EPARSE, "job.json:1:");
 	/* Two values for one key: the second would silently win. */
 	EXPECT_FAIL("{'name':'x',\n'name':'y','vertices':[]}", SL_EPARSE,
 	    "job.json:2:", "duplicate");
 	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a','operator':'noop',"
-		    "'parallelism':99999999999999999999999}]}",
+	            "'parallelism':99999999999999999999999}]}",
 	    SL_EPARSE, "job.json:1:");
 }
 
@@ -233,15 +245,16 @@ test_unknown_keys(void)
 	EXPECT_FAIL("{'name':'x','scheduler':{}}", SL_EPARSE,
 	    "job.json: unknown key 'scheduler' at top level");
 	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a','operator':'noop',"
-		    "'paralellism':2}]}",
+	            "'paralellism':2}]}",
 	    SL_EPARSE, "job.json: vertices[0]: unknown key 'paralellism'",
 	    "did you mean 'parallelism'?");
 	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a','operator':'noop',"
-		    "'parallelism':2,'colour':'red'}]}",
+	            "'parallelism':2,'colour':'red'}]}",
 	    SL_EPARSE, "job.json: vertices[0]: unknown key 'colour'");
-	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':'a','to':'b',"
-				 "'distribution':'pointwise','type':'pipelined',"
-				 "'shufle':'memory'}]}",
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'from':'a','to':'b',"
+	    "'distribution':'pointwise','type':'pipelined',"
+	    "'shufle':'memory'}]}",
 	    SL_EPARSE, "job.json: edges[0]: unknown key 'shufle'",
 	    "did you mean 'shuffle'?");
 	/* A far-off key gets no guess. */
@@ -253,28 +266,31 @@ test_unknown_keys(void)
 static void
 test_missing_fields(void)
 {
-	EXPECT_FAIL("{'vertices':[{'id':'a','operator':'noop','parallelism':1}]}",
+	EXPECT_FAIL(
+	    "{'vertices':[{'id':'a','operator':'noop','parallelism':1}]}",
 	    SL_EPARSE, "job.json: missing field 'name' at top level");
 	EXPECT_FAIL("{'name':'x'}", SL_EPARSE,
 	    "job.json: missing field 'vertices' at top level");
 	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a','parallelism':1}]}",
 	    SL_EPARSE, "job.json: vertices[0]: missing field 'operator'");
 	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a','operator':'noop',"
-		    "'parallelism':1},{'operator':'noop','parallelism':1}]}",
+	            "'parallelism':1},{'operator':'noop','parallelism':1}]}",
 	    SL_EPARSE, "job.json: vertices[1]: missing field 'id'");
 	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a','operator':'noop'}]}",
 	    SL_EPARSE, "job.json: vertices[0]: missing field 'parallelism'");
-	EXPECT_FAIL(TWO_VERTICES "'edges':[{'to':'b','distribution':'pointwise',"
-				 "'type':'pipelined'}]}",
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'to':'b','distribution':'pointwise',"
+	    "'type':'pipelined'}]}",
 	    SL_EPARSE, "job.json: edges[0]: missing field 'from'");
-	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':'a','distribution':'pointwise',"
-				 "'type':'pipelined'}]}",
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'from':'a','distribution':'pointwise',"
+	    "'type':'pipelined'}]}",
 	    SL_EPARSE, "job.json: edges[0]: missing field 'to'");
 	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':'a','to':'b',"
-				 "'type':'pipelined'}]}",
+	                         "'type':'pipelined'}]}",
 	    SL_EPARSE, "job.json: edges[0]: missing field 'distribution'");
 	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':'a','to':'b',"
-				 "'distribution':'pointwise'}]}",
+	                         "'distribution':'pointwise'}]}",
 	    SL_EPARSE, "job.json: edges[0]: missing field 'type'");
 	EXPECT_FAIL("{'name':'x','vertices':[]}", SL_EPARSE,
 	    "job.json: vertices: empty");
@@ -294,35 +310,42 @@ test_wrong_types(void)
 	EXPECT_FAIL("{'name':'x','vertices':['a']}", SL_EPARSE,
 	    "job.json: vertices[0]: expected an object, got string");
 	EXPECT_FAIL("{'name':'x','vertices':[{'id':1,'operator':'noop',"
-		    "'parallelism':1}]}",
-	    SL_EPARSE, "job.json: vertices[0].id: expected a string, got number");
+	            "'parallelism':1}]}",
+	    SL_EPARSE,
+	    "job.json: vertices[0].id: expected a string, got number");
 	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a','operator':null,"
-		    "'parallelism':1}]}",
+	            "'parallelism':1}]}",
 	    SL_EPARSE,
 	    "job.json: vertices[0].operator: expected a string, got null");
 	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a','operator':'noop',"
-		    "'parallelism':1,'config':[1]}]}",
+	            "'parallelism':1,'config':[1]}]}",
 	    SL_EPARSE,
 	    "job.json: vertices[0].config: expected an object, got array");
 	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a','operator':'noop',"
-		    "'parallelism':1,'config':'k=v'}]}",
+	            "'parallelism':1,'config':'k=v'}]}",
 	    SL_EPARSE, "vertices[0].config: expected an object, got string");
 	EXPECT_FAIL(TWO_VERTICES "'edges':[7]}", SL_EPARSE,
 	    "job.json: edges[0]: expected an object, got number");
-	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':true,'to':'b',"
-				 "'distribution':'pointwise','type':'pipelined'}]}",
-	    SL_EPARSE, "job.json: edges[0].from: expected a string, got boolean");
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'from':true,'to':'b',"
+	    "'distribution':'pointwise','type':'pipelined'}]}",
+	    SL_EPARSE,
+	    "job.json: edges[0].from: expected a string, got boolean");
 	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':'a','to':'b',"
-				 "'distribution':'pointwise','type':1}]}",
-	    SL_EPARSE, "job.json: edges[0].type: expected a string, got number");
-	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':'a','to':'b',"
-				 "'distribution':'pointwise','type':'pipelined',"
-				 "'shuffle':['memory']}]}",
-	    SL_EPARSE, "job.json: edges[0].shuffle: expected a string, got array");
+	                         "'distribution':'pointwise','type':1}]}",
+	    SL_EPARSE,
+	    "job.json: edges[0].type: expected a string, got number");
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'from':'a','to':'b',"
+	    "'distribution':'pointwise','type':'pipelined',"
+	    "'shuffle':['memory']}]}",
+	    SL_EPARSE,
+	    "job.json: edges[0].shuffle: expected a string, got array");
 }
 
 #define ONE_VERTEX(par)                                                        \
-	"{'name':'x','vertices':[{'id':'a','operator':'noop','parallelism':1},"  \
+	"{'name':'x','vertices':[{'id':'a','operator':'noop','parallelism':1}" \
+	","                                                                    \
 	"{'id':'b','operator':'noop','parallelism':" par "}]}"
 
 static void
@@ -333,12 +356,12 @@ test_parallelism(void)
 	EXPECT_FAIL(ONE_VERTEX("0"), SL_EPARSE,
 	    "job.json: vertices[1].parallelism: must be a positive integer or "
 	    "\"auto\", got 0");
-	EXPECT_FAIL(ONE_VERTEX("-3"), SL_EPARSE, "vertices[1].parallelism",
-	    "got -3");
-	EXPECT_FAIL(ONE_VERTEX("-1"), SL_EPARSE, "vertices[1].parallelism",
-	    "got -1");
-	EXPECT_FAIL(ONE_VERTEX("2.5"), SL_EPARSE, "vertices[1].parallelism",
-	    "got 2.5");
+	EXPECT_FAIL(
+	    ONE_VERTEX("-3"), SL_EPARSE, "vertices[1].parallelism", "got -3");
+	EXPECT_FAIL(
+	    ONE_VERTEX("-1"), SL_EPARSE, "vertices[1].parallelism", "got -1");
+	EXPECT_FAIL(
+	    ONE_VERTEX("2.5"), SL_EPARSE, "vertices[1].parallelism", "got 2.5");
 	EXPECT_FAIL(ONE_VERTEX("4.0"), SL_EPARSE, "got 4.0");
 	EXPECT_FAIL(ONE_VERTEX("'7'"), SL_EPARSE, "vertices[1].parallelism",
 	    "got \"7\"");
@@ -349,7 +372,8 @@ test_parallelism(void)
 	EXPECT_FAIL(ONE_VERTEX("1000001"), SL_ERANGE,
 	    "job.json: vertices[1].parallelism: 1000001", "1000000");
 	/* Past int32: must not wrap into range on the way to the C API. */
-	EXPECT_FAIL(ONE_VERTEX("4294967297"), SL_ERANGE, "vertices[1].parallelism");
+	EXPECT_FAIL(
+	    ONE_VERTEX("4294967297"), SL_ERANGE, "vertices[1].parallelism");
 	EXPECT_FAIL(ONE_VERTEX("9223372036854775807"), SL_ERANGE,
 	    "vertices[1].parallelism");
 
@@ -362,30 +386,30 @@ static void
 test_vertex_errors(void)
 {
 	EXPECT_FAIL("{'name':'x','vertices':["
-		    "{'id':'a','operator':'noop','parallelism':1},"
-		    "{'id':'b','operator':'noop','parallelism':1},"
-		    "{'id':'a','operator':'sink','parallelism':2}]}",
+	            "{'id':'a','operator':'noop','parallelism':1},"
+	            "{'id':'b','operator':'noop','parallelism':1},"
+	            "{'id':'a','operator':'sink','parallelism':2}]}",
 	    SL_EEXISTS, "job.json: vertices[2].id: vertex 'a' is defined twice",
 	    "first at vertices[0]");
 	/* The C API's checks, with the place put in front. */
 	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a b','operator':'noop',"
-		    "'parallelism':1}]}",
+	            "'parallelism':1}]}",
 	    SL_EINVAL, "job.json: vertices[0]: ", "'a b'");
 	EXPECT_FAIL("{'name':'x','vertices':[{'id':'','operator':'noop',"
-		    "'parallelism':1}]}",
+	            "'parallelism':1}]}",
 	    SL_EINVAL, "job.json: vertices[0]: ");
 	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a','operator':'',"
-		    "'parallelism':1}]}",
+	            "'parallelism':1}]}",
 	    SL_EINVAL, "job.json: vertices[0]: ", "no operator");
 	/* The dumped config must be freed when the C API refuses. */
 	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a','operator':'',"
-		    "'parallelism':1,'config':{'k':[1,2,3]}}]}",
+	            "'parallelism':1,'config':{'k':[1,2,3]}}]}",
 	    SL_EINVAL, "job.json: vertices[0]: ", "no operator");
 	EXPECT_FAIL("{'name':'','vertices':[{'id':'a','operator':'noop',"
-		    "'parallelism':1}]}",
+	            "'parallelism':1}]}",
 	    SL_EINVAL, "job.json: name: ");
 	EXPECT_FAIL("{'name':'x','shuffle':'','vertices':[{'id':'a',"
-		    "'operator':'noop','parallelism':1}]}",
+	            "'operator':'noop','parallelism':1}]}",
 	    SL_EINVAL, "job.json: shuffle: ");
 }
 
@@ -393,65 +417,81 @@ static void
 test_edge_vertices(void)
 {
 	EXPECT_FAIL(TWO_VERTICES "'edges':["
-				 "{'from':'a','to':'b','distribution':'pointwise','type':'pipelined'},"
-				 "{'from':'b','to':'count','distribution':'pointwise','type':'pipelined'},"
-				 "{'from':'b','to':'cnt','distribution':'all_to_all','type':'blocking'}]}",
+	                         "{'from':'a','to':'b','distribution':'"
+	                         "pointwise','type':'pipelined'},"
+	                         "{'from':'b','to':'count','distribution':'"
+	                         "pointwise','type':'pipelined'},"
+	                         "{'from':'b','to':'cnt','distribution':'all_"
+	                         "to_all','type':'blocking'}]}",
 	    SL_ENOTFOUND, "job.json: edges[2].to: unknown vertex 'cnt'",
 	    "did you mean 'count'?");
-	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':'nowhere','to':'b',"
-				 "'distribution':'pointwise','type':'pipelined'}]}",
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'from':'nowhere','to':'b',"
+	    "'distribution':'pointwise','type':'pipelined'}]}",
 	    SL_ENOTFOUND, "job.json: edges[0].from: unknown vertex 'nowhere'");
 }
 
 static void
 test_edge_enums(void)
 {
-	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':'a','to':'b',"
-				 "'distribution':'pointwise','type':'blockin'}]}",
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'from':'a','to':'b',"
+	    "'distribution':'pointwise','type':'blockin'}]}",
 	    SL_EPARSE,
 	    "job.json: edges[0].type: unknown type 'blockin' (expected "
 	    "pipelined, blocking, hybrid_full, hybrid_selective)");
-	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':'a','to':'b',"
-				 "'distribution':'all2all','type':'blocking'}]}",
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'from':'a','to':'b',"
+	    "'distribution':'all2all','type':'blocking'}]}",
 	    SL_EPARSE,
 	    "job.json: edges[0].distribution: unknown distribution 'all2all' "
 	    "(expected pointwise, all_to_all, broadcast)");
-	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':'a','to':'b',"
-				 "'distribution':'all_to_all','partitioner':'rr',"
-				 "'type':'blocking'}]}",
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'from':'a','to':'b',"
+	    "'distribution':'all_to_all','partitioner':'rr',"
+	    "'type':'blocking'}]}",
 	    SL_EPARSE,
 	    "job.json: edges[0].partitioner: unknown partitioner 'rr' "
 	    "(expected hash, range, round_robin)");
 	/* "none" is the C API's placeholder, not a file's word. */
-	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':'a','to':'b',"
-				 "'distribution':'all_to_all','partitioner':'none',"
-				 "'type':'blocking'}]}",
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'from':'a','to':'b',"
+	    "'distribution':'all_to_all','partitioner':'none',"
+	    "'type':'blocking'}]}",
 	    SL_EPARSE, "edges[0].partitioner: unknown partitioner 'none'");
-	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':'a','to':'b',"
-				 "'distribution':'pointwise','partitioner':'hash',"
-				 "'type':'pipelined'}]}",
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'from':'a','to':'b',"
+	    "'distribution':'pointwise','partitioner':'hash',"
+	    "'type':'pipelined'}]}",
 	    SL_EINVAL, "job.json: edges[0].partitioner: ", "pointwise");
-	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':'a','to':'b',"
-				 "'distribution':'broadcast','partitioner':'range',"
-				 "'type':'pipelined'}]}",
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'from':'a','to':'b',"
+	    "'distribution':'broadcast','partitioner':'range',"
+	    "'type':'pipelined'}]}",
 	    SL_EINVAL, "job.json: edges[0].partitioner: ", "broadcast");
-	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':'a','to':'b',"
-				 "'distribution':'pointwise','type':'pipelined',"
-				 "'shuffle':''}]}",
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'from':'a','to':'b',"
+	    "'distribution':'pointwise','type':'pipelined',"
+	    "'shuffle':''}]}",
 	    SL_EINVAL, "job.json: edges[0].shuffle: ");
 }
 
 static void
 test_cycles(void)
 {
-	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':'b','to':'b',"
-				 "'distribution':'pointwise','type':'pipelined'}]}",
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'from':'b','to':'b',"
+	    "'distribution':'pointwise','type':'pipelined'}]}",
 	    SL_ECYCLE, "job.json: edges[0]: ", "itself");
 	EXPECT_FAIL(TWO_VERTICES "'edges':["
-				 "{'from':'a','to':'b','distribution':'pointwise','type':'pipelined'},"
-				 "{'from':'b','to':'count','distribution':'pointwise','type':'pipelined'},"
-				 "{'from':'a','to':'count','distribution':'pointwise','type':'blocking'},"
-				 "{'from':'count','to':'a','distribution':'all_to_all','type':'blocking'}]}",
+	                         "{'from':'a','to':'b','distribution':'"
+	                         "pointwise','type':'pipelined'},"
+	                         "{'from':'b','to':'count','distribution':'"
+	                         "pointwise','type':'pipelined'},"
+	                         "{'from':'a','to':'count','distribution':'"
+	                         "pointwise','type':'blocking'},"
+	                         "{'from':'count','to':'a','distribution':'all_"
+	                         "to_all','type':'blocking'}]}",
 	    SL_ECYCLE, "job.json: edges[3]: ", "closes a cycle");
 }
 
@@ -482,7 +522,8 @@ test_files(void)
 	char *good = write_file("good.json",
 	    "{\"name\":\"f\",\"vertices\":[{\"id\":\"x\",\"operator\":\"noop\","
 	    "\"parallelism\":3}]}\n");
-	char *bad = write_file("bad.json", "{\n\"name\": \"f\",\n\"vertices\": [}\n");
+	char *bad =
+	    write_file("bad.json", "{\n\"name\": \"f\",\n\"vertices\": [}\n");
 	char *missing;
 	sl_job *job = NULL;
 
@@ -499,7 +540,8 @@ test_files(void)
 	CU_ASSERT_FATAL(asprintf(&missing, "%s/job.json", scratch) > 0);
 	CU_ASSERT_EQUAL(sl_job_load_file(missing, &job), -ENOENT);
 	CU_ASSERT_PTR_NULL(job);
-	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "job.json: No such file or directory"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(sl_errdetail(), "job.json: No such file or directory"));
 
 	CU_ASSERT_EQUAL(sl_job_load_file(scratch, &job), -EISDIR);
 	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), scratch));
@@ -603,31 +645,51 @@ static const struct {
 	int rv;
 	const char *detail;
 } bad_files[] = {
-    {"empty.json", SL_EPARSE, "empty input"},
-    {"syntax-error.json", SL_EPARSE, "syntax-error.json:5:"},
-    {"top-level-array.json", SL_EPARSE, "at top level, got array"},
-    {"duplicate-key.json", SL_EPARSE, "duplicate"},
-    {"unknown-top-key.json", SL_EPARSE, "unknown key 'vertexes' at top level"},
-    {"unknown-vertex-key.json", SL_EPARSE, "vertices[0]: unknown key 'paralellism'"},
-    {"unknown-edge-key.json", SL_EPARSE, "edges[0]: unknown key 'partitoner'"},
-    {"missing-name.json", SL_EPARSE, "missing field 'name'"},
-    {"missing-operator.json", SL_EPARSE, "vertices[0]: missing field 'operator'"},
-    {"no-vertices.json", SL_EPARSE, "vertices: empty"},
-    {"wrong-type.json", SL_EPARSE, "vertices[0].id: expected a string, got number"},
-    {"config-not-object.json", SL_EPARSE, "vertices[0].config: expected an object"},
-    {"bad-vertex-id.json", SL_EINVAL, "vertices[0]: vertex id 'word count'"},
-    {"duplicate-vertex.json", SL_EEXISTS, "vertices[2].id: vertex 'src' is defined twice"},
-    {"parallelism-zero.json", SL_EPARSE, "vertices[0].parallelism: must be a positive integer or \"auto\", got 0"},
-    {"parallelism-float.json", SL_EPARSE, "vertices[0].parallelism: must be a positive integer or \"auto\", got 2.5"},
-    {"parallelism-string.json", SL_EPARSE, "vertices[0].parallelism: must be a positive integer or \"auto\", got \"7\""},
-    {"parallelism-too-large.json", SL_ERANGE, "vertices[0].parallelism: 1000001"},
-    {"unknown-vertex.json", SL_ENOTFOUND, "edges[0].to: unknown vertex 'cnt'"},
-    {"unknown-distribution.json", SL_EPARSE, "edges[0].distribution: unknown distribution 'shuffle'"},
-    {"unknown-type.json", SL_EPARSE, "edges[0].type: unknown type 'blockin'"},
-    {"unknown-partitioner.json", SL_EPARSE, "edges[0].partitioner: unknown partitioner 'modulo'"},
-    {"partitioner-on-pointwise.json", SL_EINVAL, "edges[0].partitioner: only all_to_all"},
-    {"self-edge.json", SL_ECYCLE, "edges[0]: "},
-    {"cycle.json", SL_ECYCLE, "edges[2]: edge c -> a closes a cycle"},
+	{ "empty.json", SL_EPARSE, "empty input" },
+	{ "syntax-error.json", SL_EPARSE, "syntax-error.json:5:" },
+	{ "top-level-array.json", SL_EPARSE, "at top level, got array" },
+	{ "duplicate-key.json", SL_EPARSE, "duplicate" },
+	{ "unknown-top-key.json", SL_EPARSE,
+	    "unknown key 'vertexes' at top level" },
+	{ "unknown-vertex-key.json", SL_EPARSE,
+	    "vertices[0]: unknown key 'paralellism'" },
+	{ "unknown-edge-key.json", SL_EPARSE,
+	    "edges[0]: unknown key 'partitoner'" },
+	{ "missing-name.json", SL_EPARSE, "missing field 'name'" },
+	{ "missing-operator.json", SL_EPARSE,
+	    "vertices[0]: missing field 'operator'" },
+	{ "no-vertices.json", SL_EPARSE, "vertices: empty" },
+	{ "wrong-type.json", SL_EPARSE,
+	    "vertices[0].id: expected a string, got number" },
+	{ "config-not-object.json", SL_EPARSE,
+	    "vertices[0].config: expected an object" },
+	{ "bad-vertex-id.json", SL_EINVAL,
+	    "vertices[0]: vertex id 'word count'" },
+	{ "duplicate-vertex.json", SL_EEXISTS,
+	    "vertices[2].id: vertex 'src' is defined twice" },
+	{ "parallelism-zero.json", SL_EPARSE,
+	    "vertices[0].parallelism: must be a positive integer or \"auto\", "
+	    "got 0" },
+	{ "parallelism-float.json", SL_EPARSE,
+	    "vertices[0].parallelism: must be a positive integer or \"auto\", "
+	    "got 2.5" },
+	{ "parallelism-string.json", SL_EPARSE,
+	    "vertices[0].parallelism: must be a positive integer or \"auto\", "
+	    "got \"7\"" },
+	{ "parallelism-too-large.json", SL_ERANGE,
+	    "vertices[0].parallelism: 1000001" },
+	{ "unknown-vertex.json", SL_ENOTFOUND,
+	    "edges[0].to: unknown vertex 'cnt'" },
+	{ "unknown-distribution.json", SL_EPARSE,
+	    "edges[0].distribution: unknown distribution 'shuffle'" },
+	{ "unknown-type.json", SL_EPARSE,
+	    "edges[0].type: unknown type 'blockin'" },
+	{ "unknown-partitioner.json", SL_EPARSE,
+	    "edges[0].partitioner: unknown partitioner 'modulo'" },
+	{ "partitioner-on-pointwise.json", SL_EINVAL,
+	    "edges[0].partitioner: only all_to_all" },
+	{ "self-edge.json", SL_ECYCLE, "edges[0]: " },
+	{ "cycle.json", SL_ECYCLE, "edges[2]: edge c -> a closes a cycle" },
 };
 
 #define NBAD (sizeof(bad_files) / sizeof(bad_files[0]))
@@ -636,7 +698,7 @@ static void
 test_bad_examples(void)
 {
 	char *dir = source_path("examples/jobs/bad");
-	bool seen[NBAD] = {false};
+	bool seen[NBAD] = { false };
 	struct dirent *d;
 	DIR *dp = opendir(dir);
 
@@ -654,7 +716,8 @@ test_bad_examples(void)
 				break;
 		/* A new bad file needs its expectation here. */
 		if (k == NBAD) {
-			fprintf(stderr, "\n  %s: not in bad_files[]\n", d->d_name);
+			fprintf(
+			    stderr, "\n  %s: not in bad_files[]\n", d->d_name);
 			CU_FAIL("bad example without an expectation");
 			continue;
 		}
@@ -667,7 +730,8 @@ test_bad_examples(void)
 			fprintf(stderr, "\n  %s: got %s \"%s\"\n", d->d_name,
 			    sl_errname(rv), sl_errdetail());
 		CU_ASSERT_EQUAL(rv, bad_files[k].rv);
-		CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), bad_files[k].detail));
+		CU_ASSERT_PTR_NOT_NULL(
+		    strstr(sl_errdetail(), bad_files[k].detail));
 		/* The detail starts with the file's path. */
 		CU_ASSERT_EQUAL(strncmp(sl_errdetail(), path, strlen(path)), 0);
 		CU_ASSERT_PTR_NULL(job);
@@ -683,25 +747,25 @@ test_bad_examples(void)
 }
 
 static const struct sl_test tests[] = {
-    {"valid job round-trips", test_round_trip},
-    {"defaults: memory shuffle, no edges", test_defaults},
-    {"length and origin", test_length_and_origin},
-    {"failure leaves *out alone", test_failure_leaves_out_alone},
-    {"syntax errors carry line and column", test_syntax_errors},
-    {"empty input and wrong top level", test_empty_and_top_level},
-    {"unknown keys everywhere", test_unknown_keys},
-    {"missing fields", test_missing_fields},
-    {"wrong JSON types", test_wrong_types},
-    {"parallelism values", test_parallelism},
-    {"vertex errors from the C API", test_vertex_errors},
-    {"edges naming unknown vertices", test_edge_vertices},
-    {"edge enums and partitioner", test_edge_enums},
-    {"self-edge and cycle", test_cycles},
-    {"files: good, bad, missing, directory", test_files},
-    {"examples/jobs all load", test_examples_load},
-    {"examples/jobs shapes", test_example_shapes},
-    {"examples/jobs/bad fail as listed", test_bad_examples},
-    {NULL, NULL},
+	{ "valid job round-trips", test_round_trip },
+	{ "defaults: memory shuffle, no edges", test_defaults },
+	{ "length and origin", test_length_and_origin },
+	{ "failure leaves *out alone", test_failure_leaves_out_alone },
+	{ "syntax errors carry line and column", test_syntax_errors },
+	{ "empty input and wrong top level", test_empty_and_top_level },
+	{ "unknown keys everywhere", test_unknown_keys },
+	{ "missing fields", test_missing_fields },
+	{ "wrong JSON types", test_wrong_types },
+	{ "parallelism values", test_parallelism },
+	{ "vertex errors from the C API", test_vertex_errors },
+	{ "edges naming unknown vertices", test_edge_vertices },
+	{ "edge enums and partitioner", test_edge_enums },
+	{ "self-edge and cycle", test_cycles },
+	{ "files: good, bad, missing, directory", test_files },
+	{ "examples/jobs all load", test_examples_load },
+	{ "examples/jobs shapes", test_example_shapes },
+	{ "examples/jobs/bad fail as listed", test_bad_examples },
+	{ NULL, NULL },
 };
 
 SL_TEST_MAIN("jobfile", tests)

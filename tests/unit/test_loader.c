@@ -59,44 +59,53 @@ static const struct refusal {
 	const char *reason;
 	size_t a, b;
 } refusals[] = {
-    {"tp-bad-magic.so", SL_EPLUGIN,
-	"bad magic 0xdeadbeef, expected 0x534c5550 (not a sluice plugin?)", 0, 0},
-    {"tp-abi-major-2.so", SL_EABI, "ABI 2.0, this build speaks 1.x", 0, 0},
-    {"tp-abi-minor-99.so", SL_EABI,
-	"ABI 1.99 is newer than this build's 1.0", 0, 0},
-    {"tp-desc-short.so", SL_EABI,
-	"descriptor is %zu bytes, ABI 1.0 needs at least %zu",
-	offsetof(struct sl_plugin, ops), sizeof(struct sl_plugin)},
-    {"tp-kind-7.so", SL_EPLUGIN, "unknown kind 7", 0, 0},
-    {"tp-name-empty.so", SL_EPLUGIN,
-	"name '' is not 1 to 64 characters of a-z 0-9 _ -", 0, 0},
-    {"tp-name-bad.so", SL_EPLUGIN,
-	"name 'Bad Name' is not 1 to 64 characters of a-z 0-9 _ -", 0, 0},
-    {"tp-name-null.so", SL_EPLUGIN, "no name (name is NULL)", 0, 0},
-    {"tp-ops-null.so", SL_EPLUGIN, "shuffle ops table is missing", 0, 0},
-    {"tp-shuffle-short.so", SL_EABI,
-	"shuffle ops table is %zu bytes, ABI 1.0 needs at least %zu",
-	offsetof(struct sl_shuffle_ops, reader),
-	sizeof(struct sl_shuffle_ops)},
-    {"tp-writer-short.so", SL_EABI,
-	"shuffle writer ops table is %zu bytes, ABI 1.0 needs at least %zu",
-	offsetof(struct sl_shuffle_writer_ops, fini),
-	sizeof(struct sl_shuffle_writer_ops)},
-    {"tp-writer-no-finish.so", SL_EPLUGIN,
-	"shuffle writer op 'finish' is missing", 0, 0},
-    {"tp-master-no-release.so", SL_EPLUGIN,
-	"shuffle master op 'release_partition' is missing", 0, 0},
-    {"tp-sched-no-start.so", SL_EPLUGIN, "scheduler op 'on_start' is missing", 0, 0},
-    {"tp-state-huge.so", SL_EPLUGIN,
-	"shuffle writer state_size 2097152 is above the limit of 1048576 bytes", 0, 0},
-    {"tp-init-fails.so", SL_EPLUGIN,
-	"init failed with ECONNREFUSED: cannot reach the shuffle service at "
-	"192.0.2.1:7000", 0, 0},
-    {"tp-no-entry.so", SL_EPLUGIN,
-	"no sl_plugin_entry function (not a sluice plugin?)", 0, 0},
-    {"tp-entry-null.so", SL_EPLUGIN, "sl_plugin_entry returned NULL", 0, 0},
-    {"tp-entry-data.so", SL_EPLUGIN,
-	"sl_plugin_entry is data, not a function (use SL_PLUGIN_DEFINE)", 0, 0},
+	{ "tp-bad-magic.so", SL_EPLUGIN,
+	    "bad magic 0xdeadbeef, expected 0x534c5550 (not a sluice plugin?)",
+	    0, 0 },
+	{ "tp-abi-major-2.so", SL_EABI, "ABI 2.0, this build speaks 1.x", 0,
+	    0 },
+	{ "tp-abi-minor-99.so", SL_EABI,
+	    "ABI 1.99 is newer than this build's 1.0", 0, 0 },
+	{ "tp-desc-short.so", SL_EABI,
+	    "descriptor is %zu bytes, ABI 1.0 needs at least %zu",
+	    offsetof(struct sl_plugin, ops), sizeof(struct sl_plugin) },
+	{ "tp-kind-7.so", SL_EPLUGIN, "unknown kind 7", 0, 0 },
+	{ "tp-name-empty.so", SL_EPLUGIN,
+	    "name '' is not 1 to 64 characters of a-z 0-9 _ -", 0, 0 },
+	{ "tp-name-bad.so", SL_EPLUGIN,
+	    "name 'Bad Name' is not 1 to 64 characters of a-z 0-9 _ -", 0, 0 },
+	{ "tp-name-null.so", SL_EPLUGIN, "no name (name is NULL)", 0, 0 },
+	{ "tp-ops-null.so", SL_EPLUGIN, "shuffle ops table is missing", 0, 0 },
+	{ "tp-shuffle-short.so", SL_EABI,
+	    "shuffle ops table is %zu bytes, ABI 1.0 needs at least %zu",
+	    offsetof(struct sl_shuffle_ops, reader),
+	    sizeof(struct sl_shuffle_ops) },
+	{ "tp-writer-short.so", SL_EABI,
+	    "shuffle writer ops table is %zu bytes, ABI 1.0 needs at least %zu",
+	    offsetof(struct sl_shuffle_writer_ops, fini),
+	    sizeof(struct sl_shuffle_writer_ops) },
+	{ "tp-writer-no-finish.so", SL_EPLUGIN,
+	    "shuffle writer op 'finish' is missing", 0, 0 },
+	{ "tp-master-no-release.so", SL_EPLUGIN,
+	    "shuffle master op 'release_partition' is missing", 0, 0 },
+	{ "tp-sched-no-start.so", SL_EPLUGIN,
+	    "scheduler op 'on_start' is missing", 0, 0 },
+	{ "tp-state-huge.so", SL_EPLUGIN,
+	    "shuffle writer state_size 2097152 is above the limit of 1048576 "
+	    "bytes",
+	    0, 0 },
+	{ "tp-init-fails.so", SL_EPLUGIN,
+	    "init failed with ECONNREFUSED: cannot reach the shuffle service "
+	    "at "
+	    "192.0.2.1:7000",
+	    0, 0 },
+	{ "tp-no-entry.so", SL_EPLUGIN,
+	    "no sl_plugin_entry function (not a sluice plugin?)", 0, 0 },
+	{ "tp-entry-null.so", SL_EPLUGIN, "sl_plugin_entry returned NULL", 0,
+	    0 },
+	{ "tp-entry-data.so", SL_EPLUGIN,
+	    "sl_plugin_entry is data, not a function (use SL_PLUGIN_DEFINE)", 0,
+	    0 },
 };
 
 static void
@@ -163,7 +172,7 @@ test_good_scheduler(void)
 	char path[PATHLEN + 64];
 	int64_t init0 = sli_counter_get("tp.test-sched.init");
 	int64_t start0 = sli_counter_get("tp.test-sched.on_start");
-	uint32_t regions[] = {0, 2};
+	uint32_t regions[] = { 0, 2 };
 	void *state;
 
 	if (!find_dirs())
@@ -206,10 +215,10 @@ test_good_shuffle(void)
 	const struct sl_shuffle_master_ops *m;
 	const struct sl_shuffle_writer_ops *w;
 	const struct sl_shuffle_reader_ops *r;
-	struct sl_bytes snap = {(void *)1, 99};
-	struct sl_buffer buf = {0};
+	struct sl_bytes snap = { (void *)1, 99 };
+	struct sl_buffer buf = { 0 };
 	char path[PATHLEN + 64];
-	char state[64] = {0};
+	char state[64] = { 0 };
 
 	if (!find_dirs())
 		return;
@@ -242,7 +251,8 @@ test_good_shuffle(void)
 	CU_ASSERT_EQUAL(snap.len, 0);
 	CU_ASSERT_EQUAL(m->restore(state, NULL, 0), 0);
 	CU_ASSERT_EQUAL(m->restore(state, "abc", 3), SL_ENOTSUP);
-	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "cannot restore 3 bytes"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(sl_errdetail(), "cannot restore 3 bytes"));
 	m->fini(state);
 	w->close(state);
 	r->close(state);
@@ -259,7 +269,7 @@ test_small_tables(void)
 {
 	struct sli_plugin *good = NULL, *small = NULL, *sched = NULL;
 	char path[PATHLEN + 64];
-	char state[64] = {0};
+	char state[64] = { 0 };
 	int64_t start0 = sli_counter_get("tp.test-small-sched.on_start");
 
 	if (!find_dirs())
@@ -279,8 +289,8 @@ test_small_tables(void)
 	/* Half a pointer beyond the declared size is ignored. */
 	CU_ASSERT_PTR_NULL(sched->ops.scheduler.on_regions_reset);
 	CU_ASSERT_EQUAL(sli_sched_reset(sched, state, NULL, NULL, 0), 0);
-	CU_ASSERT_EQUAL(sli_counter_get("tp.test-small-sched.on_start"),
-	    start0 + 1);
+	CU_ASSERT_EQUAL(
+	    sli_counter_get("tp.test-small-sched.on_start"), start0 + 1);
 	sli_plugin_unref(sched);
 	sli_plugin_unref(small);
 	sli_plugin_unref(good);
@@ -293,7 +303,7 @@ test_reset_defaults_per_plugin(void)
 {
 	struct sli_plugin *a = NULL, *b = NULL, *c = NULL;
 	char path[PATHLEN + 64];
-	char state[16] = {0};
+	char state[16] = { 0 };
 	int64_t sa = sli_counter_get("tp.test-sched.on_start");
 	int64_t sc = sli_counter_get("tp.test-small-sched.on_start");
 
@@ -308,8 +318,8 @@ test_reset_defaults_per_plugin(void)
 	sli_sched_reset(c, state, NULL, NULL, 0);
 	sli_sched_reset(c, state, NULL, NULL, 0);
 	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.on_start"), sa + 1);
-	CU_ASSERT_EQUAL(sli_counter_get("tp.test-small-sched.on_start"),
-	    sc + 2);
+	CU_ASSERT_EQUAL(
+	    sli_counter_get("tp.test-small-sched.on_start"), sc + 2);
 	sli_plugin_unref(a);
 	sli_sched_reset(b, state, NULL, NULL, 0);
 	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.on_start"), sa + 2);
@@ -346,7 +356,7 @@ test_refcount(void)
 static void
 test_set_scan(void)
 {
-	struct sli_plugin_set set = {0};
+	struct sli_plugin_set set = { 0 };
 	struct sli_plugin *p, *dup = NULL;
 	char good[PATHLEN + 64], path[PATHLEN + 64], want[3 * PATHLEN];
 	int64_t dinit0 = sli_counter_get("tp.dup-sched.init");
@@ -360,16 +370,22 @@ test_set_scan(void)
 	CU_ASSERT_EQUAL(set.n, 4);
 	/* Sorted by file name. */
 	CU_ASSERT(set.n == 4 && ends_with(set.v[0]->path, "/tp-good-sched.so"));
-	CU_ASSERT(set.n == 4 && ends_with(set.v[3]->path, "/tp-small-shuffle.so"));
+	CU_ASSERT(
+	    set.n == 4 && ends_with(set.v[3]->path, "/tp-small-shuffle.so"));
 	tp_path(good, sizeof(good), "tp-good-sched.so");
 	p = sli_plugin_set_find(&set, SL_PLUGIN_SCHEDULER, "test-sched");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
 	CU_ASSERT_STRING_EQUAL(p->path, good);
-	CU_ASSERT_PTR_NULL(sli_plugin_set_find(&set, SL_PLUGIN_SHUFFLE, "test-sched"));
-	CU_ASSERT_PTR_NOT_NULL(sli_plugin_set_find(&set, SL_PLUGIN_SHUFFLE, "test-shuffle"));
-	CU_ASSERT_PTR_NOT_NULL(sli_plugin_set_find(&set, SL_PLUGIN_SHUFFLE, "test-small-shuffle"));
-	CU_ASSERT_PTR_NOT_NULL(sli_plugin_set_find(&set, SL_PLUGIN_SCHEDULER, "test-small-sched"));
-	CU_ASSERT_PTR_NULL(sli_plugin_set_find(&set, SL_PLUGIN_SHUFFLE, "memory-nope"));
+	CU_ASSERT_PTR_NULL(
+	    sli_plugin_set_find(&set, SL_PLUGIN_SHUFFLE, "test-sched"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    sli_plugin_set_find(&set, SL_PLUGIN_SHUFFLE, "test-shuffle"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    sli_plugin_set_find(&set, SL_PLUGIN_SHUFFLE, "test-small-shuffle"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    sli_plugin_set_find(&set, SL_PLUGIN_SCHEDULER, "test-small-sched"));
+	CU_ASSERT_PTR_NULL(
+	    sli_plugin_set_find(&set, SL_PLUGIN_SHUFFLE, "memory-nope"));
 
 	/* The same name from a second directory: opened, refused by the
 	 * set, and unloaded again (fini included). */
@@ -401,7 +417,7 @@ test_set_scan(void)
 static void
 test_scan_missing(void)
 {
-	struct sli_plugin_set set = {0};
+	struct sli_plugin_set set = { 0 };
 	char dir[PATHLEN + 64], file[PATHLEN + 64];
 
 	if (!find_dirs())
@@ -431,7 +447,7 @@ plugin_path(const char *v)
 static void
 test_dirs(void)
 {
-	const char *extra[] = {"/c", "/d"};
+	const char *extra[] = { "/c", "/d" };
 	char bundled[PATH_MAX + 64], real[PATH_MAX], parent[PATH_MAX];
 	char **dirs = NULL;
 	size_t n = 0;
@@ -483,7 +499,7 @@ test_dirs(void)
 static void
 test_load_default(void)
 {
-	struct sli_plugin_set set = {0};
+	struct sli_plugin_set set = { 0 };
 	const char *extra[1];
 	char env[3 * PATHLEN], missing[PATHLEN + 64];
 	struct sli_plugin *p;
@@ -539,7 +555,8 @@ add_many(void *arg)
 
 	for (int i = 0; i < NADDS; i++) {
 		h->counter_add("test.threads", 1);
-		h->counter_add(i % 2 ? "test.threads.odd" : "test.threads.even", 2);
+		h->counter_add(
+		    i % 2 ? "test.threads.odd" : "test.threads.even", 2);
 	}
 	return NULL;
 }
@@ -577,7 +594,8 @@ test_counters(void)
 	CU_ASSERT_EQUAL(sli_counter_get("test.a"), -2);
 
 	for (int i = 0; i < NTHREADS; i++)
-		CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, add_many, &h), 0);
+		CU_ASSERT_EQUAL_FATAL(
+		    pthread_create(&t[i], NULL, add_many, &h), 0);
 	for (int i = 0; i < NTHREADS; i++)
 		pthread_join(t[i], NULL);
 	CU_ASSERT_EQUAL(sli_counter_get("test.threads"), NTHREADS * NADDS);
@@ -634,22 +652,22 @@ test_host(void)
 }
 
 static const struct sl_test tests[] = {
-    {"broken plugins are refused with the reason", test_refusals},
-    {"a failed init is not followed by fini", test_init_fails_no_fini},
-    {"a missing file is refused", test_missing_file},
-    {"a minimal scheduler loads with defaults", test_good_scheduler},
-    {"a minimal shuffle plugin loads with defaults", test_good_shuffle},
-    {"members beyond the declared size are ignored", test_small_tables},
-    {"default on_regions_reset calls the right on_start",
-	test_reset_defaults_per_plugin},
-    {"references; fini once at zero", test_refcount},
-    {"scan a directory; duplicates refused", test_set_scan},
-    {"missing directories", test_scan_missing},
-    {"plugin directories and SLUICE_PLUGIN_PATH", test_dirs},
-    {"load the default directories", test_load_default},
-    {"host counters", test_counters},
-    {"host table", test_host},
-    {NULL, NULL},
+	{ "broken plugins are refused with the reason", test_refusals },
+	{ "a failed init is not followed by fini", test_init_fails_no_fini },
+	{ "a missing file is refused", test_missing_file },
+	{ "a minimal scheduler loads with defaults", test_good_scheduler },
+	{ "a minimal shuffle plugin loads with defaults", test_good_shuffle },
+	{ "members beyond the declared size are ignored", test_small_tables },
+	{ "default on_regions_reset calls the right on_start",
+	    test_reset_defaults_per_plugin },
+	{ "references; fini once at zero", test_refcount },
+	{ "scan a directory; duplicates refused", test_set_scan },
+	{ "missing directories", test_scan_missing },
+	{ "plugin directories and SLUICE_PLUGIN_PATH", test_dirs },
+	{ "load the default directories", test_load_default },
+	{ "host counters", test_counters },
+	{ "host table", test_host },
+	{ NULL, NULL },
 };
 
 SL_TEST_MAIN("loader", tests)

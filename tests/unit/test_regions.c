@@ -30,9 +30,9 @@ struct te {
 	int dist, type;
 };
 
-#define V(...) ((const struct tv[]){__VA_ARGS__, {NULL, 0}})
-#define E(...) ((const struct te[]){__VA_ARGS__, {NULL, NULL, 0, 0}})
-#define NO_EDGES ((const struct te[]){{NULL, NULL, 0, 0}})
+#define V(...) ((const struct tv[]) { __VA_ARGS__, { NULL, 0 } })
+#define E(...) ((const struct te[]) { __VA_ARGS__, { NULL, NULL, 0, 0 } })
+#define NO_EDGES ((const struct te[]) { { NULL, NULL, 0, 0 } })
 
 struct fixture {
 	sl_job *job;
@@ -53,7 +53,8 @@ static int
 add_edge(sl_job *job, const char *from, const char *to, int dist, int type)
 {
 	struct sl_edge_spec s = {
-	    .from = from, .to = to, .distribution = dist, .type = type};
+		.from = from, .to = to, .distribution = dist, .type = type
+	};
 
 	return sl_job_add_edge(job, &s);
 }
@@ -155,8 +156,8 @@ render(const struct sli_exec *x, const struct sli_regions *r)
 }
 
 static void
-expect_regions_at(int line, const struct tv *v, const struct te *e,
-    const char *want)
+expect_regions_at(
+    int line, const struct tv *v, const struct te *e, const char *want)
 {
 	struct fixture f;
 	char *got;
@@ -183,8 +184,8 @@ expect_regions_at(int line, const struct tv *v, const struct te *e,
 static void
 test_single_vertex(void)
 {
-	expect_regions(V({"a", 1}), NO_EDGES, "a#0");
-	expect_regions(V({"a", 3}), NO_EDGES, "a#0 | a#1 | a#2");
+	expect_regions(V({ "a", 1 }), NO_EDGES, "a#0");
+	expect_regions(V({ "a", 3 }), NO_EDGES, "a#0 | a#1 | a#2");
 }
 
 static void
@@ -203,95 +204,96 @@ test_empty_job(void)
 static void
 test_chain_pipelined(void)
 {
-	expect_regions(V({"a", 2}, {"b", 2}, {"c", 2}),
-	    E({"a", "b", PW, PIPE}, {"b", "c", PW, PIPE}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }, { "c", 2 }),
+	    E({ "a", "b", PW, PIPE }, { "b", "c", PW, PIPE }),
 	    "a#0 b#0 c#0 | a#1 b#1 c#1");
-	expect_regions(V({"a", 2}, {"b", 3}, {"c", 1}),
-	    E({"a", "b", A2A, PIPE}, {"b", "c", A2A, PIPE}),
+	expect_regions(V({ "a", 2 }, { "b", 3 }, { "c", 1 }),
+	    E({ "a", "b", A2A, PIPE }, { "b", "c", A2A, PIPE }),
 	    "a#0 a#1 b#0 b#1 b#2 c#0");
 }
 
 static void
 test_chain_blocking(void)
 {
-	expect_regions(V({"a", 2}, {"b", 2}, {"c", 2}),
-	    E({"a", "b", PW, BLK}, {"b", "c", PW, BLK}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }, { "c", 2 }),
+	    E({ "a", "b", PW, BLK }, { "b", "c", PW, BLK }),
 	    "a#0 | a#1 | b#0 | b#1 | c#0 | c#1");
-	expect_regions(V({"a", 2}, {"b", 3}),
-	    E({"a", "b", A2A, BLK}), "a#0 | a#1 | b#0 | b#1 | b#2");
+	expect_regions(V({ "a", 2 }, { "b", 3 }), E({ "a", "b", A2A, BLK }),
+	    "a#0 | a#1 | b#0 | b#1 | b#2");
 }
 
 static void
 test_chain_mixed(void)
 {
-	expect_regions(V({"a", 2}, {"b", 2}, {"c", 2}, {"d", 2}),
-	    E({"a", "b", PW, PIPE}, {"b", "c", PW, BLK}, {"c", "d", PW, PIPE}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }, { "c", 2 }, { "d", 2 }),
+	    E({ "a", "b", PW, PIPE }, { "b", "c", PW, BLK },
+	        { "c", "d", PW, PIPE }),
 	    "a#0 b#0 | a#1 b#1 | c#0 d#0 | c#1 d#1");
-	expect_regions(V({"a", 2}, {"b", 2}, {"c", 3}),
-	    E({"a", "b", A2A, BLK}, {"b", "c", A2A, PIPE}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }, { "c", 3 }),
+	    E({ "a", "b", A2A, BLK }, { "b", "c", A2A, PIPE }),
 	    "a#0 | a#1 | b#0 b#1 c#0 c#1 c#2");
 }
 
 static void
 test_diamond(void)
 {
-	const struct tv *v = V({"a", 1}, {"b", 2}, {"c", 2}, {"d", 1});
+	const struct tv *v = V({ "a", 1 }, { "b", 2 }, { "c", 2 }, { "d", 1 });
 
 	expect_regions(v,
-	    E({"a", "b", A2A, PIPE}, {"a", "c", A2A, PIPE},
-		{"b", "d", A2A, PIPE}, {"c", "d", A2A, PIPE}),
+	    E({ "a", "b", A2A, PIPE }, { "a", "c", A2A, PIPE },
+	        { "b", "d", A2A, PIPE }, { "c", "d", A2A, PIPE }),
 	    "a#0 b#0 b#1 c#0 c#1 d#0");
 	expect_regions(v,
-	    E({"a", "b", A2A, BLK}, {"a", "c", A2A, BLK}, {"b", "d", A2A, BLK},
-		{"c", "d", A2A, BLK}),
+	    E({ "a", "b", A2A, BLK }, { "a", "c", A2A, BLK },
+	        { "b", "d", A2A, BLK }, { "c", "d", A2A, BLK }),
 	    "a#0 | b#0 | b#1 | c#0 | c#1 | d#0");
 	/* Two regions, the second after the first through both paths. */
 	expect_regions(v,
-	    E({"a", "b", A2A, PIPE}, {"a", "c", A2A, BLK},
-		{"b", "d", A2A, BLK}, {"c", "d", A2A, PIPE}),
+	    E({ "a", "b", A2A, PIPE }, { "a", "c", A2A, BLK },
+	        { "b", "d", A2A, BLK }, { "c", "d", A2A, PIPE }),
 	    "a#0 b#0 b#1 | c#0 c#1 d#0");
 	/* One pipelined side joins a, b and d; c sits between them, which
 	 * closes a cycle: one region. */
 	expect_regions(v,
-	    E({"a", "b", A2A, PIPE}, {"a", "c", A2A, BLK},
-		{"b", "d", A2A, PIPE}, {"c", "d", A2A, BLK}),
+	    E({ "a", "b", A2A, PIPE }, { "a", "c", A2A, BLK },
+	        { "b", "d", A2A, PIPE }, { "c", "d", A2A, BLK }),
 	    "a#0 b#0 b#1 c#0 c#1 d#0");
 }
 
 static void
 test_pointwise_equal(void)
 {
-	expect_regions(V({"a", 3}, {"b", 3}), E({"a", "b", PW, PIPE}),
+	expect_regions(V({ "a", 3 }, { "b", 3 }), E({ "a", "b", PW, PIPE }),
 	    "a#0 b#0 | a#1 b#1 | a#2 b#2");
-	expect_regions(V({"a", 3}, {"b", 3}), E({"a", "b", PW, BLK}),
+	expect_regions(V({ "a", 3 }, { "b", 3 }), E({ "a", "b", PW, BLK }),
 	    "a#0 | a#1 | a#2 | b#0 | b#1 | b#2");
 }
 
 static void
 test_pointwise_fan_in(void)
 {
-	expect_regions(V({"a", 6}, {"b", 2}), E({"a", "b", PW, PIPE}),
+	expect_regions(V({ "a", 6 }, { "b", 2 }), E({ "a", "b", PW, PIPE }),
 	    "a#0 a#1 a#2 b#0 | a#3 a#4 a#5 b#1");
-	expect_regions(V({"a", 3}, {"b", 2}), E({"a", "b", PW, PIPE}),
+	expect_regions(V({ "a", 3 }, { "b", 2 }), E({ "a", "b", PW, PIPE }),
 	    "a#0 b#0 | a#1 a#2 b#1");
-	expect_regions(V({"a", 5}, {"b", 3}), E({"a", "b", PW, PIPE}),
+	expect_regions(V({ "a", 5 }, { "b", 3 }), E({ "a", "b", PW, PIPE }),
 	    "a#0 b#0 | a#1 a#2 b#1 | a#3 a#4 b#2");
-	expect_regions(V({"a", 6}, {"b", 2}), E({"a", "b", PW, BLK}),
+	expect_regions(V({ "a", 6 }, { "b", 2 }), E({ "a", "b", PW, BLK }),
 	    "a#0 | a#1 | a#2 | a#3 | a#4 | a#5 | b#0 | b#1");
-	expect_regions(V({"a", 4}, {"b", 1}), E({"a", "b", PW, PIPE}),
+	expect_regions(V({ "a", 4 }, { "b", 1 }), E({ "a", "b", PW, PIPE }),
 	    "a#0 a#1 a#2 a#3 b#0");
 }
 
 static void
 test_pointwise_fan_out(void)
 {
-	expect_regions(V({"a", 2}, {"b", 6}), E({"a", "b", PW, PIPE}),
+	expect_regions(V({ "a", 2 }, { "b", 6 }), E({ "a", "b", PW, PIPE }),
 	    "a#0 b#0 b#1 b#2 | a#1 b#3 b#4 b#5");
-	expect_regions(V({"a", 2}, {"b", 3}), E({"a", "b", PW, PIPE}),
+	expect_regions(V({ "a", 2 }, { "b", 3 }), E({ "a", "b", PW, PIPE }),
 	    "a#0 b#0 | a#1 b#1 b#2");
-	expect_regions(V({"a", 3}, {"b", 5}), E({"a", "b", PW, PIPE}),
+	expect_regions(V({ "a", 3 }, { "b", 5 }), E({ "a", "b", PW, PIPE }),
 	    "a#0 b#0 | a#1 b#1 b#2 | a#2 b#3 b#4");
-	expect_regions(V({"a", 2}, {"b", 6}), E({"a", "b", PW, HFULL}),
+	expect_regions(V({ "a", 2 }, { "b", 6 }), E({ "a", "b", PW, HFULL }),
 	    "a#0 | a#1 | b#0 | b#1 | b#2 | b#3 | b#4 | b#5");
 }
 
@@ -299,53 +301,53 @@ static void
 test_pointwise_chains(void)
 {
 	/* 4 -> 2 -> 4: fan in then out keeps two regions. */
-	expect_regions(V({"a", 4}, {"b", 2}, {"c", 4}),
-	    E({"a", "b", PW, PIPE}, {"b", "c", PW, PIPE}),
+	expect_regions(V({ "a", 4 }, { "b", 2 }, { "c", 4 }),
+	    E({ "a", "b", PW, PIPE }, { "b", "c", PW, PIPE }),
 	    "a#0 a#1 b#0 c#0 c#1 | a#2 a#3 b#1 c#2 c#3");
 	/* 2 -> 3 and 3 -> 2: the middle task ties both halves together. */
-	expect_regions(V({"a", 2}, {"b", 3}, {"c", 2}),
-	    E({"a", "b", PW, PIPE}, {"b", "c", PW, PIPE}),
+	expect_regions(V({ "a", 2 }, { "b", 3 }, { "c", 2 }),
+	    E({ "a", "b", PW, PIPE }, { "b", "c", PW, PIPE }),
 	    "a#0 b#0 c#0 | a#1 b#1 b#2 c#1");
 	/* Both a tasks feed m#0 pipelined, which joins the two halves of
 	 * a -> c; the blocking m -> c then stays inside the region. */
-	expect_regions(V({"a", 2}, {"m", 1}, {"c", 4}),
-	    E({"a", "c", PW, PIPE}, {"a", "m", PW, PIPE},
-		{"m", "c", PW, BLK}),
+	expect_regions(V({ "a", 2 }, { "m", 1 }, { "c", 4 }),
+	    E({ "a", "c", PW, PIPE }, { "a", "m", PW, PIPE },
+	        { "m", "c", PW, BLK }),
 	    "a#0 a#1 m#0 c#0 c#1 c#2 c#3");
 }
 
 static void
 test_all_to_all_pipelined(void)
 {
-	expect_regions(V({"a", 3}, {"b", 4}), E({"a", "b", A2A, PIPE}),
+	expect_regions(V({ "a", 3 }, { "b", 4 }), E({ "a", "b", A2A, PIPE }),
 	    "a#0 a#1 a#2 b#0 b#1 b#2 b#3");
-	expect_regions(V({"a", 1}, {"b", 1}), E({"a", "b", A2A, PIPE}),
-	    "a#0 b#0");
+	expect_regions(
+	    V({ "a", 1 }, { "b", 1 }), E({ "a", "b", A2A, PIPE }), "a#0 b#0");
 }
 
 static void
 test_broadcast(void)
 {
-	expect_regions(V({"a", 2}, {"b", 3}), E({"a", "b", BC, PIPE}),
+	expect_regions(V({ "a", 2 }, { "b", 3 }), E({ "a", "b", BC, PIPE }),
 	    "a#0 a#1 b#0 b#1 b#2");
-	expect_regions(V({"a", 2}, {"b", 3}), E({"a", "b", BC, BLK}),
+	expect_regions(V({ "a", 2 }, { "b", 3 }), E({ "a", "b", BC, BLK }),
 	    "a#0 | a#1 | b#0 | b#1 | b#2");
 	/* A broadcast side input into a pipelined pointwise pair. */
-	expect_regions(V({"a", 2}, {"s", 1}, {"b", 2}),
-	    E({"a", "b", PW, PIPE}, {"s", "b", BC, BLK}),
+	expect_regions(V({ "a", 2 }, { "s", 1 }, { "b", 2 }),
+	    E({ "a", "b", PW, PIPE }, { "s", "b", BC, BLK }),
 	    "s#0 | a#0 b#0 | a#1 b#1");
 }
 
 static void
 test_hybrid(void)
 {
-	expect_regions(V({"a", 2}, {"b", 2}), E({"a", "b", PW, HFULL}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }), E({ "a", "b", PW, HFULL }),
 	    "a#0 | a#1 | b#0 | b#1");
-	expect_regions(V({"a", 2}, {"b", 2}), E({"a", "b", PW, HSEL}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }), E({ "a", "b", PW, HSEL }),
 	    "a#0 | a#1 | b#0 | b#1");
-	expect_regions(V({"a", 2}, {"b", 2}), E({"a", "b", A2A, HFULL}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }), E({ "a", "b", A2A, HFULL }),
 	    "a#0 | a#1 | b#0 | b#1");
-	expect_regions(V({"a", 2}, {"b", 2}), E({"a", "b", BC, HSEL}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }), E({ "a", "b", BC, HSEL }),
 	    "a#0 | a#1 | b#0 | b#1");
 }
 
@@ -353,29 +355,34 @@ static void
 test_classic_cycle(void)
 {
 	/* Tasks are numbered in topological order: a, c, b. */
-	expect_regions(V({"a", 1}, {"b", 1}, {"c", 1}),
-	    E({"a", "b", PW, PIPE}, {"a", "c", PW, BLK}, {"c", "b", PW, BLK}),
+	expect_regions(V({ "a", 1 }, { "b", 1 }, { "c", 1 }),
+	    E({ "a", "b", PW, PIPE }, { "a", "c", PW, BLK },
+	        { "c", "b", PW, BLK }),
 	    "a#0 c#0 b#0");
 	/* Pointwise, one group per index. */
-	expect_regions(V({"a", 2}, {"b", 2}, {"c", 2}),
-	    E({"a", "b", PW, PIPE}, {"a", "c", PW, BLK}, {"c", "b", PW, BLK}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }, { "c", 2 }),
+	    E({ "a", "b", PW, PIPE }, { "a", "c", PW, BLK },
+	        { "c", "b", PW, BLK }),
 	    "a#0 c#0 b#0 | a#1 c#1 b#1");
 	/* An all-to-all leg connects the groups: one region. */
-	expect_regions(V({"a", 2}, {"b", 2}, {"c", 2}),
-	    E({"a", "b", PW, PIPE}, {"a", "c", A2A, BLK}, {"c", "b", PW, BLK}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }, { "c", 2 }),
+	    E({ "a", "b", PW, PIPE }, { "a", "c", A2A, BLK },
+	        { "c", "b", PW, BLK }),
 	    "a#0 a#1 c#0 c#1 b#0 b#1");
-	expect_regions(V({"a", 2}, {"b", 2}, {"c", 2}),
-	    E({"a", "b", PW, PIPE}, {"a", "c", PW, BLK}, {"c", "b", A2A, BLK}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }, { "c", 2 }),
+	    E({ "a", "b", PW, PIPE }, { "a", "c", PW, BLK },
+	        { "c", "b", A2A, BLK }),
 	    "a#0 a#1 c#0 c#1 b#0 b#1");
 	/* Hybrid edges close cycles as blocking ones do. */
-	expect_regions(V({"a", 1}, {"b", 1}, {"c", 1}),
-	    E({"a", "b", PW, PIPE}, {"a", "c", PW, HSEL},
-		{"c", "b", BC, HFULL}),
+	expect_regions(V({ "a", 1 }, { "b", 1 }, { "c", 1 }),
+	    E({ "a", "b", PW, PIPE }, { "a", "c", PW, HSEL },
+	        { "c", "b", BC, HFULL }),
 	    "a#0 c#0 b#0");
 	/* A cycle group beside an unrelated chain. */
-	expect_regions(V({"a", 1}, {"b", 1}, {"c", 1}, {"d", 1}, {"e", 1}),
-	    E({"a", "b", PW, PIPE}, {"a", "c", PW, BLK}, {"c", "b", PW, BLK},
-		{"d", "e", PW, BLK}),
+	expect_regions(
+	    V({ "a", 1 }, { "b", 1 }, { "c", 1 }, { "d", 1 }, { "e", 1 }),
+	    E({ "a", "b", PW, PIPE }, { "a", "c", PW, BLK },
+	        { "c", "b", PW, BLK }, { "d", "e", PW, BLK }),
 	    "a#0 c#0 b#0 | d#0 | e#0");
 }
 
@@ -384,21 +391,24 @@ test_task_level_cycles(void)
 {
 	/* a#i and b#i are pipelined; c#0 reads both a tasks and feeds both b
 	 * tasks: a cycle through each pair, one region. */
-	expect_regions(V({"a", 2}, {"b", 2}, {"c", 1}),
-	    E({"a", "b", PW, PIPE}, {"a", "c", PW, BLK}, {"c", "b", PW, BLK}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }, { "c", 1 }),
+	    E({ "a", "b", PW, PIPE }, { "a", "c", PW, BLK },
+	        { "c", "b", PW, BLK }),
 	    "a#0 a#1 c#0 b#0 b#1");
 	/* 2 -> 4 shapes: cycles stay within each half. */
-	expect_regions(V({"a", 2}, {"b", 4}, {"c", 4}),
-	    E({"a", "b", PW, PIPE}, {"a", "c", PW, BLK}, {"c", "b", PW, BLK}),
+	expect_regions(V({ "a", 2 }, { "b", 4 }, { "c", 4 }),
+	    E({ "a", "b", PW, PIPE }, { "a", "c", PW, BLK },
+	        { "c", "b", PW, BLK }),
 	    "a#0 c#0 c#1 b#0 b#1 | a#1 c#2 c#3 b#2 b#3");
 	/* The blocking detour goes through a 4 -> 2 -> 4 pinch which is
 	 * pointwise as well: halves still apart. */
-	expect_regions(V({"a", 4}, {"b", 4}, {"c", 2}),
-	    E({"a", "b", PW, PIPE}, {"a", "c", PW, BLK}, {"c", "b", PW, BLK}),
+	expect_regions(V({ "a", 4 }, { "b", 4 }, { "c", 2 }),
+	    E({ "a", "b", PW, PIPE }, { "a", "c", PW, BLK },
+	        { "c", "b", PW, BLK }),
 	    "a#0 a#1 c#0 b#0 b#1 | a#2 a#3 c#1 b#2 b#3");
 	/* No way back from c#0: the groups stay apart, c#0 after both. */
-	expect_regions(V({"a", 2}, {"b", 2}, {"c", 1}),
-	    E({"a", "b", PW, PIPE}, {"a", "c", PW, HFULL}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }, { "c", 1 }),
+	    E({ "a", "b", PW, PIPE }, { "a", "c", PW, HFULL }),
 	    "a#0 b#0 | a#1 b#1 | c#0");
 }
 
@@ -406,14 +416,14 @@ static void
 test_parallel_edges(void)
 {
 	/* A blocking edge inside a pipelined region is no cycle. */
-	expect_regions(V({"a", 2}, {"b", 2}),
-	    E({"a", "b", PW, PIPE}, {"a", "b", PW, BLK}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }),
+	    E({ "a", "b", PW, PIPE }, { "a", "b", PW, BLK }),
 	    "a#0 b#0 | a#1 b#1");
-	expect_regions(V({"a", 2}, {"b", 2}),
-	    E({"a", "b", PW, BLK}, {"a", "b", A2A, PIPE}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }),
+	    E({ "a", "b", PW, BLK }, { "a", "b", A2A, PIPE }),
 	    "a#0 a#1 b#0 b#1");
-	expect_regions(V({"a", 2}, {"b", 2}),
-	    E({"a", "b", A2A, BLK}, {"a", "b", BC, HSEL}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }),
+	    E({ "a", "b", A2A, BLK }, { "a", "b", BC, HSEL }),
 	    "a#0 | a#1 | b#0 | b#1");
 }
 
@@ -421,24 +431,24 @@ static void
 test_topological_numbering(void)
 {
 	/* {a, c} has the smaller task but consumes from {b}. */
-	expect_regions(V({"a", 1}, {"b", 1}, {"c", 1}),
-	    E({"a", "c", PW, PIPE}, {"b", "c", PW, BLK}), "b#0 | a#0 c#0");
+	expect_regions(V({ "a", 1 }, { "b", 1 }, { "c", 1 }),
+	    E({ "a", "c", PW, PIPE }, { "b", "c", PW, BLK }), "b#0 | a#0 c#0");
 	/* Both b tasks feed both pipelined groups through one hub. */
-	expect_regions(V({"a", 2}, {"b", 2}, {"c", 2}),
-	    E({"a", "c", PW, PIPE}, {"b", "c", A2A, BLK}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }, { "c", 2 }),
+	    E({ "a", "c", PW, PIPE }, { "b", "c", A2A, BLK }),
 	    "b#0 | b#1 | a#0 c#0 | a#1 c#1");
 	/* Only b#1 feeds the second group; b#0 only the first. */
-	expect_regions(V({"a", 2}, {"b", 2}, {"c", 2}),
-	    E({"a", "c", PW, PIPE}, {"b", "c", PW, BLK}),
+	expect_regions(V({ "a", 2 }, { "b", 2 }, { "c", 2 }),
+	    E({ "a", "c", PW, PIPE }, { "b", "c", PW, BLK }),
 	    "b#0 | a#0 c#0 | b#1 | a#1 c#1");
 	/* Ties among ready regions go to the smallest task. */
-	expect_regions(V({"a", 1}, {"b", 1}, {"c", 1}, {"d", 1}),
-	    E({"a", "b", PW, BLK}, {"c", "d", PW, BLK}),
+	expect_regions(V({ "a", 1 }, { "b", 1 }, { "c", 1 }, { "d", 1 }),
+	    E({ "a", "b", PW, BLK }, { "c", "d", PW, BLK }),
 	    "a#0 | b#0 | c#0 | d#0");
 	/* Vertices added out of order: tasks follow the topological order
 	 * (z, y, x); regions follow it too. */
-	expect_regions(V({"x", 1}, {"y", 2}, {"z", 1}),
-	    E({"z", "y", A2A, BLK}, {"y", "x", A2A, HFULL}),
+	expect_regions(V({ "x", 1 }, { "y", 2 }, { "z", 1 }),
+	    E({ "z", "y", A2A, BLK }, { "y", "x", A2A, HFULL }),
 	    "z#0 | y#0 | y#1 | x#0");
 }
 
@@ -527,7 +537,7 @@ expand_pairs(const struct sli_exec *x, struct pair *out)
 					    i < (j + 1) * n / m;
 				if (joined)
 					out[np++] =
-					    (struct pair){pb + j, cb + i, e};
+					    (struct pair) { pb + j, cb + i, e };
 			}
 	}
 	return np;
@@ -628,8 +638,8 @@ random_job(void)
 		return NULL;
 	for (uint32_t i = 0; i < nv; i++) {
 		snprintf(id, sizeof(id), "v%u", i);
-		if (sl_job_add_vertex(job, id, "op", 1 + (int32_t)rnd(5),
-			NULL) != 0)
+		if (sl_job_add_vertex(
+		        job, id, "op", 1 + (int32_t)rnd(5), NULL) != 0)
 			goto out_free_job;
 		perm[i] = i;
 	}
@@ -685,8 +695,8 @@ test_random_against_naive(void)
 		if (!same && bad++ < 3) {
 			char *got = render(&f.x, &f.r);
 
-			fprintf(stderr, "\nround %d: got %s\n  naive:", round,
-			    got);
+			fprintf(
+			    stderr, "\nround %d: got %s\n  naive:", round, got);
 			for (uint32_t t = 0; t < f.x.ntasks; t++)
 				fprintf(stderr, " %u", of_task[t]);
 			fprintf(stderr, "\n");
@@ -704,7 +714,7 @@ test_random_against_naive(void)
 static sl_job *
 two_vertex_job(int32_t m, int32_t n, int dist, int type)
 {
-	return make_job(V({"a", m}, {"b", n}), E({"a", "b", dist, type}));
+	return make_job(V({ "a", m }, { "b", n }), E({ "a", "b", dist, type }));
 }
 
 static void
@@ -755,9 +765,9 @@ test_scale_cycle_through_hubs(void)
 	double t0, t1;
 
 	t0 = now();
-	job = make_job(V({"a", 10000}, {"b", 10000}, {"c", 10000}),
-	    E({"a", "b", PW, PIPE}, {"a", "c", A2A, BLK},
-		{"c", "b", A2A, BLK}));
+	job = make_job(V({ "a", 10000 }, { "b", 10000 }, { "c", 10000 }),
+	    E({ "a", "b", PW, PIPE }, { "a", "c", A2A, BLK },
+	        { "c", "b", A2A, BLK }));
 	CU_ASSERT_FATAL(fixture_from_job(&f, job) == 0);
 	t1 = now();
 	printf("\n    3 x 10000 tasks, cycle through hubs: %.1f ms ",
@@ -769,29 +779,30 @@ test_scale_cycle_through_hubs(void)
 }
 
 static const struct sl_test tests[] = {
-    {"single vertex", test_single_vertex},
-    {"empty job", test_empty_job},
-    {"chain, pipelined", test_chain_pipelined},
-    {"chain, blocking", test_chain_blocking},
-    {"chain, mixed", test_chain_mixed},
-    {"diamond", test_diamond},
-    {"pointwise m = n", test_pointwise_equal},
-    {"pointwise m > n", test_pointwise_fan_in},
-    {"pointwise m < n", test_pointwise_fan_out},
-    {"pointwise chains", test_pointwise_chains},
-    {"all_to_all pipelined", test_all_to_all_pipelined},
-    {"broadcast", test_broadcast},
-    {"hybrid edges do not join", test_hybrid},
-    {"cycle through blocking edges", test_classic_cycle},
-    {"cycles at task level", test_task_level_cycles},
-    {"parallel edges", test_parallel_edges},
-    {"topological numbering", test_topological_numbering},
-    {"deep cycle, no recursion", test_deep_cycle},
-    {"bad arguments", test_bad_arguments},
-    {"random graphs against the naive reference", test_random_against_naive},
-    {"scale: 10000 x 10000 all_to_all", test_scale_all_to_all},
-    {"scale: cycle through hubs", test_scale_cycle_through_hubs},
-    {NULL, NULL},
+	{ "single vertex", test_single_vertex },
+	{ "empty job", test_empty_job },
+	{ "chain, pipelined", test_chain_pipelined },
+	{ "chain, blocking", test_chain_blocking },
+	{ "chain, mixed", test_chain_mixed },
+	{ "diamond", test_diamond },
+	{ "pointwise m = n", test_pointwise_equal },
+	{ "pointwise m > n", test_pointwise_fan_in },
+	{ "pointwise m < n", test_pointwise_fan_out },
+	{ "pointwise chains", test_pointwise_chains },
+	{ "all_to_all pipelined", test_all_to_all_pipelined },
+	{ "broadcast", test_broadcast },
+	{ "hybrid edges do not join", test_hybrid },
+	{ "cycle through blocking edges", test_classic_cycle },
+	{ "cycles at task level", test_task_level_cycles },
+	{ "parallel edges", test_parallel_edges },
+	{ "topological numbering", test_topological_numbering },
+	{ "deep cycle, no recursion", test_deep_cycle },
+	{ "bad arguments", test_bad_arguments },
+	{ "random graphs against the naive reference",
+	    test_random_against_naive },
+	{ "scale: 10000 x 10000 all_to_all", test_scale_all_to_all },
+	{ "scale: cycle through hubs", test_scale_cycle_through_hubs },
+	{ NULL, NULL },
 };
 
 SL_TEST_MAIN("regions", tests)

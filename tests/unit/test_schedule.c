@@ -36,9 +36,9 @@ struct te {
 	int dist, type;
 };
 
-#define V(...) ((const struct tv[]){__VA_ARGS__, {NULL, 0}})
-#define E(...) ((const struct te[]){__VA_ARGS__, {NULL, NULL, 0, 0}})
-#define NO_EDGES ((const struct te[]){{NULL, NULL, 0, 0}})
+#define V(...) ((const struct tv[]) { __VA_ARGS__, { NULL, 0 } })
+#define E(...) ((const struct te[]) { __VA_ARGS__, { NULL, NULL, 0, 0 } })
+#define NO_EDGES ((const struct te[]) { { NULL, NULL, 0, 0 } })
 
 struct fixture {
 	sl_job *job;
@@ -61,7 +61,8 @@ static int
 add_edge(sl_job *job, const char *from, const char *to, int dist, int type)
 {
 	struct sl_edge_spec s = {
-	    .from = from, .to = to, .distribution = dist, .type = type};
+		.from = from, .to = to, .distribution = dist, .type = type
+	};
 
 	return sl_job_add_edge(job, &s);
 }
@@ -146,7 +147,7 @@ fixture_free(struct fixture *f)
 	f->job = NULL;
 }
 
-#define FIXTURE(f, v, e, slots)                                                \
+#define FIXTURE(f, v, e, slots) \
 	CU_ASSERT_FATAL(fixture_from_job(f, make_job(v, e), slots) == 0)
 
 /* The region holding task "a#1" (UINT32_MAX, which every op refuses, when
@@ -247,7 +248,7 @@ expand_pairs(const struct sli_exec *x, struct pair **out)
 					    i < (j + 1) * n / m;
 				if (joined)
 					(*out)[np++] =
-					    (struct pair){pb + j, cb + i, e};
+					    (struct pair) { pb + j, cb + i, e };
 			}
 	}
 	return np;
@@ -330,8 +331,9 @@ expect_ready_at(int line, const struct fixture *f, const char *want)
 		CU_FAIL("ready set differs");
 	}
 	if (!ready_matches_naive(f)) {
-		fprintf(stderr, "\nline %d: ready set %s disagrees with the "
-				"naive rule\n",
+		fprintf(stderr,
+		    "\nline %d: ready set %s disagrees with the "
+		    "naive rule\n",
 		    line, got);
 		CU_FAIL("ready set differs from the naive rule");
 	}
@@ -369,8 +371,8 @@ test_chain_blocking(void)
 {
 	struct fixture f;
 
-	FIXTURE(&f, V({"a", 1}, {"b", 1}, {"c", 1}),
-	    E({"a", "b", PW, BLK}, {"b", "c", PW, BLK}), 4);
+	FIXTURE(&f, V({ "a", 1 }, { "b", 1 }, { "c", 1 }),
+	    E({ "a", "b", PW, BLK }, { "b", "c", PW, BLK }), 4);
 	expect_regions(&f, "a#0 b#0 c#0");
 	expect_ready(&f, "a#0");
 	CU_ASSERT(deploy(&f, "b#0") == SL_ESTATE);
@@ -391,8 +393,8 @@ test_chain_blocking(void)
 	fixture_free(&f);
 
 	/* Stage by stage, index by index. */
-	FIXTURE(&f, V({"a", 2}, {"b", 2}, {"c", 2}),
-	    E({"a", "b", PW, BLK}, {"b", "c", PW, BLK}), 8);
+	FIXTURE(&f, V({ "a", 2 }, { "b", 2 }, { "c", 2 }),
+	    E({ "a", "b", PW, BLK }, { "b", "c", PW, BLK }), 8);
 	expect_regions(&f, "a#0 a#1 b#0 b#1 c#0 c#1");
 	expect_ready(&f, "a#0 a#1");
 	CU_ASSERT(deploy(&f, "a#0") == 0);
@@ -412,9 +414,9 @@ test_chain_blocking(void)
 	fixture_free(&f);
 
 	/* A pipelined stage between blocking ones waits as a whole. */
-	FIXTURE(&f, V({"a", 2}, {"b", 2}, {"c", 2}, {"d", 1}),
-	    E({"a", "b", A2A, BLK}, {"b", "c", PW, PIPE},
-		{"c", "d", A2A, BLK}),
+	FIXTURE(&f, V({ "a", 2 }, { "b", 2 }, { "c", 2 }, { "d", 1 }),
+	    E({ "a", "b", A2A, BLK }, { "b", "c", PW, PIPE },
+	        { "c", "d", A2A, BLK }),
 	    8);
 	expect_regions(&f, "a#0 a#1 b#0+c#0 b#1+c#1 d#0");
 	expect_ready(&f, "a#0 a#1");
@@ -441,7 +443,7 @@ test_hybrid(void)
 
 	/* Ready as soon as the producer runs, and still ready after it
 	 * finished. */
-	FIXTURE(&f, V({"a", 2}, {"b", 2}), E({"a", "b", PW, HFULL}), 8);
+	FIXTURE(&f, V({ "a", 2 }, { "b", 2 }), E({ "a", "b", PW, HFULL }), 8);
 	expect_ready(&f, "a#0 a#1");
 	CU_ASSERT(deploy(&f, "a#1") == 0);
 	expect_ready(&f, "a#0 b#1");
@@ -456,8 +458,8 @@ test_hybrid(void)
 	fixture_free(&f);
 
 	/* A selective chain runs all at once, stage after stage. */
-	FIXTURE(&f, V({"a", 1}, {"b", 1}, {"c", 1}),
-	    E({"a", "b", PW, HSEL}, {"b", "c", PW, HSEL}), 3);
+	FIXTURE(&f, V({ "a", 1 }, { "b", 1 }, { "c", 1 }),
+	    E({ "a", "b", PW, HSEL }, { "b", "c", PW, HSEL }), 3);
 	CU_ASSERT(deploy(&f, "a#0") == 0);
 	expect_ready(&f, "b#0");
 	CU_ASSERT(deploy(&f, "c#0") == SL_ESTATE);
@@ -469,7 +471,7 @@ test_hybrid(void)
 	fixture_free(&f);
 
 	/* all_to_all and broadcast: every producer region started. */
-	FIXTURE(&f, V({"a", 3}, {"b", 2}), E({"a", "b", A2A, HFULL}), 8);
+	FIXTURE(&f, V({ "a", 3 }, { "b", 2 }), E({ "a", "b", A2A, HFULL }), 8);
 	CU_ASSERT(deploy(&f, "a#2") == 0);
 	CU_ASSERT(finish(&f, "a#2") == 0);
 	CU_ASSERT(deploy(&f, "a#0") == 0);
@@ -478,7 +480,7 @@ test_hybrid(void)
 	expect_ready(&f, "b#0 b#1");
 	fixture_free(&f);
 
-	FIXTURE(&f, V({"a", 2}, {"b", 3}), E({"a", "b", BC, HSEL}), 8);
+	FIXTURE(&f, V({ "a", 2 }, { "b", 3 }), E({ "a", "b", BC, HSEL }), 8);
 	CU_ASSERT(deploy(&f, "a#1") == 0);
 	expect_ready(&f, "a#0");
 	CU_ASSERT(deploy(&f, "a#0") == 0);
@@ -487,8 +489,8 @@ test_hybrid(void)
 
 	/* A hybrid and a blocking edge side by side: the blocking one
 	 * decides. */
-	FIXTURE(&f, V({"a", 1}, {"b", 1}),
-	    E({"a", "b", PW, HFULL}, {"a", "b", PW, BLK}), 2);
+	FIXTURE(&f, V({ "a", 1 }, { "b", 1 }),
+	    E({ "a", "b", PW, HFULL }, { "a", "b", PW, BLK }), 2);
 	CU_ASSERT(deploy(&f, "a#0") == 0);
 	expect_ready(&f, "");
 	CU_ASSERT(finish(&f, "a#0") == 0);
@@ -500,8 +502,8 @@ test_hybrid(void)
  * `order` ("a#4 a#3 ..."), and after each finish the ready set must be the
  * next entry of `want` ("|"-separated). */
 static void
-finish_in_order_at(int line, struct fixture *f, const char *order,
-    const char *want)
+finish_in_order_at(
+    int line, struct fixture *f, const char *order, const char *want)
 {
 	char obuf[256], wbuf[512], *osave = NULL, *wsave = NULL;
 	char *tok, *w;
@@ -533,7 +535,7 @@ finish_in_order_at(int line, struct fixture *f, const char *order,
 	CU_ASSERT(w == NULL);
 }
 
-#define finish_in_order(f, order, want)                                        \
+#define finish_in_order(f, order, want) \
 	finish_in_order_at(__LINE__, f, order, want)
 
 static void
@@ -542,24 +544,24 @@ test_pointwise_fan_in(void)
 	struct fixture f;
 
 	/* b#0 reads a#0..2, b#1 a#3..5. */
-	FIXTURE(&f, V({"a", 6}, {"b", 2}), E({"a", "b", PW, BLK}), 8);
-	finish_in_order(&f, "a#3 a#0 a#1 a#4 a#2 a#5",
-	    " | | | | b#0 | b#0 b#1");
+	FIXTURE(&f, V({ "a", 6 }, { "b", 2 }), E({ "a", "b", PW, BLK }), 8);
+	finish_in_order(
+	    &f, "a#3 a#0 a#1 a#4 a#2 a#5", " | | | | b#0 | b#0 b#1");
 	fixture_free(&f);
 
 	/* 5 -> 3: b#0 reads a#0, b#1 a#1 a#2, b#2 a#3 a#4. */
-	FIXTURE(&f, V({"a", 5}, {"b", 3}), E({"a", "b", PW, BLK}), 8);
-	finish_in_order(&f, "a#4 a#3 a#1 a#0 a#2",
-	    " | b#2 | b#2 | b#0 b#2 | b#0 b#1 b#2");
+	FIXTURE(&f, V({ "a", 5 }, { "b", 3 }), E({ "a", "b", PW, BLK }), 8);
+	finish_in_order(
+	    &f, "a#4 a#3 a#1 a#0 a#2", " | b#2 | b#2 | b#0 b#2 | b#0 b#1 b#2");
 	fixture_free(&f);
 
 	/* 3 -> 2: b#0 reads a#0, b#1 a#1 a#2. */
-	FIXTURE(&f, V({"a", 3}, {"b", 2}), E({"a", "b", PW, BLK}), 8);
+	FIXTURE(&f, V({ "a", 3 }, { "b", 2 }), E({ "a", "b", PW, BLK }), 8);
 	finish_in_order(&f, "a#2 a#0 a#1", " | b#0 | b#0 b#1");
 	fixture_free(&f);
 
 	/* Hybrid: started is enough, per consumer. */
-	FIXTURE(&f, V({"a", 4}, {"b", 2}), E({"a", "b", PW, HSEL}), 8);
+	FIXTURE(&f, V({ "a", 4 }, { "b", 2 }), E({ "a", "b", PW, HSEL }), 8);
 	CU_ASSERT(deploy(&f, "a#3") == 0);
 	expect_ready(&f, "a#0 a#1 a#2");
 	CU_ASSERT(deploy(&f, "a#2") == 0);
@@ -577,26 +579,25 @@ test_pointwise_fan_out(void)
 	struct fixture f;
 
 	/* a#0 feeds b#0..2, a#1 b#3..5. */
-	FIXTURE(&f, V({"a", 2}, {"b", 6}), E({"a", "b", PW, BLK}), 8);
-	finish_in_order(&f, "a#1 a#0",
-	    "b#3 b#4 b#5 | b#0 b#1 b#2 b#3 b#4 b#5");
+	FIXTURE(&f, V({ "a", 2 }, { "b", 6 }), E({ "a", "b", PW, BLK }), 8);
+	finish_in_order(&f, "a#1 a#0", "b#3 b#4 b#5 | b#0 b#1 b#2 b#3 b#4 b#5");
 	fixture_free(&f);
 
 	/* 3 -> 5: a#0 feeds b#0, a#1 b#1 b#2, a#2 b#3 b#4. */
-	FIXTURE(&f, V({"a", 3}, {"b", 5}), E({"a", "b", PW, BLK}), 8);
+	FIXTURE(&f, V({ "a", 3 }, { "b", 5 }), E({ "a", "b", PW, BLK }), 8);
 	finish_in_order(&f, "a#1 a#2 a#0",
 	    "b#1 b#2 | b#1 b#2 b#3 b#4 | b#0 b#1 b#2 b#3 b#4");
 	fixture_free(&f);
 
 	/* 2 -> 3: a#0 feeds b#0, a#1 b#1 b#2. */
-	FIXTURE(&f, V({"a", 2}, {"b", 3}), E({"a", "b", PW, BLK}), 8);
+	FIXTURE(&f, V({ "a", 2 }, { "b", 3 }), E({ "a", "b", PW, BLK }), 8);
 	finish_in_order(&f, "a#0 a#1", "b#0 | b#0 b#1 b#2");
 	fixture_free(&f);
 
 	/* A consumer reading one producer while a sibling waits: 4 -> 2 -> 4
 	 * with blocking edges, finishing b#1 frees only c#2 c#3. */
-	FIXTURE(&f, V({"a", 4}, {"b", 2}, {"c", 4}),
-	    E({"a", "b", PW, BLK}, {"b", "c", PW, BLK}), 8);
+	FIXTURE(&f, V({ "a", 4 }, { "b", 2 }, { "c", 4 }),
+	    E({ "a", "b", PW, BLK }, { "b", "c", PW, BLK }), 8);
 	finish_in_order(&f, "a#2 a#3 a#1", " | b#1 | b#1");
 	CU_ASSERT(deploy(&f, "b#1") == 0);
 	CU_ASSERT(finish(&f, "b#1") == 0);
@@ -611,12 +612,12 @@ test_all_to_all_blocking(void)
 {
 	struct fixture f;
 
-	FIXTURE(&f, V({"a", 3}, {"b", 2}), E({"a", "b", A2A, BLK}), 8);
+	FIXTURE(&f, V({ "a", 3 }, { "b", 2 }), E({ "a", "b", A2A, BLK }), 8);
 	finish_in_order(&f, "a#0 a#2 a#1", " | | b#0 b#1");
 	fixture_free(&f);
 
 	/* Deployed is not enough. */
-	FIXTURE(&f, V({"a", 2}, {"b", 2}), E({"a", "b", A2A, BLK}), 8);
+	FIXTURE(&f, V({ "a", 2 }, { "b", 2 }), E({ "a", "b", A2A, BLK }), 8);
 	CU_ASSERT(deploy(&f, "a#0") == 0);
 	CU_ASSERT(deploy(&f, "a#1") == 0);
 	CU_ASSERT(finish(&f, "a#1") == 0);
@@ -627,8 +628,8 @@ test_all_to_all_blocking(void)
 	fixture_free(&f);
 
 	/* Two all_to_all inputs, one blocking and one hybrid. */
-	FIXTURE(&f, V({"a", 2}, {"h", 2}, {"c", 2}),
-	    E({"a", "c", A2A, BLK}, {"h", "c", A2A, HFULL}), 8);
+	FIXTURE(&f, V({ "a", 2 }, { "h", 2 }, { "c", 2 }),
+	    E({ "a", "c", A2A, BLK }, { "h", "c", A2A, HFULL }), 8);
 	expect_regions(&f, "a#0 a#1 h#0 h#1 c#0 c#1");
 	CU_ASSERT(deploy(&f, "a#0") == 0);
 	CU_ASSERT(deploy(&f, "a#1") == 0);
@@ -642,8 +643,8 @@ test_all_to_all_blocking(void)
 	fixture_free(&f);
 
 	/* Consumers are pipelined groups: each waits for every producer. */
-	FIXTURE(&f, V({"a", 2}, {"b", 2}, {"c", 2}),
-	    E({"a", "b", A2A, BLK}, {"b", "c", PW, PIPE}), 8);
+	FIXTURE(&f, V({ "a", 2 }, { "b", 2 }, { "c", 2 }),
+	    E({ "a", "b", A2A, BLK }, { "b", "c", PW, PIPE }), 8);
 	finish_in_order(&f, "a#1 a#0", " | b#0+c#0 b#1+c#1");
 	fixture_free(&f);
 }
@@ -653,13 +654,13 @@ test_broadcast(void)
 {
 	struct fixture f;
 
-	FIXTURE(&f, V({"a", 2}, {"b", 3}), E({"a", "b", BC, BLK}), 8);
+	FIXTURE(&f, V({ "a", 2 }, { "b", 3 }), E({ "a", "b", BC, BLK }), 8);
 	finish_in_order(&f, "a#1 a#0", " | b#0 b#1 b#2");
 	fixture_free(&f);
 
 	/* A broadcast side input into pipelined pairs. */
-	FIXTURE(&f, V({"a", 2}, {"s", 1}, {"b", 2}),
-	    E({"a", "b", PW, PIPE}, {"s", "b", BC, BLK}), 8);
+	FIXTURE(&f, V({ "a", 2 }, { "s", 1 }, { "b", 2 }),
+	    E({ "a", "b", PW, PIPE }, { "s", "b", BC, BLK }), 8);
 	expect_regions(&f, "s#0 a#0+b#0 a#1+b#1");
 	expect_ready(&f, "s#0");
 	CU_ASSERT(deploy(&f, "a#0") == SL_ESTATE);
@@ -670,7 +671,7 @@ test_broadcast(void)
 	fixture_free(&f);
 
 	/* Broadcast from one task fans out to every consumer at once. */
-	FIXTURE(&f, V({"a", 1}, {"b", 4}), E({"a", "b", BC, HFULL}), 8);
+	FIXTURE(&f, V({ "a", 1 }, { "b", 4 }), E({ "a", "b", BC, HFULL }), 8);
 	CU_ASSERT(deploy(&f, "a#0") == 0);
 	expect_ready(&f, "b#0 b#1 b#2 b#3");
 	fixture_free(&f);
@@ -683,8 +684,9 @@ test_merged_cycle(void)
 
 	/* a -> b pipelined, a -> c -> b blocking: one region, whose blocking
 	 * edges are inside it and wait for nothing. */
-	FIXTURE(&f, V({"a", 1}, {"b", 1}, {"c", 1}),
-	    E({"a", "b", PW, PIPE}, {"a", "c", PW, BLK}, {"c", "b", PW, BLK}),
+	FIXTURE(&f, V({ "a", 1 }, { "b", 1 }, { "c", 1 }),
+	    E({ "a", "b", PW, PIPE }, { "a", "c", PW, BLK },
+	        { "c", "b", PW, BLK }),
 	    4);
 	expect_regions(&f, "a#0+c#0+b#0");
 	expect_ready(&f, "a#0+c#0+b#0");
@@ -696,9 +698,11 @@ test_merged_cycle(void)
 	fixture_free(&f);
 
 	/* The same between a blocking producer and consumer. */
-	FIXTURE(&f, V({"z", 1}, {"a", 1}, {"b", 1}, {"c", 1}, {"d", 2}),
-	    E({"z", "a", PW, BLK}, {"a", "b", PW, PIPE}, {"a", "c", PW, BLK},
-		{"c", "b", PW, BLK}, {"b", "d", A2A, BLK}),
+	FIXTURE(&f,
+	    V({ "z", 1 }, { "a", 1 }, { "b", 1 }, { "c", 1 }, { "d", 2 }),
+	    E({ "z", "a", PW, BLK }, { "a", "b", PW, PIPE },
+	        { "a", "c", PW, BLK }, { "c", "b", PW, BLK },
+	        { "b", "d", A2A, BLK }),
 	    4);
 	expect_regions(&f, "z#0 a#0+c#0+b#0 d#0 d#1");
 	expect_ready(&f, "z#0");
@@ -715,10 +719,10 @@ test_merged_cycle(void)
 	 * producer of it. Upstream and downstream all_to_all edges wait as
 	 * usual. */
 	FIXTURE(&f,
-	    V({"z", 2}, {"a", 2}, {"b", 2}, {"c", 2}, {"d", 2}),
-	    E({"z", "a", A2A, BLK}, {"a", "b", PW, PIPE},
-		{"a", "c", A2A, BLK}, {"c", "b", PW, BLK},
-		{"b", "d", A2A, HFULL}),
+	    V({ "z", 2 }, { "a", 2 }, { "b", 2 }, { "c", 2 }, { "d", 2 }),
+	    E({ "z", "a", A2A, BLK }, { "a", "b", PW, PIPE },
+	        { "a", "c", A2A, BLK }, { "c", "b", PW, BLK },
+	        { "b", "d", A2A, HFULL }),
 	    8);
 	expect_regions(&f, "z#0 z#1 a#0+a#1+c#0+c#1+b#0+b#1 d#0 d#1");
 	expect_ready(&f, "z#0 z#1");
@@ -735,9 +739,9 @@ test_merged_cycle(void)
 
 	/* The same with the all_to_all leg hybrid and alone in the job: the
 	 * region waits for nothing. */
-	FIXTURE(&f, V({"a", 2}, {"b", 2}, {"c", 2}),
-	    E({"a", "b", PW, PIPE}, {"a", "c", A2A, HFULL},
-		{"c", "b", PW, BLK}),
+	FIXTURE(&f, V({ "a", 2 }, { "b", 2 }, { "c", 2 }),
+	    E({ "a", "b", PW, PIPE }, { "a", "c", A2A, HFULL },
+	        { "c", "b", PW, BLK }),
 	    2);
 	expect_regions(&f, "a#0+a#1+c#0+c#1+b#0+b#1");
 	expect_ready(&f, "a#0+a#1+c#0+c#1+b#0+b#1");
@@ -746,17 +750,17 @@ test_merged_cycle(void)
 	fixture_free(&f);
 
 	/* The blocking leg second: c -> b all_to_all. */
-	FIXTURE(&f, V({"a", 2}, {"b", 2}, {"c", 2}),
-	    E({"a", "b", PW, PIPE}, {"a", "c", PW, BLK},
-		{"c", "b", A2A, BLK}),
+	FIXTURE(&f, V({ "a", 2 }, { "b", 2 }, { "c", 2 }),
+	    E({ "a", "b", PW, PIPE }, { "a", "c", PW, BLK },
+	        { "c", "b", A2A, BLK }),
 	    8);
 	expect_regions(&f, "a#0+a#1+c#0+c#1+b#0+b#1");
 	expect_ready(&f, "a#0+a#1+c#0+c#1+b#0+b#1");
 	fixture_free(&f);
 
 	/* A blocking edge parallel to a pipelined one stays inside. */
-	FIXTURE(&f, V({"a", 2}, {"b", 2}),
-	    E({"a", "b", PW, PIPE}, {"a", "b", PW, BLK}), 8);
+	FIXTURE(&f, V({ "a", 2 }, { "b", 2 }),
+	    E({ "a", "b", PW, PIPE }, { "a", "b", PW, BLK }), 8);
 	expect_regions(&f, "a#0+b#0 a#1+b#1");
 	expect_ready(&f, "a#0+b#0 a#1+b#1");
 	fixture_free(&f);
@@ -768,9 +772,9 @@ test_diamond(void)
 	struct fixture f;
 
 	/* a -> b hybrid, a -> c blocking, b -> d blocking, c -> d hybrid. */
-	FIXTURE(&f, V({"a", 1}, {"b", 2}, {"c", 2}, {"d", 1}),
-	    E({"a", "b", A2A, HFULL}, {"a", "c", PW, BLK},
-		{"b", "d", A2A, BLK}, {"c", "d", A2A, HSEL}),
+	FIXTURE(&f, V({ "a", 1 }, { "b", 2 }, { "c", 2 }, { "d", 1 }),
+	    E({ "a", "b", A2A, HFULL }, { "a", "c", PW, BLK },
+	        { "b", "d", A2A, BLK }, { "c", "d", A2A, HSEL }),
 	    8);
 	expect_regions(&f, "a#0 b#0 b#1 c#0 c#1 d#0");
 	expect_ready(&f, "a#0");
@@ -791,9 +795,9 @@ test_diamond(void)
 	fixture_free(&f);
 
 	/* Pipelined on one side, blocking on the other: two regions. */
-	FIXTURE(&f, V({"a", 1}, {"b", 2}, {"c", 2}, {"d", 1}),
-	    E({"a", "b", A2A, PIPE}, {"a", "c", A2A, BLK},
-		{"b", "d", A2A, BLK}, {"c", "d", A2A, PIPE}),
+	FIXTURE(&f, V({ "a", 1 }, { "b", 2 }, { "c", 2 }, { "d", 1 }),
+	    E({ "a", "b", A2A, PIPE }, { "a", "c", A2A, BLK },
+	        { "b", "d", A2A, BLK }, { "c", "d", A2A, PIPE }),
 	    8);
 	expect_regions(&f, "a#0+b#0+b#1 c#0+c#1+d#0");
 	expect_ready(&f, "a#0+b#0+b#1");
@@ -805,9 +809,9 @@ test_diamond(void)
 	fixture_free(&f);
 
 	/* Pointwise diamond: each index on its own. */
-	FIXTURE(&f, V({"a", 2}, {"b", 2}, {"c", 2}, {"d", 2}),
-	    E({"a", "b", PW, BLK}, {"a", "c", PW, HFULL},
-		{"b", "d", PW, HSEL}, {"c", "d", PW, BLK}),
+	FIXTURE(&f, V({ "a", 2 }, { "b", 2 }, { "c", 2 }, { "d", 2 }),
+	    E({ "a", "b", PW, BLK }, { "a", "c", PW, HFULL },
+	        { "b", "d", PW, HSEL }, { "c", "d", PW, BLK }),
 	    8);
 	expect_regions(&f, "a#0 a#1 b#0 b#1 c#0 c#1 d#0 d#1");
 	CU_ASSERT(deploy(&f, "a#1") == 0);
@@ -830,10 +834,10 @@ test_slots(void)
 
 	/* Regions of 4, 1, 6 and 6 tasks; 5 slots. */
 	FIXTURE(&f,
-	    V({"p", 2}, {"q", 2}, {"s", 1}, {"t", 3}, {"u", 3}, {"v", 3},
-		{"w", 3}),
-	    E({"p", "q", A2A, PIPE}, {"t", "u", A2A, PIPE},
-		{"v", "w", PW, PIPE}, {"v", "w", A2A, PIPE}),
+	    V({ "p", 2 }, { "q", 2 }, { "s", 1 }, { "t", 3 }, { "u", 3 },
+	        { "v", 3 }, { "w", 3 }),
+	    E({ "p", "q", A2A, PIPE }, { "t", "u", A2A, PIPE },
+	        { "v", "w", PW, PIPE }, { "v", "w", A2A, PIPE }),
 	    5);
 	pq = region_of(&f, "p#0");
 	s = region_of(&f, "s#0");
@@ -878,7 +882,7 @@ test_slots(void)
 
 	/* Hybrid consumers are ready while slots are short: busy, then
 	 * deployable once the producer frees its slot. */
-	FIXTURE(&f, V({"a", 2}, {"b", 1}), E({"a", "b", BC, HFULL}), 2);
+	FIXTURE(&f, V({ "a", 2 }, { "b", 1 }), E({ "a", "b", BC, HFULL }), 2);
 	CU_ASSERT(deploy(&f, "a#0") == 0);
 	CU_ASSERT(deploy(&f, "a#1") == 0);
 	expect_ready(&f, "b#0");
@@ -891,7 +895,7 @@ test_slots(void)
 	fixture_free(&f);
 
 	/* No slots at all: one region at a time. */
-	FIXTURE(&f, V({"a", 3}), NO_EDGES, 0);
+	FIXTURE(&f, V({ "a", 3 }), NO_EDGES, 0);
 	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 0);
 	CU_ASSERT(deploy(&f, "a#1") == 0);
 	CU_ASSERT(deploy(&f, "a#0") == SL_EBUSY);
@@ -908,8 +912,8 @@ test_free_slots_accounting(void)
 	struct fixture f;
 	uint32_t n;
 
-	FIXTURE(&f, V({"a", 6}, {"b", 3}, {"c", 2}),
-	    E({"a", "b", PW, PIPE}, {"b", "c", A2A, BLK}), 7);
+	FIXTURE(&f, V({ "a", 6 }, { "b", 3 }, { "c", 2 }),
+	    E({ "a", "b", PW, PIPE }, { "b", "c", A2A, BLK }), 7);
 	expect_regions(&f, "a#0+a#1+b#0 a#2+a#3+b#1 a#4+a#5+b#2 c#0 c#1");
 	n = f.ctx.region_count(&f.ctx);
 	CU_ASSERT(n == 5);
@@ -953,7 +957,7 @@ test_ctx(void)
 	const struct sl_sched_ctx *ctx;
 	uint32_t out[8];
 
-	FIXTURE(&f, V({"a", 4}, {"b", 2}), E({"a", "b", PW, PIPE}), 3);
+	FIXTURE(&f, V({ "a", 4 }, { "b", 2 }), E({ "a", "b", PW, PIPE }), 3);
 	ctx = &f.ctx;
 	CU_ASSERT(ctx->struct_size == sizeof(*ctx));
 	CU_ASSERT(ctx->core != NULL);
@@ -999,7 +1003,7 @@ test_ready_order_and_cap(void)
 	const struct sl_sched_ctx *ctx;
 	uint32_t out[8];
 
-	FIXTURE(&f, V({"a", 5}, {"b", 5}), E({"a", "b", PW, BLK}), 8);
+	FIXTURE(&f, V({ "a", 5 }, { "b", 5 }), E({ "a", "b", PW, BLK }), 8);
 	ctx = &f.ctx;
 	for (uint32_t k = 0; k < 8; k++)
 		out[k] = 0xdeadbeef;
@@ -1037,8 +1041,8 @@ test_bad_states(void)
 {
 	struct fixture f;
 
-	FIXTURE(&f, V({"a", 1}, {"b", 1}, {"c", 1}),
-	    E({"a", "b", PW, BLK}, {"a", "c", PW, HFULL}), 1);
+	FIXTURE(&f, V({ "a", 1 }, { "b", 1 }, { "c", 1 }),
+	    E({ "a", "b", PW, BLK }, { "a", "c", PW, HFULL }), 1);
 	/* Not ready wins over busy. */
 	CU_ASSERT(deploy(&f, "a#0") == 0);
 	CU_ASSERT(deploy(&f, "b#0") == SL_ESTATE);
@@ -1104,8 +1108,8 @@ random_job(void)
 		return NULL;
 	for (uint32_t i = 0; i < nv; i++) {
 		snprintf(id, sizeof(id), "v%u", i);
-		if (sl_job_add_vertex(job, id, "op", 1 + (int32_t)rnd(5),
-			NULL) != 0)
+		if (sl_job_add_vertex(
+		        job, id, "op", 1 + (int32_t)rnd(5), NULL) != 0)
 			goto out_free_job;
 		perm[i] = i;
 	}
@@ -1153,7 +1157,7 @@ random_schedule(struct fixture *f, uint32_t slots, const struct pair *pairs,
 	const struct sl_sched_ctx *ctx = &f->ctx;
 	uint32_t n = f->r.n, cnt, got[MAXT], running[MAXT], nrun = 0;
 	uint64_t used = 0;
-	uint8_t state[MAXT] = {0}, want[MAXT];
+	uint8_t state[MAXT] = { 0 }, want[MAXT];
 	uint32_t left = n;
 
 	for (uint32_t step = 0; step < 8 * n + 16; step++) {
@@ -1249,7 +1253,7 @@ static void
 test_random_against_naive(void)
 {
 	uint64_t seed = test_seed();
-	struct run_stats st = {0};
+	struct run_stats st = { 0 };
 	uint32_t bad = 0, rounds = 0;
 
 	printf("\n    seed %llu (set SL_TEST_SEED to repeat) ",
@@ -1276,14 +1280,14 @@ test_random_against_naive(void)
 			if (k > 0) {
 				sli_sched_fini(&f.s);
 				CU_ASSERT_FATAL(sli_sched_init(&f.s, &f.x, &f.r,
-						    slots) == 0);
+				                    slots) == 0);
 				sli_sched_ctx_init(&f.ctx, &f.s);
 			}
 			why = random_schedule(&f, slots, pairs, np, &st);
 			rounds++;
 			if (why != NULL && bad++ < 3) {
-				uint32_t *all = malloc(
-				    (f.r.n + 1) * sizeof(*all));
+				uint32_t *all =
+				    malloc((f.r.n + 1) * sizeof(*all));
 				char *regs;
 
 				for (uint32_t g = 0; g < f.r.n; g++)
@@ -1327,8 +1331,8 @@ test_scale_all_to_all(void)
 	int ok = 1;
 
 	CU_ASSERT_FATAL(fixture_plan(&f,
-			    make_job(V({"a", N}, {"b", N}),
-				E({"a", "b", A2A, BLK}))) == 0);
+	                    make_job(V({ "a", N }, { "b", N }),
+	                        E({ "a", "b", A2A, BLK }))) == 0);
 	CU_ASSERT_FATAL(f.r.n == 2 * N);
 	ctx = &f.ctx;
 	t0 = now();
@@ -1373,10 +1377,10 @@ test_scale_broadcast_hybrid(void)
 	int ok = 1;
 
 	t0 = now();
-	CU_ASSERT_FATAL(fixture_from_job(&f,
-			    make_job(V({"a", N}, {"b", N}),
-				E({"a", "b", BC, HSEL})),
-			    2 * N) == 0);
+	CU_ASSERT_FATAL(
+	    fixture_from_job(&f,
+	        make_job(V({ "a", N }, { "b", N }), E({ "a", "b", BC, HSEL })),
+	        2 * N) == 0);
 	ctx = &f.ctx;
 	for (uint32_t g = N; g-- > 0 && ok;) {
 		ok &= ctx->ready(ctx, NULL, 0) == g + 1;
@@ -1435,28 +1439,28 @@ test_scale_many_ready(void)
 	struct fixture f;
 
 	/* 100 000 sources ready at once, feeding one consumer. */
-	CU_ASSERT_FATAL(fixture_from_job(&f,
-			    make_job(V({"a", N}, {"b", 1}),
-				E({"a", "b", A2A, BLK})),
-			    4) == 0);
+	CU_ASSERT_FATAL(
+	    fixture_from_job(&f,
+	        make_job(V({ "a", N }, { "b", 1 }), E({ "a", "b", A2A, BLK })),
+	        4) == 0);
 	CU_ASSERT(one_by_one(&f, N, 0, "100000 sources, first ready first"));
 	fixture_free(&f);
 
-	CU_ASSERT_FATAL(fixture_from_job(&f,
-			    make_job(V({"a", N}, {"b", 1}),
-				E({"a", "b", A2A, BLK})),
-			    4) == 0);
+	CU_ASSERT_FATAL(
+	    fixture_from_job(&f,
+	        make_job(V({ "a", N }, { "b", 1 }), E({ "a", "b", A2A, BLK })),
+	        4) == 0);
 	CU_ASSERT(one_by_one(&f, N, 1, "100000 sources, last ready first"));
 	fixture_free(&f);
 
 	/* Consumers become ready in descending order: each lands in front
 	 * of those ready before it. */
-	CU_ASSERT_FATAL(fixture_from_job(&f,
-			    make_job(V({"a", N}, {"b", N}),
-				E({"a", "b", PW, BLK})),
-			    4) == 0);
-	CU_ASSERT(one_by_one(&f, N, 1,
-	    "100000 -> 100000 pointwise, producers last first"));
+	CU_ASSERT_FATAL(
+	    fixture_from_job(&f,
+	        make_job(V({ "a", N }, { "b", N }), E({ "a", "b", PW, BLK })),
+	        4) == 0);
+	CU_ASSERT(one_by_one(
+	    &f, N, 1, "100000 -> 100000 pointwise, producers last first"));
 	fixture_free(&f);
 }
 
@@ -1503,26 +1507,27 @@ test_scale_many_edges(void)
 }
 
 static const struct sl_test tests[] = {
-    {"chain of blocking edges", test_chain_blocking},
-    {"hybrid edges", test_hybrid},
-    {"pointwise blocking m > n", test_pointwise_fan_in},
-    {"pointwise blocking m < n", test_pointwise_fan_out},
-    {"all_to_all blocking", test_all_to_all_blocking},
-    {"broadcast", test_broadcast},
-    {"merged cycle", test_merged_cycle},
-    {"diamonds of mixed types", test_diamond},
-    {"slots: busy and oversize regions", test_slots},
-    {"free slots accounting", test_free_slots_accounting},
-    {"ctx ops", test_ctx},
-    {"ready order and cap", test_ready_order_and_cap},
-    {"deploy and finish in the wrong state", test_bad_states},
-    {"random schedules against the naive reference",
-	test_random_against_naive},
-    {"scale: 10000 x 10000 all_to_all", test_scale_all_to_all},
-    {"scale: 10000 x 10000 broadcast hybrid", test_scale_broadcast_hybrid},
-    {"scale: 100000 ready regions one by one", test_scale_many_ready},
-    {"scale: many all_to_all edges", test_scale_many_edges},
-    {NULL, NULL},
+	{ "chain of blocking edges", test_chain_blocking },
+	{ "hybrid edges", test_hybrid },
+	{ "pointwise blocking m > n", test_pointwise_fan_in },
+	{ "pointwise blocking m < n", test_pointwise_fan_out },
+	{ "all_to_all blocking", test_all_to_all_blocking },
+	{ "broadcast", test_broadcast },
+	{ "merged cycle", test_merged_cycle },
+	{ "diamonds of mixed types", test_diamond },
+	{ "slots: busy and oversize regions", test_slots },
+	{ "free slots accounting", test_free_slots_accounting },
+	{ "ctx ops", test_ctx },
+	{ "ready order and cap", test_ready_order_and_cap },
+	{ "deploy and finish in the wrong state", test_bad_states },
+	{ "random schedules against the naive reference",
+	    test_random_against_naive },
+	{ "scale: 10000 x 10000 all_to_all", test_scale_all_to_all },
+	{ "scale: 10000 x 10000 broadcast hybrid",
+	    test_scale_broadcast_hybrid },
+	{ "scale: 100000 ready regions one by one", test_scale_many_ready },
+	{ "scale: many all_to_all edges", test_scale_many_edges },
+	{ NULL, NULL },
 };
 
 SL_TEST_MAIN("schedule", tests)
