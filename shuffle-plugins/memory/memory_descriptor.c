@@ -7,6 +7,7 @@
  * Descriptors cross process boundaries (the operation log, later the
  * network), so the decoder trusts nothing.
  */
+#include <sluice/msgpack_check.h>
 #include <msgpack.h>
 #include <string.h>
 
@@ -175,6 +176,11 @@ mem_desc_decode(
 	memset(d, 0, sizeof(*d));
 	if (buf == NULL || len == 0) {
 		host->set_error("memory: empty shuffle descriptor");
+		return SL_EPARSE;
+	}
+	/* Bounds the unpacker's allocations by len (msgpack_check.h). */
+	if (sl_msgpack_check(buf, len) != 0) {
+		host->set_error("memory: malformed shuffle descriptor");
 		return SL_EPARSE;
 	}
 	msgpack_unpacked_init(&u);
