@@ -35,6 +35,12 @@
 #define MEM_DEFAULT_CREDITS 4
 
 /* What a descriptor says: the key of a partition and its shape. */
+/* A partition has one subpartition per consumer task (or per adaptive
+ * range), so never more than the largest parallelism a job may have
+ * (SL_MAX_PARALLELISM); a descriptor claiming more is refused rather than
+ * allowed to allocate for it. */
+#define MEM_MAX_SUBPARTITIONS 1000000u
+
 struct mem_desc {
 	char *job_id; /* from host->alloc */
 	uint32_t edge;

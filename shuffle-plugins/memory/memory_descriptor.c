@@ -160,7 +160,8 @@ decode_map(
 		return rv;
 	if ((seen & SEEN_REQUIRED) != SEEN_REQUIRED ||
 	    version != MEM_DESC_VERSION || d->job_id[0] == '\0' ||
-	    d->num_subpartitions == 0)
+	    d->num_subpartitions == 0 ||
+	    d->num_subpartitions > MEM_MAX_SUBPARTITIONS)
 		return SL_EPARSE;
 	return 0;
 }

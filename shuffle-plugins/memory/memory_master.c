@@ -144,7 +144,8 @@ master_register(
 	        offsetof(struct sl_partition_spec, num_subpartitions) +
 	            sizeof(spec->num_subpartitions) ||
 	    spec->job_id == NULL || spec->job_id[0] == '\0' ||
-	    spec->num_subpartitions == 0) {
+	    spec->num_subpartitions == 0 ||
+	    spec->num_subpartitions > MEM_MAX_SUBPARTITIONS) {
 		host->set_error("memory: bad partition spec");
 		return SL_EINVAL;
 	}
