@@ -12,9 +12,11 @@
 
 struct sli_failover_view {
 	/* Whether the result partition that producer task `task` wrote for
-	 * edge `edge` is produced and still held by its shuffle plugin. The
-	 * partition type's re-readability is checked by the rule itself.
-	 * NULL: every partition is held. */
+	 * edge `edge` is produced and still held by its shuffle plugin, or
+	 * will be by a producer attempt still running (answering false for
+	 * that would restart the producer for nothing). The partition type's
+	 * re-readability is checked by the rule itself. NULL: every
+	 * partition is held. */
 	bool (*held)(void *arg, uint32_t task, uint32_t edge);
 	void *arg;
 	/* Per task, nonzero when deployed; NULL: every task is deployed.
@@ -23,14 +25,17 @@ struct sli_failover_view {
 };
 
 /*
- * Mark in restart[] (one byte per region, zeroed by the caller) every
+ * Mark in restart[] (one byte per region) every
  * region that must restart when the tasks failed[0..nfailed) fail:
  *  1. the failed tasks' regions;
  *  2. for a restarting region, the producer region of every partition it
  *     consumes from outside itself that is not available (not held, or not
  *     re-readable: pipelined, hybrid_selective);
  *  3. every region consuming a partition of a restarting region;
- * until nothing changes. Linear in tasks + edges. Returns 0 or SL_EINVAL.
+ * until nothing changes. Regions already marked when called count as
+ * restarting too, so a second failure can be added to a restart set in
+ * progress; start from zeros otherwise. Linear in tasks + edges. Returns
+ * 0, SL_EINVAL or SL_ENOMEM (restart[] then unchanged).
  */
 int sli_failover_regions(const struct sli_exec *x, const struct sli_regions *r,
     const uint32_t *failed, uint32_t nfailed,
