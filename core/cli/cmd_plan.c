@@ -104,6 +104,48 @@ plan_job_load(const struct plan_opts *o, struct plan_job *pj)
 	return 0;
 }
 
+/* --pretty: the top two levels one item a line, deeper ones compact, so a
+ * region or an event reads as one line. */
+static int
+dump_pretty(const json_t *v, int depth)
+{
+	const char *key;
+	json_t *item;
+	size_t i,
+	    n = json_is_object(v) ? json_object_size(v) : json_array_size(v);
+	bool first = true;
+
+	if (depth >= 2 || !(json_is_object(v) || json_is_array(v)) || n == 0)
+		return json_dumpf(v, stdout, JSON_COMPACT | JSON_ENCODE_ANY);
+	fputs(json_is_object(v) ? "{" : "[", stdout);
+	if (json_is_object(v)) {
+		json_object_foreach ((json_t *)v, key, item) {
+			json_t *k = json_string(key);
+			printf(
+			    "%s\n%*s", first ? "" : ",", 2 * (depth + 1), "");
+			if (k == NULL ||
+			    json_dumpf(k, stdout, JSON_ENCODE_ANY) != 0 ||
+			    fputs(": ", stdout) == EOF ||
+			    dump_pretty(item, depth + 1) != 0) {
+				json_decref(k);
+				return -1;
+			}
+			json_decref(k);
+			first = false;
+		}
+	} else {
+		json_array_foreach (v, i, item) {
+			printf(
+			    "%s\n%*s", first ? "" : ",", 2 * (depth + 1), "");
+			if (dump_pretty(item, depth + 1) != 0)
+				return -1;
+			first = false;
+		}
+	}
+	printf("\n%*s%s", 2 * depth, "", json_is_object(v) ? "}" : "]");
+	return 0;
+}
+
 static int
 print_json(json_t *root, bool pretty)
 {
@@ -111,8 +153,8 @@ print_json(json_t *root, bool pretty)
 
 	if (root == NULL)
 		return sli_cli_fail("out of memory");
-	rv = json_dumpf(root, stdout, pretty ? JSON_INDENT(2) : JSON_COMPACT) ==
-	        0 &&
+	rv = (pretty ? dump_pretty(root, 0)
+	             : json_dumpf(root, stdout, JSON_COMPACT)) == 0 &&
 	    fputc('\n', stdout) != EOF;
 	json_decref(root);
 	if (!rv || fflush(stdout) != 0)

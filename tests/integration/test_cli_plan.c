@@ -127,6 +127,29 @@ test_regions_blocking_cycle(void)
 	run_result_free(&r);
 }
 
+/* --pretty prints the same JSON, one region a line. */
+static void
+test_pretty_same_json(void)
+{
+	struct run_result a = sluice("plan", "schedule", source_path(WC), NULL);
+	struct run_result b =
+	    sluice("plan", "schedule", source_path(WC), "--pretty", NULL);
+	json_t *ja = json_loads(a.out, 0, NULL),
+	       *jb = json_loads(b.out, 0, NULL);
+
+	CU_ASSERT_EQUAL(a.status, 0);
+	CU_ASSERT_EQUAL(b.status, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ja);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(jb);
+	CU_ASSERT_TRUE(json_equal(ja, jb));
+	CU_ASSERT_PTR_NOT_NULL(strstr(b.out,
+	    "\n    {\"deploy\":0,\"tasks\":[\"source#0\",\"tokenize#0\"]},\n"));
+	json_decref(ja);
+	json_decref(jb);
+	run_result_free(&a);
+	run_result_free(&b);
+}
+
 static void
 test_failover_consumer(void)
 {
