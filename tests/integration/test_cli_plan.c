@@ -430,6 +430,7 @@ static const struct sl_test tests[] = {
 	{ "plan regions with --parallelism",
 	    test_regions_parallelism_override },
 	{ "plan regions merges a blocking cycle", test_regions_blocking_cycle },
+	{ "--pretty prints the same JSON", test_pretty_same_json },
 	{ "plan failover of a blocking consumer", test_failover_consumer },
 	{ "plan failover of a producer", test_failover_producer },
 	{ "plan failover with --lost", test_failover_lost },
