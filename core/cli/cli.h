@@ -14,6 +14,10 @@ int sli_cmd_plugins(int argc, char **argv);
 int sli_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int sli_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Flush stdout: 0, or 1 after saying why it could not be written (a full
+ * disk, a closed pipe). Every command ends its output with it. */
+int sli_cli_flush(void);
+
 /* Parse a byte count: a non-negative integer with an optional k, m, g or t
  * suffix (powers of 1024). */
 bool sli_parse_bytes(const char *s, uint64_t *out);

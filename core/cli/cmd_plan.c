@@ -2,6 +2,7 @@
  * sluice plan: what the coordinator would decide, as JSON on stdout.
  * Planning depends on the job graph alone; operators need not exist.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,8 @@ static const char plan_usage[] =
     "\n"
     "TASK is VERTEX#INDEX, e.g. count#3. --parallelism V=N fixes the\n"
     "parallelism of vertex V (needed for \"auto\" vertices). BYTES take k, m,\n"
-    "g suffixes (powers of 1024). Output is one JSON object (graph: dot).\n";
+    "g, t suffixes (powers of 1024; 64m, 64M, 64MiB alike). --input @FILE\n"
+    "reads the counts from a file. Output is one JSON object (graph: dot).\n";
 
 /* What every job-based plan command shares: the job, its tasks, regions. */
 struct plan_job {
@@ -157,41 +159,42 @@ print_json(json_t *root, bool pretty)
 	             : json_dumpf(root, stdout, JSON_COMPACT)) == 0 &&
 	    fputc('\n', stdout) != EOF;
 	json_decref(root);
-	if (!rv || fflush(stdout) != 0)
+	if (!rv)
 		return sli_cli_fail("cannot write the output");
-	return 0;
+	return sli_cli_flush();
 }
 
-static json_t *
-task_names(const struct sli_exec *x, const uint32_t *tasks, uint32_t n)
+/*
+ * Task lists are printed as they are walked rather than built as a JSON
+ * tree: a plan of millions of tasks would otherwise cost gigabytes. Task
+ * names are vertex ids (A-Z a-z 0-9 _ . -) and "#N", so they need no
+ * escaping.
+ */
+static void
+print_tasks(const struct sli_exec *x, const uint32_t *tasks, uint32_t n)
 {
-	json_t *a = json_array();
 	char name[192];
 
-	for (uint32_t i = 0; a != NULL && i < n; i++) {
+	putchar('[');
+	for (uint32_t i = 0; i < n; i++) {
 		sli_task_name(x, tasks[i], name, sizeof(name));
-		if (json_array_append_new(a, json_string(name)) != 0) {
-			json_decref(a);
-			return NULL;
-		}
+		printf("%s\"%s\"", i ? "," : "", name);
 	}
-	return a;
+	putchar(']');
 }
 
-static json_t *
-regions_json(const struct plan_job *pj)
+/* {"key": [[...], ...]}: one list per group, one group a line with --pretty. */
+static int
+print_groups(const char *key, const struct sli_exec *x, const uint32_t *tasks,
+    const uint32_t *start, uint32_t ngroups, bool pretty)
 {
-	json_t *regions = json_array();
-
-	for (uint32_t r = 0; regions != NULL && r < pj->r.n; r++) {
-		json_t *t = task_names(&pj->x, pj->r.tasks + pj->r.start[r],
-		    pj->r.start[r + 1] - pj->r.start[r]);
-		if (t == NULL || json_array_append_new(regions, t) != 0) {
-			json_decref(regions);
-			return NULL;
-		}
+	printf(pretty ? "{\n  \"%s\": [" : "{\"%s\":[", key);
+	for (uint32_t g = 0; g < ngroups; g++) {
+		printf("%s%s", g ? "," : "", pretty ? "\n    " : "");
+		print_tasks(x, tasks + start[g], start[g + 1] - start[g]);
 	}
-	return regions;
+	printf(pretty && ngroups ? "\n  ]\n}\n" : "]}\n");
+	return sli_cli_flush();
 }
 
 static int
@@ -201,9 +204,8 @@ plan_regions(const struct plan_opts *o)
 	int rv;
 
 	if ((rv = plan_job_load(o, &pj)) == 0)
-		rv =
-		    print_json(json_pack("{s:o}", "regions", regions_json(&pj)),
-		        o->pretty);
+		rv = print_groups("regions", &pj.x, pj.r.tasks, pj.r.start,
+		    pj.r.n, o->pretty);
 	plan_job_free(&pj);
 	return rv;
 }
@@ -263,9 +265,13 @@ plan_failover(const struct plan_opts *o, char **failed_names, int nfailed,
 		rv = sli_cli_fail("failover: %s", sl_errdetail());
 		goto out;
 	}
-	rv = print_json(
-	    json_pack("{s:o}", "restart", task_names(&pj.x, tasks, n)),
-	    o->pretty);
+	if (o->pretty)
+		printf("{\n  \"restart\": ");
+	else
+		printf("{\"restart\":");
+	print_tasks(&pj.x, tasks, n);
+	printf(o->pretty ? "\n}\n" : "}\n");
+	rv = sli_cli_flush();
 out:
 	free(tasks);
 	free(restart);
@@ -275,41 +281,100 @@ out:
 	return rv;
 }
 
-/* "1,2k,3" into a newly allocated array. */
-static int
-parse_byte_list(const char *s, uint64_t **out, uint32_t *n)
+/* Read all of a file named by --input @FILE. */
+static char *
+slurp(const char *path)
 {
-	char *copy = strdup(s), *save = NULL, *tok;
+	FILE *f = fopen(path, "r");
+	size_t len = 0, cap = 4096, n;
+	char *buf = malloc(cap), *p;
+
+	if (f == NULL || buf == NULL) {
+		if (f != NULL)
+			fclose(f);
+		free(buf);
+		return NULL;
+	}
+	while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (cap - len < 2) {
+			if ((p = realloc(buf, cap * 2)) == NULL)
+				break;
+			buf = p;
+			cap *= 2;
+		}
+	}
+	buf[len] = '\0';
+	if (ferror(f) || cap - len < 2) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+/*
+ * "1,2k,3" (or @FILE holding such a list, commas or white space between
+ * the counts, for lists longer than a command line takes) into a newly
+ * allocated array. An empty field is an error, never skipped: it would
+ * shift every subpartition after it.
+ */
+static int
+parse_byte_list(const char *arg, uint64_t **out, uint32_t *n)
+{
+	bool from_file = arg[0] == '@', skip_empty = false;
+	const char *seps = ",";
+	char *text = from_file ? slurp(arg + 1) : strdup(arg), *rest, *tok;
 	uint64_t *v = NULL;
 	uint32_t k = 0, cap = 0;
+	int rv = 0;
 
-	if (copy == NULL)
-		return sli_cli_fail("out of memory");
-	for (tok = strtok_r(copy, ",", &save); tok != NULL;
-	     tok = strtok_r(NULL, ",", &save)) {
+	if (text == NULL)
+		return from_file
+		    ? sli_cli_fail("--input %s: %s", arg, strerror(errno))
+		    : sli_cli_fail("out of memory");
+	if (from_file && strchr(text, ',') != NULL) {
+		/* Commas separate; white space (line ends) means nothing. */
+		char *w = text;
+		for (char *r = text; *r; r++)
+			if (strchr(" \t\r\n", *r) == NULL)
+				*w++ = *r;
+		*w = '\0';
+	} else if (from_file) {
+		/* White space separates; a run of it is one separator. */
+		seps = " \t\r\n";
+		skip_empty = true;
+	}
+	rest = text;
+	while (rv == 0 && (tok = strsep(&rest, seps)) != NULL) {
+		if (*tok == '\0' && skip_empty)
+			continue;
 		if (k == cap) {
 			uint64_t *p;
 			cap = cap ? cap * 2 : 64;
-			if (cap > SL_MAX_PARALLELISM * 2u ||
+			if (cap > 2u * SL_MAX_PARALLELISM ||
 			    (p = realloc(v, cap * sizeof(*v))) == NULL) {
-				free(v);
-				free(copy);
-				return sli_cli_fail("--input: too many values");
+				rv =
+				    sli_cli_fail("--input: more than %d values",
+				        SL_MAX_PARALLELISM);
+				break;
 			}
 			v = p;
 		}
-		if (!sli_parse_bytes(tok, &v[k])) {
-			sli_cli_usage("--input: '%s' is not a byte count", tok);
-			free(v);
-			free(copy);
-			return 2;
-		}
-		k++;
+		if (*tok == '\0')
+			rv = sli_cli_usage("--input: empty byte count at "
+			                   "subpartition %u",
+			    k);
+		else if (!sli_parse_bytes(tok, &v[k++]))
+			rv = sli_cli_usage(
+			    "--input: '%s' is not a byte count", tok);
 	}
-	free(copy);
-	if (k == 0) {
+	free(text);
+	if (rv == 0 && k == 0)
+		rv = sli_cli_usage("--input: no byte counts in '%s'", arg);
+	if (rv != 0) {
 		free(v);
-		return sli_cli_usage("--input: no byte counts in '%s'", s);
+		return rv;
 	}
 	*out = v;
 	*n = k;
@@ -337,11 +402,21 @@ plan_parallelism(int argc, char **argv)
 	int c, rv = 0;
 	json_t *ranges;
 
+	char seen[128] = { 0 };
+	int idx;
+
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
 		uint64_t *in = NULL;
 		uint32_t k = 0;
 
+		/* A value given twice is a mistake to point out, not to
+		 * settle by taking the last. */
+		if (c > 0 && c < 128 && c != 'i' && c != '?' && seen[c]++) {
+			rv = sli_cli_usage("plan parallelism: --%s given twice",
+			    opts[idx].name);
+			goto out;
+		}
 		switch (c) {
 		case 'a':
 			if (!sli_parse_u32(optarg, 1, SL_MAX_PARALLELISM,
@@ -399,7 +474,7 @@ plan_parallelism(int argc, char **argv)
 		case 'h':
 			fputs(plan_usage, stdout);
 			free(sum);
-			return 0;
+			return sli_cli_flush();
 		default:
 			rv = 2;
 		}
@@ -546,18 +621,28 @@ sli_cmd_plan(int argc, char **argv)
 	struct plan_opts o = { 0 };
 	char **failed, **lost, **dirs;
 	int nfailed = 0, nlost = 0, ndirs = 0, c, rv;
-	const char *format = NULL, *scheduler = "region";
+	const char *format = NULL, *scheduler = "region", *applies;
 	uint32_t slots = 4;
+	int idx;
 
 	if (what == NULL || strcmp(what, "--help") == 0 ||
 	    strcmp(what, "-h") == 0) {
 		fputs(plan_usage, what ? stdout : stderr);
-		return what ? 0 : 2;
+		return what ? sli_cli_flush() : 2;
 	}
 	if (strcmp(what, "parallelism") == 0)
 		return plan_parallelism(argc - 1, argv + 1);
-	if (strcmp(what, "regions") != 0 && strcmp(what, "failover") != 0 &&
-	    strcmp(what, "graph") != 0 && strcmp(what, "schedule") != 0)
+	/* The options each question takes (their getopt codes); any other
+	 * is refused rather than silently ignored. */
+	if (strcmp(what, "regions") == 0)
+		applies = "pPh";
+	else if (strcmp(what, "failover") == 0)
+		applies = "pflPh";
+	else if (strcmp(what, "graph") == 0)
+		applies = "pFh";
+	else if (strcmp(what, "schedule") == 0)
+		applies = "psSdPh";
+	else
 		return sli_cli_usage(
 		    "plan: unknown question '%s'\n\n%s", what, plan_usage);
 
@@ -573,7 +658,12 @@ sli_cmd_plan(int argc, char **argv)
 	}
 	optind = 0;
 	argc--, argv++;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+		if (c != '?' && strchr(applies, c) == NULL) {
+			rv = sli_cli_usage("plan %s: --%s does not apply", what,
+			    opts[idx].name);
+			goto out;
+		}
 		switch (c) {
 		case 'p':
 			o.par_specs[o.npar++] = optarg;
@@ -605,7 +695,7 @@ sli_cmd_plan(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(plan_usage, stdout);
-			rv = 0;
+			rv = sli_cli_flush();
 			goto out;
 		default:
 			rv = 2;
@@ -618,12 +708,6 @@ sli_cmd_plan(int argc, char **argv)
 		goto out;
 	}
 	o.job_path = optind < argc ? argv[optind] : NULL;
-	if ((nfailed || nlost) && strcmp(what, "failover") != 0) {
-		rv = sli_cli_usage(
-		    "plan %s: --failed and --lost belong to plan failover",
-		    what);
-		goto out;
-	}
 	if (strcmp(what, "regions") == 0)
 		rv = plan_regions(&o);
 	else if (strcmp(what, "failover") == 0)

@@ -27,7 +27,7 @@ check(const char *path)
 	    sli_plugin_kind_name(p->desc.kind), p->name, p->version,
 	    p->desc.abi_major, p->desc.abi_minor);
 	sli_plugin_unref(p);
-	return 0;
+	return sli_cli_flush();
 }
 
 int
@@ -58,7 +58,7 @@ sli_cmd_plugins(int argc, char **argv)
 		case 'h':
 			fputs(plugins_usage, stdout);
 			free(dirs);
-			return 0;
+			return sli_cli_flush();
 		default:
 			free(dirs);
 			return 2;
@@ -71,6 +71,9 @@ sli_cmd_plugins(int argc, char **argv)
 	}
 	if (check_path != NULL) {
 		free(dirs);
+		if (ndirs > 0)
+			return sli_cli_usage("plugins: --check takes one file; "
+			                     "--plugin-dir does not apply");
 		return check(check_path);
 	}
 	if (sli_plugin_set_load_default(&set, dirs, ndirs) < 0) {
@@ -85,7 +88,7 @@ sli_cmd_plugins(int argc, char **argv)
 	}
 	if (set.n == 0)
 		fprintf(stderr, "sluice: no plugins found\n");
-	rv = 0;
+	rv = sli_cli_flush();
 out:
 	sli_plugin_set_clear(&set);
 	free(dirs);

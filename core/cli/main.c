@@ -23,30 +23,46 @@ static const char usage[] =
     "\n"
     "`sluice <command> --help` says more.\n";
 
+static int
+vsay(int code, const char *fmt, va_list ap)
+{
+	fputs("sluice: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	return code;
+}
+
 int
 sli_cli_fail(const char *fmt, ...)
 {
 	va_list ap;
+	int rv;
 
-	fputs("sluice: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	rv = vsay(1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
+	return rv;
 }
 
 int
 sli_cli_usage(const char *fmt, ...)
 {
 	va_list ap;
+	int rv;
 
-	fputs("sluice: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	rv = vsay(2, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
+	return rv;
+}
+
+int
+sli_cli_flush(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return sli_cli_fail(
+		    "cannot write the output: %s", strerror(errno));
+	return 0;
 }
 
 bool
@@ -122,12 +138,12 @@ main(int argc, char **argv)
 	if (cmd == NULL || strcmp(cmd, "help") == 0 ||
 	    strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		fputs(usage, cmd == NULL ? stderr : stdout);
-		return cmd == NULL ? 2 : 0;
+		return cmd == NULL ? 2 : sli_cli_flush();
 	}
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("sluice %s (plugin ABI %d.%d)\n", SLUICE_VERSION,
 		    SL_ABI_MAJOR, SL_ABI_MINOR);
-		return 0;
+		return sli_cli_flush();
 	}
 	if (strcmp(cmd, "plan") == 0)
 		return sli_cmd_plan(argc - 1, argv + 1);

@@ -112,6 +112,8 @@ sli_schedule_simulate(const struct sli_exec *x, const struct sli_regions *r,
 	ctx.core = &sim;
 	ctx.deploy = sim_deploy;
 	if ((rv = p->ops.scheduler.init(state, &p->host, &ctx)) != 0) {
+		/* A role's fini copes with a half-made state (plugin.h). */
+		p->ops.scheduler.fini(state);
 		rv = sli_err(
 		    rv, "scheduler '%s': init: %s", p->name, sl_strerror(rv));
 		goto out_sched;

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "run_cmd.h"
@@ -240,6 +242,100 @@ test_parallelism_errors(void)
 }
 
 static void
+test_parallelism_input_file(void)
+{
+	char path[] = "/tmp/sluice-input-XXXXXX", arg[64];
+	int fd = mkstemp(path);
+	static const char body[] = "50 50\n50\t50\n30 30 30\n60 40 100\n";
+	struct run_result r;
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT(write(fd, body, sizeof(body) - 1) == sizeof(body) - 1);
+	close(fd);
+	snprintf(arg, sizeof(arg), "@%s", path);
+	r = sluice("plan", "parallelism", "--min", "1", "--max", "10",
+	    "--bytes-per-task", "100", "--input", arg, NULL);
+	expect_json(&r,
+	    "{\"parallelism\": 5, \"ranges\": "
+	    "[[0,1],[2,3],[4,6],[7,8],[9,9]]}");
+	unlink(path);
+	r = sluice("plan", "parallelism", "--min", "1", "--max", "10",
+	    "--bytes-per-task", "100", "--input", arg, NULL);
+	expect_error(&r, 1, path);
+}
+
+static void
+test_parallelism_strict_input(void)
+{
+	/* An empty field would shift every subpartition after it. */
+	struct run_result r = sluice("plan", "parallelism", "--min", "1",
+	    "--max", "10", "--bytes-per-task", "100", "--input", "1,,2", NULL);
+	expect_error(&r, 2, "empty byte count at subpartition 1");
+	r = sluice("plan", "parallelism", "--min", "1", "--max", "10",
+	    "--bytes-per-task", "100", "--input", "1,2,", NULL);
+	expect_error(&r, 2, "empty byte count at subpartition 2");
+	r = sluice("plan", "parallelism", "--min", "1", "--min", "2", "--max",
+	    "10", "--bytes-per-task", "100", "--input", "1,2", NULL);
+	expect_error(&r, 2, "--min given twice");
+}
+
+static void
+test_options_that_do_not_apply(void)
+{
+	struct run_result r =
+	    sluice("plan", "regions", source_path(WC), "--slots", "3", NULL);
+	expect_error(&r, 2, "--slots does not apply");
+	r = sluice(
+	    "plan", "graph", source_path(WC), "--failed", "count#0", NULL);
+	expect_error(&r, 2, "--failed does not apply");
+	r = sluice("plugins", "--check", "x.so", "--plugin-dir", "/tmp", NULL);
+	expect_error(&r, 2, "--plugin-dir does not apply");
+}
+
+/* Output that cannot be written is a failure, whatever the command. */
+static void
+test_write_errors_fail(void)
+{
+	static const char *const cmds[][4] = {
+		{ "version", NULL },
+		{ "--help", NULL },
+		{ "plugins", NULL },
+		{ "plan", "regions", NULL, NULL },
+	};
+
+	if (access("/dev/full", W_OK) != 0) {
+		CU_FAIL("/dev/full is needed for this test");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		char *argv[6] = { (char *)sluice_path() };
+		int n = 1, status;
+		pid_t pid;
+
+		for (int k = 0; k < 4 && cmds[i][k] != NULL; k++)
+			argv[n++] = (char *)cmds[i][k];
+		if (i == 3)
+			argv[n++] = (char *)source_path(WC);
+		argv[n] = NULL;
+		if ((pid = fork()) == 0) {
+			int fd = open("/dev/full", O_WRONLY);
+			int nul = open("/dev/null", O_WRONLY);
+			dup2(fd, 1);
+			dup2(nul, 2);
+			execv(argv[0], argv);
+			_exit(127);
+		}
+		CU_ASSERT_FATAL(pid > 0);
+		CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 1) {
+			fprintf(stderr, "\n'%s' to /dev/full: status %d\n",
+			    cmds[i][0], status);
+			CU_FAIL("a write error was not reported");
+		}
+	}
+}
+
+static void
 test_bad_job_files(void)
 {
 	static const struct {
@@ -438,6 +534,12 @@ static const struct sl_test tests[] = {
 	{ "plan parallelism sums inputs", test_parallelism_inputs_summed },
 	{ "plan parallelism with a fixed parallelism", test_parallelism_fixed },
 	{ "plan parallelism rejects bad input", test_parallelism_errors },
+	{ "plan parallelism reads --input @FILE", test_parallelism_input_file },
+	{ "plan parallelism refuses empty fields and repeats",
+	    test_parallelism_strict_input },
+	{ "options that do not apply are refused",
+	    test_options_that_do_not_apply },
+	{ "write errors fail the command", test_write_errors_fail },
 	{ "bad job files name the file and the problem", test_bad_job_files },
 	{ "usage errors", test_usage_errors },
 	{ "auto parallelism needs a value to plan", test_auto_needs_value },
