@@ -1,11 +1,12 @@
 /*
  * The failover restart set (DESIGN §4). A worklist of regions: each region
  * is marked once and, when taken from the list, applies rules 2 and 3 to
- * its tasks. Pointwise edges cost their task pairs, which are linear in
- * the two parallelisms. An all-to-all or broadcast edge is settled for good
- * the first time either rule reaches it (every consumer marked, every
- * producer checked), so a 10 000 x 10 000 edge costs 20 000 steps, not
- * 10^8.
+ * its deployed tasks; a task never deployed read nothing and wrote nothing,
+ * so it applies neither. Pointwise edges cost their task pairs, which are
+ * linear in the two parallelisms. An all-to-all or broadcast edge is
+ * settled for good the first time either rule reaches it from a deployed
+ * task (every consumer marked, every producer checked), so a 10 000 x
+ * 10 000 edge costs 20 000 steps, not 10^8.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@ struct walk {
 	uint32_t *queue; /* marked regions, each once */
 	uint32_t head, tail;
 	/* Per edge: an all-to-all or broadcast edge settled by rule 2 (all
-	 * producers checked) or rule 3 (all consumers marked). */
+	 * producers checked) or rule 3 (all consumers marked). Set only by a
+	 * deployed task: one skipped settles nothing. */
 	uint8_t *producers_checked;
 	uint8_t *consumers_marked;
 };
@@ -49,10 +51,10 @@ available(const struct walk *w, uint32_t task, uint32_t edge)
 	    w->view->held(w->view->arg, task, edge);
 }
 
-/* Rule 2 for restarting task t's input edge e. A producer in t's own
- * region is restarting already, so marking it again changes nothing: the
- * outcome depends on the producer alone, which is what makes a group edge
- * safe to check only once. */
+/* Rule 2 for restarting deployed task t's input edge e. A producer in t's
+ * own region is restarting already, so marking it again changes nothing:
+ * the outcome depends on the producer alone, not on which deployed consumer
+ * asks, which is what makes a group edge safe to check only once. */
 static void
 check_inputs(struct walk *w, uint32_t t, uint32_t e)
 {
@@ -75,7 +77,8 @@ check_inputs(struct walk *w, uint32_t t, uint32_t e)
 	}
 }
 
-/* Rule 3 for restarting task t's output edge e. */
+/* Rule 3 for restarting deployed task t's output edge e. Every consumer of
+ * a group edge reads every producer, so one producer settles it. */
 static void
 mark_consumers(struct walk *w, uint32_t t, uint32_t e)
 {
@@ -99,6 +102,7 @@ sli_failover_regions(const struct sli_exec *x, const struct sli_regions *r,
     const struct sli_failover_view *view, uint8_t *restart)
 {
 	const sl_job *job;
+	const uint8_t *deployed;
 	struct walk w;
 	int rv = 0;
 
@@ -107,6 +111,7 @@ sli_failover_regions(const struct sli_exec *x, const struct sli_regions *r,
 		return sli_err(
 		    SL_EINVAL, "sli_failover_regions: missing argument");
 	job = x->job;
+	deployed = view != NULL ? view->deployed : NULL;
 	for (uint32_t k = 0; k < nfailed; k++)
 		if (failed[k] >= x->ntasks)
 			return sli_err(SL_EINVAL,
@@ -139,6 +144,11 @@ sli_failover_regions(const struct sli_exec *x, const struct sli_regions *r,
 			uint32_t t = r->tasks[k];
 			const struct sli_vertex *v = &job->v[x->task_vertex[t]];
 
+			/* Never ran: no input of it needs re-reading, and
+			 * no consumer read anything of it. Its region stays
+			 * marked, but the task leads to no other region. */
+			if (deployed != NULL && !deployed[t])
+				continue;
 			for (uint32_t i = 0; i < v->nin; i++)
 				check_inputs(&w, t, v->in[i]);
 			for (uint32_t i = 0; i < v->nout; i++)

@@ -19,23 +19,32 @@ struct sli_failover_view {
 	 * partition is held. */
 	bool (*held)(void *arg, uint32_t task, uint32_t edge);
 	void *arg;
-	/* Per task, nonzero when deployed; NULL: every task is deployed.
-	 * Tasks not deployed are never part of the restart set. */
+	/* Per task, nonzero when deployed (it is running or has run); NULL:
+	 * every task is deployed. A task not deployed applies neither rule 2
+	 * nor rule 3 and is never part of the restart set. */
 	const uint8_t *deployed;
 };
 
 /*
- * Mark in restart[] (one byte per region) every
- * region that must restart when the tasks failed[0..nfailed) fail:
+ * Mark in restart[] (one byte per region) every region that must restart
+ * when the tasks failed[0..nfailed) fail:
  *  1. the failed tasks' regions;
- *  2. for a restarting region, the producer region of every partition it
- *     consumes from outside itself that is not available (not held, or not
- *     re-readable: pipelined, hybrid_selective);
- *  3. every region consuming a partition of a restarting region;
- * until nothing changes. Regions already marked when called count as
- * restarting too, so a second failure can be added to a restart set in
- * progress; start from zeros otherwise. Linear in tasks + edges. Returns
- * 0, SL_EINVAL or SL_ENOMEM (restart[] then unchanged).
+ *  2. for each deployed task of a restarting region, the producer region of
+ *     every partition it consumes from outside its region that is not
+ *     available (not held, or not re-readable: pipelined, hybrid_selective);
+ *  3. for each deployed task of a restarting region, every region consuming
+ *     a partition it writes;
+ * until nothing changes. A task not deployed (view->deployed) never ran: it
+ * read no partition, so none need be re-readable for it, and wrote none, so
+ * no consumer read anything of it. Its region is still marked when rule 1
+ * or 3 reaches it, but through that task neither rule reaches further: a
+ * region with no deployed task restarts nothing else. The view is taken as
+ * it is: a failed task it calls not deployed marks its region only.
+ *
+ * Regions already marked when called count as restarting too, so a second
+ * failure can be added to a restart set in progress; start from zeros
+ * otherwise. Linear in tasks + edges, all-to-all and broadcast edges
+ * included. Returns 0, SL_EINVAL or SL_ENOMEM (restart[] then unchanged).
  */
 int sli_failover_regions(const struct sli_exec *x, const struct sli_regions *r,
     const uint32_t *failed, uint32_t nfailed,

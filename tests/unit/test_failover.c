@@ -5,40 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "sl_test.h"
-#include "graph/exec.h"
-#include "graph/job.h"
+#include "plan_fixture.h"
 #include "plan/failover.h"
 #include "plan/regions.h"
-
-#define PIPE SL_PARTITION_PIPELINED
-#define BLK SL_PARTITION_BLOCKING
-#define HFULL SL_PARTITION_HYBRID_FULL
-#define HSEL SL_PARTITION_HYBRID_SELECTIVE
-#define PW SL_DIST_POINTWISE
-#define A2A SL_DIST_ALL_TO_ALL
-#define BC SL_DIST_BROADCAST
-
-struct tv {
-	const char *id;
-	int32_t par;
-};
-
-struct te {
-	const char *from, *to;
-	int dist, type;
-};
-
-#define V(...) ((const struct tv[]) { __VA_ARGS__, { NULL, 0 } })
-#define E(...) ((const struct te[]) { __VA_ARGS__, { NULL, NULL, 0, 0 } })
-
-struct fixture {
-	sl_job *job;
-	struct sli_exec x;
-	struct sli_regions r;
-};
 
 /* What the shuffle side knows: lost[task * ne + edge] is nonzero for a
  * partition no longer held. Counts the questions asked. */
@@ -57,126 +28,20 @@ held(void *arg, uint32_t task, uint32_t edge)
 	return h->lost == NULL || !h->lost[(size_t)task * h->ne + edge];
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
+/* --- The naive reference. --- */
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+enum { MAXT = 64 };
 
-static int
-add_edge(sl_job *job, const char *from, const char *to, int dist, int type)
-{
-	struct sl_edge_spec s = {
-		.from = from, .to = to, .distribution = dist, .type = type
-	};
-
-	return sl_job_add_edge(job, &s);
-}
-
-static sl_job *
-make_job(const struct tv *v, const struct te *e)
-{
-	sl_job *job = NULL;
-
-	if (sl_job_new("t", &job) != 0)
-		return NULL;
-	for (; v->id != NULL; v++)
-		if (sl_job_add_vertex(job, v->id, "op", v->par, NULL) != 0)
-			goto out_free_job;
-	for (; e->from != NULL; e++)
-		if (add_edge(job, e->from, e->to, e->dist, e->type) != 0)
-			goto out_free_job;
-	return job;
-
-out_free_job:
-	fprintf(stderr, "make_job: %s\n", sl_errdetail());
-	sl_job_free(job);
-	return NULL;
-}
-
-static int
-fixture_from_job(struct fixture *f, sl_job *job)
-{
-	memset(f, 0, sizeof(*f));
-	f->job = job;
-	if (job == NULL)
-		return -1;
-	if (sli_exec_build(job, NULL, &f->x) != 0) {
-		sl_job_free(job);
-		f->job = NULL;
-		return -1;
-	}
-	if (sli_regions_build(&f->x, &f->r) != 0) {
-		sli_exec_free(&f->x);
-		sl_job_free(job);
-		f->job = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static void
-fixture_free(struct fixture *f)
-{
-	if (f->job == NULL)
-		return;
-	sli_regions_free(&f->r);
-	sli_exec_free(&f->x);
-	sl_job_free(f->job);
-	f->job = NULL;
-}
-
-/* --- The naive reference: every edge expanded into task pairs. --- */
-
-struct pair {
-	uint32_t p, c, e;
-};
-
-/* DESIGN §2 written out again, independently of exec.c. */
-static uint32_t
-expand_pairs(const struct sli_exec *x, struct pair *out)
-{
-	const sl_job *job = x->job;
-	uint32_t np = 0;
-
-	for (uint32_t e = 0; e < job->ne; e++) {
-		const struct sli_edge *ed = &job->e[e];
-		uint32_t m = x->par[ed->from], n = x->par[ed->to];
-		uint32_t pb = x->base[ed->from], cb = x->base[ed->to];
-
-		for (uint32_t j = 0; j < m; j++)
-			for (uint32_t i = 0; i < n; i++) {
-				int joined;
-
-				if (ed->distribution != PW)
-					joined = 1;
-				else if (m >= n)
-					joined = j >= i * m / n &&
-					    j < (i + 1) * m / n;
-				else
-					joined = i >= j * n / m &&
-					    i < (j + 1) * n / m;
-				if (joined)
-					out[np++] =
-					    (struct pair) { pb + j, cb + i, e };
-			}
-	}
-	return np;
-}
-
-enum { MAXT = 64, MAXPAIRS = MAXT * MAXT * 4 };
-
-/* DESIGN §4 as a fixpoint over all pairs, sweeping until nothing changes. */
+/* DESIGN §4 as a fixpoint over all pairs, sweeping until nothing changes.
+ * A pair counts for rule 2 only when its consumer task is deployed, for
+ * rule 3 only when its producer task is (deployed NULL: all are). */
 static void
 naive_failover(const struct sli_exec *x, const struct sli_regions *r,
     const uint32_t *failed, uint32_t nfailed, const uint8_t *lost,
-    uint8_t *restart)
+    const uint8_t *deployed, uint8_t *restart)
 {
-	static struct pair pairs[MAXPAIRS];
-	uint32_t np = expand_pairs(x, pairs), ne = x->job->ne;
+	struct pair *pairs;
+	uint32_t np = expand_pairs(x, &pairs), ne = x->job->ne;
 	int changed;
 
 	for (uint32_t k = 0; k < nfailed; k++)
@@ -184,23 +49,26 @@ naive_failover(const struct sli_exec *x, const struct sli_regions *r,
 	do {
 		changed = 0;
 		for (uint32_t k = 0; k < np; k++) {
-			uint32_t rp = r->of_task[pairs[k].p];
-			uint32_t rc = r->of_task[pairs[k].c];
+			uint32_t p = pairs[k].p, c = pairs[k].c;
+			uint32_t rp = r->of_task[p], rc = r->of_task[c];
 			int type = x->job->e[pairs[k].e].type;
-			int gone =
-			    lost != NULL && lost[pairs[k].p * ne + pairs[k].e];
+			int gone = lost != NULL && lost[p * ne + pairs[k].e];
 			int avail = (type == BLK || type == HFULL) && !gone;
+			int p_ran = deployed == NULL || deployed[p];
+			int c_ran = deployed == NULL || deployed[c];
 
-			if (restart[rc] && rp != rc && !avail && !restart[rp]) {
+			if (c_ran && restart[rc] && rp != rc && !avail &&
+			    !restart[rp]) {
 				restart[rp] = 1;
 				changed = 1;
 			}
-			if (restart[rp] && !restart[rc]) {
+			if (p_ran && restart[rp] && !restart[rc]) {
 				restart[rc] = 1;
 				changed = 1;
 			}
 		}
 	} while (changed);
+	free(pairs);
 }
 
 /* --- Hand-made cases. --- */
@@ -278,7 +146,7 @@ expect_failover_at(int line, const struct tv *v, const struct te *e,
     const char *failed, const char *lost, const char *undeployed,
     const char *want)
 {
-	struct fixture f;
+	struct plan f;
 	uint32_t fail_ids[MAXT], skip[MAXT], *tasks = NULL, ntasks = 0;
 	uint8_t lost_map[MAXT * 32] = { 0 }, deployed[MAXT];
 	uint8_t restart[MAXT] = { 0 }, naive[MAXT] = { 0 };
@@ -289,7 +157,7 @@ expect_failover_at(int line, const struct tv *v, const struct te *e,
 	int nfail, nskip;
 	char *got;
 
-	if (fixture_from_job(&f, make_job(v, e)) != 0) {
+	if (plan_build(&f, make_job(v, e)) != 0) {
 		fprintf(stderr, "\nline %d: building failed: %s\n", line,
 		    sl_errdetail());
 		CU_FAIL("building the fixture failed");
@@ -302,7 +170,7 @@ expect_failover_at(int line, const struct tv *v, const struct te *e,
 	if (nfail < 0 || nskip < 0 || parse_lost(&f.x, lost, lost_map) != 0) {
 		fprintf(stderr, "line %d: bad scenario\n", line);
 		CU_FAIL("bad scenario");
-		fixture_free(&f);
+		plan_free(&f);
 		return;
 	}
 	for (int k = 0; k < nskip; k++)
@@ -317,11 +185,12 @@ expect_failover_at(int line, const struct tv *v, const struct te *e,
 		    want, got);
 		CU_FAIL("restart set differs");
 	}
-	naive_failover(&f.x, &f.r, fail_ids, (uint32_t)nfail, lost_map, naive);
+	naive_failover(
+	    &f.x, &f.r, fail_ids, (uint32_t)nfail, lost_map, deployed, naive);
 	CU_ASSERT(memcmp(restart, naive, f.r.n) == 0);
 	free(got);
 	free(tasks);
-	fixture_free(&f);
+	plan_free(&f);
 }
 
 #define expect_failover(v, e, failed, lost, undeployed, want) \
@@ -429,6 +298,76 @@ test_not_deployed(void)
 	    "a#0", "", "b#1", "a#0 b#0");
 }
 
+/* Rule 2 applies only from deployed tasks: c, not yet deployed (it waits
+ * for b), never read x's hybrid_selective partition, so finished x stays
+ * although c's region restarts with b. Once c has read it, x restarts. */
+static void
+test_not_deployed_reads_nothing(void)
+{
+	const struct tv *v = V({ "x", 1 }, { "b", 1 }, { "c", 1 });
+	const struct te *e = E({ "x", "c", PW, HSEL }, { "b", "c", PW, BLK });
+
+	expect_failover(v, e, "b#0", "", "c#0", "b#0");
+	expect_failover(v, e, "b#0", "", "", "x#0 b#0 c#0");
+	/* Lost, too: c never read it. */
+	expect_failover(v, e, "b#0", "x#0", "c#0", "b#0");
+	/* Only the consumer tasks that ran: c#1 read x#1's partition, c#0
+	 * read nothing. */
+	expect_failover(V({ "x", 2 }, { "b", 1 }, { "c", 2 }),
+	    E({ "x", "c", PW, HSEL }, { "b", "c", A2A, BLK }), "b#0", "", "c#0",
+	    "x#1 b#0 c#1");
+	/* An all-to-all input: one deployed consumer is enough. */
+	expect_failover(V({ "x", 2 }, { "b", 1 }, { "c", 2 }),
+	    E({ "x", "c", A2A, HSEL }, { "b", "c", A2A, BLK }), "b#0", "",
+	    "c#0", "x#0 x#1 b#0 c#1");
+	expect_failover(V({ "x", 2 }, { "b", 1 }, { "c", 2 }),
+	    E({ "x", "c", A2A, HSEL }, { "b", "c", A2A, BLK }), "b#0", "",
+	    "c#0 c#1", "b#0");
+}
+
+/* Rule 3 applies only from deployed tasks: a region none of whose tasks
+ * ran wrote nothing, so its consumers need not restart because of it. */
+static void
+test_not_deployed_wrote_nothing(void)
+{
+	const struct tv *v = V({ "a", 1 }, { "u", 1 }, { "c", 1 }, { "x", 1 });
+	const struct te *e = E({ "a", "u", PW, BLK }, { "u", "c", PW, BLK },
+	    { "x", "c", PW, HSEL });
+	struct plan f;
+	uint32_t failed;
+	uint8_t deployed[4], restart[4] = { 0 };
+	struct sli_failover_view view = { .deployed = deployed };
+
+	/* u and c wait for a. Before, u passed the restart on to c, and c
+	 * (not deployed either) pulled in finished x. */
+	expect_failover(v, e, "a#0", "", "u#0 c#0", "a#0");
+	/* A view the scheduler would not produce (c deployed, u not) shows
+	 * rule 3 alone: nothing passes through u. */
+	expect_failover(v, e, "a#0", "", "u#0", "a#0");
+	expect_failover(v, e, "a#0", "", "", "a#0 u#0 x#0 c#0");
+
+	/* u's region itself is marked, c's is not. */
+	CU_ASSERT_FATAL(plan_build(&f, make_job(v, e)) == 0);
+	CU_ASSERT_FATAL(f.r.n == 4);
+	memset(deployed, 1, sizeof(deployed));
+	CU_ASSERT_FATAL(sli_task_parse(&f.x, "u#0", &failed) == 0);
+	deployed[failed] = 0;
+	CU_ASSERT_FATAL(sli_task_parse(&f.x, "c#0", &failed) == 0);
+	deployed[failed] = 0;
+	CU_ASSERT_FATAL(sli_task_parse(&f.x, "a#0", &failed) == 0);
+	CU_ASSERT(
+	    sli_failover_regions(&f.x, &f.r, &failed, 1, &view, restart) == 0);
+	for (uint32_t t = 0; t < f.x.ntasks; t++) {
+		char name[32];
+		int want;
+
+		sli_task_name(&f.x, t, name, sizeof(name));
+		want = strcmp(name, "a#0") == 0 || strcmp(name, "u#0") == 0;
+		CU_ASSERT(restart[f.r.of_task[t]] == want);
+	}
+	plan_free(&f);
+}
+
 static void
 test_multiple_failed(void)
 {
@@ -475,7 +414,7 @@ test_merged_cycle(void)
 
 /* One failed task: its restart set, as regions and as tasks. */
 static int
-fail(const struct fixture *f, const uint32_t *failed,
+fail(const struct plan *f, const uint32_t *failed,
     const struct sli_failover_view *view, uint8_t *restart, uint32_t **tasks,
     uint32_t *n)
 {
@@ -490,11 +429,11 @@ fail(const struct fixture *f, const uint32_t *failed,
 static void
 test_bad_arguments(void)
 {
-	struct fixture f;
+	struct plan f;
 	uint32_t bad = 2, *tasks = NULL, n = 0;
 	uint8_t restart[2] = { 0 };
 
-	CU_ASSERT_FATAL(fixture_from_job(&f,
+	CU_ASSERT_FATAL(plan_build(&f,
 	                    make_job(V({ "a", 1 }, { "b", 1 }),
 	                        E({ "a", "b", PW, BLK }))) == 0);
 	CU_ASSERT(sli_failover_regions(&f.x, &f.r, &bad, 1, NULL, restart) ==
@@ -507,88 +446,23 @@ test_bad_arguments(void)
 	CU_ASSERT(fail(&f, &bad, NULL, restart, &tasks, &n) == 0);
 	CU_ASSERT(n == 1 && tasks[0] == 1);
 	free(tasks);
-	fixture_free(&f);
+	plan_free(&f);
 }
 
 /* --- Random graphs against the naive reference. --- */
 
-static uint64_t rng_state;
-
-/* splitmix64: the same sequence on every libc. */
-static uint32_t
-rnd(uint32_t n)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return (uint32_t)(z % n);
-}
-
-static uint64_t
-test_seed(void)
-{
-	const char *s = getenv("SL_TEST_SEED");
-
-	return s != NULL ? strtoull(s, NULL, 0) : 20240611;
-}
-
-/* Up to 6 vertices, added in a shuffled order, parallelism 1..5, each pair
- * joined with probability 1/2 (sometimes twice) in topological direction. */
-static sl_job *
-random_job(void)
-{
-	uint32_t nv = 1 + rnd(6), perm[6];
-	sl_job *job;
-	char id[16], from[16], to[16];
-
-	if (sl_job_new("random", &job) != 0)
-		return NULL;
-	for (uint32_t i = 0; i < nv; i++) {
-		snprintf(id, sizeof(id), "v%u", i);
-		if (sl_job_add_vertex(
-		        job, id, "op", 1 + (int32_t)rnd(5), NULL) != 0)
-			goto out_free_job;
-		perm[i] = i;
-	}
-	for (uint32_t i = nv - 1; i > 0; i--) {
-		uint32_t j = rnd(i + 1), t = perm[i];
-
-		perm[i] = perm[j];
-		perm[j] = t;
-	}
-	for (uint32_t i = 0; i < nv; i++)
-		for (uint32_t j = i + 1; j < nv; j++) {
-			uint32_t copies = rnd(2) ? 1 + (rnd(6) == 0) : 0;
-
-			snprintf(from, sizeof(from), "v%u", perm[i]);
-			snprintf(to, sizeof(to), "v%u", perm[j]);
-			for (uint32_t c = 0; c < copies; c++) {
-				/* Sequenced: argument order is unspecified. */
-				int dist = (int)rnd(3), type = (int)rnd(4);
-
-				if (add_edge(job, from, to, dist, type) != 0)
-					goto out_free_job;
-			}
-		}
-	return job;
-
-out_free_job:
-	sl_job_free(job);
-	return NULL;
-}
-
 /* One random scenario on f: failed tasks, lost partitions, deployment, and
  * sometimes no view or no held() at all. Returns 1 when both agree. */
 static int
-random_scenario(const struct fixture *f, uint64_t *restarted)
+random_scenario(
+    const struct plan *f, uint64_t *restarted, uint64_t *by_deployment)
 {
 	const struct sli_exec *x = &f->x;
 	uint32_t ne = f->job->ne, nfail = 1 + rnd(3), failed[3];
 	uint32_t *tasks = NULL, n = 0, want[MAXT], nwant = 0;
 	uint8_t lost[MAXT * 32] = { 0 }, deployed[MAXT];
 	uint8_t restart[MAXT] = { 0 }, naive[MAXT] = { 0 };
+	uint8_t naive_all[MAXT] = { 0 };
 	struct held_state hs = { .lost = lost, .ne = ne };
 	struct sli_failover_view view = { .held = held, .arg = &hs };
 	const struct sli_failover_view *vp = &view;
@@ -623,7 +497,10 @@ random_scenario(const struct fixture *f, uint64_t *restarted)
 	if (sli_failover_regions(x, &f->r, failed, nfail, vp, restart) != 0 ||
 	    sli_failover_tasks(x, &f->r, restart, vp, &tasks, &n) != 0)
 		return 0;
-	naive_failover(x, &f->r, failed, nfail, lost, naive);
+	naive_failover(x, &f->r, failed, nfail, lost, deployed, naive);
+	/* Whether tasks not deployed changed the regions. */
+	naive_failover(x, &f->r, failed, nfail, lost, NULL, naive_all);
+	*by_deployment += memcmp(naive, naive_all, f->r.n) != 0;
 	for (uint32_t t = 0; t < x->ntasks; t++)
 		if (naive[f->r.of_task[t]] && deployed[t])
 			want[nwant++] = t;
@@ -638,20 +515,22 @@ static void
 test_random_against_naive(void)
 {
 	uint64_t seed = test_seed(), restarted = 0, scenarios = 0;
+	uint64_t by_deployment = 0;
 	uint32_t bad = 0;
 
 	printf("\n    seed %llu (set SL_TEST_SEED to repeat) ",
 	    (unsigned long long)seed);
 	rng_state = seed;
 	for (int round = 0; round < 300; round++) {
-		struct fixture f;
+		struct plan f;
 
-		if (fixture_from_job(&f, random_job()) != 0) {
+		if (plan_build(&f, random_job()) != 0) {
 			CU_FAIL("random job failed to build");
 			continue;
 		}
 		for (int k = 0; k < 5; k++) {
-			int same = random_scenario(&f, &restarted);
+			int same =
+			    random_scenario(&f, &restarted, &by_deployment);
 
 			scenarios++;
 			if (!same && bad++ < 3)
@@ -660,10 +539,15 @@ test_random_against_naive(void)
 				    k);
 			CU_ASSERT(same);
 		}
-		fixture_free(&f);
+		plan_free(&f);
 	}
-	/* The scenarios must restart something beyond the failed tasks. */
+	printf("\n    %llu scenarios, %llu where tasks not deployed kept "
+	       "regions out ",
+	    (unsigned long long)scenarios, (unsigned long long)by_deployment);
+	/* The scenarios must restart something beyond the failed tasks, and
+	 * often enough depend on which tasks are deployed. */
 	CU_ASSERT(restarted > 2 * scenarios);
+	CU_ASSERT(by_deployment > scenarios / 50);
 }
 
 /* --- Scale: the memos keep a 10 000 x 10 000 edge linear. --- */
@@ -671,7 +555,7 @@ test_random_against_naive(void)
 static void
 test_scale_all_to_all(void)
 {
-	struct fixture f;
+	struct plan f;
 	struct held_state hs = { 0 };
 	struct sli_failover_view view = { .held = held, .arg = &hs };
 	uint32_t failed, *tasks = NULL, n = 0;
@@ -679,7 +563,7 @@ test_scale_all_to_all(void)
 	double t0, t1;
 	int ok = 1;
 
-	CU_ASSERT_FATAL(fixture_from_job(&f,
+	CU_ASSERT_FATAL(plan_build(&f,
 	                    make_job(V({ "a", 10000 }, { "b", 10000 }),
 	                        E({ "a", "b", A2A, BLK }))) == 0);
 	hs.ne = f.job->ne;
@@ -714,11 +598,11 @@ test_scale_all_to_all(void)
 	CU_ASSERT(hs.calls == 10000);
 	free(tasks);
 	free(restart);
-	fixture_free(&f);
+	plan_free(&f);
 
 	/* hybrid_selective: one consumer pulls in every producer, and they
 	 * every consumer; held() is never asked. */
-	CU_ASSERT_FATAL(fixture_from_job(&f,
+	CU_ASSERT_FATAL(plan_build(&f,
 	                    make_job(V({ "a", 10000 }, { "b", 10000 }),
 	                        E({ "a", "b", A2A, HSEL }))) == 0);
 	restart = calloc(f.r.n, 1);
@@ -735,7 +619,99 @@ test_scale_all_to_all(void)
 	CU_ASSERT(hs.calls == 0);
 	free(tasks);
 	free(restart);
-	fixture_free(&f);
+	plan_free(&f);
+}
+
+/* Tasks not deployed must neither settle an edge's memo (the producers
+ * would go unchecked for the deployed consumers after them) nor cost
+ * anything. The b tasks are walked in order, the undeployed half first. */
+static void
+test_scale_not_deployed(void)
+{
+	enum { N = 10000 };
+	struct plan f;
+	uint8_t *lost, *deployed, *restart;
+	struct held_state hs = { 0 };
+	struct sli_failover_view view = { .held = held, .arg = &hs };
+	uint32_t failed, lost_task, *tasks = NULL, n = 0;
+	double t0, t1;
+	int ok;
+
+	CU_ASSERT_FATAL(plan_build(&f,
+	                    make_job(V({ "a", N }, { "b", N }),
+	                        E({ "a", "b", A2A, BLK }))) == 0);
+	lost = calloc(f.x.ntasks, 1);
+	deployed = malloc(f.x.ntasks);
+	restart = calloc(f.r.n, 1);
+	CU_ASSERT_FATAL(lost != NULL && deployed != NULL && restart != NULL);
+	hs.lost = lost;
+	hs.ne = f.job->ne;
+	view.deployed = deployed;
+	CU_ASSERT_FATAL(sli_task_parse(&f.x, "a#7", &lost_task) == 0);
+	lost[lost_task] = 1;
+	memset(deployed, 1, f.x.ntasks);
+	memset(deployed + N, 0, N / 2); /* b#0 .. b#4999 */
+	CU_ASSERT_FATAL(sli_task_parse(&f.x, "a#0", &failed) == 0);
+	t0 = now();
+	CU_ASSERT(fail(&f, &failed, &view, restart, &tasks, &n) == 0);
+	t1 = now();
+	printf("\n    10000 x 10000 blocking, half of b deployed, a#0 fails: "
+	       "%.1f ms, %llu held() calls ",
+	    (t1 - t0) * 1e3, (unsigned long long)hs.calls);
+	CU_ASSERT(t1 - t0 < 1.0);
+	/* b#5000 asked about every a but a#0, once for all b. */
+	CU_ASSERT(hs.calls == N - 1);
+	CU_ASSERT(n == 2 + N / 2);
+	ok = n == 2 + N / 2 && tasks[0] == 0 && tasks[1] == lost_task;
+	for (uint32_t k = 2; k < n && ok; k++)
+		ok = tasks[k] == N + N / 2 + k - 2;
+	CU_ASSERT(ok);
+	free(tasks);
+
+	/* No b deployed: nobody asks, a#7 stays. */
+	memset(deployed + N, 0, N);
+	memset(restart, 0, f.r.n);
+	hs.calls = 0;
+	CU_ASSERT(fail(&f, &failed, &view, restart, &tasks, &n) == 0);
+	CU_ASSERT(hs.calls == 0);
+	CU_ASSERT(n == 1 && tasks[0] == failed);
+	free(tasks);
+	free(restart);
+	free(deployed);
+	free(lost);
+	plan_free(&f);
+
+	/* hybrid_selective, only the failed b#5 deployed on its side: it
+	 * pulls in every a, and they mark every b region once. */
+	CU_ASSERT_FATAL(plan_build(&f,
+	                    make_job(V({ "a", N }, { "b", N }),
+	                        E({ "a", "b", A2A, HSEL }))) == 0);
+	deployed = calloc(f.x.ntasks, 1);
+	restart = calloc(f.r.n, 1);
+	CU_ASSERT_FATAL(deployed != NULL && restart != NULL);
+	memset(deployed, 1, N);
+	CU_ASSERT_FATAL(sli_task_parse(&f.x, "b#5", &failed) == 0);
+	deployed[failed] = 1;
+	view.deployed = deployed;
+	hs.lost = NULL;
+	hs.calls = 0;
+	t0 = now();
+	CU_ASSERT(fail(&f, &failed, &view, restart, &tasks, &n) == 0);
+	t1 = now();
+	printf("\n    10000 x 10000 hybrid_selective, b#5 alone deployed: "
+	       "%.1f ms ",
+	    (t1 - t0) * 1e3);
+	CU_ASSERT(t1 - t0 < 1.0);
+	CU_ASSERT(n == N + 1 && tasks[N] == failed);
+	ok = 1;
+	for (uint32_t g = 0; g < f.r.n; g++)
+		ok &= restart[g] == 1;
+	CU_ASSERT(ok);
+	CU_ASSERT(hs.calls == 0);
+	free(tasks);
+	free(restart);
+	free(deployed);
+	plan_free(&f);
 }
 
 /* Regions the caller marked already are walked like failed ones, so a
@@ -743,13 +719,13 @@ test_scale_all_to_all(void)
 static void
 test_premarked_regions(void)
 {
-	struct fixture f;
+	struct plan f;
 	uint32_t failed, *tasks = NULL, n = 0;
 	uint8_t restart[4] = { 0 };
 	char *got;
 
 	CU_ASSERT_FATAL(
-	    fixture_from_job(&f,
+	    plan_build(&f,
 	        make_job(V({ "a", 1 }, { "b", 1 }, { "c", 1 }, { "d", 1 }),
 	            E({ "a", "b", PW, BLK }, { "c", "d", PW, HSEL }))) == 0);
 	CU_ASSERT_FATAL(f.r.n == 4);
@@ -766,7 +742,7 @@ test_premarked_regions(void)
 	CU_ASSERT_STRING_EQUAL(got, "a#0 b#0 c#0 d#0");
 	free(got);
 	free(tasks);
-	fixture_free(&f);
+	plan_free(&f);
 }
 
 static const struct sl_test tests[] = {
@@ -775,6 +751,10 @@ static const struct sl_test tests[] = {
 	{ "hybrid_selective input restarts producer", test_hybrid_selective },
 	{ "lost partitions restart producers", test_lost_partitions },
 	{ "tasks not deployed are excluded", test_not_deployed },
+	{ "tasks not deployed apply no rule 2",
+	    test_not_deployed_reads_nothing },
+	{ "tasks not deployed apply no rule 3",
+	    test_not_deployed_wrote_nothing },
 	{ "several failed tasks", test_multiple_failed },
 	{ "pipelined region restarts whole", test_pipelined_region },
 	{ "merged cycle region", test_merged_cycle },
@@ -783,6 +763,7 @@ static const struct sl_test tests[] = {
 	{ "random graphs against the naive reference",
 	    test_random_against_naive },
 	{ "scale: 10000 x 10000 all_to_all", test_scale_all_to_all },
+	{ "scale: 10000 x 10000, tasks not deployed", test_scale_not_deployed },
 	{ NULL, NULL },
 };
 

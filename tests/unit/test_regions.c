@@ -5,112 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "graph/exec.h"
-#include "graph/job.h"
+#include "plan_fixture.h"
 #include "plan/regions.h"
 #include "sl_test.h"
-
-#define PIPE SL_PARTITION_PIPELINED
-#define BLK SL_PARTITION_BLOCKING
-#define HFULL SL_PARTITION_HYBRID_FULL
-#define HSEL SL_PARTITION_HYBRID_SELECTIVE
-#define PW SL_DIST_POINTWISE
-#define A2A SL_DIST_ALL_TO_ALL
-#define BC SL_DIST_BROADCAST
-
-struct tv {
-	const char *id;
-	int32_t par;
-};
-
-struct te {
-	const char *from, *to;
-	int dist, type;
-};
-
-#define V(...) ((const struct tv[]) { __VA_ARGS__, { NULL, 0 } })
-#define E(...) ((const struct te[]) { __VA_ARGS__, { NULL, NULL, 0, 0 } })
-#define NO_EDGES ((const struct te[]) { { NULL, NULL, 0, 0 } })
-
-struct fixture {
-	sl_job *job;
-	struct sli_exec x;
-	struct sli_regions r;
-};
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int
-add_edge(sl_job *job, const char *from, const char *to, int dist, int type)
-{
-	struct sl_edge_spec s = {
-		.from = from, .to = to, .distribution = dist, .type = type
-	};
-
-	return sl_job_add_edge(job, &s);
-}
-
-static sl_job *
-make_job(const struct tv *v, const struct te *e)
-{
-	sl_job *job = NULL;
-
-	if (sl_job_new("t", &job) != 0)
-		return NULL;
-	for (; v->id != NULL; v++)
-		if (sl_job_add_vertex(job, v->id, "op", v->par, NULL) != 0)
-			goto out_free_job;
-	for (; e->from != NULL; e++)
-		if (add_edge(job, e->from, e->to, e->dist, e->type) != 0)
-			goto out_free_job;
-	return job;
-
-out_free_job:
-	fprintf(stderr, "make_job: %s\n", sl_errdetail());
-	sl_job_free(job);
-	return NULL;
-}
-
-static int
-fixture_from_job(struct fixture *f, sl_job *job)
-{
-	memset(f, 0, sizeof(*f));
-	f->job = job;
-	if (job == NULL)
-		return -1;
-	if (sli_exec_build(job, NULL, &f->x) != 0) {
-		sl_job_free(job);
-		f->job = NULL;
-		return -1;
-	}
-	if (sli_regions_build(&f->x, &f->r) != 0) {
-		sli_exec_free(&f->x);
-		sl_job_free(job);
-		f->job = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static void
-fixture_free(struct fixture *f)
-{
-	if (f->job == NULL)
-		return;
-	sli_regions_free(&f->r);
-	sli_exec_free(&f->x);
-	sl_job_free(f->job);
-	f->job = NULL;
-}
 
 /* The structure every result must have: regions partition the tasks,
  * nonempty, tasks ascending within each, of_task agreeing with tasks. */
@@ -159,10 +57,10 @@ static void
 expect_regions_at(
     int line, const struct tv *v, const struct te *e, const char *want)
 {
-	struct fixture f;
+	struct plan f;
 	char *got;
 
-	if (fixture_from_job(&f, make_job(v, e)) != 0) {
+	if (plan_build(&f, make_job(v, e)) != 0) {
 		fprintf(stderr, "\nline %d: building failed: %s\n", line,
 		    sl_errdetail());
 		CU_FAIL("building the fixture failed");
@@ -176,7 +74,7 @@ expect_regions_at(
 		CU_FAIL("regions differ");
 	}
 	free(got);
-	fixture_free(&f);
+	plan_free(&f);
 }
 
 #define expect_regions(v, e, want) expect_regions_at(__LINE__, v, e, want)
@@ -191,14 +89,14 @@ test_single_vertex(void)
 static void
 test_empty_job(void)
 {
-	struct fixture f;
+	struct plan f;
 	sl_job *job;
 
 	CU_ASSERT_FATAL(sl_job_new("empty", &job) == 0);
-	CU_ASSERT_FATAL(fixture_from_job(&f, job) == 0);
+	CU_ASSERT_FATAL(plan_build(&f, job) == 0);
 	CU_ASSERT(f.r.n == 0);
 	CU_ASSERT(f.r.start[0] == 0);
-	fixture_free(&f);
+	plan_free(&f);
 }
 
 static void
@@ -458,7 +356,7 @@ static void
 test_deep_cycle(void)
 {
 	enum { N = 2000 };
-	struct fixture f;
+	struct plan f;
 	sl_job *job;
 	char a[16], b[16];
 	int ok = 1;
@@ -474,10 +372,10 @@ test_deep_cycle(void)
 	}
 	ok &= add_edge(job, "v0", "v1999", PW, PIPE) == 0;
 	CU_ASSERT_FATAL(ok);
-	CU_ASSERT_FATAL(fixture_from_job(&f, job) == 0);
+	CU_ASSERT_FATAL(plan_build(&f, job) == 0);
 	CU_ASSERT(f.r.n == 1);
 	CU_ASSERT(check_shape(&f.x, &f.r));
-	fixture_free(&f);
+	plan_free(&f);
 
 	/* Without the closing edge: a chain of N regions, in order. */
 	CU_ASSERT_FATAL(sl_job_new("deep", &job) == 0);
@@ -490,11 +388,11 @@ test_deep_cycle(void)
 		}
 	}
 	CU_ASSERT_FATAL(ok);
-	CU_ASSERT_FATAL(fixture_from_job(&f, job) == 0);
+	CU_ASSERT_FATAL(plan_build(&f, job) == 0);
 	CU_ASSERT(f.r.n == N);
 	for (uint32_t t = 0; t < f.x.ntasks; t++)
 		CU_ASSERT(f.r.of_task[t] == t);
-	fixture_free(&f);
+	plan_free(&f);
 }
 
 static void
@@ -505,43 +403,7 @@ test_bad_arguments(void)
 	CU_ASSERT(sli_regions_build(NULL, &r) == SL_EINVAL);
 }
 
-/* --- The naive reference: every edge expanded into task pairs. --- */
-
-struct pair {
-	uint32_t p, c, e;
-};
-
-/* DESIGN §2 written out again, independently of exec.c. */
-static uint32_t
-expand_pairs(const struct sli_exec *x, struct pair *out)
-{
-	const sl_job *job = x->job;
-	uint32_t np = 0;
-
-	for (uint32_t e = 0; e < job->ne; e++) {
-		const struct sli_edge *ed = &job->e[e];
-		uint32_t m = x->par[ed->from], n = x->par[ed->to];
-		uint32_t pb = x->base[ed->from], cb = x->base[ed->to];
-
-		for (uint32_t j = 0; j < m; j++)
-			for (uint32_t i = 0; i < n; i++) {
-				int joined;
-
-				if (ed->distribution != PW)
-					joined = 1;
-				else if (m >= n)
-					joined = j >= i * m / n &&
-					    j < (i + 1) * m / n;
-				else
-					joined = i >= j * n / m &&
-					    i < (j + 1) * n / m;
-				if (joined)
-					out[np++] =
-					    (struct pair) { pb + j, cb + i, e };
-			}
-	}
-	return np;
-}
+/* --- The naive reference. --- */
 
 enum { MAXT = 64 };
 
@@ -553,8 +415,8 @@ static void
 naive_regions(const struct sli_exec *x, uint32_t *of_task, uint32_t *nreg)
 {
 	static uint8_t reach[MAXT][MAXT];
-	static struct pair pairs[MAXT * MAXT * 4];
-	uint32_t n = x->ntasks, np = expand_pairs(x, pairs);
+	struct pair *pairs;
+	uint32_t n = x->ntasks, np = expand_pairs(x, &pairs);
 	uint32_t key[MAXT], number[MAXT], next = 0;
 
 	memset(reach, 0, sizeof(reach));
@@ -565,6 +427,7 @@ naive_regions(const struct sli_exec *x, uint32_t *of_task, uint32_t *nreg)
 		if (x->job->e[pairs[k].e].type == PIPE)
 			reach[pairs[k].c][pairs[k].p] = 1;
 	}
+	free(pairs);
 	for (uint32_t k = 0; k < n; k++)
 		for (uint32_t i = 0; i < n; i++)
 			for (uint32_t j = 0; j < n; j++)
@@ -603,73 +466,6 @@ naive_regions(const struct sli_exec *x, uint32_t *of_task, uint32_t *nreg)
 	*nreg = next;
 }
 
-/* A small deterministic generator (splitmix64), the same on every libc. */
-static uint64_t rng_state;
-
-static uint32_t
-rnd(uint32_t n)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return (uint32_t)(z % n);
-}
-
-static uint64_t
-test_seed(void)
-{
-	const char *s = getenv("SL_TEST_SEED");
-
-	return s != NULL ? strtoull(s, NULL, 0) : 20240611;
-}
-
-/* Up to 6 vertices, added in a shuffled order, parallelism 1..5, each pair
- * joined with probability 1/2 (sometimes twice) in topological direction. */
-static sl_job *
-random_job(void)
-{
-	uint32_t nv = 1 + rnd(6), perm[6];
-	sl_job *job;
-	char id[16], from[16], to[16];
-
-	if (sl_job_new("random", &job) != 0)
-		return NULL;
-	for (uint32_t i = 0; i < nv; i++) {
-		snprintf(id, sizeof(id), "v%u", i);
-		if (sl_job_add_vertex(
-		        job, id, "op", 1 + (int32_t)rnd(5), NULL) != 0)
-			goto out_free_job;
-		perm[i] = i;
-	}
-	for (uint32_t i = nv - 1; i > 0; i--) {
-		uint32_t j = rnd(i + 1), t = perm[i];
-
-		perm[i] = perm[j];
-		perm[j] = t;
-	}
-	for (uint32_t i = 0; i < nv; i++)
-		for (uint32_t j = i + 1; j < nv; j++) {
-			uint32_t copies = rnd(2) ? 1 + (rnd(6) == 0) : 0;
-
-			snprintf(from, sizeof(from), "v%u", perm[i]);
-			snprintf(to, sizeof(to), "v%u", perm[j]);
-			for (uint32_t c = 0; c < copies; c++) {
-				/* Sequenced: argument order is unspecified. */
-				int dist = (int)rnd(3), type = (int)rnd(4);
-
-				if (add_edge(job, from, to, dist, type) != 0)
-					goto out_free_job;
-			}
-		}
-	return job;
-
-out_free_job:
-	sl_job_free(job);
-	return NULL;
-}
-
 static void
 test_random_against_naive(void)
 {
@@ -680,9 +476,9 @@ test_random_against_naive(void)
 	    (unsigned long long)seed);
 	rng_state = seed;
 	for (int round = 0; round < 300; round++) {
-		struct fixture f;
+		struct plan f;
 
-		if (fixture_from_job(&f, random_job()) != 0) {
+		if (plan_build(&f, random_job()) != 0) {
 			CU_FAIL("random job failed to build");
 			continue;
 		}
@@ -703,7 +499,7 @@ test_random_against_naive(void)
 			free(got);
 		}
 		CU_ASSERT(same);
-		fixture_free(&f);
+		plan_free(&f);
 	}
 	/* The generator must produce interesting graphs, not all-singletons. */
 	CU_ASSERT(total_regions > 300);
@@ -720,12 +516,12 @@ two_vertex_job(int32_t m, int32_t n, int dist, int type)
 static void
 test_scale_all_to_all(void)
 {
-	struct fixture f;
+	struct plan f;
 	double t0, t1;
 
 	t0 = now();
 	CU_ASSERT_FATAL(
-	    fixture_from_job(&f, two_vertex_job(10000, 10000, A2A, BLK)) == 0);
+	    plan_build(&f, two_vertex_job(10000, 10000, A2A, BLK)) == 0);
 	t1 = now();
 	printf("\n    10000 x 10000 all_to_all blocking: %.1f ms ",
 	    (t1 - t0) * 1e3);
@@ -736,23 +532,23 @@ test_scale_all_to_all(void)
 			CU_FAIL("blocking all_to_all: region k must be task k");
 			break;
 		}
-	fixture_free(&f);
+	plan_free(&f);
 
 	t0 = now();
 	CU_ASSERT_FATAL(
-	    fixture_from_job(&f, two_vertex_job(10000, 10000, A2A, PIPE)) == 0);
+	    plan_build(&f, two_vertex_job(10000, 10000, A2A, PIPE)) == 0);
 	t1 = now();
 	printf("\n    10000 x 10000 all_to_all pipelined: %.1f ms ",
 	    (t1 - t0) * 1e3);
 	CU_ASSERT(t1 - t0 < 1.0);
 	CU_ASSERT(f.r.n == 1);
 	CU_ASSERT(f.r.start[1] == 20000);
-	fixture_free(&f);
+	plan_free(&f);
 
 	CU_ASSERT_FATAL(
-	    fixture_from_job(&f, two_vertex_job(10000, 10000, BC, HSEL)) == 0);
+	    plan_build(&f, two_vertex_job(10000, 10000, BC, HSEL)) == 0);
 	CU_ASSERT(f.r.n == 20000);
-	fixture_free(&f);
+	plan_free(&f);
 }
 
 /* A cycle through two 10 000-wide all-to-all blocking edges: everything
@@ -760,7 +556,7 @@ test_scale_all_to_all(void)
 static void
 test_scale_cycle_through_hubs(void)
 {
-	struct fixture f;
+	struct plan f;
 	sl_job *job;
 	double t0, t1;
 
@@ -768,14 +564,14 @@ test_scale_cycle_through_hubs(void)
 	job = make_job(V({ "a", 10000 }, { "b", 10000 }, { "c", 10000 }),
 	    E({ "a", "b", PW, PIPE }, { "a", "c", A2A, BLK },
 	        { "c", "b", A2A, BLK }));
-	CU_ASSERT_FATAL(fixture_from_job(&f, job) == 0);
+	CU_ASSERT_FATAL(plan_build(&f, job) == 0);
 	t1 = now();
 	printf("\n    3 x 10000 tasks, cycle through hubs: %.1f ms ",
 	    (t1 - t0) * 1e3);
 	CU_ASSERT(t1 - t0 < 1.0);
 	CU_ASSERT(f.r.n == 1);
 	CU_ASSERT(check_shape(&f.x, &f.r));
-	fixture_free(&f);
+	plan_free(&f);
 }
 
 static const struct sl_test tests[] = {

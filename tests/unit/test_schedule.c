@@ -6,108 +6,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "graph/exec.h"
-#include "graph/job.h"
+#include "plan_fixture.h"
 #include "plan/regions.h"
 #include "plan/schedule.h"
 #include "sl_test.h"
-
-#define PIPE SL_PARTITION_PIPELINED
-#define BLK SL_PARTITION_BLOCKING
-#define HFULL SL_PARTITION_HYBRID_FULL
-#define HSEL SL_PARTITION_HYBRID_SELECTIVE
-#define PW SL_DIST_POINTWISE
-#define A2A SL_DIST_ALL_TO_ALL
-#define BC SL_DIST_BROADCAST
 
 #define CREATED SL_REGION_CREATED
 #define DEPLOYED SL_REGION_DEPLOYED
 #define FINISHED SL_REGION_FINISHED
 
-struct tv {
-	const char *id;
-	int32_t par;
-};
-
-struct te {
-	const char *from, *to;
-	int dist, type;
-};
-
-#define V(...) ((const struct tv[]) { __VA_ARGS__, { NULL, 0 } })
-#define E(...) ((const struct te[]) { __VA_ARGS__, { NULL, NULL, 0, 0 } })
-#define NO_EDGES ((const struct te[]) { { NULL, NULL, 0, 0 } })
-
 struct fixture {
-	sl_job *job;
-	struct sli_exec x;
-	struct sli_regions r;
+	struct plan p;
 	struct sli_sched s;
 	struct sl_sched_ctx ctx;
 };
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int
-add_edge(sl_job *job, const char *from, const char *to, int dist, int type)
-{
-	struct sl_edge_spec s = {
-		.from = from, .to = to, .distribution = dist, .type = type
-	};
-
-	return sl_job_add_edge(job, &s);
-}
-
-static sl_job *
-make_job(const struct tv *v, const struct te *e)
-{
-	sl_job *job = NULL;
-
-	if (sl_job_new("t", &job) != 0)
-		return NULL;
-	for (; v->id != NULL; v++)
-		if (sl_job_add_vertex(job, v->id, "op", v->par, NULL) != 0)
-			goto out_free_job;
-	for (; e->from != NULL; e++)
-		if (add_edge(job, e->from, e->to, e->dist, e->type) != 0)
-			goto out_free_job;
-	return job;
-
-out_free_job:
-	fprintf(stderr, "make_job: %s\n", sl_errdetail());
-	sl_job_free(job);
-	return NULL;
-}
 
 /* Job, tasks and regions; no scheduler state yet. */
 static int
 fixture_plan(struct fixture *f, sl_job *job)
 {
 	memset(f, 0, sizeof(*f));
-	f->job = job;
-	if (job == NULL)
-		return -1;
-	if (sli_exec_build(job, NULL, &f->x) != 0)
-		goto out_free_job;
-	if (sli_regions_build(&f->x, &f->r) != 0)
-		goto out_free_exec;
-	return 0;
-
-out_free_exec:
-	sli_exec_free(&f->x);
-out_free_job:
-	fprintf(stderr, "fixture: %s\n", sl_errdetail());
-	sl_job_free(job);
-	f->job = NULL;
+	if (plan_build(&f->p, job) == 0)
+		return 0;
+	if (job != NULL)
+		fprintf(stderr, "fixture: %s\n", sl_errdetail());
 	return -1;
 }
 
@@ -115,12 +38,9 @@ out_free_job:
 static int
 fixture_sched(struct fixture *f, uint32_t slots)
 {
-	if (sli_sched_init(&f->s, &f->x, &f->r, slots) != 0) {
+	if (sli_sched_init(&f->s, &f->p.x, &f->p.r, slots) != 0) {
 		fprintf(stderr, "fixture: %s\n", sl_errdetail());
-		sli_regions_free(&f->r);
-		sli_exec_free(&f->x);
-		sl_job_free(f->job);
-		f->job = NULL;
+		plan_free(&f->p);
 		return -1;
 	}
 	sli_sched_ctx_init(&f->ctx, &f->s);
@@ -138,13 +58,10 @@ fixture_from_job(struct fixture *f, sl_job *job, uint32_t slots)
 static void
 fixture_free(struct fixture *f)
 {
-	if (f->job == NULL)
+	if (f->p.job == NULL)
 		return;
 	sli_sched_fini(&f->s);
-	sli_regions_free(&f->r);
-	sli_exec_free(&f->x);
-	sl_job_free(f->job);
-	f->job = NULL;
+	plan_free(&f->p);
 }
 
 #define FIXTURE(f, v, e, slots) \
@@ -157,12 +74,12 @@ region_of(const struct fixture *f, const char *task)
 {
 	uint32_t t;
 
-	if (sli_task_parse(&f->x, task, &t) != 0) {
+	if (sli_task_parse(&f->p.x, task, &t) != 0) {
 		fprintf(stderr, "\nbad task '%s': %s\n", task, sl_errdetail());
 		CU_FAIL("bad task name in the test");
 		return UINT32_MAX;
 	}
-	return f->r.of_task[t];
+	return f->p.r.of_task[t];
 }
 
 static int
@@ -191,68 +108,29 @@ render_regions(const struct fixture *f, const uint32_t *regs, uint32_t n)
 	char *s;
 
 	for (uint32_t k = 0; k < n; k++)
-		cap += (size_t)(f->r.start[regs[k] + 1] - f->r.start[regs[k]]) *
+		cap += (size_t)(f->p.r.start[regs[k] + 1] -
+		           f->p.r.start[regs[k]]) *
 		    140;
 	s = malloc(cap);
 	s[0] = '\0';
 	for (uint32_t k = 0; k < n; k++) {
 		uint32_t g = regs[k];
 
-		for (uint32_t i = f->r.start[g]; i < f->r.start[g + 1]; i++) {
+		for (uint32_t i = f->p.r.start[g]; i < f->p.r.start[g + 1];
+		     i++) {
 			char name[140];
 
-			sli_task_name(&f->x, f->r.tasks[i], name, sizeof(name));
+			sli_task_name(
+			    &f->p.x, f->p.r.tasks[i], name, sizeof(name));
 			len += snprintf(s + len, cap - len, "%s%s",
-			    i > f->r.start[g] ? "+" : (k > 0 ? " " : ""), name);
+			    i > f->p.r.start[g] ? "+" : (k > 0 ? " " : ""),
+			    name);
 		}
 	}
 	return s;
 }
 
-/* --- The naive reference: every edge expanded into task pairs. --- */
-
-struct pair {
-	uint32_t p, c, e;
-};
-
-/* DESIGN §2 written out again, independently of exec.c. Returns the pair
- * count; *out from malloc. */
-static uint32_t
-expand_pairs(const struct sli_exec *x, struct pair **out)
-{
-	const sl_job *job = x->job;
-	uint64_t cap = 1;
-	uint32_t np = 0;
-
-	for (uint32_t e = 0; e < job->ne; e++)
-		cap += (uint64_t)x->par[job->e[e].from] * x->par[job->e[e].to];
-	*out = malloc(cap * sizeof(**out));
-	if (*out == NULL)
-		return 0;
-	for (uint32_t e = 0; e < job->ne; e++) {
-		const struct sli_edge *ed = &job->e[e];
-		uint32_t m = x->par[ed->from], n = x->par[ed->to];
-		uint32_t pb = x->base[ed->from], cb = x->base[ed->to];
-
-		for (uint32_t j = 0; j < m; j++)
-			for (uint32_t i = 0; i < n; i++) {
-				int joined;
-
-				if (ed->distribution != PW)
-					joined = 1;
-				else if (m >= n)
-					joined = j >= i * m / n &&
-					    j < (i + 1) * m / n;
-				else
-					joined = i >= j * n / m &&
-					    i < (j + 1) * n / m;
-				if (joined)
-					(*out)[np++] =
-					    (struct pair) { pb + j, cb + i, e };
-			}
-	}
-	return np;
-}
+/* --- The naive reference. --- */
 
 /* The rule straight from the region states: a region is ready when it is
  * CREATED and, for every pair that enters it from another region, the
@@ -262,12 +140,12 @@ static int
 naive_ready(const struct fixture *f, const struct pair *pairs, uint32_t np,
     const uint8_t *state, uint8_t *ready)
 {
-	for (uint32_t g = 0; g < f->r.n; g++)
+	for (uint32_t g = 0; g < f->p.r.n; g++)
 		ready[g] = state[g] == CREATED;
 	for (uint32_t k = 0; k < np; k++) {
-		uint32_t rp = f->r.of_task[pairs[k].p];
-		uint32_t rc = f->r.of_task[pairs[k].c];
-		int type = f->job->e[pairs[k].e].type;
+		uint32_t rp = f->p.r.of_task[pairs[k].p];
+		uint32_t rc = f->p.r.of_task[pairs[k].c];
+		int type = f->p.job->e[pairs[k].e].type;
 
 		if (rp == rc)
 			continue;
@@ -285,12 +163,12 @@ static int
 ready_matches_naive(const struct fixture *f)
 {
 	const struct sl_sched_ctx *ctx = &f->ctx;
-	uint32_t n = f->r.n, np, cnt, *got;
+	uint32_t n = f->p.r.n, np, cnt, *got;
 	uint8_t *state, *want;
 	struct pair *pairs;
 	int same = 1;
 
-	np = expand_pairs(&f->x, &pairs);
+	np = expand_pairs(&f->p.x, &pairs);
 	state = malloc(n + 1);
 	want = malloc(n + 1);
 	got = malloc((n + 1) * sizeof(*got));
@@ -346,12 +224,12 @@ expect_ready_at(int line, const struct fixture *f, const char *want)
 static void
 expect_regions_at(int line, const struct fixture *f, const char *want)
 {
-	uint32_t *regs = malloc((f->r.n + 1) * sizeof(*regs));
+	uint32_t *regs = malloc((f->p.r.n + 1) * sizeof(*regs));
 	char *got;
 
-	for (uint32_t g = 0; g < f->r.n; g++)
+	for (uint32_t g = 0; g < f->p.r.n; g++)
 		regs[g] = g;
-	got = render_regions(f, regs, f->r.n);
+	got = render_regions(f, regs, f->p.r.n);
 	if (strcmp(got, want) != 0) {
 		fprintf(stderr, "\nline %d: regions\n  want: %s\n  got:  %s\n",
 		    line, want, got);
@@ -510,7 +388,7 @@ finish_in_order_at(
 
 	snprintf(obuf, sizeof(obuf), "%s", order);
 	snprintf(wbuf, sizeof(wbuf), "%s", want);
-	for (uint32_t i = 0; i < f->x.par[0]; i++) {
+	for (uint32_t i = 0; i < f->p.x.par[0]; i++) {
 		char name[16];
 
 		snprintf(name, sizeof(name), "a#%u", i);
@@ -1073,73 +951,6 @@ test_bad_states(void)
 
 /* --- Random graphs and schedules against the naive reference. --- */
 
-/* A small deterministic generator (splitmix64), the same on every libc. */
-static uint64_t rng_state;
-
-static uint32_t
-rnd(uint32_t n)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	z ^= z >> 31;
-	return (uint32_t)(z % n);
-}
-
-static uint64_t
-test_seed(void)
-{
-	const char *s = getenv("SL_TEST_SEED");
-
-	return s != NULL ? strtoull(s, NULL, 0) : 20240611;
-}
-
-/* Up to 6 vertices, added in a shuffled order, parallelism 1..5, each pair
- * joined with probability 1/2 (sometimes twice) in topological direction. */
-static sl_job *
-random_job(void)
-{
-	uint32_t nv = 1 + rnd(6), perm[6];
-	sl_job *job;
-	char id[16], from[16], to[16];
-
-	if (sl_job_new("random", &job) != 0)
-		return NULL;
-	for (uint32_t i = 0; i < nv; i++) {
-		snprintf(id, sizeof(id), "v%u", i);
-		if (sl_job_add_vertex(
-		        job, id, "op", 1 + (int32_t)rnd(5), NULL) != 0)
-			goto out_free_job;
-		perm[i] = i;
-	}
-	for (uint32_t i = nv - 1; i > 0; i--) {
-		uint32_t j = rnd(i + 1), t = perm[i];
-
-		perm[i] = perm[j];
-		perm[j] = t;
-	}
-	for (uint32_t i = 0; i < nv; i++)
-		for (uint32_t j = i + 1; j < nv; j++) {
-			uint32_t copies = rnd(2) ? 1 + (rnd(6) == 0) : 0;
-
-			snprintf(from, sizeof(from), "v%u", perm[i]);
-			snprintf(to, sizeof(to), "v%u", perm[j]);
-			for (uint32_t c = 0; c < copies; c++) {
-				/* Sequenced: argument order is unspecified. */
-				int dist = (int)rnd(3), type = (int)rnd(4);
-
-				if (add_edge(job, from, to, dist, type) != 0)
-					goto out_free_job;
-			}
-		}
-	return job;
-
-out_free_job:
-	sl_job_free(job);
-	return NULL;
-}
-
 struct run_stats {
 	uint64_t steps, deploys, finishes, busy, refused, early;
 };
@@ -1155,7 +966,7 @@ random_schedule(struct fixture *f, uint32_t slots, const struct pair *pairs,
     uint32_t np, struct run_stats *st)
 {
 	const struct sl_sched_ctx *ctx = &f->ctx;
-	uint32_t n = f->r.n, cnt, got[MAXT], running[MAXT], nrun = 0;
+	uint32_t n = f->p.r.n, cnt, got[MAXT], running[MAXT], nrun = 0;
 	uint64_t used = 0;
 	uint8_t state[MAXT] = { 0 }, want[MAXT];
 	uint32_t left = n;
@@ -1207,7 +1018,7 @@ random_schedule(struct fixture *f, uint32_t slots, const struct pair *pairs,
 			uint32_t need;
 
 			r = got[rnd(cnt)];
-			need = f->r.start[r + 1] - f->r.start[r];
+			need = f->p.r.start[r + 1] - f->p.r.start[r];
 			rv = ctx->deploy(ctx, r);
 			if (need > free_want && nrun > 0) {
 				if (rv != SL_EBUSY)
@@ -1219,9 +1030,9 @@ random_schedule(struct fixture *f, uint32_t slots, const struct pair *pairs,
 				return "deploy of a ready region failed";
 			/* A region whose producer still runs. */
 			for (uint32_t k = 0; k < np; k++) {
-				uint32_t rp = f->r.of_task[pairs[k].p];
+				uint32_t rp = f->p.r.of_task[pairs[k].p];
 
-				if (f->r.of_task[pairs[k].c] == r &&
+				if (f->p.r.of_task[pairs[k].c] == r &&
 				    state[rp] == DEPLOYED) {
 					st->early++;
 					break;
@@ -1239,7 +1050,7 @@ random_schedule(struct fixture *f, uint32_t slots, const struct pair *pairs,
 			if (sli_sched_finish(&f->s, r) != 0)
 				return "finish of a running region failed";
 			state[r] = FINISHED;
-			used -= f->r.start[r + 1] - f->r.start[r];
+			used -= f->p.r.start[r + 1] - f->p.r.start[r];
 			left--;
 			st->finishes++;
 		} else {
@@ -1269,30 +1080,30 @@ test_random_against_naive(void)
 			CU_FAIL("random job failed to build");
 			continue;
 		}
-		if (f.x.ntasks > MAXT) {
+		if (f.p.x.ntasks > MAXT) {
 			CU_FAIL("random job too large");
 			fixture_free(&f);
 			continue;
 		}
-		np = expand_pairs(&f.x, &pairs);
+		np = expand_pairs(&f.p.x, &pairs);
 		/* A few schedules of the same job, each from a fresh state. */
 		for (int k = 0; k < 3; k++) {
 			if (k > 0) {
 				sli_sched_fini(&f.s);
-				CU_ASSERT_FATAL(sli_sched_init(&f.s, &f.x, &f.r,
-				                    slots) == 0);
+				CU_ASSERT_FATAL(sli_sched_init(&f.s, &f.p.x,
+				                    &f.p.r, slots) == 0);
 				sli_sched_ctx_init(&f.ctx, &f.s);
 			}
 			why = random_schedule(&f, slots, pairs, np, &st);
 			rounds++;
 			if (why != NULL && bad++ < 3) {
 				uint32_t *all =
-				    malloc((f.r.n + 1) * sizeof(*all));
+				    malloc((f.p.r.n + 1) * sizeof(*all));
 				char *regs;
 
-				for (uint32_t g = 0; g < f.r.n; g++)
+				for (uint32_t g = 0; g < f.p.r.n; g++)
 					all[g] = g;
-				regs = render_regions(&f, all, f.r.n);
+				regs = render_regions(&f, all, f.p.r.n);
 				fprintf(stderr,
 				    "\nround %d, schedule %d (%u slots): %s\n"
 				    "  regions: %s\n",
@@ -1333,7 +1144,7 @@ test_scale_all_to_all(void)
 	CU_ASSERT_FATAL(fixture_plan(&f,
 	                    make_job(V({ "a", N }, { "b", N }),
 	                        E({ "a", "b", A2A, BLK }))) == 0);
-	CU_ASSERT_FATAL(f.r.n == 2 * N);
+	CU_ASSERT_FATAL(f.p.r.n == 2 * N);
 	ctx = &f.ctx;
 	t0 = now();
 	CU_ASSERT_FATAL(fixture_sched(&f, 4) == 0);
@@ -1488,7 +1299,7 @@ test_scale_many_edges(void)
 	}
 	CU_ASSERT_FATAL(ok);
 	CU_ASSERT_FATAL(fixture_plan(&f, job) == 0);
-	CU_ASSERT_FATAL(f.r.n == NV * PAR);
+	CU_ASSERT_FATAL(f.p.r.n == NV * PAR);
 	t0 = now();
 	CU_ASSERT_FATAL(fixture_sched(&f, 4) == 0);
 	t1 = now();
