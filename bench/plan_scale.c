@@ -1,10 +1,17 @@
 /*
- * Planning cost against job size: for two-vertex all_to_all jobs with N
- * tasks per side, the wall time and peak memory of `sluice plan regions`
- * and `sluice plan failover` as separate processes (peak RSS from wait4),
- * so growth with N is visible. Linear growth keeps us/task flat.
+ * Planning cost against job size, as separate processes of `sluice plan
+ * regions` and `sluice plan failover` (wall time, and peak RSS from wait4),
+ * so that growth is visible:
+ *
+ *  - tasks: two vertices joined all_to_all with N tasks per side, blocking
+ *    and pipelined; linear growth keeps us/task flat;
+ *  - vertices and edges: a chain of N vertices of parallelism 1 joined by
+ *    blocking pointwise edges, and a wide job of N vertices, one source
+ *    feeding N-1 others over all_to_all blocking edges, parallelism 2;
+ *    linear growth keeps us/vertex flat.
  *
  *   plan_scale [--sluice PATH] [--sizes 1000,5000,10000,20000]
+ *              [--vertices 1000,5000,10000]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -93,13 +100,76 @@ write_job(const char *path, unsigned n, const char *type)
 	return fclose(f);
 }
 
+/* A chain v0 -> v1 -> ... of n vertices, blocking pointwise edges. */
+static int
+write_chain(const char *path, unsigned n)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -1;
+	fputs("{\"name\": \"chain\", \"vertices\": [", f);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f,
+		    "%s{\"id\": \"v%u\", \"operator\": \"noop\", "
+		    "\"parallelism\": 1}",
+		    i ? ",\n" : "", i);
+	fputs("],\n\"edges\": [", f);
+	for (unsigned i = 1; i < n; i++)
+		fprintf(f,
+		    "%s{\"from\": \"v%u\", \"to\": \"v%u\", \"distribution\": "
+		    "\"pointwise\", \"type\": \"blocking\"}",
+		    i > 1 ? ",\n" : "", i - 1, i);
+	fputs("]}\n", f);
+	return fclose(f);
+}
+
+/* One source v0 feeding v1 .. v(n-1), all_to_all blocking, parallelism 2
+ * everywhere. */
+static int
+write_wide(const char *path, unsigned n)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -1;
+	fputs("{\"name\": \"wide\", \"vertices\": [", f);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f,
+		    "%s{\"id\": \"v%u\", \"operator\": \"noop\", "
+		    "\"parallelism\": 2}",
+		    i ? ",\n" : "", i);
+	fputs("],\n\"edges\": [", f);
+	for (unsigned i = 1; i < n; i++)
+		fprintf(f,
+		    "%s{\"from\": \"v0\", \"to\": \"v%u\", \"distribution\": "
+		    "\"all_to_all\", \"type\": \"blocking\"}",
+		    i > 1 ? ",\n" : "", i);
+	fputs("]}\n", f);
+	return fclose(f);
+}
+
+/* Plan regions and failover (of failed) on the job at path; 0 or -1. */
+static int
+plan_both(const char *sluice, const char *job, const char *failed, double *rs,
+    double *rm, double *fs, double *fm)
+{
+	char *reg[] = { (char *)sluice, "plan", "regions", (char *)job, NULL };
+	char *fo[] = { (char *)sluice, "plan", "failover", (char *)job,
+		"--failed", (char *)failed, NULL };
+
+	return measure(reg, rs, rm) != 0 || measure(fo, fs, fm) != 0 ? -1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	const char *sluice = "build-release/bin/sluice";
 	char sizes_arg[256] = "1000,5000,10000,20000";
+	char vertices_arg[256] = "1000,5000,10000";
 	char job[] = "/tmp/sluice-plan-scale-XXXXXX";
 	static const char *const types[] = { "blocking", "pipelined" };
+	static const char *const shapes[] = { "chain", "wide" };
 	double base_s, base_rss;
 	int fd;
 
@@ -109,6 +179,9 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "--sizes") == 0)
 			snprintf(
 			    sizes_arg, sizeof(sizes_arg), "%s", argv[i + 1]);
+		else if (strcmp(argv[i], "--vertices") == 0)
+			snprintf(vertices_arg, sizeof(vertices_arg), "%s",
+			    argv[i + 1]);
 	}
 	if (access(sluice, X_OK) != 0) {
 		fprintf(stderr, "plan_scale: %s: %s (give --sluice PATH)\n",
@@ -125,14 +198,16 @@ main(int argc, char **argv)
 		if (measure(argv0, &base_s, &base_rss) != 0) {
 			fprintf(
 			    stderr, "plan_scale: %s does not run\n", sluice);
+			unlink(job);
 			return 1;
 		}
 	}
-	printf("planning scale: two vertices joined all_to_all, N tasks each; "
-	       "each figure is the median of %d processes\n",
+	printf("planning scale: each figure is the median of %d processes\n",
 	    RUNS);
 	printf("process baseline (sluice version): %.1f ms, %.1f MiB peak\n",
 	    base_s * 1e3, base_rss);
+
+	printf("\ntasks: two vertices joined all_to_all, N tasks each\n");
 	printf("%-10s %8s %9s %12s %11s %9s %12s %11s\n", "edge", "N/side",
 	    "tasks", "regions ms", "peak MiB", "us/task", "failover ms",
 	    "peak MiB");
@@ -142,16 +217,13 @@ main(int argc, char **argv)
 		     tok = strtok_r(NULL, ",", &save)) {
 			unsigned n = (unsigned)strtoul(tok, NULL, 10);
 			double rs, rm, fs, fm;
-			char *reg[] = { (char *)sluice, "plan", "regions", job,
-				NULL };
-			char *fo[] = { (char *)sluice, "plan", "failover", job,
-				"--failed", "a#0", NULL };
 
 			if (n == 0 || write_job(job, n, types[t]) != 0 ||
-			    measure(reg, &rs, &rm) != 0 ||
-			    measure(fo, &fs, &fm) != 0) {
+			    plan_both(sluice, job, "a#0", &rs, &rm, &fs, &fm) !=
+			        0) {
 				fprintf(stderr, "plan_scale: N=%s %s failed\n",
 				    tok, types[t]);
+				free(copy);
 				unlink(job);
 				return 1;
 			}
@@ -159,6 +231,39 @@ main(int argc, char **argv)
 			    "%-10s %8u %9u %12.1f %11.1f %9.2f %12.1f %11.1f\n",
 			    types[t], n, 2 * n, rs * 1e3, rm,
 			    rs * 1e6 / (2.0 * n), fs * 1e3, fm);
+		}
+		free(copy);
+	}
+
+	printf("\nvertices and edges: chain (parallelism 1, blocking "
+	       "pointwise) and wide (one source to N-1, parallelism 2, "
+	       "all_to_all blocking)\n");
+	printf("%-10s %8s %8s %9s %12s %11s %9s %12s %11s\n", "shape",
+	    "vertices", "edges", "tasks", "regions ms", "peak MiB", "us/vertex",
+	    "failover ms", "peak MiB");
+	for (int sh = 0; sh < 2; sh++) {
+		char *save = NULL, *copy = strdup(vertices_arg);
+		for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
+		     tok = strtok_r(NULL, ",", &save)) {
+			unsigned n = (unsigned)strtoul(tok, NULL, 10);
+			double rs, rm, fs, fm;
+			int wrote = n < 2 ? -1
+			    : sh == 0     ? write_chain(job, n)
+			                  : write_wide(job, n);
+
+			if (wrote != 0 ||
+			    plan_both(
+			        sluice, job, "v0#0", &rs, &rm, &fs, &fm) != 0) {
+				fprintf(stderr, "plan_scale: %s of %s failed\n",
+				    shapes[sh], tok);
+				free(copy);
+				unlink(job);
+				return 1;
+			}
+			printf("%-10s %8u %8u %9u %12.1f %11.1f %9.2f %12.1f "
+			       "%11.1f\n",
+			    shapes[sh], n, n - 1, sh == 0 ? n : 2 * n, rs * 1e3,
+			    rm, rs * 1e6 / n, fs * 1e3, fm);
 		}
 		free(copy);
 	}

@@ -38,8 +38,18 @@ enum sl_errno {
 #undef SL__ERR_ENUM
 };
 
+/*
+ * The functions below live in the core. A plugin never links against the
+ * core, so plugin builds (SL_PLUGIN defined: sluice_add_plugin and the
+ * sluice-plugin.pc Cflags set it) do not see them: a call is caught when the
+ * plugin is compiled (an undeclared function: an error in C++ and with
+ * -Werror, a warning in C before gcc 14) rather than as an "undefined
+ * symbol" when it is loaded. A plugin gets the same message through
+ * host->strerror and sets the detail with host->set_error (plugin.h).
+ */
+#ifndef SL_PLUGIN
 /* Human-readable message for a code from this list or a -errno value.
- * Never returns NULL; the string is static. */
+ * Never returns NULL; the string is static. Thread-safe. */
 const char *sl_strerror(int err);
 
 /* Symbolic name ("SL_EINVAL", "ENOENT") of a code. Never NULL. */
@@ -52,6 +62,7 @@ const char *sl_errname(int err);
  * thread and stays valid until its next sluice call that fails.
  */
 const char *sl_errdetail(void);
+#endif /* SL_PLUGIN */
 
 #ifdef __cplusplus
 }

@@ -38,9 +38,17 @@ enum sl_partitioner {
 /* Parallelism decided at run time from the data (DESIGN §5). */
 #define SL_PARALLELISM_AUTO (-1)
 
-/* Limits that keep every index in 32 bits and a plan in memory. */
+/*
+ * Limits that keep every index in 32 bits and a plan in memory, each
+ * checked where it can first be known: vertices and edges as they are
+ * added, tasks (the sum of the parallelisms) when the job is loaded from a
+ * file (fixed parallelisms) and when it is expanded for planning (with
+ * "auto" ones decided).
+ */
 #define SL_MAX_PARALLELISM 1000000
 #define SL_MAX_VERTICES 10000
+#define SL_MAX_EDGES 100000
+#define SL_MAX_TASKS (1 << 24) /* 16 777 216 */
 
 struct sl_edge_spec {
 	const char *from; /* vertex id */
@@ -51,25 +59,43 @@ struct sl_edge_spec {
 	const char *shuffle; /* plugin name; NULL: the job's default */
 };
 
-/* A new, empty job. *out is owned by the caller: free with sl_job_free. */
+/* A new, empty job. The name is 1..128 characters of [A-Za-z0-9_.-] (it
+ * names files). *out is owned by the caller: free with sl_job_free. */
 int sl_job_new(const char *name, sl_job **out);
 void sl_job_free(sl_job *job);
 
 /* Vertex ids are unique, 1..128 characters of [A-Za-z0-9_.-].
  * parallelism is 1..SL_MAX_PARALLELISM or SL_PARALLELISM_AUTO. config_json
- * (may be NULL) is the operator's configuration, copied. */
+ * (may be NULL) is the operator's configuration, copied. At most
+ * SL_MAX_VERTICES. */
 int sl_job_add_vertex(sl_job *job, const char *id, const char *op,
     int32_t parallelism, const char *config_json);
 
-/* Both vertices must exist; an edge that would close a cycle is refused
- * with SL_ECYCLE. */
+/*
+ * Both vertices must exist. Refused at once: an edge from a vertex to
+ * itself (SL_ECYCLE), an exact repeat of an earlier edge (same from, to,
+ * distribution, partitioner, type and shuffle: SL_EEXISTS), a shuffle name
+ * that is not 1..64 characters of [a-z0-9_-], and more than SL_MAX_EDGES
+ * edges. Longer cycles are not looked for here, which keeps adding an edge
+ * O(1) on average: call sl_job_validate after the last edge.
+ */
 int sl_job_add_edge(sl_job *job, const struct sl_edge_spec *edge);
 
-/* The shuffle plugin of edges that name none (default "memory"). */
+/*
+ * Check the whole graph once it is built: 0, or SL_ECYCLE with a detail
+ * naming one cycle ("edges form a cycle: a -> b -> c -> a"). O(E + V log V).
+ * sl_job_load_* call it; planning a job with a cycle fails the same way.
+ */
+int sl_job_validate(const sl_job *job);
+
+/* The shuffle plugin of edges that name none (default "memory"); 1..64
+ * characters of [a-z0-9_-], as plugin names. */
 int sl_job_set_default_shuffle(sl_job *job, const char *plugin);
 
-/* Parse a job file. On failure the detail names the file, the place and
- * the problem ("job.json: edges[2].to: unknown vertex 'cnt'"). */
+/* Parse a job file, with every check above and sl_job_validate, and the
+ * fixed parallelisms within SL_MAX_TASKS. On failure the detail names the
+ * file, the place and the problem ("job.json: edges[2].to: unknown vertex
+ * 'cnt'"). */
 int sl_job_load_file(const char *path, sl_job **out);
 /* Same for text in memory; origin names it in messages. */
 int sl_job_load_json(

@@ -7,7 +7,9 @@
  *    returns a pointer to a static, constant descriptor. Use SL_PLUGIN_DEFINE
  *    and build with -fvisibility=hidden.
  *  - Plugins never link against the core: everything they need from the
- *    host comes through struct sl_host.
+ *    host comes through struct sl_host. Plugin builds define SL_PLUGIN
+ *    (sluice_add_plugin and the sluice-plugin.pc Cflags do), which hides
+ *    the core's own functions, such as sl_strerror, from them.
  *  - Structs in this ABI only ever grow at the end. Each starts with (or
  *    carries) struct_size, and every member added after ABI 1.0 is marked
  *    with the minor version that added it. The host reads only the members
@@ -47,6 +49,13 @@ enum sl_log_level {
 	SL_LOG_DEBUG = 3,
 };
 
+/* printf-style checking where the compiler offers it. */
+#if defined(__GNUC__)
+#define SL_PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define SL_PRINTF_LIKE(fmt, args)
+#endif
+
 /*
  * The host table: the only way a plugin reaches the core. The core makes one
  * per loaded plugin; it is valid from init() until after fini() returns, so a
@@ -67,12 +76,17 @@ struct sl_host {
 	/* Log a line through the core's logger, tagged with plugin_name.
 	 * Pass this table as the first argument. */
 	void (*log)(const struct sl_host *host, int level, const char *fmt, ...)
-	    __attribute__((format(printf, 3, 4)));
+	    SL_PRINTF_LIKE(3, 4);
 
 	/* Set the calling thread's error detail (sl_errdetail()) for the code
 	 * about to be returned. */
-	void (*set_error)(const char *fmt, ...)
-	    __attribute__((format(printf, 1, 2)));
+	void (*set_error)(const char *fmt, ...) SL_PRINTF_LIKE(1, 2);
+
+	/* Human-readable message for a code of errors.h or a -errno value,
+	 * e.g. for a log line. Never NULL; the string is static. (Plugins
+	 * must not call the core's sl_strerror: they do not link against
+	 * it.) */
+	const char *(*strerror)(int err);
 
 	/* Monotonic clock in nanoseconds. */
 	uint64_t (*now_ns)(void);
@@ -86,6 +100,16 @@ struct sl_host {
 };
 
 /*
+ * Failed init, the one rule for every op that starts something:
+ *  - the plugin's own init (below) fails: the plugin is refused and its fini
+ *    is NOT called, so init undoes its own work before it returns;
+ *  - a role's init or open fails (shuffle master init, writer and reader
+ *    open, scheduler init): the core calls that role's fini and nothing
+ *    else, and fini must cope with the half-made state (the core allocated
+ *    it zeroed, so "pointer still NULL, nothing to free" works).
+ */
+
+/*
  * The descriptor. Returned by sl_plugin_entry(); must stay valid and
  * unchanged while the plugin is loaded.
  */
@@ -97,17 +121,26 @@ struct sl_plugin {
 	uint32_t kind;        /* enum sl_plugin_kind */
 	const char *name;     /* unique among loaded plugins: [a-z0-9_-]+ */
 	const char *version;  /* free-form, e.g. "0.1.0" */
-	uint64_t caps;        /* capability bits, meaning depends on kind */
+	/*
+	 * Capability bits; what they mean depends on kind (shuffle.h
+	 * defines the shuffle's, and a shuffle must declare at least one
+	 * partition type). Bits this host does not know are ignored, not
+	 * refused, so that a later minor can define new ones.
+	 */
+	uint64_t caps;
 
 	/*
-	 * Called once after loading, before any other op. Returns 0 or a
-	 * negative code (and should set_error why); on failure the plugin is
-	 * refused and fini is NOT called, so init must undo its own work.
-	 * May be NULL.
+	 * Called once after loading, when every check passed, before any
+	 * other op, on the thread that loads plugins. Returns 0 or a negative
+	 * code (and should set_error why); on failure the plugin is refused
+	 * and fini is NOT called, so init must undo its own work. However
+	 * many paths lead to one shared object (a symbolic link, a directory
+	 * listed twice), the core calls init once while it is loaded: init
+	 * and fini strictly alternate. May be NULL.
 	 */
 	int (*init)(const struct sl_host *host);
 	/* Called once before unloading, after every object of the plugin was
-	 * released. May be NULL. */
+	 * released, and only after an init that succeeded. May be NULL. */
 	void (*fini)(void);
 
 	/* Kind-specific ops table; see shuffle.h and scheduler.h. */
@@ -124,14 +157,26 @@ typedef const struct sl_plugin *(*sl_plugin_entry_fn)(void);
 
 /*
  * SL_PLUGIN_DEFINE(desc): export desc (a static const struct sl_plugin) as
- * the plugin's entry.
+ * the plugin's entry. Use it once, at file scope. In C++ the entry gets C
+ * linkage, so its name is not mangled and the loader finds it.
  */
+#ifdef __cplusplus
+#define SL_PLUGIN_DEFINE(desc)                                          \
+	extern "C" {                                                    \
+	SL_PLUGIN_EXPORT const struct sl_plugin *sl_plugin_entry(void); \
+	SL_PLUGIN_EXPORT const struct sl_plugin *sl_plugin_entry(void)  \
+	{                                                               \
+		return &(desc);                                         \
+	}                                                               \
+	}
+#else
 #define SL_PLUGIN_DEFINE(desc)                                          \
 	SL_PLUGIN_EXPORT const struct sl_plugin *sl_plugin_entry(void); \
 	SL_PLUGIN_EXPORT const struct sl_plugin *sl_plugin_entry(void)  \
 	{                                                               \
 		return &(desc);                                         \
 	}
+#endif
 
 #ifdef __cplusplus
 }

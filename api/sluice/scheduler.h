@@ -57,12 +57,18 @@ struct sl_sched_ctx {
 
 struct sl_scheduler_ops {
 	uint32_t struct_size;
+	/* The core allocates this many bytes, zeroed, per job and frees them
+	 * after fini. */
 	size_t state_size;
 
-	/* Optional. Once per job, before on_start. */
+	/* Optional (default: nothing). Once per job, before on_start. When
+	 * it fails, the core calls fini and nothing else (the rule of
+	 * plugin.h: a role's failed init is followed by its fini), and the
+	 * job fails. */
 	int (*init)(void *state, const struct sl_host *host,
 	    const struct sl_sched_ctx *ctx);
-	/* Optional. Once per job, after its last event. */
+	/* Optional (default: nothing). Once per job: after its last event,
+	 * or after a failed init, so it must cope with a half-made state. */
 	void (*fini)(void *state);
 
 	/* The job starts. Required. */

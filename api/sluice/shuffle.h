@@ -15,9 +15,11 @@
  *
  * For every role the core allocates state_size bytes, zeroed, and passes
  * them to every op; the plugin never frees that memory. Lifetimes follow
- * nng: open/init fails -> call fini only (it must cope with a state that
- * open left half-made); open succeeds -> the owner ends with close
- * (optional, non-blocking) and fini (frees, may wait).
+ * nng and the rule in plugin.h: a role's open (the master's init) fails ->
+ * the core calls that role's fini and nothing else, and fini must cope with
+ * the state open left half-made; open succeeds -> the owner ends with close
+ * (optional, non-blocking) and fini (frees, may wait). Only the plugin's
+ * own init (struct sl_plugin) differs: when it fails, fini is not called.
  */
 #ifndef SLUICE_SHUFFLE_H
 #define SLUICE_SHUFFLE_H
@@ -43,8 +45,13 @@ enum sl_partition_type {
 	SL_PARTITION_HYBRID_SELECTIVE = 3,
 };
 
-/* Capability bits (struct sl_plugin.caps) of a shuffle plugin. */
+/*
+ * Capability bits (struct sl_plugin.caps) of a shuffle plugin. The loader
+ * refuses a shuffle that declares no SL_SHUFFLE_CAP_TYPE of a type above
+ * (it could serve no partition); bits it does not know are ignored.
+ */
 #define SL_SHUFFLE_CAP_TYPE(t) (UINT64_C(1) << (t)) /* supports type t */
+/* Its partitions stay readable after the producer's worker is lost. */
 #define SL_SHUFFLE_CAP_SURVIVES_WORKER (UINT64_C(1) << 16)
 
 /* A byte string. When a plugin returns one, data comes from host->alloc
@@ -93,10 +100,15 @@ struct sl_shuffle_master_ops {
 	uint32_t struct_size;
 	size_t state_size;
 
-	/* Optional (both). Coordinator thread. config_json is the plugin's
-	 * section of the job configuration, or NULL. */
+	/* Optional (default: nothing). Coordinator thread. config_json is
+	 * the plugin's section of the job configuration, or NULL. This is the
+	 * master's open: when it fails, the core calls fini and nothing
+	 * else. */
 	int (*init)(
 	    void *state, const struct sl_host *host, const char *config_json);
+	/* Optional (default: nothing). Coordinator thread. Frees what the
+	 * master holds; called once per init, also after a failed one, so it
+	 * must cope with a half-made state. */
 	void (*fini)(void *state);
 
 	/* Coordinator thread; must not block for long. On success *desc
@@ -129,7 +141,8 @@ struct sl_shuffle_writer_ops {
 	size_t state_size;
 
 	/* Task thread. desc is the descriptor from register_partition; the
-	 * plugin copies what it needs. Required. */
+	 * plugin copies what it needs. When it fails, the core calls fini
+	 * and nothing else. Required. */
 	int (*open)(void *state, const struct sl_host *host, const void *desc,
 	    size_t len);
 
@@ -183,7 +196,9 @@ struct sl_shuffle_reader_ops {
 	size_t state_size;
 
 	/* Task thread. Succeeds even when a partition is gone or not yet
-	 * written: next() reports SL_EUNREADABLE or waits. Required. */
+	 * written: next() reports SL_EUNREADABLE or waits. When it fails
+	 * (bad spec, no memory), the core calls fini and nothing else.
+	 * Required. */
 	int (*open)(void *state, const struct sl_host *host,
 	    const struct sl_reader_spec *spec);
 

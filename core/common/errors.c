@@ -19,8 +19,13 @@ sl_strerror(int err)
 	}
 	if (err == 0)
 		return "success";
-	if (err < 0 && err > -1000)
-		return strerror(-err);
+	if (err < 0 && err > -1000) {
+		/* Not strerror: its result may be a per-thread buffer or
+		 * depend on the locale, and host->strerror promises plugins a
+		 * static string from any thread. */
+		const char *d = strerrordesc_np(-err);
+		return d ? d : "unknown error";
+	}
 	return "unknown error";
 }
 

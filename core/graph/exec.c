@@ -1,5 +1,4 @@
 /* Expanding a job graph into tasks, with edges kept at group level. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,26 +33,30 @@ sli_exec_build(
 		    !(par_override && par_override[v])) {
 			rv = sli_err(SL_EINVAL,
 			    "vertex '%s' has parallelism \"auto\": it is "
-			    "decided "
-			    "at run time; give --parallelism %s=N to plan with "
-			    "a "
-			    "value",
+			    "decided at run time; give --parallelism %s=N to "
+			    "plan with a value",
 			    job->v[v].id, job->v[v].id);
 			goto out_free;
 		}
 		if (p < 1 || p > SL_MAX_PARALLELISM) {
 			rv = sli_err(SL_ERANGE,
-			    "vertex '%s': parallelism %u out of range",
-			    job->v[v].id, p);
+			    "vertex '%s': parallelism %u is not between 1 and "
+			    "%d",
+			    job->v[v].id, p, SL_MAX_PARALLELISM);
 			goto out_free;
 		}
 		x->par[v] = p;
-		x->base[v] = (uint32_t)total;
+		x->base[v] = (uint32_t)total; /* unused if over the limit */
 		total += p;
-		if (total > UINT32_MAX / 2) {
-			rv = sli_err(SL_ERANGE, "too many tasks");
-			goto out_free;
-		}
+	}
+	/* Counted to the end (at most 10^4 x 10^6, no overflow in 64 bits)
+	 * so that the message gives the real total. */
+	if (total > SL_MAX_TASKS) {
+		rv = sli_err(SL_ERANGE,
+		    "%u vertices with %llu tasks in all; at most %d "
+		    "(SL_MAX_TASKS)",
+		    job->nv, (unsigned long long)total, SL_MAX_TASKS);
+		goto out_free;
 	}
 	x->ntasks = (uint32_t)total;
 	x->task_vertex = malloc((total + 1) * sizeof(*x->task_vertex));
@@ -94,8 +97,7 @@ sli_task_parse(const struct sli_exec *x, const char *name, uint32_t *task)
 {
 	const char *hash = strrchr(name, '#');
 	char id[160];
-	char *end;
-	unsigned long idx;
+	uint64_t idx = 0;
 	int64_t v;
 
 	if (hash == NULL || hash == name || hash[1] == '\0' ||
@@ -104,18 +106,24 @@ sli_task_parse(const struct sli_exec *x, const char *name, uint32_t *task)
 		    SL_EPARSE, "task '%s': expected VERTEX#INDEX", name);
 	memcpy(id, name, hash - name);
 	id[hash - name] = '\0';
-	errno = 0;
-	idx = strtoul(hash + 1, &end, 10);
-	if (*end != '\0' || errno != 0 || hash[1] < '0' || hash[1] > '9')
-		return sli_err(
-		    SL_EPARSE, "task '%s': index is not a number", name);
+	/* Digits only (strtoul would take a sign or spaces); a number too
+	 * big for any task is out of range, not malformed, so it saturates
+	 * instead of failing. */
+	for (const char *p = hash + 1; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return sli_err(SL_EPARSE,
+			    "task '%s': index is not a number", name);
+		if (idx <= UINT32_MAX)
+			idx = idx * 10 + (uint64_t)(*p - '0');
+	}
 	if ((v = sli_job_find_vertex(x->job, id)) < 0)
 		return sli_err(
 		    SL_ENOTFOUND, "task '%s': no vertex '%s'", name, id);
 	if (idx >= x->par[v])
 		return sli_err(SL_ENOTFOUND,
-		    "task '%s': vertex '%s' has tasks #0 to #%u", name, id,
-		    x->par[v] - 1);
+		    "task '%s': index out of range: vertex '%s' has tasks #0 "
+		    "to #%u",
+		    name, id, x->par[v] - 1);
 	*task = x->base[v] + (uint32_t)idx;
 	return 0;
 }

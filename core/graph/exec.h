@@ -26,8 +26,11 @@ struct sli_exec {
 /*
  * Expand job. par_override (NULL, or one entry per vertex; 0 keeps the
  * job's value) fixes parallelisms, e.g. of "auto" vertices. A vertex left
- * "auto" fails with SL_EINVAL and a detail naming it. On success the
- * caller owns *x and frees it with sli_exec_free.
+ * "auto" fails with SL_EINVAL and a detail naming it; more than
+ * SL_MAX_TASKS tasks in all with SL_ERANGE; a cycle with SL_ECYCLE naming
+ * it (jobs built through the C API may not have been validated). On
+ * success the caller owns *x and frees it with sli_exec_free; on failure
+ * there is nothing to free.
  */
 int sli_exec_build(
     const sl_job *job, const uint32_t *par_override, struct sli_exec *x);

@@ -1,12 +1,15 @@
 /*
- * The job graph as the core holds it. Vertices are kept in the order they
- * were added; every edge goes from an earlier-added vertex's topological
- * position to a later one (see topo), which sl_job_add_edge guarantees by
- * refusing cycles.
+ * The job graph as the core holds it. Vertices and edges are kept in the
+ * order they were added. sl_job_add_edge refuses self-edges and repeats
+ * but not longer cycles: finding those costs a pass over the whole graph,
+ * so it is done once, by Kahn's algorithm, in sl_job_validate and
+ * sli_job_topo_order (the loader calls the first, sli_exec_build the
+ * second). Every part of building a job is linear in its size.
  */
 #ifndef SLI_JOB_H
 #define SLI_JOB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <sluice/graph.h>
@@ -18,8 +21,10 @@ struct sli_vertex {
 	char *config_json;   /* may be NULL */
 	uint32_t *in;        /* indices of incoming edges */
 	uint32_t nin;
+	uint32_t capin;
 	uint32_t *out; /* indices of outgoing edges */
 	uint32_t nout;
+	uint32_t capout;
 };
 
 struct sli_edge {
@@ -31,6 +36,13 @@ struct sli_edge {
 	char *shuffle; /* NULL: the job's default */
 };
 
+/* Open addressing with linear probing: each slot holds an index + 1, 0 is
+ * empty. cap is 0 or a power of two, at least twice the entries. */
+struct sli_index {
+	uint32_t *slot;
+	uint32_t cap;
+};
+
 struct sl_job {
 	char *name;
 	char *default_shuffle;
@@ -40,16 +52,26 @@ struct sl_job {
 	struct sli_edge *e;
 	uint32_t ne;
 	uint32_t cape;
+	struct sli_index vindex; /* vertex id -> index */
+	struct sli_index eindex; /* edge contents -> index, to refuse repeats */
 };
 
-/* Index of the vertex with this id, or -1. */
+/* Index of the vertex with this id, or -1. O(1) expected. */
 int64_t sli_job_find_vertex(const sl_job *job, const char *id);
 
+/* Index of an edge equal to this one (partitioner as stored: HASH for an
+ * all_to_all edge given NONE; shuffle as given, NULL only equal to NULL),
+ * or -1. */
+int64_t sli_job_find_edge(const sl_job *job, uint32_t from, uint32_t to,
+    int distribution, int partitioner, int type, const char *shuffle);
+
 /* Vertex indices in a topological order (sources first, ties by the order
- * they were added). *out from malloc, owned by the caller. */
+ * they were added). *out from malloc, owned by the caller. A cycle fails
+ * with SL_ECYCLE and a detail naming it, as sl_job_validate. */
 int sli_job_topo_order(const sl_job *job, uint32_t **out);
 
-/* The shuffle plugin of edge e. */
-const char *sli_edge_shuffle(const sl_job *job, const struct sli_edge *e);
+/* 0 if s is a valid shuffle plugin name (the plugin loader's rule: 1 to 64
+ * characters of a-z 0-9 _ -), else SL_EINVAL with a detail. */
+int sli_check_plugin_name(const char *s);
 
 #endif

@@ -160,14 +160,15 @@ check_keys(const struct ctx *c, json_t *obj, const char *const *allowed)
 		const char *hint = NULL;
 		size_t i;
 
-		for (i = 0; allowed[i] != NULL; i++) {
+		for (i = 0; allowed[i] != NULL; i++)
 			if (strcmp(key, allowed[i]) == 0)
 				break;
-			if (hint == NULL && close_to(key, allowed[i]))
-				hint = allowed[i];
-		}
 		if (allowed[i] != NULL)
 			continue;
+		/* Unknown: only now is a guess worth its cost. */
+		for (i = 0; allowed[i] != NULL && hint == NULL; i++)
+			if (close_to(key, allowed[i]))
+				hint = allowed[i];
 		return fail(c, SL_EPARSE, NULL, "unknown key '%.128s'%s%s%s%s",
 		    key, c->where[0] == '\0' ? " at top level" : "",
 		    hint ? " (did you mean '" : "", hint ? hint : "",
@@ -337,12 +338,50 @@ add_edge(struct ctx *c, sl_job *job, json_t *je, size_t i)
 		return fail(c, SL_EINVAL, "partitioner",
 		    "only all_to_all edges take a partitioner, this one is %s",
 		    sl_distribution_name(s.distribution));
-	if (s.shuffle != NULL && *s.shuffle == '\0')
-		return fail(
-		    c, SL_EINVAL, "shuffle", "empty shuffle plugin name");
-	if ((rv = sl_job_add_edge(job, &s)) != 0)
+	if (s.shuffle != NULL && (rv = sli_check_plugin_name(s.shuffle)) != 0)
+		return fail_api(c, rv, "shuffle");
+	if ((rv = sl_job_add_edge(job, &s)) == SL_EEXISTS) {
+		/* Edges are added in file order, so the index is the place. */
+		int64_t dup = sli_job_find_edge(job,
+		    (uint32_t)sli_job_find_vertex(job, s.from),
+		    (uint32_t)sli_job_find_vertex(job, s.to), s.distribution,
+		    s.partitioner == SL_PARTITIONER_NONE &&
+		            s.distribution == SL_DIST_ALL_TO_ALL
+		        ? SL_PARTITIONER_HASH
+		        : s.partitioner,
+		    s.type, s.shuffle);
+
+		return sli_err(rv,
+		    "%s: %s repeats edges[%lld]: the same from, to, "
+		    "distribution, partitioner, type and shuffle",
+		    c->origin, c->where, (long long)dup);
+	}
+	if (rv != 0)
 		return fail_api(c, rv, NULL);
 	return 0;
+}
+
+/* Fixed parallelisms that already exceed SL_MAX_TASKS can never plan;
+ * say so now rather than at the first plan. */
+static int
+check_tasks(struct ctx *c, const sl_job *job)
+{
+	uint64_t total = 0;
+	uint32_t nauto = 0;
+
+	for (uint32_t v = 0; v < job->nv; v++) {
+		if (job->v[v].parallelism == SL_PARALLELISM_AUTO)
+			nauto++;
+		else
+			total += (uint64_t)job->v[v].parallelism;
+	}
+	if (total <= SL_MAX_TASKS)
+		return 0;
+	c->where[0] = '\0';
+	return fail(c, SL_ERANGE, "vertices",
+	    "%u vertices with %llu tasks in all%s; at most %d", job->nv,
+	    (unsigned long long)total,
+	    nauto ? " (not counting the \"auto\" ones)" : "", SL_MAX_TASKS);
 }
 
 /* An array under key; *out NULL when absent and optional. */
@@ -397,9 +436,17 @@ build(struct ctx *c, json_t *root, sl_job **out)
 		if ((rv = add_vertex(c, job, item, i)) != 0)
 			goto out_free_job;
 	}
+	if ((rv = check_tasks(c, job)) != 0)
+		goto out_free_job;
 	json_array_foreach (edges, i, item) {
 		if ((rv = add_edge(c, job, item, i)) != 0)
 			goto out_free_job;
+	}
+	/* Cycles are looked for once, over the whole graph. */
+	c->where[0] = '\0';
+	if ((rv = sl_job_validate(job)) != 0) {
+		rv = fail_api(c, rv, "edges");
+		goto out_free_job;
 	}
 	*out = job;
 	return 0;

@@ -180,6 +180,7 @@ sli_host_init(struct sl_host *h, const char *name)
 	h->free = host_free;
 	h->log = host_log;
 	h->set_error = host_set_error;
+	h->strerror = sl_strerror;
 	h->now_ns = host_now_ns;
 	h->counter_add = host_counter_add;
 	h->plugin_name = name;

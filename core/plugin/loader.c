@@ -1,7 +1,8 @@
 /*
  * Loading plugins: open, check everything, copy into core-owned tables with
- * defaults, then init. A plugin is untrusted input until it passes; every
- * refusal names the file and the reason, and leaves nothing open.
+ * defaults; init later, once per shared object (sli_plugin_start). A plugin
+ * is untrusted input until it passes; every refusal names the file and the
+ * reason, and leaves nothing open.
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -10,6 +11,7 @@
 #include <inttypes.h>
 #include <link.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +51,24 @@
 #define STATE_MAX ((size_t)1 << 20)
 
 #define NAME_MAX_LEN 64
+
+/* The partition types this build knows, as shuffle capability bits. */
+#define SHUFFLE_TYPE_CAPS                                   \
+	(SL_SHUFFLE_CAP_TYPE(SL_PARTITION_PIPELINED) |      \
+	    SL_SHUFFLE_CAP_TYPE(SL_PARTITION_BLOCKING) |    \
+	    SL_SHUFFLE_CAP_TYPE(SL_PARTITION_HYBRID_FULL) | \
+	    SL_SHUFFLE_CAP_TYPE(SL_PARTITION_HYBRID_SELECTIVE))
+
+/*
+ * The plugins alive in this process, whatever their state, so that a shared
+ * object reached again (dlopen returns the handle it already gave) is never
+ * checked or initialised a second time. One lock serialises loading,
+ * starting and the last unref, so init and fini of one object never overlap
+ * or repeat. Plugin code runs under it (entry, init, fini), which cannot
+ * deadlock: a plugin has no way to reach the loader.
+ */
+static pthread_mutex_t loader_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sli_plugin *loaded;
 
 static int refuse(const char *path, int err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -192,6 +212,13 @@ load_shuffle(struct sli_plugin *p)
 	uint32_t ts = 0, ms = 0, ws = 0, rs = 0;
 	int rc;
 
+	/* Unknown bits are fine (a later minor may define them); no type at
+	 * all is a shuffle that could serve no partition. */
+	if ((p->desc.caps & SHUFFLE_TYPE_CAPS) == 0)
+		return refuse(p->path, SL_EPLUGIN,
+		    "declares no partition type (caps 0x%" PRIx64
+		    " has no SL_SHUFFLE_CAP_TYPE bit)",
+		    p->desc.caps);
 	if ((rc = copy_table(p, "shuffle", p->desc.ops, &top, sizeof(top),
 	         SHUFFLE_MIN, &ts)) != 0 ||
 	    (rc = copy_table(p, "shuffle master", top.master, m, sizeof(*m),
@@ -219,8 +246,6 @@ load_shuffle(struct sli_plugin *p)
 	    (rc = check_state_size(p, "shuffle reader", r->state_size)) != 0)
 		return rc;
 
-	/* shuffle.h marks neither master init nor fini required or optional;
-	 * a master without state needs neither, so both get defaults. */
 	DEFAULT(m, ms, struct sl_shuffle_master_ops, init, master_init_default);
 	DEFAULT(m, ms, struct sl_shuffle_master_ops, fini, nothing);
 	DEFAULT(m, ms, struct sl_shuffle_master_ops, worker_lost,
@@ -254,8 +279,8 @@ load_scheduler(struct sli_plugin *p)
 	DEFAULT(s, ss, struct sl_scheduler_ops, init, sched_init_default);
 	DEFAULT(s, ss, struct sl_scheduler_ops, fini, nothing);
 	/* on_regions_reset stays NULL when absent: its default, on_start,
-	 * needs the plugin, which an op is not given; sli_sched_reset() in
-	 * loader.h applies it. */
+	 * needs the plugin, which an op is not given; sli_plugin_sched_reset()
+	 * in loader.h applies it. */
 	if (!FITS(ss, struct sl_scheduler_ops, on_regions_reset))
 		s->on_regions_reset = NULL;
 	s->struct_size = sizeof(*s);
@@ -348,83 +373,207 @@ free_plugin(struct sli_plugin *p)
 	free(p->path);
 	free(p->name);
 	free(p->version);
+	free(p->init_error);
 	free(p);
+}
+
+/*
+ * Stat path and say what dlopen is to be given: a regular file, by a path
+ * with a '/' in it, since a bare name makes dlopen search the system's
+ * library path ("libc.so.6" would load libc) instead of the working
+ * directory.
+ */
+static int
+file_to_open(const char *path, struct stat *st, char **dlpath)
+{
+	int n;
+
+	if (stat(path, st) != 0) {
+		int err = errno;
+
+		return refuse(path, -err, "cannot open: %s", sl_strerror(-err));
+	}
+	if (S_ISDIR(st->st_mode))
+		return refuse(
+		    path, SL_EPLUGIN, "is a directory, not a plugin file");
+	if (!S_ISREG(st->st_mode))
+		return refuse(path, SL_EPLUGIN,
+		    "is not a regular file (a plugin is a shared object)");
+	n = strchr(path, '/') != NULL ? asprintf(dlpath, "%s", path)
+	                              : asprintf(dlpath, "./%s", path);
+	if (n < 0) {
+		*dlpath = NULL;
+		return refuse(path, SL_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+/* Find and check the entry of p->dl, and copy the descriptor and tables. */
+static int
+check_object(struct sli_plugin *p)
+{
+	sl_plugin_entry_fn entry;
+	const struct sl_plugin *d;
+	void *sym;
+	int rc;
+
+	if ((sym = dlsym(p->dl, SL_PLUGIN_ENTRY_SYMBOL)) == NULL)
+		return refuse(p->path, SL_EPLUGIN,
+		    "no %s function (not a sluice plugin?)",
+		    SL_PLUGIN_ENTRY_SYMBOL);
+	if (entry_is_data(sym))
+		return refuse(p->path, SL_EPLUGIN,
+		    "%s is data, not a function (use SL_PLUGIN_DEFINE)",
+		    SL_PLUGIN_ENTRY_SYMBOL);
+	/* POSIX promises a function's address survives the trip through
+	 * void *; copying the bits avoids the cast ISO C leaves undefined. */
+	memcpy(&entry, &sym, sizeof(entry));
+	if ((d = entry()) == NULL)
+		return refuse(p->path, SL_EPLUGIN, "%s returned NULL",
+		    SL_PLUGIN_ENTRY_SYMBOL);
+	if ((rc = check_descriptor(p, d)) != 0)
+		return rc;
+	return p->desc.kind == SL_PLUGIN_SHUFFLE ? load_shuffle(p)
+	                                         : load_scheduler(p);
+}
+
+/* The live plugin holding the shared object dl, or NULL. Needs the lock. */
+static struct sli_plugin *
+find_loaded(const void *dl)
+{
+	for (struct sli_plugin *q = loaded; q != NULL; q = q->next_loaded)
+		if (q->dl == dl)
+			return q;
+	return NULL;
+}
+
+static void
+unlink_loaded(struct sli_plugin *p)
+{
+	for (struct sli_plugin **q = &loaded; *q != NULL;
+	     q = &(*q)->next_loaded)
+		if (*q == p) {
+			*q = p->next_loaded;
+			return;
+		}
+}
+
+int
+sli_plugin_load(const char *path, struct sli_plugin **out)
+{
+	struct sli_plugin *p, *q;
+	struct stat st;
+	char *dlpath;
+	void *dl;
+	int rc;
+
+	if (path == NULL || out == NULL)
+		return sli_err(SL_EINVAL, "sli_plugin_load: no path");
+	if ((rc = file_to_open(path, &st, &dlpath)) != 0)
+		return rc;
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->path = strdup(path)) == NULL) {
+		rc = refuse(path, SL_ENOMEM, "out of memory");
+		goto out_free;
+	}
+	p->dev = st.st_dev;
+	p->ino = st.st_ino;
+
+	pthread_mutex_lock(&loader_lock);
+	if ((dl = dlopen(dlpath, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		const char *e = dlerror();
+		rc = refuse(path, SL_EPLUGIN, "cannot load: %s",
+		    e != NULL ? e : "dlopen failed");
+		goto out_unlock;
+	}
+	/* Another path to a shared object this process holds: it was
+	 * checked, and its init must not run again. */
+	if ((q = find_loaded(dl)) != NULL) {
+		dlclose(dl); /* q holds a dlopen reference of its own */
+		atomic_fetch_add_explicit(&q->refs, 1, memory_order_relaxed);
+		pthread_mutex_unlock(&loader_lock);
+		free_plugin(p);
+		free(dlpath);
+		*out = q;
+		return 0;
+	}
+	p->dl = dl;
+	if ((rc = check_object(p)) != 0)
+		goto out_dlclose;
+	sli_host_init(&p->host, p->name);
+	atomic_init(&p->refs, 1);
+	p->state = SLI_PLUGIN_LOADED;
+	p->next_loaded = loaded;
+	loaded = p;
+	pthread_mutex_unlock(&loader_lock);
+	free(dlpath);
+	*out = p;
+	return 0;
+
+out_dlclose:
+	dlclose(p->dl);
+out_unlock:
+	pthread_mutex_unlock(&loader_lock);
+out_free:
+	free_plugin(p);
+	free(dlpath);
+	return rc;
+}
+
+int
+sli_plugin_start(struct sli_plugin *p)
+{
+	char why[512];
+	int rc = 0;
+
+	pthread_mutex_lock(&loader_lock);
+	switch (p->state) {
+	case SLI_PLUGIN_READY:
+		break;
+	case SLI_PLUGIN_FAILED:
+		/* Someone else's start of this object failed: same answer. */
+		rc = sli_err(SL_EPLUGIN, "%s",
+		    p->init_error != NULL ? p->init_error
+		                          : "plugin init failed");
+		break;
+	default:
+		if (p->desc.init == NULL) {
+			p->state = SLI_PLUGIN_READY;
+			break;
+		}
+		/* A stale detail must not pass for the plugin's reason. */
+		sli_err_clear();
+		if ((rc = p->desc.init(&p->host)) == 0) {
+			p->state = SLI_PLUGIN_READY;
+			break;
+		}
+		/* The detail is about to be overwritten with ours. */
+		snprintf(why, sizeof(why), "%s", sl_errdetail());
+		rc = refuse(p->path, SL_EPLUGIN, "init failed with %s: %s",
+		    sl_errname(rc), why[0] ? why : "(no detail)");
+		/* init undid its own work: fini is never called. */
+		p->state = SLI_PLUGIN_FAILED;
+		p->init_error = strdup(sl_errdetail());
+		break;
+	}
+	pthread_mutex_unlock(&loader_lock);
+	return rc;
 }
 
 int
 sli_plugin_open(const char *path, struct sli_plugin **out)
 {
 	struct sli_plugin *p;
-	sl_plugin_entry_fn entry;
-	const struct sl_plugin *d;
-	void *sym;
 	int rc;
 
-	if (path == NULL || out == NULL)
-		return sli_err(SL_EINVAL, "sli_plugin_open: no path");
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    (p->path = strdup(path)) == NULL) {
-		rc = refuse(path, SL_ENOMEM, "out of memory");
-		goto out_free;
-	}
-	if ((p->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		const char *e = dlerror();
-		rc = refuse(path, SL_EPLUGIN, "cannot load: %s",
-		    e != NULL ? e : "dlopen failed");
-		goto out_free;
-	}
-	if ((sym = dlsym(p->dl, SL_PLUGIN_ENTRY_SYMBOL)) == NULL) {
-		rc = refuse(path, SL_EPLUGIN,
-		    "no %s function (not a sluice plugin?)",
-		    SL_PLUGIN_ENTRY_SYMBOL);
-		goto out_dlclose;
-	}
-	if (entry_is_data(sym)) {
-		rc = refuse(path, SL_EPLUGIN,
-		    "%s is data, not a function (use SL_PLUGIN_DEFINE)",
-		    SL_PLUGIN_ENTRY_SYMBOL);
-		goto out_dlclose;
-	}
-	/* POSIX promises a function's address survives the trip through
-	 * void *; copying the bits avoids the cast ISO C leaves undefined. */
-	memcpy(&entry, &sym, sizeof(entry));
-	if ((d = entry()) == NULL) {
-		rc = refuse(path, SL_EPLUGIN, "%s returned NULL",
-		    SL_PLUGIN_ENTRY_SYMBOL);
-		goto out_dlclose;
-	}
-	if ((rc = check_descriptor(p, d)) != 0)
-		goto out_dlclose;
-	rc = p->desc.kind == SL_PLUGIN_SHUFFLE ? load_shuffle(p)
-	                                       : load_scheduler(p);
-	if (rc != 0)
-		goto out_dlclose;
-
-	sli_host_init(&p->host, p->name);
-	atomic_init(&p->refs, 1);
-	if (p->desc.init != NULL) {
-		/* A stale detail must not pass for the plugin's reason. */
-		sli_err_clear();
-		if ((rc = p->desc.init(&p->host)) != 0) {
-			char why[512];
-
-			/* The detail is about to be overwritten with ours. */
-			snprintf(why, sizeof(why), "%s", sl_errdetail());
-			rc = refuse(path, SL_EPLUGIN, "init failed with %s: %s",
-			    sl_errname(rc), why[0] ? why : "(no detail)");
-			/* init undid its own work: fini is not called. */
-			goto out_unbind;
-		}
+	if ((rc = sli_plugin_load(path, &p)) != 0)
+		return rc;
+	if ((rc = sli_plugin_start(p)) != 0) {
+		sli_plugin_unref(p);
+		return rc;
 	}
 	*out = p;
 	return 0;
-
-out_unbind:
-out_dlclose:
-	dlclose(p->dl);
-out_free:
-	free_plugin(p);
-	return rc;
 }
 
 void
@@ -436,11 +585,30 @@ sli_plugin_ref(struct sli_plugin *p)
 void
 sli_plugin_unref(struct sli_plugin *p)
 {
-	if (p == NULL ||
-	    atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1)
+	int n;
+
+	if (p == NULL)
 		return;
-	if (p->desc.fini != NULL)
+	/* Not the last reference: no lock, objects come and go often. */
+	n = atomic_load_explicit(&p->refs, memory_order_relaxed);
+	while (n > 1)
+		if (atomic_compare_exchange_weak_explicit(&p->refs, &n, n - 1,
+		        memory_order_acq_rel, memory_order_relaxed))
+			return;
+	/*
+	 * Perhaps the last: decide under the lock, so that a load of the same
+	 * object either took its reference before (and we stop here) or finds
+	 * it gone and inits afresh only after our fini returned.
+	 */
+	pthread_mutex_lock(&loader_lock);
+	if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) != 1) {
+		pthread_mutex_unlock(&loader_lock);
+		return;
+	}
+	unlink_loaded(p);
+	if (p->state == SLI_PLUGIN_READY && p->desc.fini != NULL)
 		p->desc.fini();
 	dlclose(p->dl);
+	pthread_mutex_unlock(&loader_lock);
 	free_plugin(p);
 }

@@ -1,7 +1,8 @@
 /*
  * The plugin set: the plugins a process loaded, found in the plugin
- * directories (plugins.d/README.md). Names are unique; a refused or
- * duplicate file is reported and skipped, never fatal.
+ * directories (plugins.d/README.md). Names are unique and each file is
+ * there once; a refused or duplicate file is reported and skipped, never
+ * fatal.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,9 +33,37 @@ sli_plugin_set_find(
 	return NULL;
 }
 
-int
-sli_plugin_set_add(struct sli_plugin_set *set, struct sli_plugin *p)
+/*
+ * Whether the set may take p, which was opened as path (p->path, or another
+ * way to the same file): refused when the set holds the same shared object
+ * or the same file, or a plugin of the same name. Runs before p's init, so
+ * a duplicate is never initialised for nothing.
+ */
+/* The member of set that is p's file, or NULL. */
+static const struct sli_plugin *
+same_file(const struct sli_plugin_set *set, const struct sli_plugin *p)
 {
+	for (size_t i = 0; i < set->n; i++) {
+		const struct sli_plugin *q = set->v[i];
+
+		if (q == p || q->dl == p->dl ||
+		    (q->dev == p->dev && q->ino == p->ino))
+			return q;
+	}
+	return NULL;
+}
+
+static int
+check_duplicate(
+    const struct sli_plugin_set *set, const char *path, struct sli_plugin *p)
+{
+	const struct sli_plugin *q = same_file(set, p);
+
+	if (q != NULL)
+		return sli_err(SL_EEXISTS,
+		    "plugin %s: already loaded as '%s' from %s (the same "
+		    "file)",
+		    path, q->name, q->path);
 	/* Names are unique across kinds: plugin.h promises it, and a name
 	 * alone is what users write. */
 	for (size_t i = 0; i < set->n; i++)
@@ -42,19 +71,39 @@ sli_plugin_set_add(struct sli_plugin_set *set, struct sli_plugin *p)
 			return sli_err(SL_EEXISTS,
 			    "plugin %s: a plugin named '%s' is already loaded "
 			    "from %s",
-			    p->path, p->name, set->v[i]->path);
+			    path, p->name, set->v[i]->path);
+	return 0;
+}
+
+/* sli_plugin_set_add, with the path p was opened by for the messages. */
+static int
+add_as(struct sli_plugin_set *set, const char *path, struct sli_plugin *p)
+{
+	int rc;
+
+	if ((rc = check_duplicate(set, path, p)) != 0)
+		return rc;
 	if (set->n == set->cap) {
 		size_t cap = set->cap ? set->cap * 2 : 8;
 		void *v = realloc(set->v, cap * sizeof(*set->v));
 
 		if (v == NULL)
 			return sli_err(
-			    SL_ENOMEM, "plugin %s: out of memory", p->path);
+			    SL_ENOMEM, "plugin %s: out of memory", path);
 		set->v = v;
 		set->cap = cap;
 	}
+	/* Last, so that a refusal above never ran init. */
+	if ((rc = sli_plugin_start(p)) != 0)
+		return rc;
 	set->v[set->n++] = p;
 	return 0;
+}
+
+int
+sli_plugin_set_add(struct sli_plugin_set *set, struct sli_plugin *p)
+{
+	return add_as(set, p->path, p);
 }
 
 void
@@ -171,10 +220,18 @@ sli_plugin_set_scan(
 			free(path);
 			continue;
 		}
-		if (sli_plugin_open(path, &p) != 0) {
+		/* Load and check, then let the set refuse a duplicate before
+		 * init could run. */
+		if (sli_plugin_load(path, &p) != 0) {
 			sli_log(SL_LOG_WARN, "%s", sl_errdetail());
-		} else if (sli_plugin_set_add(set, p) != 0) {
-			sli_log(SL_LOG_WARN, "%s", sl_errdetail());
+		} else if (add_as(set, path, p) != 0) {
+			/* A file seen again (a directory listed twice, a
+			 * link) is no conflict, so not worth a warning on
+			 * every run; two files of one name are. */
+			if (same_file(set, p) != NULL)
+				sli_debug("%s", sl_errdetail());
+			else
+				sli_log(SL_LOG_WARN, "%s", sl_errdetail());
 			sli_plugin_unref(p);
 		} else {
 			sli_debug("plugin %s: loaded %s plugin '%s' %s", path,

@@ -6,7 +6,9 @@
  * data.
  *
  * Counters (through host->counter_add), for the loader test to see what was
- * called: "tp.NAME.init", "tp.NAME.fini", "tp.NAME.on_start".
+ * called: "tp.NAME.init", "tp.NAME.fini", "tp.NAME.on_start". And
+ * "tp.NAME.reinit" when init runs while the image is initialised already
+ * (no fini since the last init): the loader must never let that happen.
  */
 #ifndef TP_PLUGIN_H
 #define TP_PLUGIN_H
@@ -43,6 +45,15 @@
 #ifndef TP_DESC_SIZE
 #define TP_DESC_SIZE sizeof(struct sl_plugin)
 #endif
+/* TP_CAPS: the descriptor's caps; a shuffle declares pipelined unless told
+ * otherwise. */
+#ifndef TP_CAPS
+#ifdef TP_SCHEDULER
+#define TP_CAPS 0
+#else
+#define TP_CAPS SL_SHUFFLE_CAP_TYPE(SL_PARTITION_PIPELINED)
+#endif
+#endif
 /* TP_SCHEDULER: a scheduler plugin; otherwise a shuffle plugin. */
 #ifndef TP_KIND
 #ifdef TP_SCHEDULER
@@ -52,9 +63,10 @@
 #endif
 #endif
 
-/* Saved from init: a core function, valid for the whole process, unlike the
- * host table, which two opens of the same image would each replace. */
+/* Saved from init: a core function, valid for the whole process. */
 static void (*tp_counter_add)(const char *name, int64_t delta);
+/* Inits without a fini yet, in this image: 0 or 1 when the loader is right. */
+static int tp_live;
 
 static void
 tp_count(const char *name)
@@ -68,9 +80,16 @@ tp_init(const struct sl_host *host)
 {
 	tp_counter_add = host->counter_add;
 	tp_count("tp." TP_NAME ".init");
+#ifndef TP_INIT_FAILS
+	if (tp_live++ != 0)
+		tp_count("tp." TP_NAME ".reinit");
+#endif
 	host->log(host, SL_LOG_DEBUG, "init, host ABI %u.%u", host->abi_major,
 	    host->abi_minor);
 #ifdef TP_INIT_FAILS
+	/* The core's messages come through the table, never sl_strerror. */
+	host->log(host, SL_LOG_DEBUG, "failing with '%s'",
+	    host->strerror(-ECONNREFUSED));
 	host->set_error("cannot reach the shuffle service at 192.0.2.1:7000");
 	return -ECONNREFUSED;
 #else
@@ -82,6 +101,7 @@ static void
 tp_fini(void)
 {
 	tp_count("tp." TP_NAME ".fini");
+	tp_live--;
 }
 
 #define TP_UNUSED __attribute__((unused))
@@ -261,6 +281,7 @@ static const struct sl_plugin tp_desc = {
 	.kind = TP_KIND,
 	.name = TP_DESC_NAME,
 	.version = "0.0.1-test",
+	.caps = TP_CAPS,
 	.init = tp_init,
 	.fini = tp_fini,
 	.ops = TP_OPS,

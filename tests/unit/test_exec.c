@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sluice/graph.h>
@@ -121,6 +122,11 @@ test_task_names(void)
 	CU_ASSERT_EQUAL(sli_task_name(&x, 8, buf, 3), 6);
 	CU_ASSERT_STRING_EQUAL(buf, "si");
 
+	/* Leading zeros, even many, are still the number. */
+	CU_ASSERT_EQUAL(
+	    sli_task_parse(&x, "src#000000000000000000000000003", &t), 0);
+	CU_ASSERT_EQUAL(t, 3);
+
 	/* Every name parses back to its task. */
 	for (uint32_t i = 0; i < x.ntasks; i++) {
 		sli_task_name(&x, i, buf, sizeof(buf));
@@ -149,8 +155,12 @@ test_task_parse_bad(void)
 		{ "src#-1", SL_EPARSE, "index is not a number" },
 		{ "src#+1", SL_EPARSE, "index is not a number" },
 		{ "src# 1", SL_EPARSE, "index is not a number" },
-		{ "src#99999999999999999999999", SL_EPARSE,
-		    "index is not a number" },
+		/* Well formed but too big for any task: out of range. */
+		{ "src#99999999999999999999999", SL_ENOTFOUND,
+		    "task 'src#99999999999999999999999': index out of range: "
+		    "vertex 'src' has tasks #0 to #3" },
+		{ "mid#18446744073709551616", SL_ENOTFOUND,
+		    "index out of range: vertex 'mid' has tasks #0 to #2" },
 		{ "zz#0", SL_ENOTFOUND, "no vertex 'zz'" },
 		{ "src#99", SL_ENOTFOUND, "vertex 'src' has tasks #0 to #3" },
 		{ "src#4", SL_ENOTFOUND, "#0 to #3" },
@@ -227,16 +237,134 @@ test_too_many_tasks(void)
 	sl_job *job;
 	struct sli_exec x;
 	char id[16];
+	uint32_t *over;
 
-	/* 3000 x 10^6 tasks do not fit the 31 bits task ids may use. */
+	/* 3000 x 10^6 tasks: the message gives the whole count. */
 	CU_ASSERT_EQUAL_FATAL(sl_job_new("huge", &job), 0);
 	for (int i = 0; i < 3000; i++) {
 		snprintf(id, sizeof(id), "v%d", i);
 		add_vertex(job, id, SL_MAX_PARALLELISM);
 	}
 	CU_ASSERT_EQUAL(sli_exec_build(job, NULL, &x), SL_ERANGE);
-	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "too many tasks"));
+	CU_ASSERT_STRING_EQUAL(sl_errdetail(),
+	    "3000 vertices with 3000000000 tasks in all; at most 16777216 "
+	    "(SL_MAX_TASKS)");
+	CU_ASSERT_PTR_NULL(x.topo);
+	CU_ASSERT_PTR_NULL(x.task_vertex);
+
+	/* Overrides count: exactly SL_MAX_TASKS builds, one more does not.
+	 * 16 x 10^6 + 774 233 + 2983 x 1 = 16 777 216 = 2^24. */
+	over = calloc(3000, sizeof(*over));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(over);
+	for (int i = 0; i < 3000; i++)
+		over[i] = i < 16 ? SL_MAX_PARALLELISM : 1;
+	over[16] = 777216 - 2983;
+	CU_ASSERT_EQUAL_FATAL(sli_exec_build(job, over, &x), 0);
+	CU_ASSERT_EQUAL(x.ntasks, SL_MAX_TASKS);
+	CU_ASSERT_EQUAL(x.ntasks, 16777216);
+	CU_ASSERT_EQUAL(x.task_vertex[SL_MAX_TASKS - 1], 2999);
+	sli_exec_free(&x);
+	over[2999] = 2;
+	CU_ASSERT_EQUAL(sli_exec_build(job, over, &x), SL_ERANGE);
+	CU_ASSERT_STRING_EQUAL(sl_errdetail(),
+	    "3000 vertices with 16777217 tasks in all; at most 16777216 "
+	    "(SL_MAX_TASKS)");
+	free(over);
 	sl_job_free(job);
+}
+
+/* The C API accepts an edge that closes a cycle; expanding the job finds
+ * it, names it, and leaves nothing to free. */
+static void
+test_cycle(void)
+{
+	sl_job *job;
+	struct sli_exec x;
+
+	CU_ASSERT_EQUAL_FATAL(sl_job_new("cycle", &job), 0);
+	add_vertex(job, "src", 1);
+	add_vertex(job, "a", 2);
+	add_vertex(job, "b", 2);
+	add_edge(job, "src", "a", SL_DIST_POINTWISE);
+	add_edge(job, "a", "b", SL_DIST_ALL_TO_ALL);
+	add_edge(job, "b", "a", SL_DIST_ALL_TO_ALL);
+	CU_ASSERT_EQUAL(sli_exec_build(job, NULL, &x), SL_ECYCLE);
+	CU_ASSERT_STRING_EQUAL(
+	    sl_errdetail(), "edges form a cycle: a -> b -> a");
+	CU_ASSERT_PTR_NULL(x.topo);
+	CU_ASSERT_PTR_NULL(x.par);
+	sl_job_free(job);
+}
+
+/* The heap gives the order the old quadratic selection gave: at each
+ * step the smallest-indexed vertex whose producers are all placed. */
+static void
+test_topo_matches_reference(void)
+{
+	uint32_t seed = 12345;
+
+	for (int round = 0; round < 20; round++) {
+		enum { N = 300 };
+		uint32_t perm[N], *got, want[N], indeg[N] = { 0 }, n = 0;
+		uint8_t done[N] = { 0 };
+		sl_job *job;
+		char a[16], b[16];
+
+		/* Edges follow a random permutation, so every DAG shape and
+		 * every addition order turns up. */
+		for (uint32_t i = 0; i < N; i++)
+			perm[i] = i;
+		for (uint32_t i = N - 1; i > 0; i--) {
+			uint32_t j, t;
+			seed = seed * 1103515245u + 12345u;
+			j = (seed >> 8) % (i + 1);
+			t = perm[i];
+			perm[i] = perm[j];
+			perm[j] = t;
+		}
+		CU_ASSERT_EQUAL_FATAL(sl_job_new("random", &job), 0);
+		for (uint32_t i = 0; i < N; i++) {
+			snprintf(a, sizeof(a), "v%u", i);
+			add_vertex(job, a, 1);
+		}
+		for (uint32_t k = 0; k < 3 * N; k++) {
+			uint32_t i, j;
+			seed = seed * 1103515245u + 12345u;
+			i = (seed >> 8) % N;
+			seed = seed * 1103515245u + 12345u;
+			j = (seed >> 8) % N;
+			if (i == j)
+				continue;
+			if (i > j) {
+				uint32_t t = i;
+				i = j;
+				j = t;
+			}
+			snprintf(a, sizeof(a), "v%u", perm[i]);
+			snprintf(b, sizeof(b), "v%u", perm[j]);
+			struct sl_edge_spec s = { .from = a,
+				.to = b,
+				.distribution = SL_DIST_POINTWISE,
+				.type = (int)(k % 4) };
+			int rv = sl_job_add_edge(job, &s);
+			CU_ASSERT(rv == 0 || rv == SL_EEXISTS);
+		}
+		for (uint32_t e = 0; e < job->ne; e++)
+			indeg[job->e[e].to]++;
+		while (n < N) {
+			uint32_t u = 0;
+			while (done[u] || indeg[u] != 0)
+				u++;
+			done[u] = 1;
+			want[n++] = u;
+			for (uint32_t k = 0; k < job->v[u].nout; k++)
+				indeg[job->e[job->v[u].out[k]].to]--;
+		}
+		CU_ASSERT_EQUAL_FATAL(sli_job_topo_order(job, &got), 0);
+		CU_ASSERT_EQUAL(memcmp(got, want, sizeof(want)), 0);
+		free(got);
+		sl_job_free(job);
+	}
 }
 
 /* DESIGN §2, literally: does consumer i read producer j? */
@@ -419,7 +547,9 @@ static const struct sl_test tests[] = {
 	{ "task names round-trip", test_task_names },
 	{ "malformed and unknown task names", test_task_parse_bad },
 	{ "auto parallelism needs an override", test_auto_parallelism },
-	{ "too many tasks", test_too_many_tasks },
+	{ "at most SL_MAX_TASKS tasks", test_too_many_tasks },
+	{ "a cycle fails the build and is named", test_cycle },
+	{ "topological order as the reference", test_topo_matches_reference },
 	{ "pointwise mapping, all m,n in 1..40", test_pointwise_exhaustive },
 	{ "pointwise mapping at the parallelism limit", test_pointwise_large },
 	{ "edge ranges per distribution", test_edge_ranges },

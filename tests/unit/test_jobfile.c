@@ -11,6 +11,7 @@
 
 #include <sluice/graph.h>
 
+#include "graph/exec.h"
 #include "graph/job.h"
 #include "sl_test.h"
 
@@ -131,7 +132,8 @@ test_round_trip(void)
 	CU_ASSERT_EQUAL(job->e[0].distribution, SL_DIST_POINTWISE);
 	CU_ASSERT_EQUAL(job->e[0].partitioner, SL_PARTITIONER_NONE);
 	CU_ASSERT_EQUAL(job->e[0].type, SL_PARTITION_PIPELINED);
-	CU_ASSERT_STRING_EQUAL(sli_edge_shuffle(job, &job->e[0]), "disk");
+	/* Names none: the job's default ("disk") applies. */
+	CU_ASSERT_PTR_NULL(job->e[0].shuffle);
 
 	/* all_to_all without a partitioner hashes. */
 	CU_ASSERT_EQUAL(job->e[1].distribution, SL_DIST_ALL_TO_ALL);
@@ -142,7 +144,7 @@ test_round_trip(void)
 	CU_ASSERT_EQUAL(job->e[2].to, 3);
 	CU_ASSERT_EQUAL(job->e[2].partitioner, SL_PARTITIONER_RANGE);
 	CU_ASSERT_EQUAL(job->e[2].type, SL_PARTITION_HYBRID_FULL);
-	CU_ASSERT_STRING_EQUAL(sli_edge_shuffle(job, &job->e[2]), "memory");
+	CU_ASSERT_STRING_EQUAL(job->e[2].shuffle, "memory");
 
 	CU_ASSERT_EQUAL(job->e[3].distribution, SL_DIST_BROADCAST);
 	CU_ASSERT_EQUAL(job->e[3].partitioner, SL_PARTITIONER_NONE);
@@ -492,7 +494,547 @@ test_cycles(void)
 	                         "pointwise','type':'blocking'},"
 	                         "{'from':'count','to':'a','distribution':'all_"
 	                         "to_all','type':'blocking'}]}",
-	    SL_ECYCLE, "job.json: edges[3]: ", "closes a cycle");
+	    SL_ECYCLE,
+	    "job.json: edges: edges form a cycle: a -> b -> count -> a");
+	/* Found after all edges, whatever their order: the last edge here
+	 * is fine, the cycle is between the first two. */
+	EXPECT_FAIL(TWO_VERTICES "'edges':["
+	                         "{'from':'count','to':'b','distribution':'"
+	                         "pointwise','type':'pipelined'},"
+	                         "{'from':'b','to':'count','distribution':'"
+	                         "pointwise','type':'blocking'},"
+	                         "{'from':'a','to':'b','distribution':'"
+	                         "pointwise','type':'blocking'}]}",
+	    SL_ECYCLE, "job.json: edges: edges form a cycle: b -> count -> b");
+}
+
+static void
+test_names(void)
+{
+	sl_job *job;
+
+	/* A job's name names its files: the vertex id rule. */
+	EXPECT_FAIL("{'name':'word count','vertices':[{'id':'a',"
+	            "'operator':'noop','parallelism':1}]}",
+	    SL_EINVAL, "job.json: name: job name 'word count': use 1 to 128",
+	    "A-Z a-z 0-9 _ . -");
+	EXPECT_FAIL("{'name':'../etc','vertices':[{'id':'a',"
+	            "'operator':'noop','parallelism':1}]}",
+	    SL_EINVAL, "job.json: name: job name '../etc'");
+	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a','operator':'noop',"
+	            "'parallelism':1}],'shuffle':'Disk'}",
+	    SL_EINVAL,
+	    "job.json: shuffle: shuffle plugin name 'Disk': use 1 to 64 "
+	    "characters of a-z 0-9 _ -");
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'from':'a','to':'b','distribution':'pointwise',"
+	    "'type':'pipelined','shuffle':'mem ory'}]}",
+	    SL_EINVAL,
+	    "job.json: edges[0].shuffle: shuffle plugin name 'mem "
+	    "ory': use 1 to 64 characters of a-z 0-9 _ -");
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'from':'a','to':'b','distribution':'pointwise',"
+	    "'type':'pipelined','shuffle':'disk.so'}]}",
+	    SL_EINVAL, "job.json: edges[0].shuffle: ", "'disk.so'");
+	EXPECT_FAIL(TWO_VERTICES
+	    "'edges':[{'from':'a','to':'b','distribution':'pointwise',"
+	    "'type':'pipelined','shuffle':'"
+	    "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz012"
+	    "'}]}",
+	    SL_EINVAL, "job.json: edges[0].shuffle: ", "has 65 characters",
+	    "1 to 64");
+
+	/* At the limits: 128 and 64 characters, every allowed character. */
+	CU_ASSERT_EQUAL_FATAL(
+	    load(
+	        "{'name':'"
+	        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	        "_.-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345"
+	        "6789_','shuffle':'"
+	        "abcdefghijklmnopqrstuvwxyz0123456789_-"
+	        "abcdefghijklmnopqrstuvwxyz"
+	        "','vertices':[{'id':'a','operator':'noop','parallelism':1}]}",
+	        &job),
+	    0);
+	CU_ASSERT_EQUAL(strlen(sl_job_name(job)), 128);
+	CU_ASSERT_EQUAL(strlen(job->default_shuffle), 64);
+	sl_job_free(job);
+
+	/* And through the C API. */
+	CU_ASSERT_EQUAL(sl_job_new("a/b", &job), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "job name 'a/b'"));
+	CU_ASSERT_EQUAL(sl_job_new(NULL, &job), SL_EINVAL);
+	{
+		char longname[131];
+
+		memset(longname, 'n', 129);
+		longname[129] = '\0';
+		CU_ASSERT_EQUAL(sl_job_new(longname, &job), SL_EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(
+		    strstr(sl_errdetail(), "has 129 characters: use 1 to 128"));
+		CU_ASSERT_EQUAL_FATAL(sl_job_new("j", &job), 0);
+		CU_ASSERT_EQUAL(
+		    sl_job_add_vertex(job, longname, "noop", 1, NULL),
+		    SL_EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(
+		    strstr(sl_errdetail(), "vertex id 'nnn"));
+		CU_ASSERT_PTR_NOT_NULL(
+		    strstr(sl_errdetail(), "has 129 characters: use 1 to 128"));
+		sl_job_free(job);
+	}
+	CU_ASSERT_EQUAL_FATAL(sl_job_new("j", &job), 0);
+	CU_ASSERT_EQUAL(sl_job_set_default_shuffle(job, "Memory"), SL_EINVAL);
+	CU_ASSERT_EQUAL(sl_job_set_default_shuffle(job, NULL), SL_EINVAL);
+	CU_ASSERT_STRING_EQUAL(job->default_shuffle, "memory");
+	CU_ASSERT_EQUAL(sl_job_set_default_shuffle(job, "my_disk-2"), 0);
+	CU_ASSERT_STRING_EQUAL(job->default_shuffle, "my_disk-2");
+	CU_ASSERT_EQUAL_FATAL(sl_job_add_vertex(job, "a", "noop", 1, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(sl_job_add_vertex(job, "b", "noop", 1, NULL), 0);
+	struct sl_edge_spec e = { .from = "a",
+		.to = "b",
+		.distribution = SL_DIST_POINTWISE,
+		.type = SL_PARTITION_PIPELINED,
+		.shuffle = "Disk" };
+	CU_ASSERT_EQUAL(sl_job_add_edge(job, &e), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(sl_errdetail(), "edge a -> b: shuffle plugin name 'Disk'"));
+	CU_ASSERT_EQUAL(sl_job_edge_count(job), 0);
+	sl_job_free(job);
+}
+
+static void
+test_duplicate_edges(void)
+{
+	sl_job *job;
+
+	EXPECT_FAIL(TWO_VERTICES "'edges':["
+	                         "{'from':'a','to':'b','distribution':'"
+	                         "all_to_all','type':'blocking'},"
+	                         "{'from':'b','to':'count','distribution':'"
+	                         "pointwise','type':'blocking'},"
+	                         "{'from':'a','to':'b','distribution':'"
+	                         "all_to_all','type':'blocking'}]}",
+	    SL_EEXISTS, "job.json: edges[2] repeats edges[0]");
+	/* all_to_all hashes by default: naming it changes nothing. */
+	EXPECT_FAIL(TWO_VERTICES "'edges':["
+	                         "{'from':'a','to':'b','distribution':'"
+	                         "all_to_all','type':'blocking'},"
+	                         "{'from':'a','to':'b','distribution':'"
+	                         "all_to_all','partitioner':'hash','type':'"
+	                         "blocking'}]}",
+	    SL_EEXISTS, "job.json: edges[1] repeats edges[0]");
+	EXPECT_FAIL(TWO_VERTICES "'edges':["
+	                         "{'from':'a','to':'b','distribution':'"
+	                         "pointwise','type':'blocking','shuffle':'"
+	                         "disk'},"
+	                         "{'from':'a','to':'b','distribution':'"
+	                         "pointwise','type':'blocking','shuffle':'"
+	                         "disk'}]}",
+	    SL_EEXISTS, "job.json: edges[1] repeats edges[0]");
+
+	/* Any difference makes another edge: type, distribution,
+	 * partitioner, shuffle, direction. */
+	CU_ASSERT_EQUAL_FATAL(
+	    load(TWO_VERTICES
+	        "'edges':["
+	        "{'from':'a','to':'b','distribution':'all_to_all','type':'"
+	        "blocking'},"
+	        "{'from':'a','to':'b','distribution':'all_to_all','type':'"
+	        "pipelined'},"
+	        "{'from':'a','to':'b','distribution':'broadcast','type':'"
+	        "blocking'},"
+	        "{'from':'a','to':'b','distribution':'all_to_all','"
+	        "partitioner':'range','type':'blocking'},"
+	        "{'from':'a','to':'b','distribution':'all_to_all','type':'"
+	        "blocking','shuffle':'memory'},"
+	        "{'from':'a','to':'b','distribution':'all_to_all','type':'"
+	        "blocking','shuffle':'disk'},"
+	        "{'from':'a','to':'count','distribution':'all_to_all','type':'"
+	        "blocking'}]}",
+	        &job),
+	    0);
+	CU_ASSERT_EQUAL(sl_job_edge_count(job), 7);
+
+	/* The C API says which earlier edge, and leaves the job as it was. */
+	struct sl_edge_spec e = { .from = "a",
+		.to = "b",
+		.distribution = SL_DIST_ALL_TO_ALL,
+		.partitioner = SL_PARTITIONER_RANGE,
+		.type = SL_PARTITION_BLOCKING };
+	CU_ASSERT_EQUAL(sl_job_add_edge(job, &e), SL_EEXISTS);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "repeats edge 3"));
+	CU_ASSERT_EQUAL(sl_job_edge_count(job), 7);
+	CU_ASSERT_EQUAL(job->v[0].nout, 7);
+	CU_ASSERT_EQUAL(job->v[1].nin, 6);
+	CU_ASSERT_EQUAL(sli_job_find_edge(job, 0, 1, SL_DIST_ALL_TO_ALL,
+	                    SL_PARTITIONER_HASH, SL_PARTITION_BLOCKING, "disk"),
+	    5);
+	CU_ASSERT_EQUAL(sli_job_find_edge(job, 0, 1, SL_DIST_ALL_TO_ALL,
+	                    SL_PARTITIONER_HASH, SL_PARTITION_BLOCKING, "dis"),
+	    -1);
+	CU_ASSERT_EQUAL(sli_job_find_edge(job, 1, 0, SL_DIST_ALL_TO_ALL,
+	                    SL_PARTITIONER_HASH, SL_PARTITION_BLOCKING, NULL),
+	    -1);
+	sl_job_free(job);
+}
+
+/* A job of n vertices "v0".."v(n-1)" with the given parallelism, no
+ * edges, as JSON (malloc'd). */
+static char *
+wide_job_json(unsigned n, const char *par)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	fputs("{\"name\":\"wide\",\"vertices\":[", f);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(f,
+		    "%s{\"id\":\"v%u\",\"operator\":\"noop\","
+		    "\"parallelism\":%s}",
+		    i ? "," : "", i, par);
+	fputs("]}", f);
+	fclose(f);
+	return text;
+}
+
+static void
+test_task_limit(void)
+{
+	char *text = wide_job_json(2000, "1000000");
+	sl_job *job = (sl_job *)&job;
+
+	CU_ASSERT_EQUAL(
+	    sl_job_load_json(text, strlen(text), "job.json", &job), SL_ERANGE);
+	CU_ASSERT_STRING_EQUAL(sl_errdetail(),
+	    "job.json: vertices: 2000 vertices with 2000000000 tasks in all; "
+	    "at most 16777216");
+	CU_ASSERT_PTR_EQUAL(job, (sl_job *)&job);
+	free(text);
+
+	/* Exactly at the limit loads: 16 x 10^6 + 777 216 = 2^24. */
+	text = wide_job_json(16, "1000000");
+	/* Splice one more vertex of 777216 in front of the closing "]}". */
+	{
+		size_t n = strlen(text);
+		char *more = NULL;
+
+		CU_ASSERT_FATAL(
+		    asprintf(&more,
+		        "%.*s,{\"id\":\"last\",\"operator\":\"noop\","
+		        "\"parallelism\":777216},{\"id\":\"auto\","
+		        "\"operator\":\"noop\",\"parallelism\":"
+		        "\"auto\"}]}",
+		        (int)(n - 2), text) > 0);
+		CU_ASSERT_EQUAL(
+		    sl_job_load_json(more, strlen(more), "job.json", &job), 0);
+		CU_ASSERT_EQUAL(sl_job_vertex_count(job), 18);
+		sl_job_free(job);
+		/* One task more is refused, saying "auto" ones don't count. */
+		more[strstr(more, "777216") - more + 5] = '7';
+		CU_ASSERT_EQUAL(
+		    sl_job_load_json(more, strlen(more), "job.json", &job),
+		    SL_ERANGE);
+		CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(),
+		    "job.json: vertices: 18 vertices with 16777217 tasks in "
+		    "all (not counting the \"auto\" ones); at most 16777216"));
+		free(more);
+	}
+	free(text);
+}
+
+static void
+test_api_limits(void)
+{
+	sl_job *job;
+	char id[16];
+	uint32_t n = 0;
+
+	CU_ASSERT_EQUAL_FATAL(sl_job_new("limits", &job), 0);
+	for (unsigned i = 0; i < SL_MAX_VERTICES; i++) {
+		snprintf(id, sizeof(id), "v%u", i);
+		if (sl_job_add_vertex(job, id, "noop", 1, NULL) != 0)
+			break;
+	}
+	CU_ASSERT_EQUAL_FATAL(sl_job_vertex_count(job), SL_MAX_VERTICES);
+	CU_ASSERT_EQUAL(
+	    sl_job_add_vertex(job, "one-more", "noop", 1, NULL), SL_ERANGE);
+	CU_ASSERT_STRING_EQUAL(sl_errdetail(),
+	    "vertex 'one-more' would be vertex 10001; a job holds at most "
+	    "10000 (SL_MAX_VERTICES)");
+	CU_ASSERT_EQUAL(sli_job_find_vertex(job, "one-more"), -1);
+
+	/* Edges v_i -> v_j, i < j, until the limit. */
+	for (unsigned i = 0; i < SL_MAX_VERTICES && n < SL_MAX_EDGES; i++) {
+		for (unsigned j = i + 1;
+		     j < SL_MAX_VERTICES && j <= i + 20 && n < SL_MAX_EDGES;
+		     j++) {
+			char to[16];
+			struct sl_edge_spec e = { .from = id,
+				.to = to,
+				.distribution = SL_DIST_POINTWISE,
+				.type = SL_PARTITION_BLOCKING };
+
+			snprintf(id, sizeof(id), "v%u", i);
+			snprintf(to, sizeof(to), "v%u", j);
+			if (sl_job_add_edge(job, &e) != 0) {
+				fprintf(stderr, "\n  %s\n", sl_errdetail());
+				CU_FAIL_FATAL("edge refused");
+			}
+			n++;
+		}
+	}
+	CU_ASSERT_EQUAL_FATAL(sl_job_edge_count(job), SL_MAX_EDGES);
+	struct sl_edge_spec e = { .from = "v9998",
+		.to = "v9999",
+		.distribution = SL_DIST_BROADCAST,
+		.type = SL_PARTITION_BLOCKING };
+	CU_ASSERT_EQUAL(sl_job_add_edge(job, &e), SL_ERANGE);
+	CU_ASSERT_STRING_EQUAL(sl_errdetail(),
+	    "edge v9998 -> v9999 would be edge 100001; a job holds at most "
+	    "100000 (SL_MAX_EDGES)");
+	CU_ASSERT_EQUAL(sl_job_edge_count(job), SL_MAX_EDGES);
+	CU_ASSERT_EQUAL(sl_job_validate(job), 0);
+	sl_job_free(job);
+}
+
+static void
+test_vertex_index(void)
+{
+	/* Ids that look alike to a weak hash: a counter, its digits
+	 * reversed, case and length variations, and long ids differing in
+	 * one character only at either end. */
+	enum { N = 3 * 2500 };
+	static char ids[N + 4][132];
+	sl_job *job;
+	uint32_t n = 0;
+
+	for (unsigned i = 0; i < 2500; i++) {
+		snprintf(ids[n++], sizeof(ids[0]), "v%u", i);
+		snprintf(ids[n++], sizeof(ids[0]), "%uV", i);
+		/* 128 characters: 124 x's then 4 digits. */
+		snprintf(ids[n++], sizeof(ids[0]), "%.*s%04u", 124,
+		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		    "x"
+		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		    "x"
+		    "xxxxxxxxxxxxxxxxx",
+		    i);
+	}
+	snprintf(ids[n++], sizeof(ids[0]), "a");
+	snprintf(ids[n++], sizeof(ids[0]), "A");
+	snprintf(ids[n++], sizeof(ids[0]), "a.");
+	snprintf(ids[n++], sizeof(ids[0]), ".a");
+
+	CU_ASSERT_EQUAL_FATAL(sl_job_new("index", &job), 0);
+	for (uint32_t i = 0; i < n; i++)
+		if (sl_job_add_vertex(job, ids[i], "noop", 1, NULL) != 0) {
+			fprintf(stderr, "\n  %s\n", sl_errdetail());
+			CU_FAIL_FATAL("vertex refused");
+		}
+	CU_ASSERT_EQUAL(sl_job_vertex_count(job), n);
+	for (uint32_t i = 0; i < n; i++)
+		if (sli_job_find_vertex(job, ids[i]) != (int64_t)i) {
+			fprintf(stderr, "\n  %s: %lld\n", ids[i],
+			    (long long)sli_job_find_vertex(job, ids[i]));
+			CU_FAIL("wrong index");
+		}
+	/* Near misses are not found. */
+	static const char *const absent[] = { "v2500", "V1", "v", "v01", "1v",
+		"2500V", "", "aa", "A.", "b" };
+	for (size_t k = 0; k < sizeof(absent) / sizeof(absent[0]); k++)
+		CU_ASSERT_EQUAL(sli_job_find_vertex(job, absent[k]), -1);
+	CU_ASSERT_EQUAL(sli_job_find_vertex(job, NULL), -1);
+	/* Every one of them is still refused as a duplicate. */
+	for (uint32_t i = 0; i < n; i += 97)
+		CU_ASSERT_EQUAL(sl_job_add_vertex(job, ids[i], "noop", 1, NULL),
+		    SL_EEXISTS);
+	CU_ASSERT_EQUAL(sl_job_vertex_count(job), n);
+	sl_job_free(job);
+
+	/* An empty job finds nothing. */
+	CU_ASSERT_EQUAL_FATAL(sl_job_new("empty", &job), 0);
+	CU_ASSERT_EQUAL(sli_job_find_vertex(job, "a"), -1);
+	CU_ASSERT_EQUAL(sli_job_find_edge(job, 0, 1, 0, 0, 0, NULL), -1);
+	sl_job_free(job);
+}
+
+static void
+api_edge(sl_job *job, const char *from, const char *to)
+{
+	struct sl_edge_spec e = { .from = from,
+		.to = to,
+		.distribution = SL_DIST_POINTWISE,
+		.type = SL_PARTITION_BLOCKING };
+
+	CU_ASSERT_EQUAL_FATAL(sl_job_add_edge(job, &e), 0);
+}
+
+static sl_job *
+api_job(const char *const *ids)
+{
+	sl_job *job;
+
+	CU_ASSERT_EQUAL_FATAL(sl_job_new("cycles", &job), 0);
+	for (; *ids != NULL; ids++)
+		CU_ASSERT_EQUAL_FATAL(
+		    sl_job_add_vertex(job, *ids, "noop", 1, NULL), 0);
+	return job;
+}
+
+static void
+expect_cycle(sl_job *job, const char *want)
+{
+	int rv = sl_job_validate(job);
+
+	if (rv != SL_ECYCLE || strcmp(sl_errdetail(), want) != 0)
+		fprintf(stderr, "\n  got %s \"%s\", wanted \"%s\"\n",
+		    sl_errname(rv), sl_errdetail(), want);
+	CU_ASSERT_EQUAL(rv, SL_ECYCLE);
+	CU_ASSERT_STRING_EQUAL(sl_errdetail(), want);
+}
+
+static void
+test_cycle_names(void)
+{
+	sl_job *job =
+	    api_job((const char *const[]) { "x", "p", "q", "r", "s", NULL });
+
+	/* The edge that closes the cycle is accepted: only validation and
+	 * planning look for cycles. */
+	api_edge(job, "p", "q");
+	api_edge(job, "q", "r");
+	CU_ASSERT_EQUAL(sl_job_validate(job), 0);
+	api_edge(job, "r", "p");
+	CU_ASSERT_EQUAL(sl_job_edge_count(job), 3);
+	expect_cycle(job, "edges form a cycle: p -> q -> r -> p");
+	/* x hangs below the cycle and is the first vertex Kahn leaves; the
+	 * walk from it must not put it into the cycle. */
+	api_edge(job, "r", "x");
+	api_edge(job, "x", "s");
+	expect_cycle(job, "edges form a cycle: p -> q -> r -> p");
+	sl_job_free(job);
+
+	/* Two vertices; the cycle starts at the earlier-added one. */
+	job = api_job((const char *const[]) { "src", "b", "a", NULL });
+	api_edge(job, "src", "a");
+	api_edge(job, "a", "b");
+	api_edge(job, "b", "a");
+	expect_cycle(job, "edges form a cycle: b -> a -> b");
+	sl_job_free(job);
+
+	/* A self-edge is still refused at once. */
+	job = api_job((const char *const[]) { "a", NULL });
+	struct sl_edge_spec e = { .from = "a",
+		.to = "a",
+		.distribution = SL_DIST_POINTWISE,
+		.type = SL_PARTITION_BLOCKING };
+	CU_ASSERT_EQUAL(sl_job_add_edge(job, &e), SL_ECYCLE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "itself"));
+	CU_ASSERT_EQUAL(sl_job_validate(job), 0);
+	sl_job_free(job);
+
+	/* A cycle through the whole of a 5000-vertex chain is named by its
+	 * start, an ellipsis and its length. */
+	char id[16], prev[16];
+	CU_ASSERT_EQUAL_FATAL(sl_job_new("long", &job), 0);
+	for (unsigned i = 0; i < 5000; i++) {
+		snprintf(id, sizeof(id), "v%u", i);
+		CU_ASSERT_EQUAL_FATAL(
+		    sl_job_add_vertex(job, id, "noop", 1, NULL), 0);
+		if (i > 0)
+			api_edge(job, prev, id);
+		memcpy(prev, id, sizeof(id));
+	}
+	api_edge(job, "v4999", "v0");
+	CU_ASSERT_EQUAL(sl_job_validate(job), SL_ECYCLE);
+	CU_ASSERT_EQUAL(strncmp(sl_errdetail(),
+	                    "edges form a cycle: v0 -> v1 -> v2 -> ", 38),
+	    0);
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(sl_errdetail(), " -> ... -> v0 (5000 vertices)"));
+	CU_ASSERT(strlen(sl_errdetail()) < 600);
+	sl_job_free(job);
+}
+
+/* The shapes that used to take seconds or minutes to build, through the
+ * file loader and the expansion into tasks. Only results are checked: a
+ * return to quadratic time shows in the suite's run time and in
+ * bench/plan_scale, not as a flaky timed assertion. */
+static void
+load_and_expand(char *text, uint32_t nv, uint32_t ne)
+{
+	sl_job *job = NULL;
+	struct sli_exec x;
+
+	if (sl_job_load_json(text, strlen(text), "scale.json", &job) != 0)
+		fprintf(stderr, "\n  %s\n", sl_errdetail());
+	CU_ASSERT_PTR_NOT_NULL_FATAL(job);
+	CU_ASSERT_EQUAL(sl_job_vertex_count(job), nv);
+	CU_ASSERT_EQUAL(sl_job_edge_count(job), ne);
+	CU_ASSERT_EQUAL_FATAL(sli_exec_build(job, NULL, &x), 0);
+	CU_ASSERT_EQUAL(x.ntasks, nv);
+	/* Edges only go forwards, so the order is the order of addition. */
+	for (uint32_t k = 0; k < nv; k++)
+		if (x.topo[k] != k) {
+			CU_FAIL("topological order");
+			break;
+		}
+	sli_exec_free(&x);
+	sl_job_free(job);
+	free(text);
+}
+
+static void
+test_scale(void)
+{
+	enum { NV = 10000, FAN = 10 };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	uint32_t ne = 0;
+
+	/* A chain v0 -> v1 -> ... -> v9999. */
+	f = open_memstream(&text, &len);
+	fputs("{\"name\":\"chain\",\"vertices\":[", f);
+	for (unsigned i = 0; i < NV; i++)
+		fprintf(f,
+		    "%s{\"id\":\"v%u\",\"operator\":\"noop\","
+		    "\"parallelism\":1}",
+		    i ? "," : "", i);
+	fputs("],\"edges\":[", f);
+	for (unsigned i = 1; i < NV; i++)
+		fprintf(f,
+		    "%s{\"from\":\"v%u\",\"to\":\"v%u\","
+		    "\"distribution\":\"pointwise\",\"type\":"
+		    "\"blocking\"}",
+		    i > 1 ? "," : "", i - 1, i);
+	fputs("]}", f);
+	fclose(f);
+	load_and_expand(text, NV, NV - 1);
+
+	/* Every vertex to the next ten, the edges listed in reverse: the
+	 * order that made the old per-edge cycle search walk the most. */
+	text = NULL;
+	f = open_memstream(&text, &len);
+	fputs("{\"name\":\"fan\",\"vertices\":[", f);
+	for (unsigned i = 0; i < NV; i++)
+		fprintf(f,
+		    "%s{\"id\":\"v%u\",\"operator\":\"noop\","
+		    "\"parallelism\":1}",
+		    i ? "," : "", i);
+	fputs("],\"edges\":[", f);
+	for (unsigned i = NV; i-- > 0;)
+		for (unsigned d = FAN; d >= 1; d--)
+			if (i + d < NV)
+				fprintf(f,
+				    "%s{\"from\":\"v%u\",\"to\":\"v%u\","
+				    "\"distribution\":\"all_to_all\","
+				    "\"type\":\"blocking\"}",
+				    ne++ ? "," : "", i, i + d);
+	fputs("]}", f);
+	fclose(f);
+	load_and_expand(text, NV, ne);
 }
 
 /* A scratch directory for the file cases, removed at the end. */
@@ -689,7 +1231,15 @@ static const struct {
 	{ "partitioner-on-pointwise.json", SL_EINVAL,
 	    "edges[0].partitioner: only all_to_all" },
 	{ "self-edge.json", SL_ECYCLE, "edges[0]: " },
-	{ "cycle.json", SL_ECYCLE, "edges[2]: edge c -> a closes a cycle" },
+	{ "duplicate-edge.json", SL_EEXISTS, "edges[2] repeats edges[0]" },
+	{ "bad-job-name.json", SL_EINVAL, "name: job name 'word count'" },
+	{ "bad-shuffle-name.json", SL_EINVAL,
+	    "edges[0].shuffle: shuffle plugin name 'Disk'" },
+	{ "too-many-tasks.json", SL_ERANGE,
+	    "vertices: 17 vertices with 17000000 tasks in all; at most "
+	    "16777216" },
+	{ "cycle.json", SL_ECYCLE,
+	    "edges: edges form a cycle: a -> b -> c -> a" },
 };
 
 #define NBAD (sizeof(bad_files) / sizeof(bad_files[0]))
@@ -761,6 +1311,13 @@ static const struct sl_test tests[] = {
 	{ "edges naming unknown vertices", test_edge_vertices },
 	{ "edge enums and partitioner", test_edge_enums },
 	{ "self-edge and cycle", test_cycles },
+	{ "job and shuffle plugin names", test_names },
+	{ "repeated edges", test_duplicate_edges },
+	{ "fixed parallelisms within SL_MAX_TASKS", test_task_limit },
+	{ "SL_MAX_VERTICES and SL_MAX_EDGES", test_api_limits },
+	{ "vertex index with many alike ids", test_vertex_index },
+	{ "a cycle is named", test_cycle_names },
+	{ "10 000-vertex chain and fan load and expand", test_scale },
 	{ "files: good, bad, missing, directory", test_files },
 	{ "examples/jobs all load", test_examples_load },
 	{ "examples/jobs shapes", test_example_shapes },

@@ -2,6 +2,10 @@
  * The plugin loader and the host table. The plugins under test live in
  * $SL_BINARY_DIR/test-plugins (built from tests/plugins/, one defect per
  * file) and its dup/ subdirectory.
+ *
+ * The good test plugins count "tp.NAME.reinit" when their init runs while
+ * their image is initialised already; test_no_reinit, last, checks that no
+ * test made that happen.
  */
 #include <errno.h>
 #include <limits.h>
@@ -9,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "plugin/host.h"
@@ -106,6 +111,10 @@ static const struct refusal {
 	{ "tp-entry-data.so", SL_EPLUGIN,
 	    "sl_plugin_entry is data, not a function (use SL_PLUGIN_DEFINE)", 0,
 	    0 },
+	{ "tp-no-caps.so", SL_EPLUGIN,
+	    "declares no partition type (caps 0x0 has no SL_SHUFFLE_CAP_TYPE "
+	    "bit)",
+	    0, 0 },
 };
 
 static void
@@ -152,16 +161,69 @@ static void
 test_missing_file(void)
 {
 	struct sli_plugin *p = NULL;
-	char path[PATHLEN + 64];
+	char path[PATHLEN + 64], want[2 * PATHLEN];
 
 	if (!find_dirs())
 		return;
 	tp_path(path, sizeof(path), "tp-no-such-plugin.so");
-	CU_ASSERT_EQUAL(sli_plugin_open(path, &p), SL_EPLUGIN);
+	snprintf(want, sizeof(want),
+	    "plugin %s: cannot open: No such file or directory", path);
+	CU_ASSERT_EQUAL(sli_plugin_open(path, &p), -ENOENT);
 	CU_ASSERT_PTR_NULL(p);
-	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), path));
+	CU_ASSERT_STRING_EQUAL(sl_errdetail(), want);
+	CU_ASSERT_EQUAL(sli_plugin_load(path, &p), -ENOENT);
+	CU_ASSERT_PTR_NULL(p);
+}
+
+/*
+ * A path is a file, never a name for dlopen to search the library path
+ * with: a bare name is relative to the working directory ("x.so" in the cwd
+ * loads; "libc.so.6" is not found rather than loading libc), and
+ * directories and devices are refused before dlopen sees them.
+ */
+static void
+test_paths_are_files(void)
+{
+	struct sli_plugin *p = NULL, *q = NULL;
+	char cwd[PATH_MAX], path[PATHLEN + 64];
+
+	if (!find_dirs())
+		return;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(getcwd(cwd, sizeof(cwd)));
+	CU_ASSERT_EQUAL_FATAL(chdir(tp_dir), 0);
+
+	CU_ASSERT_EQUAL(sli_plugin_open("tp-good-shuffle.so", &p), 0);
+	CU_ASSERT_PTR_NOT_NULL(p);
+	if (p != NULL) {
+		CU_ASSERT_STRING_EQUAL(p->path, "tp-good-shuffle.so");
+		CU_ASSERT_STRING_EQUAL(p->name, "test-shuffle");
+		/* ./ and the bare name are the same object. */
+		CU_ASSERT_EQUAL(sli_plugin_open("./tp-good-shuffle.so", &q), 0);
+		CU_ASSERT_PTR_EQUAL(q, p);
+		sli_plugin_unref(q);
+		sli_plugin_unref(p);
+	}
+
+	p = NULL;
+	CU_ASSERT_EQUAL(sli_plugin_open("libc.so.6", &p), -ENOENT);
+	CU_ASSERT_PTR_NULL(p);
+	CU_ASSERT_STRING_EQUAL(sl_errdetail(),
+	    "plugin libc.so.6: cannot open: No such file or directory");
+
+	CU_ASSERT_EQUAL(sli_plugin_open("dup", &p), SL_EPLUGIN);
+	CU_ASSERT_STRING_EQUAL(
+	    sl_errdetail(), "plugin dup: is a directory, not a plugin file");
+	CU_ASSERT_EQUAL(sli_plugin_open("/dev/null", &p), SL_EPLUGIN);
+	CU_ASSERT_STRING_EQUAL(sl_errdetail(),
+	    "plugin /dev/null: is not a regular file (a plugin is a shared "
+	    "object)");
+	CU_ASSERT_PTR_NULL(p);
+
+	/* A regular file that is no shared object still reaches dlopen. */
+	tp_path(path, sizeof(path), "../CMakeCache.txt");
+	CU_ASSERT_EQUAL(sli_plugin_open(path, &p), SL_EPLUGIN);
 	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), ": cannot load: "));
-	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "No such file"));
+	CU_ASSERT_EQUAL(chdir(cwd), 0);
 }
 
 static void
@@ -188,6 +250,9 @@ test_good_scheduler(void)
 	CU_ASSERT_STRING_EQUAL(p->path, path);
 	CU_ASSERT_STRING_EQUAL(p->host.plugin_name, "test-sched");
 	CU_ASSERT_EQUAL(p->desc.struct_size, sizeof(struct sl_plugin));
+	CU_ASSERT_EQUAL(p->state, SLI_PLUGIN_READY);
+	/* A scheduler has no caps of its own; unknown bits would be fine. */
+	CU_ASSERT_EQUAL(p->desc.caps, 0);
 
 	s = &p->ops.scheduler;
 	CU_ASSERT_EQUAL(s->struct_size, sizeof(*s));
@@ -201,7 +266,7 @@ test_good_scheduler(void)
 	CU_ASSERT_EQUAL(s->on_start(state, NULL), 0);
 	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.on_start"), start0 + 1);
 	/* The default for a reset is to start over. */
-	CU_ASSERT_EQUAL(sli_sched_reset(p, state, NULL, regions, 2), 0);
+	CU_ASSERT_EQUAL(sli_plugin_sched_reset(p, state, NULL, regions, 2), 0);
 	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.on_start"), start0 + 2);
 	s->fini(state);
 	free(state);
@@ -288,7 +353,7 @@ test_small_tables(void)
 	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &sched), 0);
 	/* Half a pointer beyond the declared size is ignored. */
 	CU_ASSERT_PTR_NULL(sched->ops.scheduler.on_regions_reset);
-	CU_ASSERT_EQUAL(sli_sched_reset(sched, state, NULL, NULL, 0), 0);
+	CU_ASSERT_EQUAL(sli_plugin_sched_reset(sched, state, NULL, NULL, 0), 0);
 	CU_ASSERT_EQUAL(
 	    sli_counter_get("tp.test-small-sched.on_start"), start0 + 1);
 	sli_plugin_unref(sched);
@@ -297,7 +362,7 @@ test_small_tables(void)
 }
 
 /* Each scheduler's default reset calls its own on_start, also with two of
- * them loaded and the same image opened twice. */
+ * them loaded and the same image opened twice (which is one plugin). */
 static void
 test_reset_defaults_per_plugin(void)
 {
@@ -306,22 +371,25 @@ test_reset_defaults_per_plugin(void)
 	char state[16] = { 0 };
 	int64_t sa = sli_counter_get("tp.test-sched.on_start");
 	int64_t sc = sli_counter_get("tp.test-small-sched.on_start");
+	int64_t ia = sli_counter_get("tp.test-sched.init");
 
 	if (!find_dirs())
 		return;
 	tp_path(path, sizeof(path), "tp-good-sched.so");
 	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &a), 0);
 	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &b), 0);
+	CU_ASSERT_PTR_EQUAL(a, b);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.init"), ia + 1);
 	tp_path(path, sizeof(path), "tp-small-sched.so");
 	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &c), 0);
-	sli_sched_reset(a, state, NULL, NULL, 0);
-	sli_sched_reset(c, state, NULL, NULL, 0);
-	sli_sched_reset(c, state, NULL, NULL, 0);
+	sli_plugin_sched_reset(a, state, NULL, NULL, 0);
+	sli_plugin_sched_reset(c, state, NULL, NULL, 0);
+	sli_plugin_sched_reset(c, state, NULL, NULL, 0);
 	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.on_start"), sa + 1);
 	CU_ASSERT_EQUAL(
 	    sli_counter_get("tp.test-small-sched.on_start"), sc + 2);
 	sli_plugin_unref(a);
-	sli_sched_reset(b, state, NULL, NULL, 0);
+	sli_plugin_sched_reset(b, state, NULL, NULL, 0);
 	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.on_start"), sa + 2);
 	sli_plugin_unref(b);
 	sli_plugin_unref(c);
@@ -353,6 +421,19 @@ test_refcount(void)
 	sli_plugin_unref(NULL);
 }
 
+/* The good plugins in test-plugins/, sorted by file name. */
+static const char *const good_files[] = {
+	"tp-caps-unknown.so",
+#ifdef TP_HAVE_CXX
+	"tp-cxx-shuffle.so",
+#endif
+	"tp-good-sched.so",
+	"tp-good-shuffle.so",
+	"tp-small-sched.so",
+	"tp-small-shuffle.so",
+};
+#define NGOOD (sizeof(good_files) / sizeof(good_files[0]))
+
 static void
 test_set_scan(void)
 {
@@ -366,12 +447,16 @@ test_set_scan(void)
 	if (!find_dirs())
 		return;
 	/* The broken ones are logged and skipped; the good ones load. */
-	CU_ASSERT_EQUAL(sli_plugin_set_scan(&set, tp_dir, true), 4);
-	CU_ASSERT_EQUAL(set.n, 4);
+	CU_ASSERT_EQUAL(sli_plugin_set_scan(&set, tp_dir, true), (int)NGOOD);
+	CU_ASSERT_EQUAL_FATAL(set.n, NGOOD);
 	/* Sorted by file name. */
-	CU_ASSERT(set.n == 4 && ends_with(set.v[0]->path, "/tp-good-sched.so"));
-	CU_ASSERT(
-	    set.n == 4 && ends_with(set.v[3]->path, "/tp-small-shuffle.so"));
+	for (size_t i = 0; i < NGOOD; i++) {
+		char suffix[64];
+
+		snprintf(suffix, sizeof(suffix), "/%s", good_files[i]);
+		CU_ASSERT(ends_with(set.v[i]->path, suffix));
+		CU_ASSERT_EQUAL(set.v[i]->state, SLI_PLUGIN_READY);
+	}
 	tp_path(good, sizeof(good), "tp-good-sched.so");
 	p = sli_plugin_set_find(&set, SL_PLUGIN_SCHEDULER, "test-sched");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
@@ -384,34 +469,301 @@ test_set_scan(void)
 	    sli_plugin_set_find(&set, SL_PLUGIN_SHUFFLE, "test-small-shuffle"));
 	CU_ASSERT_PTR_NOT_NULL(
 	    sli_plugin_set_find(&set, SL_PLUGIN_SCHEDULER, "test-small-sched"));
+	CU_ASSERT_PTR_NOT_NULL(
+	    sli_plugin_set_find(&set, SL_PLUGIN_SHUFFLE, "test-caps-unknown"));
 	CU_ASSERT_PTR_NULL(
 	    sli_plugin_set_find(&set, SL_PLUGIN_SHUFFLE, "memory-nope"));
 
-	/* The same name from a second directory: opened, refused by the
-	 * set, and unloaded again (fini included). */
+	/* The same name from a second directory: opened and checked, then
+	 * refused by the set before its init ran, and unloaded again
+	 * without fini. */
 	snprintf(path, sizeof(path), "%s/tp-dup-sched.so", dup_dir);
 	snprintf(want, sizeof(want),
 	    "plugin %s: a plugin named 'test-sched' is already loaded from %s",
 	    path, good);
 	CU_ASSERT_EQUAL(sli_plugin_set_scan(&set, dup_dir, true), 0);
 	CU_ASSERT_STRING_EQUAL(sl_errdetail(), want);
-	CU_ASSERT_EQUAL(set.n, 4);
-	CU_ASSERT_EQUAL(sli_counter_get("tp.dup-sched.init"), dinit0 + 1);
-	CU_ASSERT_EQUAL(sli_counter_get("tp.dup-sched.fini"), dfini0 + 1);
+	CU_ASSERT_EQUAL(set.n, NGOOD);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.dup-sched.init"), dinit0);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.dup-sched.fini"), dfini0);
 
-	/* Adding it by hand: refused, and the reference stays with us. */
-	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &dup), 0);
+	/* Adding it by hand: refused, not started, and the reference stays
+	 * with us. */
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_load(path, &dup), 0);
+	CU_ASSERT_EQUAL(dup->state, SLI_PLUGIN_LOADED);
 	CU_ASSERT_EQUAL(sli_plugin_set_add(&set, dup), SL_EEXISTS);
 	CU_ASSERT_STRING_EQUAL(sl_errdetail(), want);
+	CU_ASSERT_EQUAL(dup->state, SLI_PLUGIN_LOADED);
 	sli_plugin_unref(dup);
-	CU_ASSERT_EQUAL(sli_counter_get("tp.dup-sched.fini"), dfini0 + 2);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.dup-sched.init"), dinit0);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.dup-sched.fini"), dfini0);
 
-	CU_ASSERT_STRING_EQUAL(set.v[0]->name, "test-sched");
+	CU_ASSERT_STRING_EQUAL(set.v[0]->name, "test-caps-unknown");
 	sli_plugin_set_clear(&set);
 	CU_ASSERT_EQUAL(set.n, 0);
 	CU_ASSERT_PTR_NULL(set.v);
 	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.fini"), fini0 + 1);
 	sli_plugin_set_clear(&set);
+}
+
+/* sli_plugin_load checks without init; the set starts what it accepts. */
+static void
+test_load_then_add(void)
+{
+	struct sli_plugin_set set = { 0 };
+	struct sli_plugin *p = NULL;
+	char path[PATHLEN + 64];
+	int64_t init0 = sli_counter_get("tp.test-shuffle.init");
+	int64_t fini0 = sli_counter_get("tp.test-shuffle.fini");
+
+	if (!find_dirs())
+		return;
+	tp_path(path, sizeof(path), "tp-good-shuffle.so");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_load(path, &p), 0);
+	CU_ASSERT_EQUAL(p->state, SLI_PLUGIN_LOADED);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.init"), init0);
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_set_add(&set, p), 0);
+	CU_ASSERT_EQUAL(p->state, SLI_PLUGIN_READY);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.init"), init0 + 1);
+	/* Starting again is a no-op. */
+	CU_ASSERT_EQUAL(sli_plugin_start(p), 0);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.init"), init0 + 1);
+	sli_plugin_set_clear(&set);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.fini"), fini0 + 1);
+
+	/* A failing init: the set refuses the plugin with its reason, and
+	 * the caller still holds it, FAILED. */
+	tp_path(path, sizeof(path), "tp-init-fails.so");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_load(path, &p), 0);
+	CU_ASSERT_EQUAL(sli_plugin_set_add(&set, p), SL_EPLUGIN);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "init failed with"));
+	CU_ASSERT_EQUAL(p->state, SLI_PLUGIN_FAILED);
+	CU_ASSERT_EQUAL(set.n, 0);
+	/* Asked again, it says the same without a second init. */
+	{
+		int64_t i0 = sli_counter_get("tp.init-fails.init");
+
+		CU_ASSERT_EQUAL(sli_plugin_start(p), SL_EPLUGIN);
+		CU_ASSERT_PTR_NOT_NULL(
+		    strstr(sl_errdetail(), "cannot reach the shuffle"));
+		CU_ASSERT_EQUAL(sli_counter_get("tp.init-fails.init"), i0);
+	}
+	sli_plugin_unref(p);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.init-fails.fini"), 0);
+	sli_plugin_set_clear(&set);
+}
+
+/* A scratch directory for links; removed by rm_scratch. */
+static bool
+make_scratch(char *dir, size_t n)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	bool ok;
+
+	snprintf(dir, n, "%s/sl-loader.XXXXXX", tmp ? tmp : "/tmp");
+	ok = mkdtemp(dir) != NULL;
+	CU_ASSERT(ok);
+	return ok;
+}
+
+static void
+link_in(const char *dir, const char *target, const char *name)
+{
+	char path[2 * PATHLEN];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	CU_ASSERT_EQUAL(symlink(target, path), 0);
+}
+
+static void
+rm_scratch(const char *dir, const char *const *names, size_t n)
+{
+	char path[2 * PATHLEN];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+/*
+ * One file reached by two paths is one plugin: opening it again returns a
+ * new reference to the same struct, init runs once and fini once, at the
+ * last reference.
+ */
+static void
+test_open_same_file(void)
+{
+	static const char *const names[] = { "alias.so" };
+	struct sli_plugin *a = NULL, *b = NULL, *c = NULL;
+	char dir[PATHLEN], path[PATHLEN + 64], alias[2 * PATHLEN];
+	int64_t init0 = sli_counter_get("tp.test-shuffle.init");
+	int64_t fini0 = sli_counter_get("tp.test-shuffle.fini");
+
+	if (!find_dirs() || !make_scratch(dir, sizeof(dir)))
+		return;
+	tp_path(path, sizeof(path), "tp-good-shuffle.so");
+	link_in(dir, path, "alias.so");
+	snprintf(alias, sizeof(alias), "%s/alias.so", dir);
+
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(alias, &b), 0);
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_load(path, &c), 0);
+	CU_ASSERT_PTR_EQUAL(a, b);
+	CU_ASSERT_PTR_EQUAL(a, c);
+	CU_ASSERT_EQUAL(atomic_load(&a->refs), 3);
+	CU_ASSERT_STRING_EQUAL(a->path, path); /* the first path */
+	CU_ASSERT_EQUAL(c->state, SLI_PLUGIN_READY);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.init"), init0 + 1);
+	sli_plugin_unref(a);
+	sli_plugin_unref(b);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.fini"), fini0);
+	sli_plugin_unref(c);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.fini"), fini0 + 1);
+
+	/* Unloaded, it loads and inits afresh: init and fini alternate. */
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(alias, &a), 0);
+	CU_ASSERT_STRING_EQUAL(a->path, alias);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.init"), init0 + 2);
+	sli_plugin_unref(a);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.fini"), fini0 + 2);
+	rm_scratch(dir, names, 1);
+}
+
+/*
+ * The set holds each file once, however it is reached: a symbolic link to a
+ * plugin, a link to the whole directory, the same directory scanned twice,
+ * SLUICE_PLUGIN_PATH naming it twice and --plugin-dir once more. Every
+ * duplicate is refused before init, so each init runs exactly once.
+ */
+static void
+test_set_same_file(void)
+{
+	static const char *const names[] = { "alias.so", "dirlink" };
+	struct sli_plugin_set set = { 0 };
+	char dir[PATHLEN], path[PATHLEN + 64], dirlink[2 * PATHLEN];
+	char want[4 * PATHLEN], env[5 * PATHLEN];
+	const char *extra[1];
+	int64_t init0 = sli_counter_get("tp.test-shuffle.init");
+	int64_t sinit0 = sli_counter_get("tp.test-sched.init");
+	int64_t fini0 = sli_counter_get("tp.test-shuffle.fini");
+	int rc;
+
+	if (!find_dirs() || !make_scratch(dir, sizeof(dir)))
+		return;
+	tp_path(path, sizeof(path), "tp-good-shuffle.so");
+	link_in(dir, path, "alias.so");
+	link_in(dir, tp_dir, "dirlink");
+	snprintf(dirlink, sizeof(dirlink), "%s/dirlink", dir);
+
+	CU_ASSERT_EQUAL(sli_plugin_set_scan(&set, tp_dir, true), (int)NGOOD);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.init"), init0 + 1);
+
+	/* A link to one of them, under another name. */
+	snprintf(want, sizeof(want),
+	    "plugin %s/alias.so: already loaded as 'test-shuffle' from %s "
+	    "(the same file)",
+	    dir, path);
+	CU_ASSERT_EQUAL(sli_plugin_set_scan(&set, dir, true), 0);
+	CU_ASSERT_STRING_EQUAL(sl_errdetail(), want);
+
+	/* The same directory again, and through a link. */
+	CU_ASSERT_EQUAL(sli_plugin_set_scan(&set, tp_dir, true), 0);
+	CU_ASSERT_EQUAL(sli_plugin_set_scan(&set, dirlink, true), 0);
+	CU_ASSERT_EQUAL(set.n, NGOOD);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.init"), init0 + 1);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.init"), sinit0 + 1);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.fini"), fini0);
+	sli_plugin_set_clear(&set);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.fini"), fini0 + 1);
+
+	/* The default directories, naming it three times. */
+	snprintf(env, sizeof(env), "%s:%s:%s", tp_dir, dirlink, tp_dir);
+	setenv("SLUICE_PLUGIN_PATH", env, 1);
+	extra[0] = tp_dir;
+	rc = sli_plugin_set_load_default(&set, extra, 1);
+	unsetenv("SLUICE_PLUGIN_PATH");
+	CU_ASSERT(rc >= (int)NGOOD);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.init"), init0 + 2);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-sched.init"), sinit0 + 2);
+	for (size_t i = 0; i < set.n; i++)
+		for (size_t j = i + 1; j < set.n; j++)
+			CU_ASSERT_PTR_NOT_EQUAL(set.v[i]->dl, set.v[j]->dl);
+	sli_plugin_set_clear(&set);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-shuffle.fini"), fini0 + 2);
+	rm_scratch(dir, names, 2);
+}
+
+/* Unknown caps bits load, and are kept for whoever learns them later. */
+static void
+test_caps_unknown(void)
+{
+	struct sli_plugin *p = NULL;
+	char path[PATHLEN + 64];
+
+	if (!find_dirs())
+		return;
+	tp_path(path, sizeof(path), "tp-caps-unknown.so");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &p), 0);
+	CU_ASSERT_EQUAL(p->desc.caps,
+	    SL_SHUFFLE_CAP_TYPE(SL_PARTITION_BLOCKING) | (UINT64_C(1) << 40) |
+	        (UINT64_C(1) << 63));
+	sli_plugin_unref(p);
+}
+
+/* A plugin written in C++ (tests/plugins/cxx-shuffle.cpp) loads: its
+ * entry has C linkage, and its static constructor ran. */
+static void
+test_cxx_plugin(void)
+{
+#ifdef TP_HAVE_CXX
+	struct sli_plugin *p = NULL;
+	const struct sl_shuffle_writer_ops *w;
+	char path[PATHLEN + 64];
+	_Alignas(16) char state[64] = { 0 };
+	struct sl_buffer buf = { 0 };
+	int64_t init0 = sli_counter_get("tp.test-cxx.init");
+	int64_t ctor0 = sli_counter_get("tp.test-cxx.ctor");
+	int64_t fini0 = sli_counter_get("tp.test-cxx.fini");
+
+	if (!find_dirs())
+		return;
+	tp_path(path, sizeof(path), "tp-cxx-shuffle.so");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &p), 0);
+	CU_ASSERT_STRING_EQUAL(p->name, "test-cxx");
+	CU_ASSERT_STRING_EQUAL(p->version, "0.0.1-c++");
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-cxx.init"), init0 + 1);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-cxx.ctor"), ctor0 + 1);
+	w = &p->ops.shuffle.writer;
+	CU_ASSERT_FATAL(w->state_size <= sizeof(state));
+	CU_ASSERT_EQUAL(w->open(state, &p->host, "", 0), 0);
+	CU_ASSERT_EQUAL(w->write(state, 0, &buf), SL_ENOTSUP);
+	CU_ASSERT_EQUAL(w->write(state, 3, &buf), SL_ERANGE);
+	w->close(state); /* the loader's default */
+	w->fini(state);
+	sli_plugin_unref(p);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-cxx.fini"), fini0 + 1);
+#else
+	printf("\n    skipped: no C++ compiler when this was built\n");
+#endif
+}
+
+/* No test plugin ever saw init twice without a fini between. */
+static void
+test_no_reinit(void)
+{
+	static const char *const names[] = { "test-shuffle", "test-sched",
+		"test-small-shuffle", "test-small-sched", "test-caps-unknown",
+		"dup-sched" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char counter[64];
+
+		snprintf(counter, sizeof(counter), "tp.%s.reinit", names[i]);
+		CU_ASSERT_EQUAL(sli_counter_get(counter), 0);
+	}
 }
 
 static void
@@ -635,6 +987,14 @@ test_host(void)
 	h.set_error("cannot reach %s:%d", "example", 7000);
 	CU_ASSERT_STRING_EQUAL(sl_errdetail(), "cannot reach example:7000");
 
+	/* The plugins' sl_strerror: static strings, errno values too. */
+	CU_ASSERT_PTR_EQUAL(h.strerror(SL_EINVAL), sl_strerror(SL_EINVAL));
+	CU_ASSERT_STRING_EQUAL(h.strerror(SL_EINVAL), "invalid argument");
+	CU_ASSERT_STRING_EQUAL(
+	    h.strerror(-ENOENT), "No such file or directory");
+	CU_ASSERT_STRING_EQUAL(h.strerror(-999), "unknown error");
+	CU_ASSERT_STRING_EQUAL(h.strerror(1), "unknown error");
+
 	/* Every level, an unknown one, a line longer than the logger's
 	 * buffer, and no table: none may crash. */
 	sli_log_set_level(SL_LOG_DEBUG);
@@ -655,18 +1015,25 @@ static const struct sl_test tests[] = {
 	{ "broken plugins are refused with the reason", test_refusals },
 	{ "a failed init is not followed by fini", test_init_fails_no_fini },
 	{ "a missing file is refused", test_missing_file },
+	{ "paths are files, never searched for", test_paths_are_files },
 	{ "a minimal scheduler loads with defaults", test_good_scheduler },
 	{ "a minimal shuffle plugin loads with defaults", test_good_shuffle },
 	{ "members beyond the declared size are ignored", test_small_tables },
 	{ "default on_regions_reset calls the right on_start",
 	    test_reset_defaults_per_plugin },
 	{ "references; fini once at zero", test_refcount },
-	{ "scan a directory; duplicates refused", test_set_scan },
+	{ "scan a directory; duplicates refused before init", test_set_scan },
+	{ "load checks, the set starts what it takes", test_load_then_add },
+	{ "one file opened by two paths is one plugin", test_open_same_file },
+	{ "the set holds each file once; init once", test_set_same_file },
+	{ "unknown caps bits are allowed", test_caps_unknown },
+	{ "a C++ plugin loads", test_cxx_plugin },
 	{ "missing directories", test_scan_missing },
 	{ "plugin directories and SLUICE_PLUGIN_PATH", test_dirs },
 	{ "load the default directories", test_load_default },
 	{ "host counters", test_counters },
 	{ "host table", test_host },
+	{ "no plugin was initialised twice", test_no_reinit },
 	{ NULL, NULL },
 };
 
