@@ -40,6 +40,7 @@ extern "C" {
 enum sl_plugin_kind {
 	SL_PLUGIN_SHUFFLE = 1,   /* ops: const struct sl_shuffle_ops * */
 	SL_PLUGIN_SCHEDULER = 2, /* ops: const struct sl_scheduler_ops * */
+	SL_PLUGIN_OPERATORS = 3, /* ops: const struct sl_operator_lib * */
 };
 
 enum sl_log_level {

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <sluice/operator.h>
 #include <sluice/scheduler.h>
 #include <sluice/shuffle.h>
 
@@ -59,6 +60,12 @@ struct sli_plugin {
 			struct sl_shuffle_reader_ops reader;
 		} shuffle;
 		struct sl_scheduler_ops scheduler;
+		/* core-owned copies of every operator's ops, defaults
+		 * filled in (malloc'd, freed with the plugin) */
+		struct {
+			struct sl_operator_ops *v;
+			uint32_t n;
+		} operators;
 	} ops;
 };
 
@@ -129,6 +136,12 @@ int sli_plugin_set_add(struct sli_plugin_set *set, struct sli_plugin *p);
 /* Find by kind and name; NULL when absent. No reference is taken. */
 struct sli_plugin *sli_plugin_set_find(
     const struct sli_plugin_set *set, uint32_t kind, const char *name);
+/* The operator called name in any operator library of the set (names are
+ * unique across the set's libraries: sli_plugin_set_add refuses a library
+ * that repeats one), with its library in *lib; NULL when absent. */
+const struct sl_operator_ops *sli_operator_find(
+    const struct sli_plugin_set *set, const char *name,
+    struct sli_plugin **lib);
 void sli_plugin_set_clear(struct sli_plugin_set *set);
 
 /*
