@@ -49,14 +49,15 @@ struct sl_record {
 struct sl_task_ctx {
 	uint32_t struct_size;
 	const struct sl_host *host;
-	const char *job;         /* the job's name */
-	const char *vertex;      /* the vertex id */
-	const char *config_json; /* the vertex's "config" object; "{}" if none */
-	uint32_t index;          /* this task's index within the vertex */
-	uint32_t parallelism;    /* tasks of the vertex */
-	uint32_t attempt;        /* 0 first, then one more per restart */
-	uint32_t num_inputs;     /* incoming edges of the vertex */
-	uint32_t num_outputs;    /* outgoing edges of the vertex */
+	const char *job;    /* the job's name */
+	const char *vertex; /* the vertex id */
+	const char
+	    *config_json;     /* the vertex's "config" object; "{}" if none */
+	uint32_t index;       /* this task's index within the vertex */
+	uint32_t parallelism; /* tasks of the vertex */
+	uint32_t attempt;     /* 0 first, then one more per restart */
+	uint32_t num_inputs;  /* incoming edges of the vertex */
+	uint32_t num_outputs; /* outgoing edges of the vertex */
 
 	/*
 	 * Emit a record on output edge `out` (0..num_outputs-1, in the order
@@ -73,8 +74,8 @@ struct sl_task_ctx {
 
 	/* Add to one of the task's counters, shown in reports
 	 * ("records_skipped"). Names are copied. */
-	void (*count)(const struct sl_task_ctx *ctx, const char *name,
-	    int64_t delta);
+	void (*count)(
+	    const struct sl_task_ctx *ctx, const char *name, int64_t delta);
 
 	void *core; /* the core's; do not touch */
 };

@@ -22,16 +22,12 @@
 #include "../common/error.h"
 #include "../common/log.h"
 #include "host.h"
+#include "load_common.h"
 #include "loader.h"
 
 #ifndef SL_PLUGIN_SUBDIR
 #error "SL_PLUGIN_SUBDIR must come from the build (core/CMakeLists.txt)"
 #endif
-
-#define END_OF(type, m) (offsetof(type, m) + sizeof(((type *)0)->m))
-/* Whether a table of the declared size holds member m entirely: a size
- * that ends inside a pointer must not hand us half of one. */
-#define FITS(size, type, m) ((size_t)(size) >= END_OF(type, m))
 
 /*
  * The smallest struct_size accepted for each table: up to its last required
@@ -45,12 +41,6 @@
 #define WRITER_MIN END_OF(struct sl_shuffle_writer_ops, fini)
 #define READER_MIN END_OF(struct sl_shuffle_reader_ops, fini)
 #define SCHED_MIN END_OF(struct sl_scheduler_ops, on_region_finished)
-
-/* The core allocates each state zeroed, per partition and per task: a
- * larger size is a bug (or a units mix-up), not a plan. */
-#define STATE_MAX ((size_t)1 << 20)
-
-#define NAME_MAX_LEN 64
 
 /* The partition types this build knows, as shuffle capability bits. */
 #define SHUFFLE_TYPE_CAPS                                   \
@@ -94,6 +84,8 @@ sli_plugin_kind_name(uint32_t kind)
 		return "shuffle";
 	case SL_PLUGIN_SCHEDULER:
 		return "scheduler";
+	case SL_PLUGIN_OPERATORS:
+		return "operators";
 	}
 	return "unknown";
 }
@@ -144,17 +136,6 @@ sched_init_default(
     void *state, const struct sl_host *host, const struct sl_sched_ctx *ctx)
 {
 	return 0;
-}
-
-/* Copy the bytes a plugin declared, at most our own size, and zero the
- * rest: members it does not know of read as NULL. */
-static void
-copy_declared(void *dst, size_t ours, const void *src, uint32_t declared)
-{
-	size_t n = declared < ours ? declared : ours;
-
-	memcpy(dst, src, n);
-	memset((char *)dst + n, 0, ours - n);
 }
 
 /* Check and copy one ops table; *declared is its struct_size. */
@@ -287,18 +268,6 @@ load_scheduler(struct sli_plugin *p)
 	return 0;
 }
 
-static bool
-valid_name(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++, n++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-		        *s == '_' || *s == '-'))
-			return false;
-	return n >= 1 && n <= NAME_MAX_LEN;
-}
-
 /* Check the descriptor the entry returned and copy it into p->desc. */
 static int
 check_descriptor(struct sli_plugin *p, const struct sl_plugin *d)
@@ -327,7 +296,8 @@ check_descriptor(struct sli_plugin *p, const struct sl_plugin *d)
 	p->desc.struct_size = sizeof(p->desc);
 
 	if (p->desc.kind != SL_PLUGIN_SHUFFLE &&
-	    p->desc.kind != SL_PLUGIN_SCHEDULER)
+	    p->desc.kind != SL_PLUGIN_SCHEDULER &&
+	    p->desc.kind != SL_PLUGIN_OPERATORS)
 		return refuse(
 		    p->path, SL_EPLUGIN, "unknown kind %" PRIu32, p->desc.kind);
 	if (p->desc.name == NULL)
@@ -370,6 +340,10 @@ free_plugin(struct sli_plugin *p)
 {
 	if (p == NULL)
 		return;
+	/* Only a library that passed its checks holds an array; kind alone
+	 * says which member of the union is live. */
+	if (p->desc.kind == SL_PLUGIN_OPERATORS)
+		free(p->ops.operators.v);
 	free(p->path);
 	free(p->name);
 	free(p->version);
@@ -433,8 +407,14 @@ check_object(struct sli_plugin *p)
 		    SL_PLUGIN_ENTRY_SYMBOL);
 	if ((rc = check_descriptor(p, d)) != 0)
 		return rc;
-	return p->desc.kind == SL_PLUGIN_SHUFFLE ? load_shuffle(p)
-	                                         : load_scheduler(p);
+	switch (p->desc.kind) {
+	case SL_PLUGIN_SHUFFLE:
+		return load_shuffle(p);
+	case SL_PLUGIN_SCHEDULER:
+		return load_scheduler(p);
+	default: /* check_descriptor let no other kind through */
+		return sli_load_operators(p);
+	}
 }
 
 /* The live plugin holding the shared object dl, or NULL. Needs the lock. */

@@ -60,8 +60,11 @@ struct sli_plugin {
 			struct sl_shuffle_reader_ops reader;
 		} shuffle;
 		struct sl_scheduler_ops scheduler;
-		/* core-owned copies of every operator's ops, defaults
-		 * filled in (malloc'd, freed with the plugin) */
+		/* core-owned copies of every operator's ops, in the
+		 * library's order, defaults filled in: exactly one of run
+		 * (sources) and process (the others) is set, every other
+		 * op is never NULL. Malloc'd, freed with the plugin;
+		 * v[i].name points into the plugin. */
 		struct {
 			struct sl_operator_ops *v;
 			uint32_t n;

@@ -33,12 +33,35 @@ sli_plugin_set_find(
 	return NULL;
 }
 
-/*
- * Whether the set may take p, which was opened as path (p->path, or another
- * way to the same file): refused when the set holds the same shared object
- * or the same file, or a plugin of the same name. Runs before p's init, so
- * a duplicate is never initialised for nothing.
- */
+/* The operator called name in library q, or NULL. */
+static const struct sl_operator_ops *
+lib_find(const struct sli_plugin *q, const char *name)
+{
+	if (q->desc.kind != SL_PLUGIN_OPERATORS)
+		return NULL;
+	for (uint32_t i = 0; i < q->ops.operators.n; i++)
+		if (strcmp(q->ops.operators.v[i].name, name) == 0)
+			return &q->ops.operators.v[i];
+	return NULL;
+}
+
+const struct sl_operator_ops *
+sli_operator_find(
+    const struct sli_plugin_set *set, const char *name, struct sli_plugin **lib)
+{
+	const struct sl_operator_ops *o;
+
+	for (size_t i = 0; i < set->n; i++)
+		if ((o = lib_find(set->v[i], name)) != NULL) {
+			if (lib != NULL)
+				*lib = set->v[i];
+			return o;
+		}
+	if (lib != NULL)
+		*lib = NULL;
+	return NULL;
+}
+
 /* The member of set that is p's file, or NULL. */
 static const struct sli_plugin *
 same_file(const struct sli_plugin_set *set, const struct sli_plugin *p)
@@ -53,6 +76,13 @@ same_file(const struct sli_plugin_set *set, const struct sli_plugin *p)
 	return NULL;
 }
 
+/*
+ * Whether the set may take p, which was opened as path (p->path, or another
+ * way to the same file): refused when the set holds the same shared object
+ * or the same file, a plugin of the same name, or (p being an operator
+ * library) a library with an operator of the same name as one of p's. Runs
+ * before p's init, so a duplicate is never initialised for nothing.
+ */
 static int
 check_duplicate(
     const struct sli_plugin_set *set, const char *path, struct sli_plugin *p)
@@ -72,6 +102,20 @@ check_duplicate(
 			    "plugin %s: a plugin named '%s' is already loaded "
 			    "from %s",
 			    path, p->name, set->v[i]->path);
+	if (p->desc.kind != SL_PLUGIN_OPERATORS)
+		return 0;
+	/* A vertex names its operator alone, not the library: two of one
+	 * name would make the job mean whichever loaded first. */
+	for (uint32_t k = 0; k < p->ops.operators.n; k++) {
+		const char *op = p->ops.operators.v[k].name;
+
+		for (size_t i = 0; i < set->n; i++)
+			if (lib_find(set->v[i], op) != NULL)
+				return sli_err(SL_EEXISTS,
+				    "plugin %s: operator '%s' is already "
+				    "provided by operator library '%s' from %s",
+				    path, op, set->v[i]->name, set->v[i]->path);
+	}
 	return 0;
 }
 

@@ -6,7 +6,8 @@
  * data.
  *
  * Counters (through host->counter_add), for the loader test to see what was
- * called: "tp.NAME.init", "tp.NAME.fini", "tp.NAME.on_start". And
+ * called: "tp.NAME.init", "tp.NAME.fini", "tp.NAME.on_start"; of an
+ * operator library "tp.NAME.open", "tp.NAME.finish", "tp.NAME.process". And
  * "tp.NAME.reinit" when init runs while the image is initialised already
  * (no fini since the last init): the loader must never let that happen.
  */
@@ -17,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sluice/operator.h>
 #include <sluice/scheduler.h>
 #include <sluice/shuffle.h>
 
@@ -48,16 +50,19 @@
 /* TP_CAPS: the descriptor's caps; a shuffle declares pipelined unless told
  * otherwise. */
 #ifndef TP_CAPS
-#ifdef TP_SCHEDULER
+#if defined(TP_SCHEDULER) || defined(TP_OPERATORS)
 #define TP_CAPS 0
 #else
 #define TP_CAPS SL_SHUFFLE_CAP_TYPE(SL_PARTITION_PIPELINED)
 #endif
 #endif
-/* TP_SCHEDULER: a scheduler plugin; otherwise a shuffle plugin. */
+/* TP_SCHEDULER: a scheduler plugin; TP_OPERATORS: an operator library;
+ * otherwise a shuffle plugin. */
 #ifndef TP_KIND
 #ifdef TP_SCHEDULER
 #define TP_KIND SL_PLUGIN_SCHEDULER
+#elif defined(TP_OPERATORS)
+#define TP_KIND SL_PLUGIN_OPERATORS
 #else
 #define TP_KIND SL_PLUGIN_SHUFFLE
 #endif
@@ -106,7 +111,143 @@ tp_fini(void)
 
 #define TP_UNUSED __attribute__((unused))
 
-#ifdef TP_SCHEDULER
+#if defined(TP_OPERATORS)
+
+/*
+ * Two operators: #0 a source ("tp-gen" unless TP_OP0_NAME) that emits
+ * TP_GEN_RECORDS records "0", "1", ... on output 0 and has its own finish,
+ * and #1 a map ("tp-map" unless TP_OP1_NAME) that emits every record it is
+ * given unchanged. Neither has commit, abort or close: the loader's
+ * defaults. The TP_OP* knobs break one thing each.
+ */
+#define TP_GEN_RECORDS 3
+
+static int
+tp_op_open(void *state, const struct sl_task_ctx *ctx)
+{
+	tp_count("tp." TP_NAME ".open");
+	return 0;
+}
+
+static TP_UNUSED int
+tp_gen_run(void *state, const struct sl_task_ctx *ctx)
+{
+	for (int i = 0; i < TP_GEN_RECORDS; i++) {
+		char v = (char)('0' + i);
+		struct sl_record rec = { .value = &v, .value_len = 1 };
+		int rc;
+
+		if ((rc = ctx->emit(ctx, 0, &rec)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+tp_gen_finish(void *state, const struct sl_task_ctx *ctx)
+{
+	tp_count("tp." TP_NAME ".finish");
+	return 0;
+}
+
+static TP_UNUSED int
+tp_map_process(void *state, const struct sl_task_ctx *ctx, uint32_t in,
+    const struct sl_record *rec)
+{
+	tp_count("tp." TP_NAME ".process");
+	return ctx->emit(ctx, 0, rec);
+}
+
+#ifndef TP_OP0_NAME
+#define TP_OP0_NAME "tp-gen"
+#endif
+#ifndef TP_OP0_CAPS
+#define TP_OP0_CAPS SL_OPERATOR_SOURCE
+#endif
+#ifndef TP_OP0_OPEN
+#define TP_OP0_OPEN tp_op_open
+#endif
+#ifndef TP_OP0_RUN
+#define TP_OP0_RUN tp_gen_run
+#endif
+#ifndef TP_OP0_PROCESS
+#define TP_OP0_PROCESS NULL
+#endif
+#ifndef TP_OP1_NAME
+#define TP_OP1_NAME "tp-map"
+#endif
+#ifndef TP_OP1_SIZE
+#define TP_OP1_SIZE sizeof(struct sl_operator_ops)
+#endif
+#ifndef TP_OP1_RUN
+#define TP_OP1_RUN NULL
+#endif
+#ifndef TP_OP1_PROCESS
+#define TP_OP1_PROCESS tp_map_process
+#endif
+#ifndef TP_OP1_STATE_SIZE
+#define TP_OP1_STATE_SIZE 16
+#endif
+/* Optional ops of #1, NULL unless a file puts garbage beyond its size. */
+#ifndef TP_OP1_FINISH
+#define TP_OP1_FINISH NULL
+#endif
+#ifndef TP_OP1_ABORT
+#define TP_OP1_ABORT NULL
+#endif
+#ifndef TP_OP1_CLOSE
+#define TP_OP1_CLOSE NULL
+#endif
+#ifndef TP_LIB_SIZE
+#define TP_LIB_SIZE sizeof(struct sl_operator_lib)
+#endif
+#ifndef TP_LIB_COUNT
+#define TP_LIB_COUNT 2
+#endif
+
+static TP_UNUSED const struct sl_operator_ops tp_op0 = {
+	.struct_size = sizeof(struct sl_operator_ops),
+	.name = TP_OP0_NAME,
+	.state_size = 16,
+	.caps = TP_OP0_CAPS,
+	.open = TP_OP0_OPEN,
+	.run = TP_OP0_RUN,
+	.process = TP_OP0_PROCESS,
+	.finish = tp_gen_finish,
+};
+
+static TP_UNUSED const struct sl_operator_ops tp_op1 = {
+	.struct_size = TP_OP1_SIZE,
+	.name = TP_OP1_NAME,
+	.state_size = TP_OP1_STATE_SIZE,
+	.open = tp_op_open,
+	.run = TP_OP1_RUN,
+	.process = TP_OP1_PROCESS,
+	.finish = TP_OP1_FINISH,
+	.abort = TP_OP1_ABORT,
+	.close = TP_OP1_CLOSE,
+};
+
+#ifndef TP_OP1_TABLE
+#define TP_OP1_TABLE (&tp_op1)
+#endif
+
+static TP_UNUSED const struct sl_operator_ops *const tp_op_list[] = {
+	&tp_op0,
+	TP_OP1_TABLE,
+};
+
+#ifndef TP_LIB_OPS
+#define TP_LIB_OPS tp_op_list
+#endif
+
+static TP_UNUSED const struct sl_operator_lib tp_ops = {
+	.struct_size = TP_LIB_SIZE,
+	.count = TP_LIB_COUNT,
+	.ops = TP_LIB_OPS,
+};
+
+#elif defined(TP_SCHEDULER)
 
 static TP_UNUSED int
 tp_on_start(void *state, const struct sl_sched_ctx *ctx)
@@ -267,7 +408,7 @@ static TP_UNUSED const struct sl_shuffle_ops tp_ops = {
 	.reader = &tp_reader,
 };
 
-#endif /* TP_SCHEDULER */
+#endif /* TP_OPERATORS, TP_SCHEDULER */
 
 #ifndef TP_OPS
 #define TP_OPS (&tp_ops)

@@ -115,6 +115,56 @@ static const struct refusal {
 	    "declares no partition type (caps 0x0 has no SL_SHUFFLE_CAP_TYPE "
 	    "bit)",
 	    0, 0 },
+	/* Operator libraries: the library, then each operator. */
+	{ "tp-ops-lib-missing.so", SL_EPLUGIN,
+	    "operator library table is missing (ops is NULL)", 0, 0 },
+	{ "tp-ops-lib-short.so", SL_EABI,
+	    "operator library table is %zu bytes, ABI 1.0 needs at least %zu",
+	    offsetof(struct sl_operator_lib, ops),
+	    sizeof(struct sl_operator_lib) },
+	{ "tp-ops-count-0.so", SL_EPLUGIN,
+	    "operator library lists no operators (count is 0)", 0, 0 },
+	{ "tp-ops-count-huge.so", SL_EPLUGIN,
+	    "operator library count 4097 is above the limit of 4096", 0, 0 },
+	{ "tp-ops-array-null.so", SL_EPLUGIN,
+	    "operator library has no operators (its ops array is NULL)", 0, 0 },
+	{ "tp-ops-entry-null.so", SL_EPLUGIN,
+	    "operator #1: ops table is missing (ops[1] is NULL)", 0, 0 },
+	{ "tp-ops-short.so", SL_EABI,
+	    "operator 'tp-map' (#1): ops table is %zu bytes, ABI 1.0 needs at "
+	    "least %zu",
+	    offsetof(struct sl_operator_ops, process),
+	    offsetof(struct sl_operator_ops, finish) },
+	{ "tp-ops-name-null.so", SL_EPLUGIN,
+	    "operator #1: no name (name is NULL)", 0, 0 },
+	{ "tp-ops-name-bad.so", SL_EPLUGIN,
+	    "operator #1: name 'Map!' is not 1 to 64 characters of a-z 0-9 _ "
+	    "-",
+	    0, 0 },
+	{ "tp-ops-name-dup.so", SL_EPLUGIN,
+	    "operator 'tp-gen' (#1): name already used by operator #0", 0, 0 },
+	{ "tp-ops-no-open.so", SL_EPLUGIN,
+	    "operator 'tp-gen' (#0): op 'open' is missing", 0, 0 },
+	{ "tp-ops-source-no-run.so", SL_EPLUGIN,
+	    "operator 'tp-gen' (#0): op 'run' is missing (required of a "
+	    "source)",
+	    0, 0 },
+	{ "tp-ops-source-process.so", SL_EPLUGIN,
+	    "operator 'tp-gen' (#0): op 'process' is set, but a source has no "
+	    "inputs (it must be NULL)",
+	    0, 0 },
+	{ "tp-ops-run-not-source.so", SL_EPLUGIN,
+	    "operator 'tp-map' (#1): op 'run' is set, but only a source (caps "
+	    "SL_OPERATOR_SOURCE) runs (it must be NULL)",
+	    0, 0 },
+	{ "tp-ops-no-process.so", SL_EPLUGIN,
+	    "operator 'tp-map' (#1): op 'process' is missing (required of an "
+	    "operator that is not a source)",
+	    0, 0 },
+	{ "tp-ops-state-huge.so", SL_EPLUGIN,
+	    "operator 'tp-map' (#1): state_size 2097152 is above the limit of "
+	    "1048576 bytes",
+	    0, 0 },
 };
 
 static void
@@ -427,8 +477,10 @@ static const char *const good_files[] = {
 #ifdef TP_HAVE_CXX
 	"tp-cxx-shuffle.so",
 #endif
+	"tp-good-ops.so",
 	"tp-good-sched.so",
 	"tp-good-shuffle.so",
+	"tp-ops-small.so",
 	"tp-small-sched.so",
 	"tp-small-shuffle.so",
 };
@@ -750,13 +802,238 @@ test_cxx_plugin(void)
 #endif
 }
 
+/* What the operators under test emitted through their task context. */
+static struct {
+	int n;
+	char values[16];
+} emitted;
+
+static int
+collect_emit(
+    const struct sl_task_ctx *ctx, uint32_t out, const struct sl_record *rec)
+{
+	CU_ASSERT_EQUAL(out, 0);
+	if (rec->value_len != 1 || emitted.n >= (int)sizeof(emitted.values))
+		return SL_EINVAL;
+	emitted.values[emitted.n++] = *(const char *)rec->value;
+	return 0;
+}
+
+static void
+task_ctx(struct sl_task_ctx *ctx, const struct sli_plugin *p)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->struct_size = sizeof(*ctx);
+	ctx->host = &p->host;
+	ctx->job = "job";
+	ctx->vertex = "v";
+	ctx->config_json = "{}";
+	ctx->parallelism = 1;
+	ctx->num_outputs = 1;
+	ctx->emit = collect_emit;
+	memset(&emitted, 0, sizeof(emitted));
+}
+
+/*
+ * An operator library of a source and a map with only the ops they need:
+ * the copies are complete tables, exactly one of run and process is set,
+ * and the loader's defaults stand in for the rest (and are called here).
+ */
+static void
+test_good_operators(void)
+{
+	struct sli_plugin *p = NULL;
+	const struct sl_operator_ops *gen, *map;
+	struct sl_task_ctx ctx;
+	struct sl_record rec = { .value = "x", .value_len = 1 };
+	char path[PATHLEN + 64];
+	char state[16] = { 0 };
+	int64_t init0 = sli_counter_get("tp.test-ops.init");
+	int64_t open0 = sli_counter_get("tp.test-ops.open");
+	int64_t finish0 = sli_counter_get("tp.test-ops.finish");
+	int64_t process0 = sli_counter_get("tp.test-ops.process");
+	int64_t fini0 = sli_counter_get("tp.test-ops.fini");
+
+	if (!find_dirs())
+		return;
+	tp_path(path, sizeof(path), "tp-good-ops.so");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &p), 0);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-ops.init"), init0 + 1);
+	CU_ASSERT_EQUAL(p->desc.kind, SL_PLUGIN_OPERATORS);
+	CU_ASSERT_STRING_EQUAL(sli_plugin_kind_name(p->desc.kind), "operators");
+	CU_ASSERT_STRING_EQUAL(p->name, "test-ops");
+	CU_ASSERT_EQUAL_FATAL(p->ops.operators.n, 2);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p->ops.operators.v);
+	gen = &p->ops.operators.v[0];
+	map = &p->ops.operators.v[1];
+	CU_ASSERT_STRING_EQUAL(gen->name, "tp-gen");
+	CU_ASSERT_STRING_EQUAL(map->name, "tp-map");
+	CU_ASSERT_EQUAL(gen->struct_size, sizeof(*gen));
+	CU_ASSERT_EQUAL(map->struct_size, sizeof(*map));
+	CU_ASSERT_EQUAL(gen->caps, SL_OPERATOR_SOURCE);
+	CU_ASSERT_EQUAL(map->caps, 0);
+	CU_ASSERT(gen->state_size <= sizeof(state));
+	CU_ASSERT(map->state_size <= sizeof(state));
+	/* Exactly one of run and process, as declared. */
+	CU_ASSERT_PTR_NOT_NULL(gen->run);
+	CU_ASSERT_PTR_NULL(gen->process);
+	CU_ASSERT_PTR_NULL(map->run);
+	CU_ASSERT_PTR_NOT_NULL(map->process);
+	/* Every other op is there, the plugin's own or a default. */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gen->commit);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gen->abort);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(gen->close);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(map->finish);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(map->commit);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(map->abort);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(map->close);
+	CU_ASSERT_PTR_NOT_EQUAL(gen->finish, map->finish);
+
+	/* A source's task: open, run, finish (its own), commit, close. */
+	task_ctx(&ctx, p);
+	CU_ASSERT_EQUAL(gen->open(state, &ctx), 0);
+	CU_ASSERT_EQUAL(gen->run(state, &ctx), 0);
+	CU_ASSERT_EQUAL(emitted.n, 3);
+	CU_ASSERT_NSTRING_EQUAL(emitted.values, "012", 3);
+	CU_ASSERT_EQUAL(gen->finish(state, &ctx), 0);
+	CU_ASSERT_EQUAL(gen->commit(state, &ctx), 0);
+	gen->close(state);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-ops.finish"), finish0 + 1);
+
+	/* A map's: process, then the defaults finish and commit; abort and
+	 * close do nothing. */
+	task_ctx(&ctx, p);
+	CU_ASSERT_EQUAL(map->open(state, &ctx), 0);
+	CU_ASSERT_EQUAL(map->process(state, &ctx, 0, &rec), 0);
+	CU_ASSERT_EQUAL(emitted.n, 1);
+	CU_ASSERT_EQUAL(emitted.values[0], 'x');
+	CU_ASSERT_EQUAL(map->finish(state, &ctx), 0);
+	CU_ASSERT_EQUAL(map->commit(state, &ctx), 0);
+	map->abort(state, &ctx);
+	map->close(state);
+	CU_ASSERT_EQUAL(emitted.n, 1);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-ops.open"), open0 + 2);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-ops.process"), process0 + 1);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-ops.finish"), finish0 + 1);
+	sli_plugin_unref(p);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.test-ops.fini"), fini0 + 1);
+}
+
+/* An operator table that ends after process, with garbage beyond: the
+ * loader must take the defaults, not the garbage. */
+static void
+test_small_operators(void)
+{
+	struct sli_plugin *good = NULL, *small = NULL;
+	const struct sl_operator_ops *map, *ref;
+	struct sl_task_ctx ctx;
+	char path[PATHLEN + 64];
+	char state[16] = { 0 };
+
+	if (!find_dirs())
+		return;
+	tp_path(path, sizeof(path), "tp-good-ops.so");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &good), 0);
+	tp_path(path, sizeof(path), "tp-ops-small.so");
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_open(path, &small), 0);
+	CU_ASSERT_EQUAL_FATAL(small->ops.operators.n, 2);
+	map = &small->ops.operators.v[1];
+	ref = &good->ops.operators.v[1]; /* tp-map: all defaults */
+	CU_ASSERT_STRING_EQUAL(map->name, "small-map");
+	CU_ASSERT_EQUAL(map->struct_size, sizeof(*map));
+	CU_ASSERT_PTR_EQUAL(map->finish, ref->finish);
+	CU_ASSERT_PTR_EQUAL(map->commit, ref->commit);
+	CU_ASSERT_PTR_EQUAL(map->abort, ref->abort);
+	CU_ASSERT_PTR_EQUAL(map->close, ref->close);
+	task_ctx(&ctx, small);
+	CU_ASSERT_EQUAL(map->finish(state, &ctx), 0);
+	map->abort(state, &ctx);
+	map->close(state);
+	sli_plugin_unref(small);
+	sli_plugin_unref(good);
+}
+
+/*
+ * Operators are found by name across the set's libraries; a library that
+ * repeats an operator name of another is refused by the set before its
+ * init ran, the reason naming both files.
+ */
+static void
+test_operator_find(void)
+{
+	struct sli_plugin_set set = { 0 };
+	struct sli_plugin *lib = NULL, *dup = NULL;
+	const struct sl_operator_ops *o;
+	char good[PATHLEN + 64], path[PATHLEN + 64], want[3 * PATHLEN];
+	int64_t dinit0 = sli_counter_get("tp.dup-ops.init");
+	int64_t dfini0 = sli_counter_get("tp.dup-ops.fini");
+
+	if (!find_dirs())
+		return;
+	CU_ASSERT_EQUAL_FATAL(
+	    sli_plugin_set_scan(&set, tp_dir, true), (int)NGOOD);
+	tp_path(good, sizeof(good), "tp-good-ops.so");
+
+	o = sli_operator_find(&set, "tp-map", &lib);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(lib);
+	CU_ASSERT_STRING_EQUAL(o->name, "tp-map");
+	CU_ASSERT_PTR_NOT_NULL(o->process);
+	CU_ASSERT_STRING_EQUAL(lib->name, "test-ops");
+	CU_ASSERT_STRING_EQUAL(lib->path, good);
+	CU_ASSERT_PTR_EQUAL(o, &lib->ops.operators.v[1]);
+	o = sli_operator_find(&set, "small-gen", &lib);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_STRING_EQUAL(lib->name, "test-ops-small");
+	CU_ASSERT_PTR_NOT_NULL(o->run);
+	CU_ASSERT_PTR_NOT_NULL(sli_operator_find(&set, "tp-gen", NULL));
+	/* Unknown names, and names of plugins rather than operators. */
+	lib = set.v[0]; /* to see it cleared */
+	CU_ASSERT_PTR_NULL(sli_operator_find(&set, "no-such-op", &lib));
+	CU_ASSERT_PTR_NULL(lib);
+	CU_ASSERT_PTR_NULL(sli_operator_find(&set, "test-ops", NULL));
+	CU_ASSERT_PTR_NULL(sli_operator_find(&set, "test-sched", NULL));
+	CU_ASSERT_PTR_NULL(sli_operator_find(&set, "", NULL));
+
+	/* dup-ops provides dup-gen and tp-map: refused, not started. */
+	snprintf(path, sizeof(path), "%s/tp-dup-ops.so", dup_dir);
+	snprintf(want, sizeof(want),
+	    "plugin %s: operator 'tp-map' is already provided by operator "
+	    "library 'test-ops' from %s",
+	    path, good);
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_load(path, &dup), 0);
+	CU_ASSERT_EQUAL(dup->state, SLI_PLUGIN_LOADED);
+	CU_ASSERT_EQUAL(sli_plugin_set_add(&set, dup), SL_EEXISTS);
+	CU_ASSERT_STRING_EQUAL(sl_errdetail(), want);
+	CU_ASSERT_EQUAL(dup->state, SLI_PLUGIN_LOADED);
+	CU_ASSERT_EQUAL(set.n, NGOOD);
+	CU_ASSERT_PTR_NULL(sli_operator_find(&set, "dup-gen", NULL));
+	sli_plugin_unref(dup);
+	/* Scanning its directory says the same (for the log) and skips it. */
+	CU_ASSERT_EQUAL(sli_plugin_set_scan(&set, dup_dir, true), 0);
+	CU_ASSERT_EQUAL(set.n, NGOOD);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.dup-ops.init"), dinit0);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.dup-ops.fini"), dfini0);
+	sli_plugin_set_clear(&set);
+
+	/* Alone, the same library is fine: it is the repeat that is not. */
+	CU_ASSERT_EQUAL_FATAL(sli_plugin_load(path, &dup), 0);
+	CU_ASSERT_EQUAL(sli_plugin_set_add(&set, dup), 0);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.dup-ops.init"), dinit0 + 1);
+	o = sli_operator_find(&set, "tp-map", &lib);
+	CU_ASSERT_PTR_NOT_NULL(o);
+	CU_ASSERT_PTR_EQUAL(lib, dup);
+	sli_plugin_set_clear(&set);
+	CU_ASSERT_EQUAL(sli_counter_get("tp.dup-ops.fini"), dfini0 + 1);
+}
+
 /* No test plugin ever saw init twice without a fini between. */
 static void
 test_no_reinit(void)
 {
 	static const char *const names[] = { "test-shuffle", "test-sched",
 		"test-small-shuffle", "test-small-sched", "test-caps-unknown",
-		"dup-sched" };
+		"dup-sched", "test-ops", "test-ops-small", "dup-ops" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char counter[64];
@@ -1028,6 +1305,11 @@ static const struct sl_test tests[] = {
 	{ "the set holds each file once; init once", test_set_same_file },
 	{ "unknown caps bits are allowed", test_caps_unknown },
 	{ "a C++ plugin loads", test_cxx_plugin },
+	{ "an operator library loads with defaults", test_good_operators },
+	{ "operator ops beyond the declared size are ignored",
+	    test_small_operators },
+	{ "operators by name; a repeated one refused before init",
+	    test_operator_find },
 	{ "missing directories", test_scan_missing },
 	{ "plugin directories and SLUICE_PLUGIN_PATH", test_dirs },
 	{ "load the default directories", test_load_default },
