@@ -92,14 +92,44 @@ int sl_job_validate(const sl_job *job);
  * characters of [a-z0-9_-], as plugin names. */
 int sl_job_set_default_shuffle(sl_job *job, const char *plugin);
 
-/* Parse a job file, with every check above and sl_job_validate, and the
+/*
+ * Parse a job file, with every check above and sl_job_validate, and the
  * fixed parallelisms within SL_MAX_TASKS. On failure the detail names the
  * file, the place and the problem ("job.json: edges[2].to: unknown vertex
- * 'cnt'"). */
+ * 'cnt'"). No variables are defined: a string holding ${name} fails as
+ * sl_job_load_file_vars says.
+ */
 int sl_job_load_file(const char *path, sl_job **out);
 /* Same for text in memory; origin names it in messages. */
 int sl_job_load_json(
     const char *text, size_t len, const char *origin, sl_job **out);
+
+/*
+ * The same with variables (docs/job-file.md, "Variables"). Each of
+ * defs[0 .. ndefs) is "NAME=VALUE" as given to `-D`: NAME is 1..128
+ * characters, a letter or _ then letters, digits, _ . -; VALUE is the rest
+ * after the first '=' (may be empty or hold '='), valid UTF-8. defs is only
+ * read during the call; with ndefs 0 it may be NULL.
+ *
+ * After parsing, every string value of the document (keys are left alone)
+ * has each ${NAME} replaced by its VALUE, and each $${ by a literal ${;
+ * then the job is built as sl_job_load_file does, so a "parallelism" of
+ * "${p}" works once it reads "auto" or a decimal number. A definition no
+ * string uses is fine.
+ *
+ * Errors, besides those of sl_job_load_file: SL_EINVAL for a definition
+ * that is malformed (no '=', a bad name, a value that is not UTF-8) and
+ * SL_EEXISTS for a name defined twice, both checked before the file is
+ * read and named "-D ..."; SL_ENOTFOUND for ${NAME} with no definition
+ * ("job.json: vertices[0].config.path: unknown variable 'input': set it
+ * with -D input=VALUE"); SL_EPARSE for a ${ with no } or a bad name inside
+ * one; SL_ERANGE if the strings that use variables come to more than
+ * 64 MiB in all.
+ */
+int sl_job_load_file_vars(
+    const char *path, const char *const *defs, size_t ndefs, sl_job **out);
+int sl_job_load_json_vars(const char *text, size_t len, const char *origin,
+    const char *const *defs, size_t ndefs, sl_job **out);
 
 const char *sl_job_name(const sl_job *job);
 uint32_t sl_job_vertex_count(const sl_job *job);

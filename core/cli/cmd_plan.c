@@ -20,7 +20,8 @@
 
 static const char plan_usage[] =
     "usage:\n"
-    "  sluice plan regions JOB.json [--parallelism V=N]... [--pretty]\n"
+    "  sluice plan regions JOB.json [-D NAME=VALUE]... [--parallelism V=N]...\n"
+    "                       [--pretty]\n"
     "  sluice plan failover JOB.json --failed TASK... [--lost TASK]...\n"
     "                       [--parallelism V=N]... [--pretty]\n"
     "  sluice plan parallelism --min N --max N --bytes-per-task BYTES\n"
@@ -29,6 +30,7 @@ static const char plan_usage[] =
     "                       [--plugin-dir DIR]... [--parallelism V=N]...\n"
     "  sluice plan graph JOB.json [--format dot] [--parallelism V=N]...\n"
     "\n"
+    "-D NAME=VALUE sets ${NAME} in the job file (every job command).\n"
     "TASK is VERTEX#INDEX, e.g. count#3. --parallelism V=N fixes the\n"
     "parallelism of vertex V (needed for \"auto\" vertices). BYTES take k, m,\n"
     "g, t suffixes (powers of 1024; 64m, 64M, 64MiB alike). --input @FILE\n"
@@ -47,6 +49,8 @@ struct plan_opts {
 	const char *job_path;
 	char **par_specs; /* "V=N" */
 	int npar;
+	const char **defs; /* -D NAME=VALUE */
+	int ndefs;
 	bool pretty;
 };
 
@@ -71,7 +75,8 @@ plan_job_load(const struct plan_opts *o, struct plan_job *pj)
 	if (o->job_path == NULL)
 		return sli_cli_usage(
 		    "plan: no job file given\n\n%s", plan_usage);
-	if ((rv = sl_job_load_file(o->job_path, &pj->job)) != 0)
+	if ((rv = sl_job_load_file_vars(
+	         o->job_path, o->defs, (size_t)o->ndefs, &pj->job)) != 0)
 		return sli_cli_fail("%s", sl_errdetail());
 	pj->par = calloc(sl_job_vertex_count(pj->job) + 1, sizeof(*pj->par));
 	if (pj->par == NULL)
@@ -635,36 +640,40 @@ sli_cmd_plan(int argc, char **argv)
 	/* The options each question takes (their getopt codes); any other
 	 * is refused rather than silently ignored. */
 	if (strcmp(what, "regions") == 0)
-		applies = "pPh";
+		applies = "pPhD";
 	else if (strcmp(what, "failover") == 0)
-		applies = "pflPh";
+		applies = "pflPhD";
 	else if (strcmp(what, "graph") == 0)
-		applies = "pFh";
+		applies = "pFhD";
 	else if (strcmp(what, "schedule") == 0)
-		applies = "psSdPh";
+		applies = "psSdPhD";
 	else
 		return sli_cli_usage(
 		    "plan: unknown question '%s'\n\n%s", what, plan_usage);
 
 	/* Option arrays can hold at most argc entries each. */
 	o.par_specs = calloc(argc, sizeof(char *));
+	o.defs = calloc(argc, sizeof(char *));
 	failed = calloc(argc, sizeof(char *));
 	lost = calloc(argc, sizeof(char *));
 	dirs = calloc(argc, sizeof(char *));
-	if (o.par_specs == NULL || failed == NULL || lost == NULL ||
-	    dirs == NULL) {
+	if (o.par_specs == NULL || o.defs == NULL || failed == NULL ||
+	    lost == NULL || dirs == NULL) {
 		rv = sli_cli_fail("out of memory");
 		goto out;
 	}
 	optind = 0;
 	argc--, argv++;
-	while ((c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+	while ((c = getopt_long(argc, argv, "D:", opts, &idx)) != -1) {
 		if (c != '?' && strchr(applies, c) == NULL) {
 			rv = sli_cli_usage("plan %s: --%s does not apply", what,
 			    opts[idx].name);
 			goto out;
 		}
 		switch (c) {
+		case 'D':
+			o.defs[o.ndefs++] = optarg;
+			break;
 		case 'p':
 			o.par_specs[o.npar++] = optarg;
 			break;
@@ -718,6 +727,7 @@ sli_cmd_plan(int argc, char **argv)
 		rv = plan_schedule(&o, scheduler, slots, dirs, ndirs);
 out:
 	free(o.par_specs);
+	free(o.defs);
 	free(failed);
 	free(lost);
 	free(dirs);

@@ -1,10 +1,13 @@
 /*
  * Job files: JSON in, a job graph out, built through the public C API so
  * that a file and a C program get the same checks. Every error names the
- * origin, the place ("edges[2].to") and the problem.
+ * origin, the place ("edges[2].to") and the problem. Variables (${name},
+ * set by -D name=value) are substituted into the parsed document before
+ * any of it is read, so every check sees the final values.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 
 #include "../common/error.h"
 #include "job.h"
+#include "jobvars.h"
 
 /*
  * The keys each kind of object may hold. A new key goes into its list here
@@ -222,28 +226,71 @@ get_enum(const struct ctx *c, json_t *obj, const char *key, bool required,
 	    what, s, list);
 }
 
+/* A decimal integer, optionally negative, nothing else ("4", "-1"; not
+ * "+4", " 4", "4.0", ""); saturates, so that the range check refuses it. */
+static bool
+parse_decimal(const char *s, size_t len, long long *out)
+{
+	size_t i = s[0] == '-' ? 1 : 0;
+	long long n = 0;
+
+	if (i == len)
+		return false;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		n = n > (LLONG_MAX - 9) / 10 ? LLONG_MAX
+		                             : n * 10 + (s[i] - '0');
+	}
+	*out = s[0] == '-' ? -n : n;
+	return true;
+}
+
+/*
+ * A number, "auto", or a string holding a decimal number: "${p}" can only
+ * ever give a string, so a string parallelism is read as its digits.
+ */
 static int
 get_parallelism(const struct ctx *c, json_t *obj, int32_t *out)
 {
 	json_t *v = json_object_get(obj, "parallelism");
 	char buf[48];
+	long long n;
 
 	if (v == NULL)
 		return fail(c, SL_EPARSE, NULL, "missing field 'parallelism'");
-	if (json_is_string(v) && strcmp(json_string_value(v), "auto") == 0) {
-		*out = SL_PARALLELISM_AUTO;
-		return 0;
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		size_t len = json_string_length(v);
+
+		if (len == 4 && memcmp(s, "auto", 4) == 0) {
+			*out = SL_PARALLELISM_AUTO;
+			return 0;
+		}
+		if (!parse_decimal(s, len, &n))
+			goto out_bad;
+		if (n > SL_MAX_PARALLELISM)
+			return fail(c, SL_ERANGE, "parallelism",
+			    "%.24s%s is above the limit of %d", s,
+			    len > 24 ? "..." : "", SL_MAX_PARALLELISM);
+	} else if (json_is_integer(v)) {
+		n = json_integer_value(v);
+		if (n > SL_MAX_PARALLELISM)
+			return fail(c, SL_ERANGE, "parallelism",
+			    "%lld is above the limit of %d", n,
+			    SL_MAX_PARALLELISM);
+	} else {
+		goto out_bad;
 	}
-	if (json_is_integer(v) && json_integer_value(v) > SL_MAX_PARALLELISM)
-		return fail(c, SL_ERANGE, "parallelism",
-		    "%" JSON_INTEGER_FORMAT " is above the limit of %d",
-		    json_integer_value(v), SL_MAX_PARALLELISM);
-	if (!json_is_integer(v) || json_integer_value(v) < 1)
-		return fail(c, SL_EPARSE, "parallelism",
-		    "must be a positive integer or \"auto\", got %s",
-		    show(v, buf, sizeof(buf)));
-	*out = (int32_t)json_integer_value(v);
+	if (n < 1)
+		goto out_bad;
+	*out = (int32_t)n;
 	return 0;
+
+out_bad:
+	return fail(c, SL_EPARSE, "parallelism",
+	    "must be a positive integer or \"auto\", got %s",
+	    show(v, buf, sizeof(buf)));
 }
 
 static int
@@ -456,18 +503,16 @@ out_free_job:
 	return rv;
 }
 
-int
-sl_job_load_json(const char *text, size_t len, const char *origin, sl_job **out)
+/* Parse, substitute, build. */
+static int
+load_text(struct ctx *c, const char *text, size_t len,
+    const struct sli_job_vars *vars, sl_job **out)
 {
-	struct ctx c = { .origin = origin != NULL ? origin : "<json>" };
 	json_error_t jerr;
 	json_t *root;
 	size_t k;
 	int rv;
 
-	if (text == NULL || out == NULL)
-		return sli_err(
-		    SL_EINVAL, "%s: no text or no place for the job", c.origin);
 	/* jansson's message for this ("'[' or '{' expected near end of
 	 * file") hides the simple cause. */
 	for (k = 0; k < len; k++)
@@ -476,21 +521,50 @@ sl_job_load_json(const char *text, size_t len, const char *origin, sl_job **out)
 			break;
 	if (k == len)
 		return fail(
-		    &c, SL_EPARSE, NULL, "empty input: expected a JSON object");
+		    c, SL_EPARSE, NULL, "empty input: expected a JSON object");
 	/* DECODE_ANY: a top-level "x" or [] gets our clearer message below. */
 	root = json_loadb(
 	    text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (root == NULL) {
 		if (jerr.line >= 1 && jerr.column >= 0)
 			return sli_err(SL_EPARSE,
-			    "%s:%d:%d: JSON syntax error: %s", c.origin,
+			    "%s:%d:%d: JSON syntax error: %s", c->origin,
 			    jerr.line, jerr.column, jerr.text);
-		return sli_err(SL_EPARSE, "%s: JSON syntax error: %s", c.origin,
-		    jerr.text);
+		return sli_err(SL_EPARSE, "%s: JSON syntax error: %s",
+		    c->origin, jerr.text);
 	}
-	rv = build(&c, root, out);
+	/* Anything but an object is refused by build(), which says so. */
+	rv = json_is_object(root)
+	    ? sli_job_vars_apply(vars, root, c->origin, MAX_FILE_SIZE)
+	    : 0;
+	if (rv == 0)
+		rv = build(c, root, out);
 	json_decref(root);
 	return rv;
+}
+
+int
+sl_job_load_json_vars(const char *text, size_t len, const char *origin,
+    const char *const *defs, size_t ndefs, sl_job **out)
+{
+	struct ctx c = { .origin = origin != NULL ? origin : "<json>" };
+	struct sli_job_vars vs;
+	int rv;
+
+	if (text == NULL || out == NULL)
+		return sli_err(
+		    SL_EINVAL, "%s: no text or no place for the job", c.origin);
+	if ((rv = sli_job_vars_init(&vs, defs, ndefs)) != 0)
+		return rv;
+	rv = load_text(&c, text, len, &vs, out);
+	sli_job_vars_fini(&vs);
+	return rv;
+}
+
+int
+sl_job_load_json(const char *text, size_t len, const char *origin, sl_job **out)
+{
+	return sl_job_load_json_vars(text, len, origin, NULL, 0, out);
 }
 
 /* The whole file into a NUL-terminated buffer owned by the caller. */
@@ -557,17 +631,30 @@ out_close:
 }
 
 int
-sl_job_load_file(const char *path, sl_job **out)
+sl_job_load_file_vars(
+    const char *path, const char *const *defs, size_t ndefs, sl_job **out)
 {
+	struct ctx c = { .origin = path };
+	struct sli_job_vars vs;
 	char *text = NULL;
 	size_t len = 0;
 	int rv;
 
 	if (path == NULL || out == NULL)
 		return sli_err(SL_EINVAL, "no job file path");
-	if ((rv = read_file(path, &text, &len)) != 0)
+	/* The definitions first: they do not depend on the file. */
+	if ((rv = sli_job_vars_init(&vs, defs, ndefs)) != 0)
 		return rv;
-	rv = sl_job_load_json(text, len, path, out);
-	free(text);
+	if ((rv = read_file(path, &text, &len)) == 0) {
+		rv = load_text(&c, text, len, &vs, out);
+		free(text);
+	}
+	sli_job_vars_fini(&vs);
 	return rv;
+}
+
+int
+sl_job_load_file(const char *path, sl_job **out)
+{
+	return sl_job_load_file_vars(path, NULL, 0, out);
 }

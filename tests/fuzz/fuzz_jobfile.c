@@ -73,7 +73,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	sl_job *job;
 
-	if (sl_job_load_json((const char *)data, size, "fuzz", &job) == 0) {
+	/* Definitions for the example jobs' variables, so that substitution
+	 * is fuzzed too. */
+	static const char *const defs[] = { "input=/dev/null",
+		"output=/tmp/x" };
+
+	if (sl_job_load_json_vars(
+	        (const char *)data, size, "fuzz", defs, 2, &job) == 0) {
 		plan(job);
 		sl_job_free(job);
 	}

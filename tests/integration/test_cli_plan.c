@@ -391,6 +391,22 @@ test_usage_errors(void)
 }
 
 static void
+test_variables(void)
+{
+	const char *job = source_path("examples/jobs/wordcount.json");
+	struct run_result r = sluice("plan", "regions", job, NULL);
+
+	expect_error(&r, 1, "unknown variable 'input': set it with -D input=");
+	r = sluice("plan", "regions", job, "-D", "input=/dev/null", "-D",
+	    "output=/tmp/out", NULL);
+	CU_ASSERT_EQUAL(r.status, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"read#0\""));
+	run_result_free(&r);
+	r = sluice("plan", "regions", job, "-D", "input", NULL);
+	expect_error(&r, 1, "expected NAME=VALUE");
+}
+
+static void
 test_auto_needs_value(void)
 {
 	const char *job = source_path("examples/jobs/auto-parallelism.json");
@@ -542,6 +558,7 @@ static const struct sl_test tests[] = {
 	{ "write errors fail the command", test_write_errors_fail },
 	{ "bad job files name the file and the problem", test_bad_job_files },
 	{ "usage errors", test_usage_errors },
+	{ "-D sets ${variables}", test_variables },
 	{ "auto parallelism needs a value to plan", test_auto_needs_value },
 	{ "plan graph is valid Graphviz", test_graph_dot },
 	{ "plan schedule with the region strategy", test_schedule_region },

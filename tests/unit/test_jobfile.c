@@ -27,6 +27,22 @@ unquote(const char *text)
 	return s;
 }
 
+/* defs: NULL-terminated "NAME=VALUE" strings, or NULL for none. */
+static int
+load_vars(const char *text, const char *const *defs, sl_job **job)
+{
+	char *s = unquote(text);
+	size_t n = 0;
+	int rv;
+
+	while (defs != NULL && defs[n] != NULL)
+		n++;
+	*job = NULL;
+	rv = sl_job_load_json_vars(s, strlen(s), "job.json", defs, n, job);
+	free(s);
+	return rv;
+}
+
 static int
 load(const char *text, sl_job **job)
 {
@@ -41,11 +57,11 @@ load(const char *text, sl_job **job)
 
 /* Reports at the caller's line, and prints what was got on a mismatch. */
 static void
-check_fail(
-    unsigned line, const char *text, int want, const char *const *needles)
+check_fail(unsigned line, const char *text, const char *const *defs, int want,
+    const char *const *needles)
 {
 	sl_job *job;
-	int rv = load(text, &job);
+	int rv = defs != NULL ? load_vars(text, defs, &job) : load(text, &job);
 	bool ok = rv == want && job == NULL;
 
 	for (const char *const *n = needles; *n != NULL; n++)
@@ -63,9 +79,16 @@ check_fail(
 	sl_job_free(job);
 }
 
-#define EXPECT_FAIL(text, code, ...) \
-	check_fail(                  \
-	    __LINE__, text, code, (const char *const[]) { __VA_ARGS__, NULL })
+#define EXPECT_FAIL(text, code, ...)           \
+	check_fail(__LINE__, text, NULL, code, \
+	    (const char *const[]) { __VA_ARGS__, NULL })
+
+/* A NULL-terminated list of definitions, as one macro argument. */
+#define DEFS(...) ((const char *const[]) { __VA_ARGS__, NULL })
+
+#define EXPECT_FAIL_VARS(text, defs, code, ...) \
+	check_fail(__LINE__, text, defs, code,  \
+	    (const char *const[]) { __VA_ARGS__, NULL })
 
 /* Vertices a and b (and count), for edge cases. */
 #define TWO_VERTICES                                      \
@@ -365,9 +388,26 @@ test_parallelism(void)
 	EXPECT_FAIL(
 	    ONE_VERTEX("2.5"), SL_EPARSE, "vertices[1].parallelism", "got 2.5");
 	EXPECT_FAIL(ONE_VERTEX("4.0"), SL_EPARSE, "got 4.0");
-	EXPECT_FAIL(ONE_VERTEX("'7'"), SL_EPARSE, "vertices[1].parallelism",
-	    "got \"7\"");
+	/* A string is "auto" or a decimal number (what "${p}" gives), with
+	 * the same checks as a number. */
+	EXPECT_FAIL(ONE_VERTEX("'seven'"), SL_EPARSE,
+	    "vertices[1].parallelism: must be a positive integer or "
+	    "\"auto\", got \"seven\"");
 	EXPECT_FAIL(ONE_VERTEX("'AUTO'"), SL_EPARSE, "got \"AUTO\"");
+	EXPECT_FAIL(ONE_VERTEX("''"), SL_EPARSE, "got \"\"");
+	EXPECT_FAIL(ONE_VERTEX("' 7'"), SL_EPARSE, "got \" 7\"");
+	EXPECT_FAIL(ONE_VERTEX("'7 '"), SL_EPARSE, "got \"7 \"");
+	EXPECT_FAIL(ONE_VERTEX("'+7'"), SL_EPARSE, "got \"+7\"");
+	EXPECT_FAIL(ONE_VERTEX("'7.0'"), SL_EPARSE, "got \"7.0\"");
+	EXPECT_FAIL(ONE_VERTEX("'0x10'"), SL_EPARSE, "got \"0x10\"");
+	EXPECT_FAIL(ONE_VERTEX("'-'"), SL_EPARSE, "got \"-\"");
+	EXPECT_FAIL(ONE_VERTEX("'0'"), SL_EPARSE, "got \"0\"");
+	EXPECT_FAIL(ONE_VERTEX("'-1'"), SL_EPARSE, "got \"-1\"");
+	EXPECT_FAIL(ONE_VERTEX("'1000001'"), SL_ERANGE,
+	    "job.json: vertices[1].parallelism: 1000001 is above the limit "
+	    "of 1000000");
+	EXPECT_FAIL(ONE_VERTEX("'99999999999999999999999999999999'"), SL_ERANGE,
+	    "vertices[1].parallelism: 999999999999999999999999... is above");
 	EXPECT_FAIL(ONE_VERTEX("true"), SL_EPARSE, "got true");
 	EXPECT_FAIL(ONE_VERTEX("null"), SL_EPARSE, "got null");
 	EXPECT_FAIL(ONE_VERTEX("[4]"), SL_EPARSE, "got an array");
@@ -380,6 +420,12 @@ test_parallelism(void)
 	    "vertices[1].parallelism");
 
 	CU_ASSERT_EQUAL_FATAL(load(ONE_VERTEX("1000000"), &job), 0);
+	CU_ASSERT_EQUAL(job->v[1].parallelism, 1000000);
+	sl_job_free(job);
+	CU_ASSERT_EQUAL_FATAL(load(ONE_VERTEX("'7'"), &job), 0);
+	CU_ASSERT_EQUAL(job->v[1].parallelism, 7);
+	sl_job_free(job);
+	CU_ASSERT_EQUAL_FATAL(load(ONE_VERTEX("'0001000000'"), &job), 0);
 	CU_ASSERT_EQUAL(job->v[1].parallelism, 1000000);
 	sl_job_free(job);
 }
@@ -1098,6 +1144,444 @@ test_files(void)
 	free(missing);
 }
 
+/* The config of vertex 0 after loading text with defs, or NULL. */
+static char *
+config_with(const char *text, const char *const *defs)
+{
+	sl_job *job;
+	char *config = NULL;
+
+	if (load_vars(text, defs, &job) != 0) {
+		fprintf(stderr, "\n  %s\n", sl_errdetail());
+		return NULL;
+	}
+	if (job->v[0].config_json != NULL)
+		config = strdup(job->v[0].config_json);
+	sl_job_free(job);
+	return config;
+}
+
+/* One vertex whose config is the given JSON object (with ' for "). */
+#define WITH_CONFIG(config)                                    \
+	"{'name':'v','vertices':[{'id':'a','operator':'noop'," \
+	"'parallelism':1,'config':" config "}]}"
+
+#define EXPECT_CONFIG(config, defs, want)                            \
+	do {                                                         \
+		char *got_ = config_with(WITH_CONFIG(config), defs); \
+		CU_ASSERT_PTR_NOT_NULL(got_);                        \
+		if (got_ != NULL && strcmp(got_, want) != 0)         \
+			fprintf(stderr, "\n  got %s\n", got_);       \
+		if (got_ != NULL)                                    \
+			CU_ASSERT_STRING_EQUAL(got_, want);          \
+		free(got_);                                          \
+	} while (0)
+
+static void
+test_vars_substitute(void)
+{
+	sl_job *job;
+
+	/* Everywhere in nested objects and arrays; numbers stay numbers. */
+	EXPECT_CONFIG("{'path':'${in}/x','n':5,'opts':{'deep':['a','${b}',"
+	              "{'k':'${b}${b}'},[['${in}']]]}}",
+	    DEFS("in=/data", "b=B"),
+	    "{\"n\":5,\"opts\":{\"deep\":[\"a\",\"B\",{\"k\":\"BB\"},"
+	    "[[\"/data\"]]]},\"path\":\"/data/x\"}");
+	/* Several in one string, one used twice, and the whole string. */
+	EXPECT_CONFIG("{'s':'${a}-${b}.${a}','t':'${b}'}", DEFS("a=1", "b=two"),
+	    "{\"s\":\"1-two.1\",\"t\":\"two\"}");
+	/* An empty value, a value holding '=', and an unused definition. */
+	EXPECT_CONFIG("{'s':'<${e}>','t':'${eq}'}",
+	    DEFS("e=", "eq=a=b=c", "unused=1"),
+	    "{\"s\":\"<>\",\"t\":\"a=b=c\"}");
+	/* Every character a name may have. */
+	EXPECT_CONFIG("{'s':'${_}${a.b-c_9}${Z}'}",
+	    DEFS("_=1", "a.b-c_9=2", "Z=3"), "{\"s\":\"123\"}");
+
+	/* Every string of the job, not only config. */
+	CU_ASSERT_EQUAL_FATAL(
+	    load_vars("{'name':'${job}','shuffle':'${sh}','vertices':["
+	              "{'id':'${v}','operator':'${op}','parallelism':1},"
+	              "{'id':'b','operator':'noop','parallelism':1}],"
+	              "'edges':[{'from':'${v}','to':'b',"
+	              "'distribution':'${dist}','partitioner':'${part}',"
+	              "'type':'${type}','shuffle':'${sh}'}]}",
+	        DEFS("job=wc", "sh=disk", "v=src", "op=text_source",
+	            "dist=all_to_all", "part=range", "type=blocking"),
+	        &job),
+	    0);
+	CU_ASSERT_STRING_EQUAL(sl_job_name(job), "wc");
+	CU_ASSERT_STRING_EQUAL(job->default_shuffle, "disk");
+	CU_ASSERT_STRING_EQUAL(job->v[0].id, "src");
+	CU_ASSERT_STRING_EQUAL(job->v[0].op, "text_source");
+	CU_ASSERT_EQUAL(job->e[0].distribution, SL_DIST_ALL_TO_ALL);
+	CU_ASSERT_EQUAL(job->e[0].partitioner, SL_PARTITIONER_RANGE);
+	CU_ASSERT_EQUAL(job->e[0].type, SL_PARTITION_BLOCKING);
+	CU_ASSERT_STRING_EQUAL(job->e[0].shuffle, "disk");
+	sl_job_free(job);
+	/* And what it gives is checked as if written there. */
+	EXPECT_FAIL_VARS("{'name':'${job}','vertices':[{'id':'a',"
+	                 "'operator':'noop','parallelism':1}]}",
+	    DEFS("job=word count"), SL_EINVAL,
+	    "job.json: name: job name 'word count'");
+}
+
+static void
+test_vars_escape(void)
+{
+	/* $${ is a literal ${, scanned left to right; other '$' stay. */
+	EXPECT_CONFIG("{'a':'$${in}','b':'${in}$${in}','c':'$$','d':'$',"
+	              "'e':'a$b$','f':'$${','g':'$$${in}','h':'$$$${in}',"
+	              "'i':'${in}$','j':'{in}$in'}",
+	    DEFS("in=X"),
+	    "{\"a\":\"${in}\",\"b\":\"X${in}\",\"c\":\"$$\",\"d\":\"$\","
+	    "\"e\":\"a$b$\",\"f\":\"${\",\"g\":\"$${in}\",\"h\":\"$$${in}\","
+	    "\"i\":\"X$\",\"j\":\"{in}$in\"}");
+	/* Without definitions too: an escape needs no variable. */
+	EXPECT_CONFIG("{'p':'$${HOME}/x'}", NULL, "{\"p\":\"${HOME}/x\"}");
+	/* A value is put in as it is, never expanded again. */
+	EXPECT_CONFIG("{'p':'${a}'}", DEFS("a=${b}$${c}", "b=no"),
+	    "{\"p\":\"${b}$${c}\"}");
+}
+
+static void
+test_vars_values(void)
+{
+	/* Quotes, backslashes and control characters need no escaping in
+	 * the value: the document is already parsed. */
+	EXPECT_CONFIG("{'p':'<${q}>'}", DEFS("q=say \"hi\" \\n\t'"),
+	    "{\"p\":\"<say \\\"hi\\\" \\\\n\\t'>\"}");
+	/* UTF-8 in values and around the reference. */
+	EXPECT_CONFIG("{'p':'\xc3\xa9${u}\xe2\x98\x83'}",
+	    DEFS("u=na\xc3\xafve \xf0\x9f\x98\x80"),
+	    "{\"p\":\"\xc3\xa9na\xc3\xafve \xf0\x9f\x98\x80\xe2\x98\x83\"}");
+	/* \u escapes in the file are decoded before substitution. */
+	EXPECT_CONFIG("{'p':'\\u0024{x}'}", DEFS("x=y"), "{\"p\":\"y\"}");
+	EXPECT_CONFIG(
+	    "{'p':'\\u0024\\u0024{x}'}", DEFS("x=y"), "{\"p\":\"${x}\"}");
+
+	/* A value that could not be a JSON string is refused up front. */
+	EXPECT_FAIL_VARS(WITH_CONFIG("{}"), DEFS("x=\xff"), SL_EINVAL,
+	    "-D x: the value is not valid UTF-8");
+	EXPECT_FAIL_VARS(WITH_CONFIG("{}"), DEFS("x=\xc0\xaf"), SL_EINVAL,
+	    "not valid UTF-8");
+	EXPECT_FAIL_VARS(WITH_CONFIG("{}"), DEFS("x=\xed\xa0\x80"), SL_EINVAL,
+	    "not valid UTF-8");
+	EXPECT_FAIL_VARS(WITH_CONFIG("{}"), DEFS("x=a\xe2\x98"), SL_EINVAL,
+	    "not valid UTF-8");
+	EXPECT_FAIL_VARS(WITH_CONFIG("{}"), DEFS("x=\xf4\x90\x80\x80"),
+	    SL_EINVAL, "not valid UTF-8");
+}
+
+static void
+test_vars_keys(void)
+{
+	sl_job *job;
+
+	/* Keys are the schema: left as written, even unterminated. */
+	EXPECT_CONFIG("{'${in}':'${in}','${':'x','$${k}':1}", DEFS("in=v"),
+	    "{\"$${k}\":1,\"${\":\"x\",\"${in}\":\"v\"}");
+	/* So a variable cannot make a key the loader knows. */
+	EXPECT_FAIL_VARS("{'name':'x','${k}':[]}", DEFS("k=vertices"),
+	    SL_EPARSE, "unknown key '${k}' at top level");
+	CU_ASSERT_EQUAL(load_vars("{'name':'x','vertices':[{'id':'a',"
+	                          "'operator':'noop','parallelism':1}]}",
+	                    DEFS("vertices=1"), &job),
+	    0);
+	sl_job_free(job);
+}
+
+static void
+test_vars_parallelism(void)
+{
+	static const char *const text = "{'name':'p','vertices':["
+	                                "{'id':'a','operator':'noop',"
+	                                "'parallelism':'${p}'}]}";
+	sl_job *job;
+
+	CU_ASSERT_EQUAL_FATAL(load_vars(text, DEFS("p=8"), &job), 0);
+	CU_ASSERT_EQUAL(job->v[0].parallelism, 8);
+	sl_job_free(job);
+	CU_ASSERT_EQUAL_FATAL(load_vars(text, DEFS("p=auto"), &job), 0);
+	CU_ASSERT_EQUAL(job->v[0].parallelism, SL_PARALLELISM_AUTO);
+	sl_job_free(job);
+	CU_ASSERT_EQUAL_FATAL(load_vars(text, DEFS("p=1000000"), &job), 0);
+	CU_ASSERT_EQUAL(job->v[0].parallelism, SL_MAX_PARALLELISM);
+	sl_job_free(job);
+	/* Part of a string works too: "${p}0" with p=1 is 10. */
+	CU_ASSERT_EQUAL_FATAL(load_vars("{'name':'p','vertices':[{'id':'a',"
+	                                "'operator':'noop','parallelism':"
+	                                "'${p}0'}]}",
+	                          DEFS("p=1"), &job),
+	    0);
+	CU_ASSERT_EQUAL(job->v[0].parallelism, 10);
+	sl_job_free(job);
+
+	EXPECT_FAIL_VARS(text, DEFS("p=0"), SL_EPARSE,
+	    "job.json: vertices[0].parallelism: must be a positive integer "
+	    "or \"auto\", got \"0\"");
+	EXPECT_FAIL_VARS(text, DEFS("p=four"), SL_EPARSE, "got \"four\"");
+	EXPECT_FAIL_VARS(text, DEFS("p="), SL_EPARSE, "got \"\"");
+	EXPECT_FAIL_VARS(text, DEFS("p=2.5"), SL_EPARSE, "got \"2.5\"");
+	EXPECT_FAIL_VARS(text, DEFS("p=1000001"), SL_ERANGE,
+	    "job.json: vertices[0].parallelism: 1000001 is above the limit "
+	    "of 1000000");
+	EXPECT_FAIL_VARS(text, DEFS("p=4294967297"), SL_ERANGE,
+	    "vertices[0].parallelism: 4294967297 is above");
+	EXPECT_FAIL_VARS(text, DEFS("q=4"), SL_ENOTFOUND,
+	    "job.json: vertices[0].parallelism: unknown variable 'p': set it "
+	    "with -D p=VALUE");
+}
+
+static void
+test_vars_errors(void)
+{
+	/* Unset: the place is the JSON path, down to the array index. */
+	EXPECT_FAIL_VARS(WITH_CONFIG("{'path':'${input}'}"), DEFS("in=x"),
+	    SL_ENOTFOUND,
+	    "job.json: vertices[0].config.path: unknown variable 'input': "
+	    "set it with -D input=VALUE");
+	EXPECT_FAIL(
+	    WITH_CONFIG("{'a':{'list':[1,'x',{'b':['${in}/${out}']}]}}"),
+	    SL_ENOTFOUND,
+	    "job.json: vertices[0].config.a.list[2].b[0]: unknown variable "
+	    "'in'");
+	EXPECT_FAIL_VARS(WITH_CONFIG("{'p':'${in}/${out}'}"), DEFS("in=x"),
+	    SL_ENOTFOUND, "unknown variable 'out'");
+	EXPECT_FAIL_VARS(
+	    "{'name':'${job}','vertices':[{'id':'a','operator':'noop',"
+	    "'parallelism':1}]}",
+	    DEFS("in=x"), SL_ENOTFOUND,
+	    "job.json: name: unknown variable 'job'");
+	EXPECT_FAIL(TWO_VERTICES "'edges':[{'from':'a','to':'b',"
+	                         "'distribution':'pointwise',"
+	                         "'type':'${t}'}]}",
+	    SL_ENOTFOUND, "job.json: edges[0].type: unknown variable 't'");
+	/* Names are case-sensitive. */
+	EXPECT_FAIL_VARS(WITH_CONFIG("{'p':'${IN}'}"), DEFS("in=x"),
+	    SL_ENOTFOUND, "unknown variable 'IN'");
+
+	/* Unterminated, and what is between ${ and } must be a name. */
+	EXPECT_FAIL_VARS(WITH_CONFIG("{'path':'${in/x'}"), DEFS("in=x"),
+	    SL_EPARSE,
+	    "job.json: vertices[0].config.path: unterminated '${' in "
+	    "\"${in/x\": close it with '}', or write a literal '${' as '$${'");
+	EXPECT_FAIL(WITH_CONFIG("{'p':'abc${'}"), SL_EPARSE,
+	    "vertices[0].config.p: unterminated '${'");
+	EXPECT_FAIL_VARS(WITH_CONFIG("{'p':'${in}${in'}"), DEFS("in=x"),
+	    SL_EPARSE, "unterminated '${'");
+	EXPECT_FAIL(WITH_CONFIG("{'p':'a${}b'}"), SL_EPARSE,
+	    "job.json: vertices[0].config.p: bad variable name '' in "
+	    "\"a${}b\"");
+	EXPECT_FAIL(
+	    WITH_CONFIG("{'p':'${1x}'}"), SL_EPARSE, "bad variable name '1x'");
+	EXPECT_FAIL(WITH_CONFIG("{'p':'${a b}'}"), SL_EPARSE,
+	    "bad variable name 'a b'");
+	EXPECT_FAIL(WITH_CONFIG("{'p':'${a${b}}'}"), SL_EPARSE,
+	    "bad variable name 'a${b'");
+	/* A name the -D syntax allows but in a form it does not. */
+	EXPECT_FAIL(WITH_CONFIG("{'p':'${a/b}'}"), SL_EPARSE,
+	    "bad variable name 'a/b'");
+
+	/* The first error in document order wins. */
+	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a','operator':'noop',"
+	            "'parallelism':1,'config':{'p':'${one}','q':'${two'}}]}",
+	    SL_ENOTFOUND, "unknown variable 'one'");
+
+	/* A job that fails to substitute leaves *out alone. */
+	{
+		sl_job *sentinel = (sl_job *)&sentinel, *job = sentinel;
+		const char *t = "{\"name\":\"${x}\"}";
+
+		CU_ASSERT_EQUAL(
+		    sl_job_load_json(t, strlen(t), "job.json", &job),
+		    SL_ENOTFOUND);
+		CU_ASSERT_PTR_EQUAL(job, sentinel);
+	}
+}
+
+static void
+test_vars_defs(void)
+{
+	static const char *const ok = WITH_CONFIG("{'p':'${a}'}");
+	char name[140], def[160];
+	sl_job *job = NULL;
+
+	EXPECT_FAIL_VARS(
+	    ok, DEFS("a"), SL_EINVAL, "-D 'a': expected NAME=VALUE");
+	EXPECT_FAIL_VARS(
+	    ok, DEFS("a=1", ""), SL_EINVAL, "-D '': expected NAME=VALUE");
+	EXPECT_FAIL_VARS(ok, DEFS("=x"), SL_EINVAL,
+	    "-D '=x': bad variable name '': use 1 to 128 characters, a "
+	    "letter or _ then letters, digits, _ . -");
+	EXPECT_FAIL_VARS(
+	    ok, DEFS("1a=x"), SL_EINVAL, "-D '1a=x': bad variable name '1a'");
+	EXPECT_FAIL_VARS(ok, DEFS("-a=x"), SL_EINVAL, "bad variable name '-a'");
+	EXPECT_FAIL_VARS(
+	    ok, DEFS("a b=x"), SL_EINVAL, "bad variable name 'a b'");
+	EXPECT_FAIL_VARS(
+	    ok, DEFS("a/b=x"), SL_EINVAL, "bad variable name 'a/b'");
+	EXPECT_FAIL_VARS(
+	    ok, DEFS("${a}=x"), SL_EINVAL, "bad variable name '${a}'");
+	/* The name ends at the first '='. */
+	EXPECT_FAIL_VARS(ok, DEFS(" a=x"), SL_EINVAL, "bad variable name ' a'");
+
+	/* Twice is an error, even with the same value, and whatever lies
+	 * between: the message shows both. */
+	EXPECT_FAIL_VARS(ok, DEFS("a=1", "b=2", "a=3"), SL_EEXISTS,
+	    "-D a is given twice ('a=1', then 'a=3')");
+	EXPECT_FAIL_VARS(
+	    ok, DEFS("a=1", "a=1"), SL_EEXISTS, "-D a is given twice");
+	EXPECT_FAIL_VARS(
+	    ok, DEFS("z=1", "a=2", "z=", "a=3"), SL_EEXISTS, "is given twice");
+	/* Names differ by case, and a prefix is another name. */
+	CU_ASSERT_EQUAL(
+	    load_vars(ok, DEFS("A=1", "a=2", "ab=3", "a.=4"), &job), 0);
+	CU_ASSERT_STRING_EQUAL(job->v[0].config_json, "{\"p\":\"2\"}");
+	sl_job_free(job);
+
+	/* 128 characters at most. */
+	memset(name, 'n', 128);
+	name[128] = '\0';
+	snprintf(def, sizeof(def), "%s=v", name);
+	CU_ASSERT_EQUAL(load_vars(ok, DEFS("a=1", def), &job), 0);
+	sl_job_free(job);
+	snprintf(def, sizeof(def), "%sn=v", name);
+	EXPECT_FAIL_VARS(ok, DEFS(def), SL_EINVAL, "bad variable name 'nnn");
+	{
+		char text[400];
+
+		snprintf(
+		    text, sizeof(text), WITH_CONFIG("{'p':'${%s}'}"), name);
+		snprintf(def, sizeof(def), "%s=long", name);
+		CU_ASSERT_EQUAL(load_vars(text, DEFS(def), &job), 0);
+		CU_ASSERT_STRING_EQUAL(
+		    job->v[0].config_json, "{\"p\":\"long\"}");
+		sl_job_free(job);
+		snprintf(
+		    text, sizeof(text), WITH_CONFIG("{'p':'${%sn}'}"), name);
+		EXPECT_FAIL(text, SL_EPARSE, "bad variable name 'nnn");
+	}
+
+	/* Many definitions: found by name whatever their order. */
+	{
+		enum { N = 5000 };
+		static char defs_buf[N][24];
+		static const char *defs[N + 1];
+		const char *t =
+		    "{\"name\":\"m\",\"vertices\":[{\"id\":"
+		    "\"a\",\"operator\":\"noop\",\"parallelism\":1,"
+		    "\"config\":{\"p\":\"${v0}${v4999}${v2500}\"}}]}";
+
+		for (unsigned i = 0; i < N; i++) {
+			snprintf(defs_buf[i], sizeof(defs_buf[i]), "v%u=%u",
+			    N - 1 - i, (N - 1 - i) % 10);
+			defs[i] = defs_buf[i];
+		}
+		defs[N] = NULL;
+		CU_ASSERT_EQUAL_FATAL(
+		    sl_job_load_json_vars(t, strlen(t), "m", defs, N, &job), 0);
+		CU_ASSERT_STRING_EQUAL(
+		    job->v[0].config_json, "{\"p\":\"090\"}");
+		sl_job_free(job);
+		snprintf(defs_buf[N - 1], sizeof(defs_buf[0]), "v17=x");
+		CU_ASSERT_EQUAL(
+		    sl_job_load_json_vars(t, strlen(t), "m", defs, N, &job),
+		    SL_EEXISTS);
+		CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(),
+		    "-D v17 is given twice ('v17=7', then 'v17=x')"));
+	}
+
+	/* The C API's own mistakes. */
+	CU_ASSERT_EQUAL(
+	    sl_job_load_json_vars(ok, strlen(ok), "j", NULL, 1, &job),
+	    SL_EINVAL);
+	CU_ASSERT_EQUAL(sl_job_load_json_vars(ok, strlen(ok), "j",
+	                    (const char *const[]) { "a=1", NULL }, 2, &job),
+	    SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "definition 1 is NULL"));
+	/* Only ndefs entries are read: a NULL after them is never seen. */
+	{
+		const char *t = "{\"name\":\"n\",\"vertices\":[{\"id\":"
+		                "\"a\",\"operator\":\"noop\","
+		                "\"parallelism\":1}]}";
+
+		job = NULL;
+		CU_ASSERT_EQUAL(
+		    sl_job_load_json_vars(t, strlen(t), "j",
+		        (const char *const[]) { "a=1", NULL }, 1, &job),
+		    0);
+		CU_ASSERT_PTR_NOT_NULL(job);
+	}
+	sl_job_free(job);
+}
+
+/* Substituted strings stop at 64 MiB in all, however they are spread. */
+static void
+test_vars_budget(void)
+{
+	size_t big = 24u << 20;
+	char *def = malloc(big + 5);
+	sl_job *job = NULL;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(def);
+	memcpy(def, "big=", 4);
+	memset(def + 4, 'x', big);
+	def[big + 4] = '\0';
+	/* 24 + 24 + 24 MiB: the third is too many. */
+	EXPECT_FAIL_VARS(WITH_CONFIG("{'a':'${big}','b':'${big}${big}'}"),
+	    DEFS(def), SL_ERANGE,
+	    "job.json: vertices[0].config.b: the strings that use variables "
+	    "come to more than 64 MiB in all");
+	CU_ASSERT_EQUAL(load_vars(WITH_CONFIG("{'a':'${big}','b':'${big}'}"),
+	                    DEFS(def), &job),
+	    0);
+	CU_ASSERT_EQUAL(strlen(job->v[0].config_json), 2 * big + 15);
+	sl_job_free(job);
+	free(def);
+}
+
+static void
+test_vars_files(void)
+{
+	char *path = write_file("vars.json",
+	    "{\"name\":\"f\",\"vertices\":[{\"id\":\"x\",\"operator\":\"noop\","
+	    "\"parallelism\":\"${p}\",\"config\":{\"path\":\"${in}\"}}]}\n");
+	const char *defs[] = { "p=3", "in=/in" };
+	sl_job *job = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(sl_job_load_file_vars(path, defs, 2, &job), 0);
+	CU_ASSERT_EQUAL(job->v[0].parallelism, 3);
+	CU_ASSERT_STRING_EQUAL(job->v[0].config_json, "{\"path\":\"/in\"}");
+	sl_job_free(job);
+	job = NULL;
+
+	/* The file is named; the -D form is given. */
+	CU_ASSERT_EQUAL(
+	    sl_job_load_file_vars(path, defs, 1, &job), SL_ENOTFOUND);
+	CU_ASSERT_PTR_NULL(job);
+	CU_ASSERT_EQUAL(strncmp(sl_errdetail(), path, strlen(path)), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(),
+	    "vars.json: vertices[0].config.path: unknown variable 'in': set "
+	    "it with -D in=VALUE"));
+	/* Definitions are checked before the file is read. */
+	CU_ASSERT_EQUAL(sl_job_load_file_vars("/nonexistent/job.json",
+	                    (const char *const[]) { "bad" }, 1, &job),
+	    SL_EINVAL);
+	CU_ASSERT_STRING_EQUAL(sl_errdetail(), "-D 'bad': expected NAME=VALUE");
+	CU_ASSERT_EQUAL(
+	    sl_job_load_file_vars("/nonexistent/job.json", defs, 2, &job),
+	    -ENOENT);
+	CU_ASSERT_EQUAL(sl_job_load_file_vars(NULL, defs, 2, &job), SL_EINVAL);
+	CU_ASSERT_PTR_NULL(job);
+
+	unlink(path);
+	rmdir(scratch);
+	scratch[0] = '\0';
+	free(path);
+}
+
 /* The source tree: from ctest's environment, else from this file's path. */
 static char *
 source_path(const char *rel)
@@ -1121,6 +1605,8 @@ source_path(const char *rel)
 static void
 test_examples_load(void)
 {
+	static const char *const defs[] = { "input=/dev/null",
+		"output=/tmp/x" };
 	char *dir = source_path("examples/jobs");
 	struct dirent *d;
 	DIR *dp = opendir(dir);
@@ -1136,7 +1622,9 @@ test_examples_load(void)
 		if (len < 5 || strcmp(d->d_name + len - 5, ".json") != 0)
 			continue;
 		CU_ASSERT_FATAL(asprintf(&path, "%s/%s", dir, d->d_name) > 0);
-		rv = sl_job_load_file(path, &job);
+		/* What `sluice plan` would need -D for; unused ones are
+		 * fine. */
+		rv = sl_job_load_file_vars(path, defs, 2, &job);
 		if (rv != 0)
 			fprintf(stderr, "\n  %s: %s\n", path, sl_errdetail());
 		CU_ASSERT_EQUAL(rv, 0);
@@ -1181,6 +1669,61 @@ test_example_shapes(void)
 	free(bc);
 }
 
+/* The runnable WordCount: the builtin operators, paths from -D. */
+static void
+test_example_wordcount(void)
+{
+	static const char *const ops[] = { "text_source", "tokenize",
+		"hash_aggregate", "hash_aggregate", "file_sink" };
+	static const int32_t par[] = { 4, 4, 4, 2, 2 };
+	static const char *const defs[] = { "input=/data/in \"1\".txt",
+		"output=/data/out" };
+	char *wc = source_path("examples/jobs/wordcount.json");
+	sl_job *job = NULL;
+
+	/* Without the paths it names the first one missing. */
+	CU_ASSERT_EQUAL(sl_job_load_file(wc, &job), SL_ENOTFOUND);
+	CU_ASSERT_PTR_NULL(job);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(),
+	    "wordcount.json: vertices[0].config.path: unknown variable "
+	    "'input': set it with -D input=VALUE"));
+	CU_ASSERT_EQUAL(sl_job_load_file_vars(wc, defs, 1, &job), SL_ENOTFOUND);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(),
+	    "vertices[4].config.path: unknown variable 'output'"));
+
+	CU_ASSERT_EQUAL_FATAL(sl_job_load_file_vars(wc, defs, 2, &job), 0);
+	CU_ASSERT_STRING_EQUAL(sl_job_name(job), "wordcount");
+	CU_ASSERT_EQUAL_FATAL(sl_job_vertex_count(job), 5);
+	CU_ASSERT_EQUAL_FATAL(sl_job_edge_count(job), 4);
+	for (uint32_t v = 0; v < 5; v++) {
+		CU_ASSERT_STRING_EQUAL(job->v[v].op, ops[v]);
+		CU_ASSERT_EQUAL(job->v[v].parallelism, par[v]);
+	}
+	CU_ASSERT_STRING_EQUAL(
+	    job->v[0].config_json, "{\"path\":\"/data/in \\\"1\\\".txt\"}");
+	CU_ASSERT_PTR_NULL(job->v[1].config_json);
+	CU_ASSERT_STRING_EQUAL(job->v[2].config_json,
+	    "{\"function\":\"count\",\"mode\":\"partial\"}");
+	CU_ASSERT_STRING_EQUAL(
+	    job->v[3].config_json, "{\"function\":\"sum\",\"mode\":\"final\"}");
+	CU_ASSERT_STRING_EQUAL(job->v[4].config_json,
+	    "{\"format\":\"tsv\",\"path\":\"/data/out\"}");
+	/* A chain; only the combiner's output is shuffled, by key. Every
+	 * edge is pipelined until a plugin with blocking partitions (the
+	 * localdisk one) comes. */
+	for (uint32_t e = 0; e < 4; e++) {
+		CU_ASSERT_EQUAL(job->e[e].from, e);
+		CU_ASSERT_EQUAL(job->e[e].to, e + 1);
+		CU_ASSERT_EQUAL(job->e[e].type, SL_PARTITION_PIPELINED);
+		CU_ASSERT_EQUAL(job->e[e].distribution,
+		    e == 2 ? SL_DIST_ALL_TO_ALL : SL_DIST_POINTWISE);
+	}
+	CU_ASSERT_EQUAL(job->e[2].partitioner, SL_PARTITIONER_HASH);
+	CU_ASSERT_STRING_EQUAL(job->default_shuffle, "memory");
+	sl_job_free(job);
+	free(wc);
+}
+
 /* What each file under examples/jobs/bad must fail with. */
 static const struct {
 	const char *file;
@@ -1217,7 +1760,12 @@ static const struct {
 	    "got 2.5" },
 	{ "parallelism-string.json", SL_EPARSE,
 	    "vertices[0].parallelism: must be a positive integer or \"auto\", "
-	    "got \"7\"" },
+	    "got \"seven\"" },
+	{ "unknown-variable.json", SL_ENOTFOUND,
+	    "vertices[0].config.path: unknown variable 'input': set it with "
+	    "-D input=VALUE" },
+	{ "unterminated-variable.json", SL_EPARSE,
+	    "vertices[0].config.path: unterminated '${'" },
 	{ "parallelism-too-large.json", SL_ERANGE,
 	    "vertices[0].parallelism: 1000001" },
 	{ "unknown-vertex.json", SL_ENOTFOUND,
@@ -1319,8 +1867,18 @@ static const struct sl_test tests[] = {
 	{ "a cycle is named", test_cycle_names },
 	{ "10 000-vertex chain and fan load and expand", test_scale },
 	{ "files: good, bad, missing, directory", test_files },
+	{ "variables: substituted in every string", test_vars_substitute },
+	{ "variables: the $${ escape", test_vars_escape },
+	{ "variables: values need no escaping", test_vars_values },
+	{ "variables: keys are left alone", test_vars_keys },
+	{ "variables: parallelism from a variable", test_vars_parallelism },
+	{ "variables: unset, unterminated, bad names", test_vars_errors },
+	{ "variables: -D definitions", test_vars_defs },
+	{ "variables: 64 MiB of substituted strings", test_vars_budget },
+	{ "variables: files", test_vars_files },
 	{ "examples/jobs all load", test_examples_load },
 	{ "examples/jobs shapes", test_example_shapes },
+	{ "examples/jobs/wordcount.json", test_example_wordcount },
 	{ "examples/jobs/bad fail as listed", test_bad_examples },
 	{ NULL, NULL },
 };
