@@ -1,0 +1,177 @@
+/*
+ * The task executor: runs one task of an execution graph on the calling
+ * thread (what a worker does with each task it is given), and a local
+ * runner that runs a whole job that way, every task on a thread of this
+ * process. docs/runtime-tasks.md describes the lifecycle, the routing of
+ * records and the failure rules.
+ *
+ * A task opens one shuffle writer per outgoing edge of its vertex and one
+ * shuffle reader per incoming edge, then drives its operator:
+ *
+ *   open -> run (source) | process... (others) -> finish
+ *        -> flush, writers finish -> commit         success
+ *        -> abort, writers fail                     failure or cancel
+ *   close, readers and writers fini                 always
+ */
+#ifndef SLI_EXEC_TASK_H
+#define SLI_EXEC_TASK_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sluice/operator.h>
+#include <sluice/shuffle.h>
+
+#include "graph/exec.h"
+#include "plugin/loader.h"
+
+/* Named counters an operator adds to through ctx->count; more names than
+ * this are dropped (and counted in counters_dropped). */
+#define SLI_TASK_COUNTERS 8
+#define SLI_TASK_COUNTER_NAME 48
+
+struct sli_task_counter {
+	char name[SLI_TASK_COUNTER_NAME]; /* cut short if longer */
+	int64_t value;
+};
+
+/*
+ * What a task did. The four totals are published as the task goes (after
+ * each buffer it reads or writes, and at the end), so another thread may
+ * read them at any time for a progress line; the named counters are
+ * written by the task thread only and are read once sli_task_run returned.
+ *
+ *   records_in   records handed to process
+ *   bytes_in     bytes of the data buffers those came in
+ *   records_out  records the operator emitted (one per emit call)
+ *   bytes_out    bytes of the buffers handed to shuffle writers (a
+ *                broadcast record counts once per copy)
+ */
+struct sli_task_metrics {
+	_Atomic uint64_t records_in;
+	_Atomic uint64_t bytes_in;
+	_Atomic uint64_t records_out;
+	_Atomic uint64_t bytes_out;
+	struct sli_task_counter counters[SLI_TASK_COUNTERS];
+	uint32_t ncounters;
+	uint32_t counters_dropped;
+};
+
+/* Zero m (atomics included). */
+void sli_task_metrics_init(struct sli_task_metrics *m);
+
+/*
+ * Cancelling a task from another thread. The owner initialises it before
+ * the task starts and destroys it after sli_task_run returned; one control
+ * serves one task run at a time. sli_task_cancel may be called at any
+ * time, also before the task started (it then stops at once).
+ */
+struct sli_task_ctl {
+	atomic_bool cancelled;
+	pthread_mutex_t mtx;
+	struct sli_task_run *run; /* the running task, under mtx */
+};
+
+int sli_task_ctl_init(struct sli_task_ctl *c);
+void sli_task_ctl_destroy(struct sli_task_ctl *c);
+/*
+ * Any thread, never blocks for long: sets the flag, closes the task's
+ * shuffle writers and readers (a write blocked on credit returns
+ * SL_ECLOSED, so does a later one) and wakes the task if it waits for
+ * input. A source notices through ctx->cancelled or a failing emit. The
+ * task then returns SL_ECLOSED, unless it had failed already.
+ */
+void sli_task_cancel(struct sli_task_ctl *c);
+bool sli_task_cancelled(const struct sli_task_ctl *c);
+
+/* One outgoing edge of the task's vertex. */
+struct sli_task_output {
+	struct sli_plugin *shuffle; /* borrowed; kind SL_PLUGIN_SHUFFLE */
+	/* This task's partition of the edge, from the plugin's master
+	 * (register_partition); borrowed, the writer copies what it needs. */
+	struct sl_bytes desc;
+	/* As registered: the consumer parallelism n for all_to_all and
+	 * broadcast, the consumers this task feeds for pointwise. */
+	uint32_t num_subpartitions;
+	/* Optional, num_subpartitions entries, zeroed by the caller: bytes
+	 * handed to the writer per subpartition (for the operation log and
+	 * adaptive parallelism). Final once sli_task_run returned. */
+	uint64_t *sub_bytes;
+};
+
+/* One incoming edge of the task's vertex. */
+struct sli_task_input {
+	struct sli_plugin *shuffle; /* borrowed */
+	/* One descriptor per producer partition this task reads, in
+	 * producer order: descs[k] is producer lo + k, where [lo, hi) is
+	 * sli_edge_producers for this task (so ndescs == hi - lo). Borrowed;
+	 * the reader copies what it needs during open. */
+	const struct sl_bytes *descs;
+	uint32_t ndescs;
+	/* The subpartitions read from every descriptor (inclusive). */
+	uint32_t sub_lo;
+	uint32_t sub_hi;
+	uint32_t credits; /* 0: the plugin's default */
+};
+
+struct sli_task_spec {
+	const struct sli_exec *exec; /* borrowed, with its job */
+	uint32_t task;               /* id in exec */
+	uint32_t attempt;
+	const struct sl_operator_ops *op; /* a core-owned copy (loader.h) */
+	const struct sl_host *op_host;    /* its library's host table */
+	/* One per outgoing edge of the vertex, in the order of
+	 * job->v[v].out (which is ctx->emit's `out`); NULL when none. */
+	const struct sli_task_output *outputs;
+	/* One per incoming edge, in the order of job->v[v].in (which is
+	 * process's `in`); NULL when none. */
+	const struct sli_task_input *inputs;
+	struct sli_task_ctl *ctl;         /* optional: cancellable */
+	struct sli_task_metrics *metrics; /* optional, init'ed by the caller */
+};
+
+/*
+ * Run the task on the calling thread until it succeeded, failed or was
+ * cancelled. Returns 0, SL_ECLOSED when cancelled, or the failure: the
+ * operator's code, SL_EUNREADABLE when an input partition could not be
+ * read, a shuffle plugin's code, SL_EINVAL for a spec that does not fit
+ * the graph, SL_ENOTSUP for a range partitioner. The detail always starts
+ * with the task's name: "task count#1: ...". Everything the task opened is
+ * closed and freed before it returns, whatever happened.
+ */
+int sli_task_run(const struct sli_task_spec *spec);
+
+/* Options of sli_local_run; every member may be 0/NULL. */
+struct sli_local_opts {
+	/* The shuffle job id partitions are registered under; NULL: the
+	 * job's name. Two runs in one process at once need distinct ids. */
+	const char *job_id;
+	/* Optional, exec->ntasks entries: what each task did. Initialised
+	 * by sli_local_run. */
+	struct sli_task_metrics *metrics;
+	/* Optional: set it (from any thread) to cancel the run; polled every
+	 * few milliseconds. */
+	atomic_bool *cancel;
+	uint32_t credits; /* per reader subpartition; 0: plugin default */
+};
+
+/*
+ * Run a whole job in this process: every partition is registered with its
+ * edge's shuffle master (attempt 0), then every task runs at once, each on
+ * its own thread (pipelined edges need producers and consumers alive
+ * together). Operators are found by name in set, shuffle plugins by each
+ * edge's shuffle name (or the job's default). A shuffle plugin that lacks
+ * an edge's partition type, a missing plugin or operator, a range
+ * partitioner: refused before anything runs, with the edge or vertex
+ * named. When a task fails, the others are cancelled; the result is the
+ * failure that caused the others (a task's own error before an unreadable
+ * input, before a cancellation) with that task's detail. SL_ECLOSED when
+ * opts->cancel stopped the run. Partitions are released and the masters
+ * closed before it returns.
+ */
+int sli_local_run(const struct sli_exec *x, struct sli_plugin_set *set,
+    const struct sli_local_opts *opts);
+
+#endif
