@@ -8,6 +8,7 @@
 /* Each returns the process exit code: 0 ok, 1 failure, 2 usage error. */
 int sli_cmd_plan(int argc, char **argv);
 int sli_cmd_plugins(int argc, char **argv);
+int sli_cmd_run(int argc, char **argv);
 
 /* "sluice: <msg>" on stderr; returns 1 (or 2 for usage) so callers can
  * `return cli_fail(...)`. */

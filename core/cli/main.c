@@ -18,6 +18,8 @@ static const char usage[] =
     "  plan parallelism ...         the adaptive parallelism for byte counts\n"
     "  plan schedule JOB.json ...   the order a scheduler deploys regions in\n"
     "  plan graph JOB.json          the tasks and regions as a Graphviz graph\n"
+    "  run --in-process JOB.json    run a job, its tasks threads of this "
+    "process\n"
     "  plugins [--check FILE.so]    the plugins found, or check one file\n"
     "  version                      print the version\n"
     "\n"
@@ -147,6 +149,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "plan") == 0)
 		return sli_cmd_plan(argc - 1, argv + 1);
+	if (strcmp(cmd, "run") == 0)
+		return sli_cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "plugins") == 0)
 		return sli_cmd_plugins(argc - 1, argv + 1);
 	fprintf(stderr, "sluice: unknown command '%s'\n\n%s", cmd, usage);

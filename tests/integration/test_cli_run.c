@@ -1,0 +1,438 @@
+/*
+ * `sluice run --in-process` as a user runs it: the real binary runs
+ * WordCount on generated text; the part files are compared with a count
+ * made here, the --report with the numbers the text implies.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run_cmd.h"
+#include "sl_test.h"
+
+#define MAXARGS 24
+#define WC "examples/jobs/wordcount.json"
+
+extern char **environ;
+
+static char tmp_root[256];
+
+static void
+tmp_path(char *buf, size_t n, const char *name)
+{
+	if (tmp_root[0] == '\0') {
+		snprintf(tmp_root, sizeof(tmp_root), "/tmp/sl-cli-run-XXXXXX");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(tmp_root));
+	}
+	snprintf(buf, n, "%s/%s", tmp_root, name);
+}
+
+/* Run `sluice args...` (NULL-terminated). */
+static struct run_result
+sluice(const char *first, ...)
+{
+	char *argv[MAXARGS];
+	struct run_result res;
+	va_list ap;
+	int n = 0;
+
+	argv[n++] = (char *)sluice_path();
+	argv[n++] = (char *)first;
+	va_start(ap, first);
+	while (n < MAXARGS - 1 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	if (run_cmd(argv, &res) != 0) {
+		CU_FAIL_FATAL("cannot run sluice");
+	}
+	return res;
+}
+
+static void
+expect_error(struct run_result *res, int status, const char *needle)
+{
+	if (res->status != status || strstr(res->err, needle) == NULL) {
+		fprintf(stderr,
+		    "\nwanted exit %d and '%s'; got exit %d, stderr: %s\n",
+		    status, needle, res->status, res->err);
+		CU_FAIL("wrong failure");
+	}
+	run_result_free(res);
+}
+
+/* Lines of lowercase and capitalised ASCII words, each line ending in
+ * '\n', from a fixed seed: *nlines lines, *nwords words. */
+static char *
+gen_text(size_t want, size_t *len, size_t *nlines, size_t *nwords)
+{
+	static const char *vocab[] = { "the", "The", "sluice", "gate", "r2d2",
+		"42", "x", "Zebra", "flow", "FLOW", "water", "river", "Dam",
+		"lock", "weir", "mill", "pond", "stream", "current", "eddy" };
+	char *text = malloc(want + 64);
+	uint64_t s = 7;
+	size_t n = 0;
+
+	*nlines = *nwords = 0;
+	while (n < want) {
+		const char *w;
+
+		s = s * 6364136223846793005u + 1442695040888963407u;
+		w = vocab[(s >> 33) % (sizeof(vocab) / sizeof(vocab[0]))];
+		memcpy(text + n, w, strlen(w));
+		n += strlen(w);
+		(*nwords)++;
+		if ((s >> 20) % 9 == 0) {
+			text[n++] = '\n';
+			(*nlines)++;
+		} else {
+			/* a numbered word now and then: many distinct keys */
+			if ((s >> 24) % 5 == 0) {
+				n += (size_t)sprintf(
+				    text + n, " w%u", (unsigned)(s >> 53));
+				(*nwords)++;
+			}
+			text[n++] = ' ';
+		}
+	}
+	if (text[n - 1] != '\n') {
+		text[n++] = '\n';
+		(*nlines)++;
+	}
+	*len = n;
+	return text;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "word\tcount" lines, sorted: split on non-alphanumerics, lowercase. */
+static size_t
+ref_wordcount(const char *text, size_t len, char ***out)
+{
+	char **words = malloc(sizeof(*words) * (len / 2 + 1));
+	char **lines = malloc(sizeof(*lines) * (len / 2 + 1));
+	size_t nw = 0, nl = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
+
+		while (j < len &&
+		    ((text[j] >= '0' && text[j] <= '9') ||
+		        (text[j] >= 'a' && text[j] <= 'z') ||
+		        (text[j] >= 'A' && text[j] <= 'Z')))
+			j++;
+		if (j == i) {
+			i++;
+			continue;
+		}
+		words[nw] = malloc(j - i + 1);
+		for (size_t k = i; k < j; k++) {
+			char c = text[k];
+			words[nw][k - i] =
+			    (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+		}
+		words[nw++][j - i] = '\0';
+		i = j;
+	}
+	qsort(words, nw, sizeof(*words), cmp_str);
+	for (size_t i = 0; i < nw;) {
+		size_t j = i;
+		char buf[300];
+
+		while (j < nw && strcmp(words[i], words[j]) == 0)
+			j++;
+		snprintf(buf, sizeof(buf), "%s\t%zu", words[i], j - i);
+		lines[nl++] = strdup(buf);
+		i = j;
+	}
+	for (size_t i = 0; i < nw; i++)
+		free(words[i]);
+	free(words);
+	*out = lines;
+	return nl;
+}
+
+static char *
+read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+	} else {
+		buf[n] = '\0';
+	}
+	fclose(f);
+	return buf;
+}
+
+static void
+write_text(const char *path, const char *text, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(fwrite(text, 1, len, f), len);
+	fclose(f);
+}
+
+/* The entries of dir other than . and .., counted. */
+static int
+count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Sum of key over the tasks of vertex id in the report. */
+static int64_t
+report_sum(json_t *rep, const char *id, const char *key)
+{
+	size_t i, k;
+	json_t *v, *t;
+	int64_t sum = -1;
+
+	json_array_foreach (json_object_get(rep, "vertices"), i, v) {
+		if (strcmp(json_string_value(json_object_get(v, "id")), id) !=
+		    0)
+			continue;
+		sum = 0;
+		json_array_foreach (json_object_get(v, "tasks"), k, t)
+			sum += json_integer_value(json_object_get(t, key));
+	}
+	return sum;
+}
+
+static void
+test_wordcount(void)
+{
+	char input[512], outdir[512], report[512], dvin[600], dvout[600],
+	    path[700];
+	char **want, **got = NULL;
+	size_t len, nlines, nwords, nwant, ngot = 0, gotcap = 0;
+	char *text = gen_text(300000, &len, &nlines, &nwords);
+	struct run_result r;
+	json_error_t jerr;
+	json_t *rep, *v0, *t0;
+
+	tmp_path(input, sizeof(input), "wc.txt");
+	tmp_path(outdir, sizeof(outdir), "wc-out");
+	tmp_path(report, sizeof(report), "wc-report.json");
+	write_text(input, text, len);
+	snprintf(dvin, sizeof(dvin), "input=%s", input);
+	snprintf(dvout, sizeof(dvout), "output=%s", outdir);
+	r = sluice("run", "--in-process", source_path(WC), "-D", dvin, "-D",
+	    dvout, "--report", report, NULL);
+	if (r.status != 0)
+		fprintf(stderr, "\nexit %d, stderr: %s\n", r.status, r.err);
+	CU_ASSERT_EQUAL_FATAL(r.status, 0);
+	/* the summary names every vertex */
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "finished"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "combine"));
+	run_result_free(&r);
+
+	CU_ASSERT_EQUAL(count_entries(outdir), 2);
+	for (int j = 0; j < 2; j++) {
+		char *data, *save = NULL;
+
+		snprintf(path, sizeof(path), "%s/part-%05d", outdir, j);
+		data = read_file(path);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+		for (char *l = strtok_r(data, "\n", &save); l != NULL;
+		     l = strtok_r(NULL, "\n", &save)) {
+			if (ngot == gotcap) {
+				gotcap = gotcap ? gotcap * 2 : 256;
+				got = realloc(got, gotcap * sizeof(*got));
+			}
+			got[ngot++] = strdup(l);
+		}
+		free(data);
+	}
+	qsort(got, ngot, sizeof(*got), cmp_str);
+	nwant = ref_wordcount(text, len, &want);
+	CU_ASSERT(nwant > 100);
+	CU_ASSERT_EQUAL(ngot, nwant);
+	{
+		int bad = 0;
+
+		for (size_t i = 0; i < ngot && i < nwant; i++)
+			if (strcmp(got[i], want[i]) != 0 && bad++ < 5)
+				fprintf(stderr, "got '%s', want '%s'\n", got[i],
+				    want[i]);
+		CU_ASSERT_EQUAL(bad, 0);
+	}
+
+	rep = json_load_file(report, 0, &jerr);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
+	CU_ASSERT_STRING_EQUAL(
+	    json_string_value(json_object_get(rep, "status")), "FINISHED");
+	CU_ASSERT(json_is_number(json_object_get(rep, "wall_seconds")));
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(rep, "vertices")), 5);
+	v0 = json_array_get(json_object_get(rep, "vertices"), 0);
+	CU_ASSERT_STRING_EQUAL(
+	    json_string_value(json_object_get(v0, "id")), "read");
+	CU_ASSERT_EQUAL(
+	    json_integer_value(json_object_get(v0, "parallelism")), 4);
+	t0 = json_array_get(json_object_get(v0, "tasks"), 1);
+	CU_ASSERT_STRING_EQUAL(
+	    json_string_value(json_object_get(t0, "id")), "read#1");
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(t0, "attempts")), 1);
+	CU_ASSERT_STRING_EQUAL(
+	    json_string_value(json_object_get(t0, "worker")), "in-process");
+	/* what left each stage, as the text says */
+	CU_ASSERT_EQUAL(report_sum(rep, "read", "records_out"), nlines);
+	CU_ASSERT_EQUAL(report_sum(rep, "words", "records_in"), nlines);
+	CU_ASSERT_EQUAL(report_sum(rep, "words", "records_out"), nwords);
+	CU_ASSERT_EQUAL(report_sum(rep, "combine", "records_in"), nwords);
+	CU_ASSERT_EQUAL(report_sum(rep, "count", "records_out"), nwant);
+	CU_ASSERT_EQUAL(report_sum(rep, "write", "records_in"), nwant);
+	CU_ASSERT_EQUAL(report_sum(rep, "write", "records_out"), 0);
+	CU_ASSERT_EQUAL(report_sum(rep, "count", "bytes_out"),
+	    report_sum(rep, "write", "bytes_in"));
+	json_decref(rep);
+
+	for (size_t i = 0; i < ngot; i++)
+		free(got[i]);
+	free(got);
+	for (size_t i = 0; i < nwant; i++)
+		free(want[i]);
+	free(want);
+	free(text);
+}
+
+static void
+test_failures(void)
+{
+	char report[512], dvin[600];
+	json_error_t jerr;
+	json_t *rep;
+	struct run_result r;
+
+	/* ${output} not defined */
+	r = sluice(
+	    "run", "--in-process", source_path(WC), "-D", "input=/x", NULL);
+	expect_error(&r, 1, "unknown variable");
+
+	/* without --in-process: not built yet, exit 2 */
+	r = sluice("run", source_path(WC), NULL);
+	expect_error(&r, 2, "not built yet");
+	r = sluice("run", source_path(WC), NULL);
+	expect_error(&r, 2, "--in-process");
+	r = sluice("run", "--in-process", NULL);
+	expect_error(&r, 2, "no job file");
+
+	/* a task fails: exit 1 with its detail, FAILED in the report */
+	tmp_path(report, sizeof(report), "fail-report.json");
+	snprintf(dvin, sizeof(dvin), "output=%s/fail-out", tmp_root);
+	r = sluice("run", "--in-process", source_path(WC), "-D",
+	    "input=/nonexistent/in.txt", "-D", dvin, "--report", report, NULL);
+	expect_error(&r, 1, "/nonexistent/in.txt");
+	rep = json_load_file(report, 0, &jerr);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
+	CU_ASSERT_STRING_EQUAL(
+	    json_string_value(json_object_get(rep, "status")), "FAILED");
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+	    json_string_value(json_object_get(rep, "reason")), "in.txt"));
+	json_decref(rep);
+}
+
+/* Ctrl-C while the job runs: exit 130 and no part files. */
+static void
+test_interrupt(void)
+{
+	char input[512], outdir[512], dvin[600], dvout[600];
+	char *argv[MAXARGS];
+	size_t len, nl, nw;
+	char *text = gen_text(8u << 20, &len, &nl, &nw);
+	posix_spawn_file_actions_t fa;
+	struct timespec ts = { 0, 50 * 1000000L };
+	pid_t pid;
+	int st, n = 0;
+
+	tmp_path(input, sizeof(input), "big.txt");
+	tmp_path(outdir, sizeof(outdir), "big-out");
+	/* 8 MB written 8 times: enough to be still running when the
+	 * signal comes */
+	{
+		FILE *f = fopen(input, "wb");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		for (int i = 0; i < 8; i++)
+			fwrite(text, 1, len, f);
+		fclose(f);
+	}
+	free(text);
+	snprintf(dvin, sizeof(dvin), "input=%s", input);
+	snprintf(dvout, sizeof(dvout), "output=%s", outdir);
+	argv[n++] = (char *)sluice_path();
+	argv[n++] = "run";
+	argv[n++] = "--in-process";
+	argv[n++] = (char *)source_path(WC);
+	argv[n++] = "-D";
+	argv[n++] = dvin;
+	argv[n++] = "-D";
+	argv[n++] = dvout;
+	argv[n] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(
+	    &fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(
+	    &fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	/* Interrupt once the sinks have their temporary files open: the run
+	 * is under way then, signal handlers installed. */
+	for (int i = 0; i < 200 && count_entries(outdir) == 0; i++)
+		nanosleep(&ts, NULL);
+	kill(pid, SIGINT);
+	CU_ASSERT_EQUAL_FATAL(waitpid(pid, &st, 0), pid);
+	/* A run that ended first would prove nothing: the input is sized so
+	 * that it cannot. */
+	CU_ASSERT_FALSE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CU_ASSERT_TRUE(WIFEXITED(st));
+	CU_ASSERT_EQUAL(WEXITSTATUS(st), 130);
+	CU_ASSERT_EQUAL(count_entries(outdir), 0);
+}
+
+static const struct sl_test tests[] = {
+	{ "run --in-process WordCount", test_wordcount },
+	{ "run failures and usage", test_failures },
+	{ "Ctrl-C cancels the run", test_interrupt },
+	{ NULL, NULL },
+};
+
+SL_TEST_MAIN("cli-run", tests)
