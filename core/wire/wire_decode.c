@@ -174,7 +174,7 @@ dec_value(struct dec *d, const struct wire_field *f, const msgpack_object *o,
 {
 	char *p = (char *)base + f->off;
 	const char *problem;
-	uint64_t v;
+	uint64_t v = 0;
 	int rv;
 
 	switch (f->kind) {
@@ -365,7 +365,7 @@ sli_wire_decode(const void *data, size_t len, struct sli_msg *out)
 {
 	msgpack_unpacked u;
 	struct dec d;
-	uint64_t type;
+	uint64_t type = 0;
 	size_t off = 0;
 	int rv;
 
