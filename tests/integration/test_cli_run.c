@@ -314,12 +314,17 @@ test_wordcount(void)
 	CU_ASSERT_STRING_EQUAL(
 	    json_string_value(json_object_get(t0, "worker")), "in-process");
 	/* what left each stage, as the text says */
-	CU_ASSERT_EQUAL(report_sum(rep, "read", "records_out"), nlines);
-	CU_ASSERT_EQUAL(report_sum(rep, "words", "records_in"), nlines);
-	CU_ASSERT_EQUAL(report_sum(rep, "words", "records_out"), nwords);
-	CU_ASSERT_EQUAL(report_sum(rep, "combine", "records_in"), nwords);
-	CU_ASSERT_EQUAL(report_sum(rep, "count", "records_out"), nwant);
-	CU_ASSERT_EQUAL(report_sum(rep, "write", "records_in"), nwant);
+	CU_ASSERT_EQUAL(
+	    report_sum(rep, "read", "records_out"), (int64_t)nlines);
+	CU_ASSERT_EQUAL(
+	    report_sum(rep, "words", "records_in"), (int64_t)nlines);
+	CU_ASSERT_EQUAL(
+	    report_sum(rep, "words", "records_out"), (int64_t)nwords);
+	CU_ASSERT_EQUAL(
+	    report_sum(rep, "combine", "records_in"), (int64_t)nwords);
+	CU_ASSERT_EQUAL(
+	    report_sum(rep, "count", "records_out"), (int64_t)nwant);
+	CU_ASSERT_EQUAL(report_sum(rep, "write", "records_in"), (int64_t)nwant);
 	CU_ASSERT_EQUAL(report_sum(rep, "write", "records_out"), 0);
 	CU_ASSERT_EQUAL(report_sum(rep, "count", "bytes_out"),
 	    report_sum(rep, "write", "bytes_in"));
