@@ -72,25 +72,21 @@ static void
 progress_line(struct progress *p)
 {
 	uint64_t rec = 0, bytes = 0;
-	uint32_t busy = 0;
+	uint32_t ended = 0;
 	double el = now_s() - p->start, mb;
 
 	for (uint32_t t = 0; t < p->x->ntasks; t++) {
-		uint64_t r = atomic_load(&p->m[t].records_out);
-		uint64_t ri = atomic_load(&p->m[t].records_in);
-
-		rec += r;
+		rec += atomic_load(&p->m[t].records_out);
 		bytes += atomic_load(&p->m[t].bytes_out);
-		busy += r > 0 || ri > 0;
+		ended += atomic_load(&p->m[t].ended);
 	}
 	mb = (double)bytes / (1024.0 * 1024.0);
-	/* sli_local_run does not say which tasks have ended: "active" is
-	 * the tasks that moved a record so far. */
 	fprintf(stderr,
-	    "%s%.1f s  tasks %u/%u active  %llu records out  %.1f MB out  "
+	    "%s%.1f s  tasks %u/%u done  %llu records out  %.1f MB out  "
 	    "%.1f MB/s%s",
-	    p->tty ? "\r" : "", el, busy, p->x->ntasks, (unsigned long long)rec,
-	    mb, el > 0 ? mb / el : 0.0, p->tty ? "\033[K" : "\n");
+	    p->tty ? "\r" : "", el, ended, p->x->ntasks,
+	    (unsigned long long)rec, mb, el > 0 ? mb / el : 0.0,
+	    p->tty ? "\033[K" : "\n");
 	fflush(stderr);
 	p->printed = true;
 }

@@ -19,6 +19,7 @@ sli_task_metrics_init(struct sli_task_metrics *m)
 	atomic_init(&m->bytes_in, 0);
 	atomic_init(&m->records_out, 0);
 	atomic_init(&m->bytes_out, 0);
+	atomic_init(&m->ended, false);
 }
 
 int
@@ -589,6 +590,8 @@ sli_task_run(const struct sli_task_spec *spec)
 		rv = sli_err(SL_ECLOSED, "task %s: cancelled", r->name);
 	else
 		rv = sli_err(r->err, "task %s: %s", r->name, r->detail);
+	if (spec->metrics != NULL)
+		atomic_store(&spec->metrics->ended, true);
 	free(r);
 	return rv;
 }

@@ -48,12 +48,15 @@ struct sli_task_counter {
  *   records_out  records the operator emitted (one per emit call)
  *   bytes_out    bytes of the buffers handed to shuffle writers (a
  *                broadcast record counts once per copy)
+ *   ended        the task is done (a progress line counts these)
  */
 struct sli_task_metrics {
 	_Atomic uint64_t records_in;
 	_Atomic uint64_t bytes_in;
 	_Atomic uint64_t records_out;
 	_Atomic uint64_t bytes_out;
+	/* set once sli_task_run is about to return, whatever the outcome */
+	atomic_bool ended;
 	struct sli_task_counter counters[SLI_TASK_COUNTERS];
 	uint32_t ncounters;
 	uint32_t counters_dropped;

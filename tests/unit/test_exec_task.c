@@ -287,6 +287,9 @@ run_job(struct run *r, atomic_bool *cancel, const char *fmt, ...)
 	o.cancel = cancel;
 	r->rv = sli_local_run(&r->x, plugins(), &o);
 	snprintf(r->detail, sizeof(r->detail), "%s", sl_errdetail());
+	/* A run that went through ended every task (progress counts them). */
+	for (uint32_t t = 0; r->rv == 0 && t < r->x.ntasks; t++)
+		CU_ASSERT_TRUE(atomic_load(&r->m[t].ended));
 	if (r->rv != 0 && getenv("SL_TEST_VERBOSE") != NULL)
 		fprintf(stderr, "run: %s: %s\n", sl_errname(r->rv), r->detail);
 }
