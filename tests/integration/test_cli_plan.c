@@ -13,30 +13,7 @@
 
 #include "run_cmd.h"
 #include "sl_test.h"
-
-#define MAXARGS 24
-
-/* Run `sluice args...` (NULL-terminated). */
-static struct run_result
-sluice(const char *first, ...)
-{
-	char *argv[MAXARGS];
-	struct run_result res;
-	va_list ap;
-	int n = 0;
-
-	argv[n++] = (char *)sluice_path();
-	argv[n++] = (char *)first;
-	va_start(ap, first);
-	while (n < MAXARGS - 1 && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	if (run_cmd(argv, &res) != 0) {
-		CU_FAIL_FATAL("cannot run sluice");
-	}
-	return res;
-}
+#include "sl_testutil.h"
 
 /* Assert the command succeeded and printed exactly the JSON `expected`. */
 static void
@@ -77,7 +54,8 @@ expect_error(struct run_result *res, int status, const char *needle)
 static void
 test_regions_wordcount(void)
 {
-	struct run_result r = sluice("plan", "regions", source_path(WC), NULL);
+	struct run_result r =
+	    sl_run_sluice("plan", "regions", source_path(WC), NULL);
 	expect_json(&r,
 	    "{\"regions\": "
 	    "[[\"source#0\",\"tokenize#0\"],[\"source#1\",\"tokenize#1\"],"
@@ -89,7 +67,7 @@ test_regions_wordcount(void)
 static void
 test_regions_parallelism_override(void)
 {
-	struct run_result r = sluice("plan", "regions", source_path(WC),
+	struct run_result r = sl_run_sluice("plan", "regions", source_path(WC),
 	    "--parallelism", "count=1", "--parallelism", "sink=1",
 	    "--parallelism", "source=2", "--parallelism", "tokenize=2", NULL);
 	expect_json(&r,
@@ -103,7 +81,7 @@ test_regions_blocking_cycle(void)
 {
 	/* A->B pipelined, A->C and C->B blocking: every region depends on
 	 * the other through the blocking edges, so they merge. */
-	struct run_result r = sluice("plan", "regions",
+	struct run_result r = sl_run_sluice("plan", "regions",
 	    source_path("examples/jobs/blocking-cycle.json"), NULL);
 	json_t *doc = json_loads(r.out, 0, NULL);
 	size_t total = 0, i;
@@ -133,9 +111,10 @@ test_regions_blocking_cycle(void)
 static void
 test_pretty_same_json(void)
 {
-	struct run_result a = sluice("plan", "schedule", source_path(WC), NULL);
-	struct run_result b =
-	    sluice("plan", "schedule", source_path(WC), "--pretty", NULL);
+	struct run_result a =
+	    sl_run_sluice("plan", "schedule", source_path(WC), NULL);
+	struct run_result b = sl_run_sluice(
+	    "plan", "schedule", source_path(WC), "--pretty", NULL);
 	json_t *ja = json_loads(a.out, 0, NULL),
 	       *jb = json_loads(b.out, 0, NULL);
 
@@ -156,7 +135,7 @@ static void
 test_failover_consumer(void)
 {
 	/* A blocking consumer fails: only its region restarts. */
-	struct run_result r = sluice(
+	struct run_result r = sl_run_sluice(
 	    "plan", "failover", source_path(WC), "--failed", "count#1", NULL);
 	expect_json(&r, "{\"restart\": [\"count#1\",\"sink#1\"]}");
 }
@@ -165,7 +144,7 @@ static void
 test_failover_producer(void)
 {
 	/* A producer fails: its region and every consumer of its output. */
-	struct run_result r = sluice("plan", "failover", source_path(WC),
+	struct run_result r = sl_run_sluice("plan", "failover", source_path(WC),
 	    "--failed", "tokenize#0", NULL);
 	expect_json(&r,
 	    "{\"restart\": "
@@ -179,7 +158,7 @@ test_failover_lost(void)
 {
 	/* count#1 fails and tokenize#2's partitions are lost: tokenize#2
 	 * reruns, and so does everything reading it (rule 3). */
-	struct run_result r = sluice("plan", "failover", source_path(WC),
+	struct run_result r = sl_run_sluice("plan", "failover", source_path(WC),
 	    "--failed", "count#1", "--lost", "tokenize#2", NULL);
 	expect_json(&r,
 	    "{\"restart\": "
@@ -192,7 +171,7 @@ static void
 test_parallelism_example(void)
 {
 	/* L = 100: 50+50 | 50+50 | 30+30+30 | 60+40 | 100 */
-	struct run_result r = sluice("plan", "parallelism", "--min", "1",
+	struct run_result r = sl_run_sluice("plan", "parallelism", "--min", "1",
 	    "--max", "10", "--bytes-per-task", "100", "--input",
 	    "50,50,50,50,30,30,30,60,40,100", NULL);
 	expect_json(&r,
@@ -204,7 +183,7 @@ static void
 test_parallelism_inputs_summed(void)
 {
 	/* Two inputs summed per subpartition give the same decision. */
-	struct run_result r = sluice("plan", "parallelism", "--min", "1",
+	struct run_result r = sl_run_sluice("plan", "parallelism", "--min", "1",
 	    "--max", "10", "--bytes-per-task", "100", "--input",
 	    "25,25,25,25,15,15,15,30,20,50", "--input",
 	    "25,25,25,25,15,15,15,30,20,50", NULL);
@@ -217,7 +196,7 @@ static void
 test_parallelism_fixed(void)
 {
 	/* Fixed parallelism 2 over equal sizes: 2 even ranges. */
-	struct run_result r = sluice("plan", "parallelism", "--min", "1",
+	struct run_result r = sl_run_sluice("plan", "parallelism", "--min", "1",
 	    "--max", "10", "--bytes-per-task", "1k", "--parallelism", "2",
 	    "--input", "10,10,10,10", NULL);
 	expect_json(&r, "{\"parallelism\": 2, \"ranges\": [[0,1],[2,3]]}");
@@ -226,17 +205,17 @@ test_parallelism_fixed(void)
 static void
 test_parallelism_errors(void)
 {
-	struct run_result r = sluice("plan", "parallelism", "--min", "1",
+	struct run_result r = sl_run_sluice("plan", "parallelism", "--min", "1",
 	    "--max", "10", "--bytes-per-task", "100", "--input", "1,2,3",
 	    "--input", "1,2", NULL);
 	expect_error(&r, 2, "same number of subpartitions");
-	r = sluice("plan", "parallelism", "--min", "1", "--max", "10",
+	r = sl_run_sluice("plan", "parallelism", "--min", "1", "--max", "10",
 	    "--input", "1,2", NULL);
 	expect_error(&r, 2, "--bytes-per-task");
-	r = sluice("plan", "parallelism", "--min", "1", "--max", "10",
+	r = sl_run_sluice("plan", "parallelism", "--min", "1", "--max", "10",
 	    "--bytes-per-task", "100", "--input", "1,x", NULL);
 	expect_error(&r, 2, "'x' is not a byte count");
-	r = sluice("plan", "parallelism", "--min", "5", "--max", "2",
+	r = sl_run_sluice("plan", "parallelism", "--min", "5", "--max", "2",
 	    "--bytes-per-task", "100", "--input", "1,2", NULL);
 	expect_error(&r, 1, "min");
 }
@@ -253,13 +232,13 @@ test_parallelism_input_file(void)
 	CU_ASSERT(write(fd, body, sizeof(body) - 1) == sizeof(body) - 1);
 	close(fd);
 	snprintf(arg, sizeof(arg), "@%s", path);
-	r = sluice("plan", "parallelism", "--min", "1", "--max", "10",
+	r = sl_run_sluice("plan", "parallelism", "--min", "1", "--max", "10",
 	    "--bytes-per-task", "100", "--input", arg, NULL);
 	expect_json(&r,
 	    "{\"parallelism\": 5, \"ranges\": "
 	    "[[0,1],[2,3],[4,6],[7,8],[9,9]]}");
 	unlink(path);
-	r = sluice("plan", "parallelism", "--min", "1", "--max", "10",
+	r = sl_run_sluice("plan", "parallelism", "--min", "1", "--max", "10",
 	    "--bytes-per-task", "100", "--input", arg, NULL);
 	expect_error(&r, 1, path);
 }
@@ -268,27 +247,28 @@ static void
 test_parallelism_strict_input(void)
 {
 	/* An empty field would shift every subpartition after it. */
-	struct run_result r = sluice("plan", "parallelism", "--min", "1",
+	struct run_result r = sl_run_sluice("plan", "parallelism", "--min", "1",
 	    "--max", "10", "--bytes-per-task", "100", "--input", "1,,2", NULL);
 	expect_error(&r, 2, "empty byte count at subpartition 1");
-	r = sluice("plan", "parallelism", "--min", "1", "--max", "10",
+	r = sl_run_sluice("plan", "parallelism", "--min", "1", "--max", "10",
 	    "--bytes-per-task", "100", "--input", "1,2,", NULL);
 	expect_error(&r, 2, "empty byte count at subpartition 2");
-	r = sluice("plan", "parallelism", "--min", "1", "--min", "2", "--max",
-	    "10", "--bytes-per-task", "100", "--input", "1,2", NULL);
+	r = sl_run_sluice("plan", "parallelism", "--min", "1", "--min", "2",
+	    "--max", "10", "--bytes-per-task", "100", "--input", "1,2", NULL);
 	expect_error(&r, 2, "--min given twice");
 }
 
 static void
 test_options_that_do_not_apply(void)
 {
-	struct run_result r =
-	    sluice("plan", "regions", source_path(WC), "--slots", "3", NULL);
+	struct run_result r = sl_run_sluice(
+	    "plan", "regions", source_path(WC), "--slots", "3", NULL);
 	expect_error(&r, 2, "--slots does not apply");
-	r = sluice(
+	r = sl_run_sluice(
 	    "plan", "graph", source_path(WC), "--failed", "count#0", NULL);
 	expect_error(&r, 2, "--failed does not apply");
-	r = sluice("plugins", "--check", "x.so", "--plugin-dir", "/tmp", NULL);
+	r = sl_run_sluice(
+	    "plugins", "--check", "x.so", "--plugin-dir", "/tmp", NULL);
 	expect_error(&r, 2, "--plugin-dir does not apply");
 }
 
@@ -354,7 +334,8 @@ test_bad_job_files(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *path = source_path(cases[i].file);
-		struct run_result r = sluice("plan", "regions", path, NULL);
+		struct run_result r =
+		    sl_run_sluice("plan", "regions", path, NULL);
 		const char *base = strrchr(cases[i].file, '/') + 1;
 
 		if (r.status != 1 || strstr(r.err, cases[i].says) == NULL ||
@@ -371,21 +352,21 @@ test_bad_job_files(void)
 static void
 test_usage_errors(void)
 {
-	struct run_result r = sluice("plan", "regions", NULL);
+	struct run_result r = sl_run_sluice("plan", "regions", NULL);
 	expect_error(&r, 2, "no job file");
-	r = sluice("plan", "failover", source_path(WC), NULL);
+	r = sl_run_sluice("plan", "failover", source_path(WC), NULL);
 	expect_error(&r, 2, "--failed");
-	r = sluice(
+	r = sl_run_sluice(
 	    "plan", "failover", source_path(WC), "--failed", "count#9", NULL);
 	expect_error(&r, 1, "count#9");
-	r = sluice(
+	r = sl_run_sluice(
 	    "plan", "failover", source_path(WC), "--failed", "nope#0", NULL);
 	expect_error(&r, 1, "no vertex 'nope'");
-	r = sluice("plan", "whatever", NULL);
+	r = sl_run_sluice("plan", "whatever", NULL);
 	expect_error(&r, 2, "unknown question");
-	r = sluice("frobnicate", NULL);
+	r = sl_run_sluice("frobnicate", NULL);
 	expect_error(&r, 2, "unknown command");
-	r = sluice(
+	r = sl_run_sluice(
 	    "plan", "regions", source_path(WC), "--parallelism", "zz=3", NULL);
 	expect_error(&r, 1, "no vertex 'zz'");
 }
@@ -394,15 +375,15 @@ static void
 test_variables(void)
 {
 	const char *job = source_path("examples/jobs/wordcount.json");
-	struct run_result r = sluice("plan", "regions", job, NULL);
+	struct run_result r = sl_run_sluice("plan", "regions", job, NULL);
 
 	expect_error(&r, 1, "unknown variable 'input': set it with -D input=");
-	r = sluice("plan", "regions", job, "-D", "input=/dev/null", "-D",
+	r = sl_run_sluice("plan", "regions", job, "-D", "input=/dev/null", "-D",
 	    "output=/tmp/out", NULL);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"read#0\""));
 	run_result_free(&r);
-	r = sluice("plan", "regions", job, "-D", "input", NULL);
+	r = sl_run_sluice("plan", "regions", job, "-D", "input", NULL);
 	expect_error(&r, 1, "expected NAME=VALUE");
 }
 
@@ -410,7 +391,7 @@ static void
 test_auto_needs_value(void)
 {
 	const char *job = source_path("examples/jobs/auto-parallelism.json");
-	struct run_result r = sluice("plan", "regions", job, NULL);
+	struct run_result r = sl_run_sluice("plan", "regions", job, NULL);
 
 	expect_error(&r, 1, "\"auto\"");
 }
@@ -418,7 +399,8 @@ test_auto_needs_value(void)
 static void
 test_graph_dot(void)
 {
-	struct run_result r = sluice("plan", "graph", source_path(WC), NULL);
+	struct run_result r =
+	    sl_run_sluice("plan", "graph", source_path(WC), NULL);
 
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "digraph"));
@@ -454,8 +436,8 @@ test_graph_dot(void)
 static void
 test_schedule_region(void)
 {
-	struct run_result r =
-	    sluice("plan", "schedule", source_path(WC), "--slots", "4", NULL);
+	struct run_result r = sl_run_sluice(
+	    "plan", "schedule", source_path(WC), "--slots", "4", NULL);
 	json_t *doc = json_loads(r.out, 0, NULL), *ev;
 	int deployed[8] = { 0 }, finished[8] = { 0 }, used = 0, maxused = 0;
 	int sources_finished = 0, ndeploy = 0;
@@ -498,7 +480,7 @@ test_schedule_region(void)
 static void
 test_schedule_unknown_scheduler(void)
 {
-	struct run_result r = sluice(
+	struct run_result r = sl_run_sluice(
 	    "plan", "schedule", source_path(WC), "--scheduler", "nope", NULL);
 	expect_error(&r, 1, "no scheduler plugin named 'nope'");
 }
@@ -506,7 +488,7 @@ test_schedule_unknown_scheduler(void)
 static void
 test_plugins_list(void)
 {
-	struct run_result r = sluice("plugins", NULL);
+	struct run_result r = sl_run_sluice("plugins", NULL);
 
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "memory"));
@@ -525,15 +507,15 @@ test_plugins_check(void)
 	snprintf(path, sizeof(path), "%s", sluice_path());
 	*strrchr(path, '/') = '\0';
 	strcat(path, "/../lib/sluice/plugins.d/shuffle-memory.so");
-	r = sluice("plugins", "--check", path, NULL);
+	r = sl_run_sluice("plugins", "--check", path, NULL);
 	CU_ASSERT_EQUAL(r.status, 0);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "ok:"));
 	run_result_free(&r);
 
 	/* Not a plugin at all: refused with the file named. */
-	r = sluice("plugins", "--check", source_path(WC), NULL);
+	r = sl_run_sluice("plugins", "--check", source_path(WC), NULL);
 	expect_error(&r, 1, "wordcount-shape.json");
-	r = sluice("plugins", "--plugin-dir", "/nonexistent/dir", NULL);
+	r = sl_run_sluice("plugins", "--plugin-dir", "/nonexistent/dir", NULL);
 	expect_error(&r, 1, "/nonexistent/dir");
 }
 

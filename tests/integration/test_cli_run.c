@@ -21,6 +21,7 @@
 
 #include "run_cmd.h"
 #include "sl_test.h"
+#include "sl_testutil.h"
 
 #define MAXARGS 24
 #define WC "examples/jobs/wordcount.json"
@@ -37,28 +38,6 @@ tmp_path(char *buf, size_t n, const char *name)
 		CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(tmp_root));
 	}
 	snprintf(buf, n, "%s/%s", tmp_root, name);
-}
-
-/* Run `sluice args...` (NULL-terminated). */
-static struct run_result
-sluice(const char *first, ...)
-{
-	char *argv[MAXARGS];
-	struct run_result res;
-	va_list ap;
-	int n = 0;
-
-	argv[n++] = (char *)sluice_path();
-	argv[n++] = (char *)first;
-	va_start(ap, first);
-	while (n < MAXARGS - 1 && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	if (run_cmd(argv, &res) != 0) {
-		CU_FAIL_FATAL("cannot run sluice");
-	}
-	return res;
 }
 
 static void
@@ -255,8 +234,8 @@ test_wordcount(void)
 	write_text(input, text, len);
 	snprintf(dvin, sizeof(dvin), "input=%s", input);
 	snprintf(dvout, sizeof(dvout), "output=%s", outdir);
-	r = sluice("run", "--in-process", source_path(WC), "-D", dvin, "-D",
-	    dvout, "--report", report, NULL);
+	r = sl_run_sluice("run", "--in-process", source_path(WC), "-D", dvin,
+	    "-D", dvout, "--report", report, NULL);
 	if (r.status != 0)
 		fprintf(stderr, "\nexit %d, stderr: %s\n", r.status, r.err);
 	CU_ASSERT_EQUAL_FATAL(r.status, 0);
@@ -348,22 +327,22 @@ test_failures(void)
 	struct run_result r;
 
 	/* ${output} not defined */
-	r = sluice(
+	r = sl_run_sluice(
 	    "run", "--in-process", source_path(WC), "-D", "input=/x", NULL);
 	expect_error(&r, 1, "unknown variable");
 
 	/* without --in-process: not built yet, exit 2 */
-	r = sluice("run", source_path(WC), NULL);
+	r = sl_run_sluice("run", source_path(WC), NULL);
 	expect_error(&r, 2, "not built yet");
-	r = sluice("run", source_path(WC), NULL);
+	r = sl_run_sluice("run", source_path(WC), NULL);
 	expect_error(&r, 2, "--in-process");
-	r = sluice("run", "--in-process", NULL);
+	r = sl_run_sluice("run", "--in-process", NULL);
 	expect_error(&r, 2, "no job file");
 
 	/* a task fails: exit 1 with its detail, FAILED in the report */
 	tmp_path(report, sizeof(report), "fail-report.json");
 	snprintf(dvin, sizeof(dvin), "output=%s/fail-out", tmp_root);
-	r = sluice("run", "--in-process", source_path(WC), "-D",
+	r = sl_run_sluice("run", "--in-process", source_path(WC), "-D",
 	    "input=/nonexistent/in.txt", "-D", dvin, "--report", report, NULL);
 	expect_error(&r, 1, "/nonexistent/in.txt");
 	rep = json_load_file(report, 0, &jerr);

@@ -7,6 +7,7 @@
 
 #include "plan/adaptive.h"
 #include "sl_test.h"
+#include "sl_testutil.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define BIG (UINT64_MAX / 2)
@@ -244,23 +245,6 @@ test_invalid(void)
 
 static uint64_t rng;
 
-/* splitmix64: the same sequence on every libc, so a seed reproduces. */
-static uint64_t
-next(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t
-below(uint32_t k)
-{
-	return (uint32_t)(next() % k);
-}
-
 static uint64_t
 sat(uint64_t a, uint64_t b)
 {
@@ -277,25 +261,28 @@ struct input {
 static void
 gen(struct input *in)
 {
-	uint32_t r = below(100);
+	uint32_t r = sl_rng_below(&rng, 100);
 
-	in->huge = below(20) == 0;
-	in->n = 1 + below(MAXN);
+	in->huge = sl_rng_below(&rng, 20) == 0;
+	in->n = 1 + sl_rng_below(&rng, MAXN);
 	for (uint32_t i = 0; i < in->n; i++) {
-		in->b[i] = below(8) == 0 ? 0 : below(101);
-		if (in->huge && below(6) == 0) {
+		in->b[i] =
+		    sl_rng_below(&rng, 8) == 0 ? 0 : sl_rng_below(&rng, 101);
+		if (in->huge && sl_rng_below(&rng, 6) == 0) {
 			static const uint64_t h[] = { 1000000, UINT32_MAX, BIG,
 				UINT64_MAX - 3, UINT64_MAX };
-			in->b[i] = h[below(NELEM(h))];
+			in->b[i] = h[sl_rng_below(&rng, NELEM(h))];
 		}
 	}
 	in->p.bytes_per_task = r < 5 ? 1
-	    : r < 8                  ? UINT64_MAX - below(3)
-	                             : 1 + below(400);
+	    : r < 8                  ? UINT64_MAX - sl_rng_below(&rng, 3)
+	                             : 1 + sl_rng_below(&rng, 400);
 	/* Small bounds half the time, so the greedy count often fits. */
-	in->p.min_parallelism = 1 + below(below(2) ? 6 : 45);
-	in->p.max_parallelism = in->p.min_parallelism + below(46);
-	in->p.fixed_parallelism = below(10) < 3 ? 1 + below(50) : 0;
+	in->p.min_parallelism =
+	    1 + sl_rng_below(&rng, sl_rng_below(&rng, 2) ? 6 : 45);
+	in->p.max_parallelism = in->p.min_parallelism + sl_rng_below(&rng, 46);
+	in->p.fixed_parallelism =
+	    sl_rng_below(&rng, 10) < 3 ? 1 + sl_rng_below(&rng, 50) : 0;
 }
 
 static void

@@ -6,7 +6,6 @@
  * Plugins come from $SL_BINARY_DIR/lib/sluice/plugins.d.
  */
 #include <dirent.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include "graph/exec.h"
 #include "plugin/loader.h"
 #include "sl_test.h"
+#include "sl_testutil.h"
 
 static struct sli_plugin_set set;
 static bool set_loaded;
@@ -63,48 +63,8 @@ static char tmp_root[256];
 static void
 tmp_path(char *buf, size_t n, const char *name)
 {
-	if (tmp_root[0] == '\0') {
-		const char *base = getenv("TMPDIR");
-
-		snprintf(tmp_root, sizeof(tmp_root), "%s/sl-exec-XXXXXX",
-		    base != NULL ? base : "/tmp");
-		CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(tmp_root));
-	}
-	snprintf(buf, n, "%s/%s", tmp_root, name);
-}
-
-static void
-write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_EQUAL(fwrite(data, 1, len, f), len);
-	CU_ASSERT_EQUAL(fclose(f), 0);
-}
-
-static char *
-read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0, r;
-
-	*len = 0;
-	if (f == NULL)
-		return NULL;
-	do {
-		if (cap - n < 65536) {
-			cap = cap * 2 + 65536;
-			buf = realloc(buf, cap + 1);
-		}
-		r = fread(buf + n, 1, cap - n, f);
-		n += r;
-	} while (r > 0);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+	snprintf(buf, n, "%s/%s",
+	    sl_tmp_dir(tmp_root, sizeof(tmp_root), "sl-exec"), name);
 }
 
 /* Names in dir (hidden ones too), sorted, joined by ' '; "" when the
@@ -127,20 +87,6 @@ list_dir(const char *dir, char *out, size_t n)
 	}
 	if (k >= 0)
 		free(names);
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void
-rm_rf(const char *path)
-{
-	(void)nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* ---- records files (file_sink "records") -------------------------------
@@ -205,7 +151,7 @@ read_records(const char *dir, uint32_t part, struct blobs *out)
 	unsigned char *data;
 
 	snprintf(path, sizeof(path), "%s/part-%05u", dir, part);
-	if ((data = (unsigned char *)read_file(path, &len)) == NULL)
+	if ((data = (unsigned char *)sl_read_file(path, &len)) == NULL)
 		return -1;
 	while (off + 4 <= len) {
 		uint32_t l = le32(data + off);
@@ -324,7 +270,7 @@ ref_generate(
 	struct run r;
 
 	tmp_path(dir, sizeof(dir), "ref");
-	rm_rf(dir);
+	sl_rm_rf(dir);
 	run_job(&r, NULL,
 	    "{\"name\": \"ref\", \"vertices\": ["
 	    "{\"id\": \"g\", \"operator\": \"generate\", \"parallelism\": 1,"
@@ -338,7 +284,7 @@ ref_generate(
 	CU_ASSERT_EQUAL(r.rv, 0);
 	CU_ASSERT_EQUAL(read_records(dir, 0, out), (long)count);
 	run_free(&r);
-	rm_rf(dir);
+	sl_rm_rf(dir);
 }
 
 /* ---- WordCount ---------------------------------------------------------
@@ -457,7 +403,7 @@ test_wordcount(void)
 
 	tmp_path(input, sizeof(input), "wc.txt");
 	tmp_path(outdir, sizeof(outdir), "wc-out");
-	write_file(input, text, len);
+	sl_write_file(input, text, len);
 	run_job(&r, NULL,
 	    "{\"name\": \"wordcount\", \"vertices\": ["
 	    "{\"id\": \"read\", \"operator\": \"text_source\", "
@@ -493,7 +439,7 @@ test_wordcount(void)
 		char *data, *save = NULL;
 
 		snprintf(path, sizeof(path), "%s/part-%05d", outdir, j);
-		data = read_file(path, &plen);
+		data = sl_read_file(path, &plen);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(data);
 		for (char *l = strtok_r(data, "\n", &save); l != NULL;
 		     l = strtok_r(NULL, "\n", &save)) {
@@ -563,7 +509,7 @@ test_wordcount(void)
 	free(want);
 	free(text);
 	run_free(&r);
-	rm_rf(outdir);
+	sl_rm_rf(outdir);
 	unlink(input);
 }
 
@@ -575,7 +521,7 @@ static void
 run_gen_sink(struct run *r, const char *outdir, uint32_t m, uint32_t n,
     const char *dist, uint64_t count, struct blobs *parts)
 {
-	rm_rf(outdir);
+	sl_rm_rf(outdir);
 	run_job(r, NULL,
 	    "{\"name\": \"route\", \"vertices\": ["
 	    "{\"id\": \"gen\", \"operator\": \"generate\", \"parallelism\": %u,"
@@ -622,7 +568,7 @@ test_round_robin(void)
 	blobs_free(&all);
 	blobs_free(&want);
 	run_free(&r);
-	rm_rf(outdir);
+	sl_rm_rf(outdir);
 }
 
 static void
@@ -656,7 +602,7 @@ test_hash_routing(void)
 	blobs_free(&all);
 	blobs_free(&want);
 	run_free(&r);
-	rm_rf(outdir);
+	sl_rm_rf(outdir);
 }
 
 static void
@@ -681,7 +627,7 @@ test_broadcast(void)
 	CU_ASSERT_EQUAL(vsum(&r, "sink", REC_IN), 3000);
 	CU_ASSERT_EQUAL(vsum(&r, "gen", BYTES_OUT), vsum(&r, "sink", BYTES_IN));
 	run_free(&r);
-	rm_rf(outdir);
+	sl_rm_rf(outdir);
 }
 
 static void
@@ -727,7 +673,7 @@ test_pointwise(void)
 	blobs_free(&all);
 	blobs_free(&want);
 	run_free(&r);
-	rm_rf(outdir);
+	sl_rm_rf(outdir);
 }
 
 /* Two inputs into one sink, and a source with two outputs. */
@@ -789,8 +735,8 @@ test_fan_in_out(void)
 	blobs_free(&want);
 	blobs_free(&ref_b);
 	run_free(&r);
-	rm_rf(d1);
-	rm_rf(d2);
+	sl_rm_rf(d1);
+	sl_rm_rf(d2);
 }
 
 /* ---- failures and refusals ---------------------------------------------
@@ -803,7 +749,7 @@ test_sink_uncreatable(void)
 	struct run r;
 
 	tmp_path(file, sizeof(file), "plain-file");
-	write_file(file, "x", 1);
+	sl_write_file(file, "x", 1);
 	snprintf(outdir, sizeof(outdir), "%s/out", file);
 	/* sources that never end: only the cancel that follows the sinks'
 	 * failure stops them */
@@ -862,7 +808,7 @@ test_source_missing(void)
 	list_dir(outdir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "");
 	run_free(&r);
-	rm_rf(outdir);
+	sl_rm_rf(outdir);
 }
 
 /* A sink that fails in process while its producers still emit. */
@@ -890,7 +836,7 @@ test_process_fails(void)
 	list_dir(outdir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "");
 	run_free(&r);
-	rm_rf(outdir);
+	sl_rm_rf(outdir);
 }
 
 static void
@@ -1012,7 +958,7 @@ test_cancel_run(void)
 	list_dir(outdir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "");
 	run_free(&r);
-	rm_rf(outdir);
+	sl_rm_rf(outdir);
 }
 
 /* ---- single tasks against partitions the test registers ----------------
@@ -1054,7 +1000,7 @@ single_init(struct single *s, const char *gen_config)
 
 	memset(s, 0, sizeof(*s));
 	tmp_path(s->outdir, sizeof(s->outdir), "single-out");
-	rm_rf(s->outdir);
+	sl_rm_rf(s->outdir);
 	snprintf(text, sizeof(text),
 	    "{\"name\": \"single\", \"vertices\": ["
 	    "{\"id\": \"gen\", \"operator\": \"generate\", \"parallelism\": 1"
@@ -1122,7 +1068,7 @@ single_fini(struct single *s)
 	sli_task_ctl_destroy(&s->ctl);
 	sli_exec_free(&s->x);
 	sl_job_free(s->job);
-	rm_rf(s->outdir);
+	sl_rm_rf(s->outdir);
 }
 
 static void *
@@ -1441,7 +1387,7 @@ test_unload(void)
 	sli_plugin_set_clear(&set);
 	set_loaded = false;
 	if (tmp_root[0] != '\0')
-		rm_rf(tmp_root);
+		sl_rm_rf(tmp_root);
 }
 
 static const struct sl_test tests[] = {

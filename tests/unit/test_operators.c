@@ -8,7 +8,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 
 #include "plugin/loader.h"
 #include "sl_test.h"
+#include "sl_testutil.h"
 
 /* ---- the harness -------------------------------------------------------
  */
@@ -249,55 +249,13 @@ static char tmp_root[256];
 static const char *
 tmp_dir(void)
 {
-	if (tmp_root[0] == '\0') {
-		const char *base = getenv("TMPDIR");
-
-		snprintf(tmp_root, sizeof(tmp_root), "%s/sl-ops-XXXXXX",
-		    base != NULL ? base : "/tmp");
-		CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(tmp_root));
-	}
-	return tmp_root;
+	return sl_tmp_dir(tmp_root, sizeof(tmp_root), "sl-ops");
 }
 
 static void
 tmp_path(char *buf, size_t n, const char *name)
 {
 	snprintf(buf, n, "%s/%s", tmp_dir(), name);
-}
-
-static void
-write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-
-	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-	CU_ASSERT_EQUAL(fwrite(data, 1, len, f), len);
-	CU_ASSERT_EQUAL(fclose(f), 0);
-}
-
-/* The whole file, NUL-terminated; NULL when it cannot be read. */
-static char *
-read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0, r;
-
-	*len = 0;
-	if (f == NULL)
-		return NULL;
-	do {
-		if (cap - n < 65536) {
-			cap = cap * 2 + 65536;
-			buf = realloc(buf, cap + 1);
-		}
-		r = fread(buf + n, 1, cap - n, f);
-		n += r;
-	} while (r > 0);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
 }
 
 static bool
@@ -326,20 +284,6 @@ list_dir(const char *dir, char *out, size_t n)
 	}
 	if (k >= 0)
 		free(names);
-}
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void
-rm_rf(const char *path)
-{
-	(void)nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* The reference's idea of a word byte. */
@@ -432,7 +376,7 @@ test_text_split_exhaustive(void)
 		for (unsigned bits = 0; bits < (1u << len); bits++) {
 			for (size_t i = 0; i < len; i++)
 				data[i] = (bits >> i) & 1 ? '\n' : 'a';
-			write_file(path, data, len);
+			sl_write_file(path, data, len);
 			if (check_split(path, data, len, 7) != 0) {
 				fprintf(stderr,
 				    "split differs: %zu bytes, "
@@ -478,7 +422,7 @@ test_text_split_generated(void)
 	memcpy(data + len, "last line without newline", 25);
 	len += 25;
 	CU_ASSERT_FATAL(len <= cap);
-	write_file(path, data, len);
+	sl_write_file(path, data, len);
 	CU_ASSERT_EQUAL(check_split(path, data, len, 7), 0);
 	unlink(path);
 	free(data);
@@ -489,7 +433,7 @@ test_text_split_gpl(void)
 {
 	const char *gpl = "/usr/share/common-licenses/GPL-3";
 	size_t len;
-	char *data = read_file(gpl, &len);
+	char *data = sl_read_file(gpl, &len);
 
 	/* Debian's base-files ships it: real prose, always there. */
 	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
@@ -530,7 +474,7 @@ test_text_source_errors(void)
 	CU_ASSERT_EQUAL(got.n, 0);
 
 	/* Cancelled before the first read: nothing emitted. */
-	write_file(path, "a\nb\n", 4);
+	sl_write_file(path, "a\nb\n", 4);
 	snprintf(config, sizeof(config), "{\"path\": \"%s\"}", path);
 	CU_ASSERT_EQUAL_FATAL(
 	    task_open(&t, "text_source", config, 0, 1, &got), 0);
@@ -1005,7 +949,7 @@ test_file_sink_commit(void)
 	list_dir(dir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "part-00003");
 	snprintf(path, sizeof(path), "%s/part-00003", dir);
-	data = read_file(path, &len);
+	data = sl_read_file(path, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
 	CU_ASSERT_STRING_EQUAL(
 	    data, "the\t3\n\t0\nmax\t18446744073709551615\n");
@@ -1020,7 +964,7 @@ test_file_sink_commit(void)
 	sink_config(cfg, sizeof(cfg), dir, "lines");
 	CU_ASSERT_EQUAL(run_op("file_sink", cfg, 0, 2, &in, NULL), 0);
 	snprintf(path, sizeof(path), "%s/part-00000", dir);
-	data = read_file(path, &len);
+	data = sl_read_file(path, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
 	CU_ASSERT_EQUAL(len, 6);
 	CU_ASSERT_STRING_EQUAL(data, "x\n\nyz\n");
@@ -1028,7 +972,7 @@ test_file_sink_commit(void)
 	sink_config(cfg, sizeof(cfg), dir, "records");
 	CU_ASSERT_EQUAL(run_op("file_sink", cfg, 1, 2, &in, NULL), 0);
 	snprintf(path, sizeof(path), "%s/part-00001", dir);
-	data = read_file(path, &len);
+	data = sl_read_file(path, &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(data);
 	CU_ASSERT_EQUAL_FATAL(len, 10 + 8 + 13);
 	CU_ASSERT_EQUAL(memcmp(data,
@@ -1058,7 +1002,7 @@ test_file_sink_commit(void)
 		sink_config(cfg, sizeof(cfg), dir, "lines");
 		CU_ASSERT_EQUAL(run_op("file_sink", cfg, 0, 1, &in, NULL), 0);
 		snprintf(path, sizeof(path), "%s/part-00000", dir);
-		data = read_file(path, &len);
+		data = sl_read_file(path, &len);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(data);
 		CU_ASSERT_EQUAL(len, want_len);
 		want = malloc(want_len);
@@ -1176,7 +1120,7 @@ test_file_sink_errors(void)
 	}
 
 	tmp_path(file, sizeof(file), "plain-file");
-	write_file(file, "x", 1);
+	sl_write_file(file, "x", 1);
 	snprintf(dir, sizeof(dir), "%s/sub", file);
 	sink_config(cfg, sizeof(cfg), dir, "lines");
 	CU_ASSERT_EQUAL(run_op("file_sink", cfg, 0, 1, &small, NULL), -ENOTDIR);
@@ -1357,7 +1301,7 @@ wordcount_text(size_t *len)
 		"r2d2", "42", "x", "Zebra", "naïve", "café", "über", "don't",
 		"e-mail", "a_b", "Ünïcödé", "λόγος", "2024年" };
 	size_t gl = 0, cap = 1300000, n;
-	char *gpl = read_file("/usr/share/common-licenses/GPL-3", &gl);
+	char *gpl = sl_read_file("/usr/share/common-licenses/GPL-3", &gl);
 	char *text = malloc(cap + gl);
 	uint64_t x = 7;
 
@@ -1416,7 +1360,7 @@ test_wordcount(void)
 
 	tmp_path(input, sizeof(input), "wc-input.txt");
 	tmp_path(outdir, sizeof(outdir), "wc-out");
-	write_file(input, text, len);
+	sl_write_file(input, text, len);
 	snprintf(cfg, sizeof(cfg), "{\"path\": \"%s\"}", input);
 	for (uint32_t i = 0; i < 3; i++) {
 		CU_ASSERT_EQUAL(
@@ -1456,7 +1400,7 @@ test_wordcount(void)
 		char *data, *save = NULL;
 
 		snprintf(path, sizeof(path), "%s/part-%05d", outdir, j);
-		data = read_file(path, &plen);
+		data = sl_read_file(path, &plen);
 		CU_ASSERT_PTR_NOT_NULL_FATAL(data);
 		CU_ASSERT(plen > 0 && data[plen - 1] == '\n');
 		for (char *l = strtok_r(data, "\n", &save); l != NULL;
@@ -1533,7 +1477,7 @@ main(int argc, char **argv)
 	int rv = sl_test_run("operators", tests, argc, argv);
 
 	if (tmp_root[0] != '\0')
-		rm_rf(tmp_root);
+		sl_rm_rf(tmp_root);
 	if (lib != NULL)
 		sli_plugin_unref(lib);
 	return rv;

@@ -11,6 +11,7 @@
 
 #include "data/records.h"
 #include "sl_test.h"
+#include "sl_testutil.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -19,23 +20,6 @@
 static uint8_t pool[POOL_SIZE];
 
 static uint64_t rng;
-
-/* splitmix64: the same sequence on every libc, so a seed reproduces. */
-static uint64_t
-next(void)
-{
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint32_t
-below(uint32_t k)
-{
-	return (uint32_t)(next() % k);
-}
 
 static void
 fill_pool(void)
@@ -46,7 +30,7 @@ fill_pool(void)
 		return;
 	rng = 0x600d5eed;
 	for (size_t i = 0; i < POOL_SIZE; i++)
-		pool[i] = (uint8_t)next();
+		pool[i] = (uint8_t)sl_rng_next(&rng);
 	done = 1;
 }
 
@@ -57,9 +41,9 @@ rec(uint32_t key_len, uint32_t value_len)
 	struct sl_record r;
 
 	fill_pool();
-	r.key = pool + below(POOL_SIZE - key_len + 1);
+	r.key = pool + sl_rng_below(&rng, POOL_SIZE - key_len + 1);
 	r.key_len = key_len;
-	r.value = pool + below(POOL_SIZE - value_len + 1);
+	r.value = pool + sl_rng_below(&rng, POOL_SIZE - value_len + 1);
 	r.value_len = value_len;
 	return r;
 }
@@ -656,7 +640,8 @@ test_every_prefix(void)
 		for (uint32_t v = 0; v < 6; v++)
 			recs[n++] = rec(k * k, v * 7);
 	for (; n < NELEM(recs);)
-		recs[n++] = rec(below(300), below(300));
+		recs[n++] =
+		    rec(sl_rng_below(&rng, 300), sl_rng_below(&rng, 300));
 	CU_ASSERT_EQUAL(pack(recs, n, 512, &bs), 0);
 	CU_ASSERT(bs.n > 3);
 	for (uint32_t i = 0; i < bs.n; i++)
@@ -765,20 +750,25 @@ test_properties(void)
 	fprintf(
 	    stderr, "\n  seed %#" PRIx64 ", %u rounds", (uint64_t)SEED, ROUNDS);
 	for (uint32_t round = 0; round < ROUNDS; round++) {
-		uint32_t pick = below(4), n = below(NELEM(recs) + 1);
+		uint32_t pick = sl_rng_below(&rng, 4),
+		         n = sl_rng_below(&rng, NELEM(recs) + 1);
 		size_t cap = pick == 0 ? 0
-		    : pick == 1        ? 1 + below(64)
-		    : pick == 2        ? 1 + below(1000)
-		                       : 1 + below(70000);
+		    : pick == 1        ? 1 + sl_rng_below(&rng, 64)
+		    : pick == 2        ? 1 + sl_rng_below(&rng, 1000)
+		                       : 1 + sl_rng_below(&rng, 70000);
 		size_t eff = cap ? cap : SLI_BUFFER_SIZE;
 		struct bufs bs = { 0 };
 		int bad;
 
 		for (uint32_t i = 0; i < n; i++) {
-			uint32_t big = below(10) == 0 ? 70000 : 40;
+			uint32_t big = sl_rng_below(&rng, 10) == 0 ? 70000 : 40;
 
-			recs[i] = rec(below(3) == 0 ? 0 : below(big),
-			    below(3) == 0 ? 0 : below(big));
+			recs[i] = rec(sl_rng_below(&rng, 3) == 0
+			        ? 0
+			        : sl_rng_below(&rng, big),
+			    sl_rng_below(&rng, 3) == 0
+			        ? 0
+			        : sl_rng_below(&rng, big));
 		}
 		bad = pack(recs, n, cap, &bs);
 		bad += unpack_check(&bs, recs, n);
@@ -795,7 +785,7 @@ test_properties(void)
 		/* Every prefix of one buffer a round (they cost len *
 		 * records each). */
 		if (bs.n > 0) {
-			uint32_t i = below(bs.n);
+			uint32_t i = sl_rng_below(&rng, bs.n);
 
 			if (bs.len[i] <= 4096) {
 				bad += check_prefixes(bs.data[i], bs.len[i]);
@@ -804,16 +794,16 @@ test_properties(void)
 		}
 		/* Flip a byte or two of a buffer's copy: still in bounds. */
 		if (bs.n > 0) {
-			uint32_t i = below(bs.n);
+			uint32_t i = sl_rng_below(&rng, bs.n);
 			uint8_t *copy = malloc(bs.len[i]);
 			struct sli_recs it;
 			struct sl_record r;
 			int rc;
 
 			memcpy(copy, bs.data[i], bs.len[i]);
-			for (uint32_t f = 1 + below(2); f > 0; f--)
-				copy[below((uint32_t)bs.len[i])] ^=
-				    (uint8_t)(1 + below(255));
+			for (uint32_t f = 1 + sl_rng_below(&rng, 2); f > 0; f--)
+				copy[sl_rng_below(&rng, (uint32_t)bs.len[i])] ^=
+				    (uint8_t)(1 + sl_rng_below(&rng, 255));
 			sli_recs_init(&it, copy, bs.len[i]);
 			while ((rc = sli_recs_next(&it, &r)) == 0)
 				bad += (const uint8_t *)r.value + r.value_len >

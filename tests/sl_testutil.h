@@ -1,0 +1,136 @@
+/*
+ * Small helpers several test programs share: files, a scratch directory,
+ * a reproducible random sequence and, for the integration tests (include
+ * "run_cmd.h" before this header), running the sluice binary.
+ */
+#ifndef SL_TESTUTIL_H
+#define SL_TESTUTIL_H
+
+#include <ftw.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sl_test.h"
+
+/* ---- files --------------------------------------------------------------
+ */
+
+/* root (a buffer of n bytes, "" at first) made on the first call as
+ * $TMPDIR/<prefix>-XXXXXX (or /tmp/...); returns root. */
+static inline const char *
+sl_tmp_dir(char *root, size_t n, const char *prefix)
+{
+	if (root[0] == '\0') {
+		const char *base = getenv("TMPDIR");
+
+		snprintf(root, n, "%s/%s-XXXXXX", base != NULL ? base : "/tmp",
+		    prefix);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(root));
+	}
+	return root;
+}
+
+static inline void
+sl_write_file(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(fwrite(data, 1, len, f), len);
+	CU_ASSERT_EQUAL(fclose(f), 0);
+}
+
+/* The whole file, NUL-terminated; NULL when it cannot be read. */
+static inline char *
+sl_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0, r;
+
+	*len = 0;
+	if (f == NULL)
+		return NULL;
+	do {
+		if (cap - n < 65536) {
+			cap = cap * 2 + 65536;
+			buf = realloc(buf, cap + 1);
+		}
+		r = fread(buf + n, 1, cap - n, f);
+		n += r;
+	} while (r > 0);
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static inline int
+sl_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Remove path and everything under it, quietly. */
+static inline void
+sl_rm_rf(const char *path)
+{
+	(void)nftw(path, sl_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- random -------------------------------------------------------------
+ */
+
+/* splitmix64: the same sequence on every libc, so a seed reproduces. */
+static inline uint64_t
+sl_rng_next(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static inline uint32_t
+sl_rng_below(uint64_t *state, uint32_t k)
+{
+	return (uint32_t)(sl_rng_next(state) % k);
+}
+
+/* ---- the sluice binary (integration tests) ------------------------------
+ */
+
+#ifdef SL_RUN_CMD_H
+#define SL_MAXARGS 24
+
+/* Run `sluice args...` (NULL-terminated). */
+static inline struct run_result
+sl_run_sluice(const char *first, ...)
+{
+	char *argv[SL_MAXARGS];
+	struct run_result res;
+	va_list ap;
+	int n = 0;
+
+	argv[n++] = (char *)sluice_path();
+	argv[n++] = (char *)first;
+	va_start(ap, first);
+	while (n < SL_MAXARGS - 1 && (argv[n] = va_arg(ap, char *)) != NULL)
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	if (run_cmd(argv, &res) != 0) {
+		CU_FAIL_FATAL("cannot run sluice");
+	}
+	return res;
+}
+#endif
+
+#endif
