@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -106,6 +107,67 @@ sl_rng_below(uint64_t *state, uint32_t k)
 
 /* ---- the sluice binary (integration tests) ------------------------------
  */
+
+/* strcmp for qsort over an array of strings. */
+static inline int
+sl_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The WordCount reference: split text on everything but ASCII letters and
+ * digits, lowercase, count by sorting. Fills *out with malloc'd
+ * "word\tcount" lines in sorted order and returns how many; *nwords (may be
+ * NULL) gets the number of words.
+ */
+static inline size_t
+sl_ref_wordcount(const char *text, size_t len, char ***out, size_t *nwords)
+{
+	char **words = malloc(sizeof(*words) * (len / 2 + 1));
+	char **lines = malloc(sizeof(*lines) * (len / 2 + 1));
+	size_t nw = 0, nl = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t j = i;
+
+		while (j < len &&
+		    ((text[j] >= '0' && text[j] <= '9') ||
+		        (text[j] >= 'a' && text[j] <= 'z') ||
+		        (text[j] >= 'A' && text[j] <= 'Z')))
+			j++;
+		if (j == i) {
+			i++;
+			continue;
+		}
+		words[nw] = malloc(j - i + 1);
+		for (size_t k = i; k < j; k++) {
+			char c = text[k];
+			words[nw][k - i] =
+			    (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+		}
+		words[nw++][j - i] = '\0';
+		i = j;
+	}
+	qsort(words, nw, sizeof(*words), sl_cmp_str);
+	for (size_t i = 0; i < nw;) {
+		size_t j = i;
+		char buf[300];
+
+		while (j < nw && strcmp(words[i], words[j]) == 0)
+			j++;
+		snprintf(buf, sizeof(buf), "%s\t%zu", words[i], j - i);
+		lines[nl++] = strdup(buf);
+		i = j;
+	}
+	for (size_t i = 0; i < nw; i++)
+		free(words[i]);
+	free(words);
+	*out = lines;
+	if (nwords != NULL)
+		*nwords = nw;
+	return nl;
+}
 
 #ifdef SL_RUN_CMD_H
 #define SL_MAXARGS 24

@@ -94,59 +94,6 @@ gen_text(size_t want, size_t *len, size_t *nlines, size_t *nwords)
 	return text;
 }
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* "word\tcount" lines, sorted: split on non-alphanumerics, lowercase. */
-static size_t
-ref_wordcount(const char *text, size_t len, char ***out)
-{
-	char **words = malloc(sizeof(*words) * (len / 2 + 1));
-	char **lines = malloc(sizeof(*lines) * (len / 2 + 1));
-	size_t nw = 0, nl = 0;
-
-	for (size_t i = 0; i < len;) {
-		size_t j = i;
-
-		while (j < len &&
-		    ((text[j] >= '0' && text[j] <= '9') ||
-		        (text[j] >= 'a' && text[j] <= 'z') ||
-		        (text[j] >= 'A' && text[j] <= 'Z')))
-			j++;
-		if (j == i) {
-			i++;
-			continue;
-		}
-		words[nw] = malloc(j - i + 1);
-		for (size_t k = i; k < j; k++) {
-			char c = text[k];
-			words[nw][k - i] =
-			    (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-		}
-		words[nw++][j - i] = '\0';
-		i = j;
-	}
-	qsort(words, nw, sizeof(*words), cmp_str);
-	for (size_t i = 0; i < nw;) {
-		size_t j = i;
-		char buf[300];
-
-		while (j < nw && strcmp(words[i], words[j]) == 0)
-			j++;
-		snprintf(buf, sizeof(buf), "%s\t%zu", words[i], j - i);
-		lines[nl++] = strdup(buf);
-		i = j;
-	}
-	for (size_t i = 0; i < nw; i++)
-		free(words[i]);
-	free(words);
-	*out = lines;
-	return nl;
-}
-
 static char *
 read_file(const char *path)
 {
@@ -261,8 +208,8 @@ test_wordcount(void)
 		}
 		free(data);
 	}
-	qsort(got, ngot, sizeof(*got), cmp_str);
-	nwant = ref_wordcount(text, len, &want);
+	qsort(got, ngot, sizeof(*got), sl_cmp_str);
+	nwant = sl_ref_wordcount(text, len, &want, NULL);
 	CU_ASSERT(nwant > 100);
 	CU_ASSERT_EQUAL(ngot, nwant);
 	{

@@ -290,65 +290,6 @@ ref_generate(
 /* ---- WordCount ---------------------------------------------------------
  */
 
-static bool
-ref_alnum(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z');
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* "word\tcount" lines, sorted, by a plain split and sort; *nwords gets
- * the number of words. */
-static size_t
-ref_wordcount(const char *text, size_t len, char ***out, size_t *nwords)
-{
-	char **words = malloc(sizeof(*words) * (len / 2 + 1));
-	char **lines = malloc(sizeof(*lines) * (len / 2 + 1));
-	size_t nw = 0, nl = 0;
-
-	for (size_t i = 0; i < len;) {
-		size_t j = i;
-
-		while (j < len && ref_alnum((unsigned char)text[j]))
-			j++;
-		if (j == i) {
-			i++;
-			continue;
-		}
-		words[nw] = malloc(j - i + 1);
-		for (size_t k = i; k < j; k++) {
-			char c = text[k];
-			words[nw][k - i] =
-			    (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-		}
-		words[nw++][j - i] = '\0';
-		i = j;
-	}
-	qsort(words, nw, sizeof(*words), cmp_str);
-	for (size_t i = 0; i < nw;) {
-		size_t j = i;
-		char buf[300];
-
-		while (j < nw && strcmp(words[i], words[j]) == 0)
-			j++;
-		snprintf(buf, sizeof(buf), "%s\t%zu", words[i], j - i);
-		lines[nl++] = strdup(buf);
-		i = j;
-	}
-	for (size_t i = 0; i < nw; i++)
-		free(words[i]);
-	free(words);
-	*out = lines;
-	*nwords = nw;
-	return nl;
-}
-
 static char *
 wordcount_text(size_t want, size_t *len, size_t *nlines)
 {
@@ -459,8 +400,8 @@ test_wordcount(void)
 		free(data);
 	}
 	CU_ASSERT_EQUAL(misrouted, 0);
-	qsort(got, ngot, sizeof(*got), cmp_str);
-	nwant = ref_wordcount(text, len, &want, &nwords);
+	qsort(got, ngot, sizeof(*got), sl_cmp_str);
+	nwant = sl_ref_wordcount(text, len, &want, &nwords);
 	CU_ASSERT(nwant > 20);
 	CU_ASSERT_EQUAL(ngot, nwant);
 	{

@@ -1245,53 +1245,6 @@ test_generate(void)
 /* The reference: words split by a plain loop, sorted and counted into
  * "word\tcount" lines. */
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static size_t
-ref_wordcount(const char *text, size_t len, char ***out)
-{
-	char **words = malloc(sizeof(*words) * (len / 2 + 1));
-	char **lines = malloc(sizeof(*lines) * (len / 2 + 1));
-	size_t nw = 0, nl = 0;
-
-	for (size_t i = 0; i < len;) {
-		size_t j = i;
-
-		while (j < len && ref_alnum((unsigned char)text[j]))
-			j++;
-		if (j > i) {
-			char *w = dup_bytes(text + i, j - i);
-			for (char *c = w; *c; c++)
-				if (*c >= 'A' && *c <= 'Z')
-					*c = (char)(*c - 'A' + 'a');
-			words[nw++] = w;
-			i = j;
-		} else {
-			i++;
-		}
-	}
-	qsort(words, nw, sizeof(*words), cmp_str);
-	for (size_t i = 0; i < nw;) {
-		size_t j = i;
-		char buf[256];
-
-		while (j < nw && strcmp(words[i], words[j]) == 0)
-			j++;
-		snprintf(buf, sizeof(buf), "%s\t%zu", words[i], j - i);
-		lines[nl++] = strdup(buf);
-		i = j;
-	}
-	for (size_t i = 0; i < nw; i++)
-		free(words[i]);
-	free(words);
-	*out = lines;
-	return nl;
-}
-
 /* Text with mixed case, digits, punctuation, UTF-8, CRLF, empty lines and
  * no final newline, after GPL-3 when it is installed. */
 static char *
@@ -1413,8 +1366,8 @@ test_wordcount(void)
 		}
 		free(data);
 	}
-	qsort(got, ngot, sizeof(*got), cmp_str);
-	nwant = ref_wordcount(text, len, &want);
+	qsort(got, ngot, sizeof(*got), sl_cmp_str);
+	nwant = sl_ref_wordcount(text, len, &want, NULL);
 	CU_ASSERT(nwant > 20);
 	CU_ASSERT_EQUAL(ngot, nwant);
 	{
