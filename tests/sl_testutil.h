@@ -6,6 +6,7 @@
 #ifndef SL_TESTUTIL_H
 #define SL_TESTUTIL_H
 
+#include <dirent.h>
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -107,6 +108,28 @@ sl_rng_below(uint64_t *state, uint32_t k)
 
 /* ---- the sluice binary (integration tests) ------------------------------
  */
+
+/* Names in dir (hidden ones too), sorted, joined by ' '; "" when the
+ * directory is empty or missing. */
+static inline void
+sl_list_dir(const char *dir, char *out, size_t n)
+{
+	struct dirent **names;
+	int k = scandir(dir, &names, NULL, alphasort);
+
+	out[0] = '\0';
+	for (int i = 0; i < k; i++) {
+		const char *s = names[i]->d_name;
+
+		if (strcmp(s, ".") != 0 && strcmp(s, "..") != 0) {
+			size_t l = strlen(out);
+			snprintf(out + l, n - l, "%s%s", l ? " " : "", s);
+		}
+		free(names[i]);
+	}
+	if (k >= 0)
+		free(names);
+}
 
 /* strcmp for qsort over an array of strings. */
 static inline int

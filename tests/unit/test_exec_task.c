@@ -67,28 +67,6 @@ tmp_path(char *buf, size_t n, const char *name)
 	    sl_tmp_dir(tmp_root, sizeof(tmp_root), "sl-exec"), name);
 }
 
-/* Names in dir (hidden ones too), sorted, joined by ' '; "" when the
- * directory is empty or missing. */
-static void
-list_dir(const char *dir, char *out, size_t n)
-{
-	struct dirent **names;
-	int k = scandir(dir, &names, NULL, alphasort);
-
-	out[0] = '\0';
-	for (int i = 0; i < k; i++) {
-		const char *s = names[i]->d_name;
-
-		if (strcmp(s, ".") != 0 && strcmp(s, "..") != 0) {
-			size_t l = strlen(out);
-			snprintf(out + l, n - l, "%s%s", l ? " " : "", s);
-		}
-		free(names[i]);
-	}
-	if (k >= 0)
-		free(names);
-}
-
 /* ---- records files (file_sink "records") -------------------------------
  */
 
@@ -372,7 +350,7 @@ test_wordcount(void)
 	    "\"pointwise\", \"type\": \"pipelined\"}]}",
 	    input, outdir);
 	CU_ASSERT_EQUAL_FATAL(r.rv, 0);
-	list_dir(outdir, names, sizeof(names));
+	sl_list_dir(outdir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "part-00000 part-00001");
 
 	for (int j = 0; j < 2; j++) {
@@ -708,7 +686,7 @@ test_sink_uncreatable(void)
 	CU_ASSERT(starts_with(r.detail, "task write#"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.detail, "file_sink: "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.detail, "mkdir"));
-	list_dir(outdir, names, sizeof(names));
+	sl_list_dir(outdir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "");
 	run_free(&r);
 	unlink(file);
@@ -746,7 +724,7 @@ test_source_missing(void)
 	CU_ASSERT(starts_with(r.detail, "task read#"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.detail, "text_source: "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.detail, "no-such-file.txt"));
-	list_dir(outdir, names, sizeof(names));
+	sl_list_dir(outdir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "");
 	run_free(&r);
 	sl_rm_rf(outdir);
@@ -774,7 +752,7 @@ test_process_fails(void)
 	CU_ASSERT_EQUAL(r.rv, SL_EINVAL);
 	CU_ASSERT(starts_with(r.detail, "task write#"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.detail, "a value of 5 bytes"));
-	list_dir(outdir, names, sizeof(names));
+	sl_list_dir(outdir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "");
 	run_free(&r);
 	sl_rm_rf(outdir);
@@ -896,7 +874,7 @@ test_cancel_run(void)
 	CU_ASSERT(now_s() - t0 < 5.0);
 	CU_ASSERT(vsum(&r, "gen", REC_OUT) > 0);
 	/* the sink aborted: not even its temporary file is left */
-	list_dir(outdir, names, sizeof(names));
+	sl_list_dir(outdir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "");
 	run_free(&r);
 	sl_rm_rf(outdir);
@@ -1065,7 +1043,7 @@ test_cancel_waiting_reader(void)
 	pthread_join(th, NULL);
 	CU_ASSERT_EQUAL(s.rv, SL_ECLOSED);
 	CU_ASSERT_STRING_EQUAL(s.detail, "task sink#0: cancelled");
-	list_dir(s.outdir, names, sizeof(names));
+	sl_list_dir(s.outdir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "");
 
 	/* cancelled before it started: the flag stays set */
@@ -1131,7 +1109,7 @@ test_inputs_checked(void)
 	CU_ASSERT(starts_with(sl_errdetail(),
 	    "task sink#0: input 0 (edge 0 from 'gen'): producer gen#0: "
 	    "malformed buffer: "));
-	list_dir(s.outdir, names, sizeof(names));
+	sl_list_dir(s.outdir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "");
 	single_fini(&s);
 
@@ -1142,7 +1120,7 @@ test_inputs_checked(void)
 	CU_ASSERT(starts_with(sl_errdetail(),
 	    "task sink#0: input 0 (edge 0 from 'gen'): producer gen#0: "
 	    "partition unreadable: "));
-	list_dir(s.outdir, names, sizeof(names));
+	sl_list_dir(s.outdir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "");
 
 	/* a spec that does not fit the graph */

@@ -266,26 +266,6 @@ exists(const char *path)
 	return lstat(path, &st) == 0;
 }
 
-/* Names in dir, sorted, joined by ' '. */
-static void
-list_dir(const char *dir, char *out, size_t n)
-{
-	struct dirent **names;
-	int k = scandir(dir, &names, NULL, alphasort);
-
-	out[0] = '\0';
-	for (int i = 0; i < k; i++) {
-		const char *s = names[i]->d_name;
-		if (strcmp(s, ".") != 0 && strcmp(s, "..") != 0) {
-			size_t l = strlen(out);
-			snprintf(out + l, n - l, "%s%s", l ? " " : "", s);
-		}
-		free(names[i]);
-	}
-	if (k >= 0)
-		free(names);
-}
-
 /* The reference's idea of a word byte. */
 static bool
 ref_alnum(unsigned char c)
@@ -941,12 +921,12 @@ test_file_sink_commit(void)
 	next_attempt = 0;
 	CU_ASSERT_EQUAL(feed(&t, &in), 0);
 	CU_ASSERT_EQUAL(t.ops->finish(t.state, &t.ctx), 0);
-	list_dir(dir, names, sizeof(names));
+	sl_list_dir(dir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, ".part-00003.attempt-2.tmp");
 	CU_ASSERT_EQUAL(t.ops->commit(t.state, &t.ctx), 0);
 	t.ops->close(t.state);
 	free(t.state);
-	list_dir(dir, names, sizeof(names));
+	sl_list_dir(dir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "part-00003");
 	snprintf(path, sizeof(path), "%s/part-00003", dir);
 	data = sl_read_file(path, &len);
@@ -982,7 +962,7 @@ test_file_sink_commit(void)
 	                    len),
 	    0);
 	free(data);
-	list_dir(dir, names, sizeof(names));
+	sl_list_dir(dir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "part-00000 part-00001 part-00003");
 	recs_free(&in);
 
@@ -1034,10 +1014,10 @@ test_file_sink_abort(void)
 	CU_ASSERT_EQUAL_FATAL(task_open(&t, "file_sink", cfg, 3, 4, NULL), 0);
 	CU_ASSERT_EQUAL(feed(&t, &in), 0);
 	CU_ASSERT_EQUAL(t.ops->finish(t.state, &t.ctx), 0);
-	list_dir(dir, names, sizeof(names));
+	sl_list_dir(dir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, ".part-00003.attempt-0.tmp");
 	CU_ASSERT_EQUAL(task_end(&t, SL_ECLOSED), SL_ECLOSED);
-	list_dir(dir, names, sizeof(names));
+	sl_list_dir(dir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "");
 
 	/* Closed without commit or abort: nothing left either. */
@@ -1045,14 +1025,14 @@ test_file_sink_abort(void)
 	CU_ASSERT_EQUAL(feed(&t, &in), 0);
 	t.ops->close(t.state);
 	free(t.state);
-	list_dir(dir, names, sizeof(names));
+	sl_list_dir(dir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "");
 
 	/* tsv needs u64 values */
 	recs_add(&in, "w", 1, "123", 3);
 	CU_ASSERT_EQUAL(run_op("file_sink", cfg, 0, 1, &in, NULL), SL_EINVAL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "3 bytes"));
-	list_dir(dir, names, sizeof(names));
+	sl_list_dir(dir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "");
 	recs_free(&in);
 
@@ -1107,7 +1087,7 @@ test_file_sink_errors(void)
 		CU_ASSERT_PTR_NOT_NULL(
 		    strstr(sl_errdetail(), "No space left on device"));
 		CU_ASSERT_EQUAL(task_end(&t, rv), -ENOSPC);
-		list_dir(dir, names, sizeof(names));
+		sl_list_dir(dir, names, sizeof(names));
 		CU_ASSERT_STRING_EQUAL(names, "");
 
 		/* A few bytes stay buffered until finish flushes them. */
@@ -1115,7 +1095,7 @@ test_file_sink_errors(void)
 		CU_ASSERT_EQUAL(
 		    run_op("file_sink", cfg, 0, 1, &small, NULL), -ENOSPC);
 		CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), link));
-		list_dir(dir, names, sizeof(names));
+		sl_list_dir(dir, names, sizeof(names));
 		CU_ASSERT_STRING_EQUAL(names, "");
 	}
 
@@ -1345,7 +1325,7 @@ test_wordcount(void)
 		CU_ASSERT_EQUAL(
 		    run_op("file_sink", cfg, j, 2, &fin[j], NULL), 0);
 	}
-	list_dir(outdir, names, sizeof(names));
+	sl_list_dir(outdir, names, sizeof(names));
 	CU_ASSERT_STRING_EQUAL(names, "part-00000 part-00001");
 
 	for (int j = 0; j < 2; j++) {
