@@ -123,7 +123,11 @@ sl_list_dir(const char *dir, char *out, size_t n)
 
 		if (strcmp(s, ".") != 0 && strcmp(s, "..") != 0) {
 			size_t l = strlen(out);
-			snprintf(out + l, n - l, "%s%s", l ? " " : "", s);
+			int w =
+			    snprintf(out + l, n - l, "%s%s", l ? " " : "", s);
+
+			if (w < 0 || (size_t)w >= n - l)
+				out[l] = '\0'; /* no room: leave the name out */
 		}
 		free(names[i]);
 	}
