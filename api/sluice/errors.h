@@ -30,7 +30,9 @@ extern "C" {
 	XX(BUSY, 1012, "resource busy")                         \
 	XX(NOTSUP, 1013, "operation not supported")             \
 	XX(STATE, 1014, "operation not valid in this state")    \
-	XX(RANGE, 1015, "value out of range")
+	XX(RANGE, 1015, "value out of range")                   \
+	XX(TIMEDOUT, 1016, "timed out")                         \
+	XX(IO, 1017, "input/output or network error")
 
 enum sl_errno {
 #define SL__ERR_ENUM(name, num, msg) SL_E##name = -(num),

@@ -40,14 +40,26 @@ static const struct wire_field u64s_elem = FIELD(struct sli_wire_u64s, NULL,
     WF_LIST, v, offsetof(struct sli_wire_u64s, n), 0, SL_MAX_PARALLELISM,
     &u64_elem, sizeof(uint64_t), NULL);
 
+static const struct wire_field service[] = {
+	STRING(struct sli_wire_service, "plugin", WF_NAME, plugin,
+	    SLI_WIRE_MAX_NAME),
+	STRING(struct sli_wire_service, "url", WF_STR, url, SLI_WIRE_MAX_NAME),
+};
+
+static const struct wire_layout service_layout = LAYOUT(service, NULL);
+static const struct wire_field service_elem = { NULL, WF_MAP, 0, 0, 0, 0, NULL,
+	0, &service_layout };
+
 static const struct wire_field hello[] = {
 	STRING(struct sli_wire_hello, "worker", WF_NAME, worker,
 	    SLI_WIRE_MAX_NAME),
 	U32(struct sli_wire_hello, "slots", slots, 1, UINT32_MAX),
-	STRING(struct sli_wire_hello, "data_url", WF_STR, data_url,
+	STRING(struct sli_wire_hello, "ctl_url", WF_STR, ctl_url,
 	    SLI_WIRE_MAX_NAME),
 	U32(struct sli_wire_hello, "pid", pid, 0, UINT32_MAX),
 	STRING(struct sli_wire_hello, "host", WF_STR, host, SLI_WIRE_MAX_NAME),
+	LIST(struct sli_wire_hello, "data", data, ndata, SLI_WIRE_MAX_DEFS,
+	    &service_elem, struct sli_wire_service),
 };
 
 static const struct wire_field heartbeat[] = {
@@ -174,6 +186,7 @@ static const struct wire_layout layouts[] = {
 	[SLI_MSG_ERROR] = LAYOUT(error, NULL),
 	[SLI_MSG_STATUS] = { NULL, 0, NULL },
 	[SLI_MSG_JOBS] = LAYOUT(jobs, NULL),
+	[SLI_MSG_OK] = { NULL, 0, NULL },
 };
 
 const struct wire_layout *

@@ -49,7 +49,8 @@
 	XX(SUBMITTED, 9, submitted)   \
 	XX(ERROR, 10, error)          \
 	XX(STATUS, 11, status)        \
-	XX(JOBS, 12, jobs)
+	XX(JOBS, 12, jobs)            \
+	XX(OK, 13, ok)
 
 enum sli_msg_type {
 #define SLI__MSG_ENUM(name, num, member) SLI_MSG_##name = num,
@@ -74,13 +75,22 @@ enum sli_wire_state {
  * NULL; when encoding NULL stands for "" (names must not be empty).
  */
 
+/* Where one shuffle plugin of a worker serves its partitions. */
+struct sli_wire_service {
+	char *plugin; /* name */
+	char *url;    /* str */
+};
+
 /* worker -> coordinator, first on a new connection. */
 struct sli_wire_hello {
-	char *worker;   /* the worker's id, unique in the cluster */
+	char *worker;  /* the worker's id, unique in the cluster */
 	uint32_t slots; /* >= 1: tasks it runs at once */
-	char *data_url; /* where its data server listens */
+	char *ctl_url; /* where it takes DEPLOY, CANCEL and SHUTDOWN */
 	uint32_t pid;
 	char *host;
+	/* its shuffle plugins' data servers; ndata <= SLI_WIRE_MAX_DEFS */
+	struct sli_wire_service *data;
+	uint32_t ndata;
 };
 
 struct sli_wire_heartbeat {
@@ -179,7 +189,7 @@ struct sli_wire_jobs {
 	uint32_t njobs; /* <= SLI_WIRE_MAX_JOBS */
 };
 
-/* SHUTDOWN and STATUS carry nothing. */
+/* SHUTDOWN, STATUS and OK carry nothing. */
 struct sli_wire_empty {
 	char unused;
 };
@@ -199,6 +209,7 @@ struct sli_msg {
 		struct sli_wire_error error;
 		struct sli_wire_empty status;
 		struct sli_wire_jobs jobs;
+		struct sli_wire_empty ok;
 	};
 };
 

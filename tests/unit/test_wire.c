@@ -87,13 +87,21 @@ sample(int t, int variant, struct sli_msg *m)
 		h->worker = variant == 2 ? rep("\xc3\xa9", SLI_WIRE_MAX_NAME)
 		                         : xstrdup(variant ? "worker-1" : "w");
 		h->slots = variant == 2 ? UINT32_MAX : variant ? 2 : 1;
-		h->data_url = variant == 2 ? rep("u", SLI_WIRE_MAX_NAME)
+		h->ctl_url = variant == 2 ? rep("u", SLI_WIRE_MAX_NAME)
 		    : variant              ? xstrdup("tcp://10.0.0.1:5001")
 		                           : xstrdup("");
 		h->pid = variant == 2 ? UINT32_MAX : variant ? 4242 : 0;
 		h->host = variant == 2
 		    ? rep("\xf0\x9f\x8c\x8a", SLI_WIRE_MAX_NAME)
 		    : xstrdup(variant ? "node-a" : "");
+		h->ndata = variant == 2 ? SLI_WIRE_MAX_DEFS : (uint32_t)variant;
+		h->data = h->ndata ? xcalloc(h->ndata, sizeof(*h->data)) : NULL;
+		for (uint32_t i = 0; i < h->ndata; i++) {
+			h->data[i].plugin = xstrdup("memory");
+			h->data[i].url = variant == 2
+			    ? rep("d", SLI_WIRE_MAX_NAME)
+			    : xstrdup("tcp://10.0.0.1:5002");
+		}
 		break;
 	}
 	case SLI_MSG_HEARTBEAT:
@@ -197,6 +205,7 @@ sample(int t, int variant, struct sli_msg *m)
 		break;
 	case SLI_MSG_SHUTDOWN:
 	case SLI_MSG_STATUS:
+	case SLI_MSG_OK:
 		break;
 	case SLI_MSG_SUBMIT: {
 		struct sli_wire_submit *s = &m->submit;
@@ -242,7 +251,7 @@ sample(int t, int variant, struct sli_msg *m)
 	}
 }
 
-#define NTYPES SLI_MSG_JOBS
+#define NTYPES SLI_MSG_OK
 
 static void
 encode_ok(const struct sli_msg *m, void **data, size_t *len)
@@ -582,7 +591,7 @@ test_reject_fields(void)
 	/* Missing, duplicate. */
 	REJECT("HELLO: missing field \"slots\"",
 	    HELLO_FMT " s s s s s u s s s s", HELLO_ARGS, "worker", "w",
-	    "data_url", "", "pid", 1u, "host", "h", "zz", "");
+	    "ctl_url", "", "pid", 1u, "host", "h", "zz", "");
 	REJECT("HEARTBEAT: missing field \"worker\"", "M s u s u s u", 3u, "v",
 	    1u, "t", 2u, "running", 1u);
 	REJECT("HEARTBEAT: field \"running\" appears twice",
@@ -592,16 +601,16 @@ test_reject_fields(void)
 	/* Wrong msgpack types. */
 	REJECT("HELLO.slots: expected uint, got string",
 	    HELLO_FMT " s s s s s s s u s s", HELLO_ARGS, "worker", "w",
-	    "slots", "2", "data_url", "", "pid", 1u, "host", "h");
+	    "slots", "2", "ctl_url", "", "pid", 1u, "host", "h");
 	REJECT("HELLO.slots: expected uint, got float",
 	    HELLO_FMT " s s s d s s s u s s", HELLO_ARGS, "worker", "w",
-	    "slots", 2.0, "data_url", "", "pid", 1u, "host", "h");
+	    "slots", 2.0, "ctl_url", "", "pid", 1u, "host", "h");
 	REJECT("HELLO.worker: expected string, got binary",
 	    HELLO_FMT " s b s u s s s u s s", HELLO_ARGS, "worker", "w",
-	    (size_t)1, "slots", 1u, "data_url", "", "pid", 1u, "host", "h");
+	    (size_t)1, "slots", 1u, "ctl_url", "", "pid", 1u, "host", "h");
 	REJECT("HELLO.pid: expected uint, got negative int",
 	    HELLO_FMT " s s s u s s s i s s", HELLO_ARGS, "worker", "w",
-	    "slots", 1u, "data_url", "", "pid", -5, "host", "h");
+	    "slots", 1u, "ctl_url", "", "pid", -5, "host", "h");
 	REJECT("SUBMIT.job_json: expected binary or string, got nil",
 	    "M s u s u s n s A", 4u, "v", 1u, "t", 8u, "job_json", "defs", 0u);
 	REJECT("SUBMIT.defs: expected array, got map", "M s u s u s s s M", 4u,
@@ -632,10 +641,10 @@ test_reject_fields(void)
 	/* Out of range. */
 	REJECT("HELLO.slots: 0 out of range 1..4294967295",
 	    HELLO_FMT " s s s u s s s u s s", HELLO_ARGS, "worker", "w",
-	    "slots", 0u, "data_url", "", "pid", 1u, "host", "h");
+	    "slots", 0u, "ctl_url", "", "pid", 1u, "host", "h");
 	REJECT("HELLO.pid: 4294967296 out of range 0..4294967295",
 	    HELLO_FMT " s s s u s s s U s s", HELLO_ARGS, "worker", "w",
-	    "slots", 1u, "data_url", "", "pid", (uint64_t)UINT32_MAX + 1,
+	    "slots", 1u, "ctl_url", "", "pid", (uint64_t)UINT32_MAX + 1,
 	    "host", "h");
 	REJECT("WELCOME.heartbeat_ms: 0 out of range 1..4294967295",
 	    "M s u s u s s s u", 4u, "v", 1u, "t", 4u, "worker", "w",
@@ -813,7 +822,7 @@ test_encode_rejects(void)
 	m.type = 0;
 	expect_einval(&m, SL_EINVAL, "wire: encode: unknown message type 0");
 	m.type = NTYPES + 1;
-	expect_einval(&m, SL_EINVAL, "wire: encode: unknown message type 13");
+	expect_einval(&m, SL_EINVAL, "wire: encode: unknown message type 14");
 
 	m.type = SLI_MSG_HEARTBEAT;
 	expect_einval(&m, SL_EINVAL, "HEARTBEAT.worker: empty");
@@ -977,7 +986,7 @@ test_names(void)
 	    strcmp(sli_msg_type_name(SLI_MSG_TASK_STATE), "TASK_STATE") == 0);
 	CU_ASSERT(strcmp(sli_msg_type_name(SLI_MSG_JOBS), "JOBS") == 0);
 	CU_ASSERT(strcmp(sli_msg_type_name(0), "?") == 0);
-	CU_ASSERT(strcmp(sli_msg_type_name(13), "?") == 0);
+	CU_ASSERT(strcmp(sli_msg_type_name(14), "?") == 0);
 	CU_ASSERT(
 	    strcmp(sli_wire_state_name(SLI_WIRE_CANCELLED), "CANCELLED") == 0);
 	CU_ASSERT(strcmp(sli_wire_state_name(0), "?") == 0);

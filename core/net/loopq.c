@@ -1,0 +1,86 @@
+/*
+ * The hand-over from other threads (nng callbacks, task threads) to a libuv
+ * loop: a locked list and a uv_async_t. uv_async_send coalesces wake-ups, so
+ * the loop drains the whole list each time.
+ */
+#include <stdlib.h>
+
+#include "common/error.h"
+#include "rpc.h"
+
+struct sli_loopq_item {
+	struct sli_loopq_item *next;
+	void (*fn)(void *);
+	void *arg;
+};
+
+static void
+on_async(uv_async_t *a)
+{
+	sli_loopq_drain(a->data);
+}
+
+int
+sli_loopq_init(struct sli_loopq *q, uv_loop_t *loop)
+{
+	q->head = q->tail = NULL;
+	if (uv_mutex_init(&q->mtx) != 0)
+		return sli_err(SL_ENOMEM, "out of memory");
+	if (uv_async_init(loop, &q->async, on_async) != 0) {
+		uv_mutex_destroy(&q->mtx);
+		return sli_err(SL_ENOMEM, "out of memory");
+	}
+	q->async.data = q;
+	return 0;
+}
+
+int
+sli_loopq_post(struct sli_loopq *q, void (*fn)(void *), void *arg)
+{
+	struct sli_loopq_item *it = malloc(sizeof(*it));
+
+	if (it == NULL)
+		return SL_ENOMEM;
+	it->next = NULL;
+	it->fn = fn;
+	it->arg = arg;
+	uv_mutex_lock(&q->mtx);
+	if (q->tail != NULL)
+		q->tail->next = it;
+	else
+		q->head = it;
+	q->tail = it;
+	uv_mutex_unlock(&q->mtx);
+	uv_async_send(&q->async);
+	return 0;
+}
+
+void
+sli_loopq_drain(struct sli_loopq *q)
+{
+	for (;;) {
+		struct sli_loopq_item *it;
+
+		uv_mutex_lock(&q->mtx);
+		it = q->head;
+		q->head = q->tail = NULL;
+		uv_mutex_unlock(&q->mtx);
+		if (it == NULL)
+			return;
+		while (it != NULL) {
+			struct sli_loopq_item *next = it->next;
+
+			it->fn(it->arg);
+			free(it);
+			it = next;
+		}
+	}
+}
+
+void
+sli_loopq_close(struct sli_loopq *q)
+{
+	sli_loopq_drain(q);
+	uv_mutex_destroy(&q->mtx);
+	uv_close((uv_handle_t *)&q->async, NULL);
+}
