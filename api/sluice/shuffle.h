@@ -226,12 +226,33 @@ struct sl_shuffle_reader_ops {
 	void (*fini)(void *state);
 };
 
+/*
+ * Optional: serving this process's partitions to readers in other
+ * processes. A worker calls start once, on its control thread, before it
+ * runs a task, with a URL to listen at (ipc://PATH, or tcp://HOST:0 for a
+ * port of the plugin's choosing); the plugin writes into bound (cap bytes)
+ * the URL readers must dial. The worker announces that URL to the
+ * coordinator, whose master then gets it as producer_location of every
+ * partition produced on this worker, so it travels in the descriptors. A
+ * plugin without a server only works within one process (or through a
+ * service of its own, named in its configuration). stop is called once
+ * after the worker's last task ended.
+ */
+struct sl_shuffle_server_ops {
+	uint32_t struct_size;
+	int (*start)(const struct sl_host *host, const char *url, char *bound,
+	    size_t cap);
+	void (*stop)(void);
+};
+
 /* The ops of a SL_PLUGIN_SHUFFLE plugin (struct sl_plugin.ops). */
 struct sl_shuffle_ops {
 	uint32_t struct_size;
 	const struct sl_shuffle_master_ops *master;
 	const struct sl_shuffle_writer_ops *writer;
 	const struct sl_shuffle_reader_ops *reader;
+	/* ABI 1.1; NULL: no server */
+	const struct sl_shuffle_server_ops *server;
 };
 
 #ifdef __cplusplus

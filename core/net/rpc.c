@@ -49,7 +49,7 @@ struct sli_rpc_req {
 	nng_ctx ctx;
 	nng_aio *aio;
 	bool sending;
-	bool busy; /* delivered to the handler and not answered yet */
+	bool busy;    /* delivered to the handler and not answered yet */
 	nng_msg *msg; /* received, on its way to the loop */
 };
 
@@ -217,8 +217,10 @@ sli_rpc_listen(struct sli_loopq *q, const char *url, sli_rpc_handler h,
 	}
 	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, SLI_WIRE_MAX);
 	if (pipe_fn != NULL) {
-		nng_pipe_notify(s->sock, NNG_PIPE_EV_ADD_POST, server_pipe_cb, s);
-		nng_pipe_notify(s->sock, NNG_PIPE_EV_REM_POST, server_pipe_cb, s);
+		nng_pipe_notify(
+		    s->sock, NNG_PIPE_EV_ADD_POST, server_pipe_cb, s);
+		nng_pipe_notify(
+		    s->sock, NNG_PIPE_EV_REM_POST, server_pipe_cb, s);
 	}
 	for (int i = 0; i < SERVER_CTXS; i++) {
 		struct sli_rpc_req *r = &s->reqs[i];
@@ -236,8 +238,8 @@ sli_rpc_listen(struct sli_loopq *q, const char *url, sli_rpc_handler h,
 	    nng_listener_get_int(s->l, NNG_OPT_TCP_BOUND_PORT, &port) == 0) {
 		const char *colon = strrchr(url, ':');
 
-		snprintf(s->url, sizeof(s->url), "%.*s:%d",
-		    (int)(colon - url), url, port);
+		snprintf(s->url, sizeof(s->url), "%.*s:%d", (int)(colon - url),
+		    url, port);
 	}
 	for (int i = 0; i < SERVER_CTXS; i++)
 		nng_ctx_recv(s->reqs[i].ctx, s->reqs[i].aio);
@@ -381,13 +383,16 @@ sli_rpc_dial(struct sli_loopq *q, const char *url, sli_rpc_pipe_fn pipe_fn,
 	}
 	/* A request is sent once: a reply that takes long is not a reason to
 	 * send it again (DEPLOY twice would run a task twice). */
-	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_socket_set_ms(
+	    c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000);
 	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, SLI_WIRE_MAX);
 	if (pipe_fn != NULL) {
-		nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, client_pipe_cb, c);
-		nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, client_pipe_cb, c);
+		nng_pipe_notify(
+		    c->sock, NNG_PIPE_EV_ADD_POST, client_pipe_cb, c);
+		nng_pipe_notify(
+		    c->sock, NNG_PIPE_EV_REM_POST, client_pipe_cb, c);
 	}
 	if ((nrv = nng_dial(c->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
 		nng_close(c->sock);

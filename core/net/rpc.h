@@ -46,8 +46,8 @@ struct sli_rpc_req; /* one request waiting for its reply */
 /* Loop thread. m is the decoded request, freed after the call returns;
  * pipe identifies the connection it came on. The handler answers with
  * sli_rpc_reply, now or later. */
-typedef void (*sli_rpc_handler)(void *arg, struct sli_rpc_req *req,
-    const struct sli_msg *m, uint32_t pipe);
+typedef void (*sli_rpc_handler)(
+    void *arg, struct sli_rpc_req *req, const struct sli_msg *m, uint32_t pipe);
 
 /* Connections opened and closed (pipe ids as given to the handler). */
 typedef void (*sli_rpc_pipe_fn)(void *arg, uint32_t pipe, bool up);

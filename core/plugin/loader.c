@@ -209,6 +209,19 @@ load_shuffle(struct sli_plugin *p)
 	    (rc = copy_table(p, "shuffle reader", top.reader, r, sizeof(*r),
 	         READER_MIN, &rs)) != 0)
 		return rc;
+	if (FITS(ts, struct sl_shuffle_ops, server) && top.server != NULL) {
+		struct sl_shuffle_server_ops *sv = &p->ops.shuffle.server;
+		uint32_t ss = 0;
+
+		if ((rc = copy_table(p, "shuffle server", top.server, sv,
+		         sizeof(*sv),
+		         END_OF(struct sl_shuffle_server_ops, stop), &ss)) != 0)
+			return rc;
+		if (sv->start == NULL || sv->stop == NULL)
+			return refuse(p->path, SL_EPLUGIN,
+			    "shuffle server: start and stop are both "
+			    "required");
+	}
 
 	REQUIRE(p, m, "shuffle master", register_partition);
 	REQUIRE(p, m, "shuffle master", release_partition);

@@ -58,6 +58,8 @@ struct sli_plugin {
 			struct sl_shuffle_master_ops master;
 			struct sl_shuffle_writer_ops writer;
 			struct sl_shuffle_reader_ops reader;
+			/* both NULL when the plugin has no server */
+			struct sl_shuffle_server_ops server;
 		} shuffle;
 		struct sl_scheduler_ops scheduler;
 		/* core-owned copies of every operator's ops, in the

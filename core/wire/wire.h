@@ -83,9 +83,9 @@ struct sli_wire_service {
 
 /* worker -> coordinator, first on a new connection. */
 struct sli_wire_hello {
-	char *worker;  /* the worker's id, unique in the cluster */
+	char *worker;   /* the worker's id, unique in the cluster */
 	uint32_t slots; /* >= 1: tasks it runs at once */
-	char *ctl_url; /* where it takes DEPLOY, CANCEL and SHUTDOWN */
+	char *ctl_url;  /* where it takes DEPLOY, CANCEL and SHUTDOWN */
 	uint32_t pid;
 	char *host;
 	/* its shuffle plugins' data servers; ndata <= SLI_WIRE_MAX_DEFS */

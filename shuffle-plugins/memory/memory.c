@@ -284,6 +284,8 @@ plugin_fini(void)
 	if (left != 0 && plugin_host != NULL)
 		plugin_host->log(plugin_host, SL_LOG_WARN,
 		    "unloaded with %zu partitions still referenced", left);
+	if (plugin_host != NULL)
+		mem_net_fini(plugin_host);
 	plugin_host = NULL;
 }
 
@@ -292,6 +294,7 @@ static const struct sl_shuffle_ops memory_ops = {
 	.master = &mem_master_ops,
 	.writer = &mem_writer_ops,
 	.reader = &mem_reader_ops,
+	.server = &mem_server_ops,
 };
 
 static const struct sl_plugin memory_plugin = {

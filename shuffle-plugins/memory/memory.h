@@ -9,11 +9,11 @@
  * first creates its part (master, writer or reader, in any order); the part
  * lives while anything references it.
  *
- * Cross-process transport (later, over nng) is meant to be an addition: on
- * the consumer's side a receiver plays the writer of a local proxy part and
- * the reader code stays as it is; on the producer's side a sender plays the
- * reader of the real part and turns released credits into messages. The
- * descriptor already carries the producer's location for that.
+ * Across processes (memory_net.c): on the consumer's side a fetch plays the
+ * writer of a local proxy part and the reader code stays as it is; on the
+ * producer's side the server plays the reader of the real part and turns
+ * released credits into messages. The descriptor carries the producer's
+ * server URL.
  *
  * Locks, in the order they may nest:
  *   table_mtx (memory.c)  ->  part->mtx  ->  reader->mtx
@@ -74,6 +74,7 @@ struct node {
 };
 
 struct slot;
+struct fetch;
 
 struct sub {
 	struct node *head, *tail; /* queued, not yet taken */
@@ -85,6 +86,11 @@ struct sub {
 	/* a reader left before draining: data is gone, later writes are
 	 * dropped and later readers see SL_EUNREADABLE */
 	bool lost;
+	/* A proxy of a partition in another process (memory_net.c): the
+	 * fetch filling this queue, and its end or failure. */
+	struct fetch *fetch;
+	bool ended;
+	bool rfailed;
 };
 
 enum part_state {
@@ -144,6 +150,23 @@ void reader_notify(struct mreader *r);
 /* Mark every attached slot of p ready and notify their readers, without
  * holding part->mtx while notifying. */
 void part_wake_readers(struct part *p);
+
+/*
+ * memory_net.c: partitions across processes. mem_is_remote: d names a
+ * server other than this process's. fetch_start (no lock held) begins
+ * filling subpartition sub of the proxy part p from the producer;
+ * fetch_credit asks for one more buffer after the reader released one;
+ * fetch_stop (no lock held) waits for callbacks in flight and tells the
+ * producer the reader left; fetch_error says why a fetch failed.
+ */
+bool mem_is_remote(const struct mem_desc *d);
+int fetch_start(const struct sl_host *host, struct part *p, uint32_t sub,
+    uint32_t credits, struct fetch **out);
+void fetch_credit(struct fetch *f);
+void fetch_stop(struct fetch *f);
+const char *fetch_error(const struct fetch *f);
+void mem_net_fini(const struct sl_host *host);
+extern const struct sl_shuffle_server_ops mem_server_ops;
 
 extern const struct sl_shuffle_master_ops mem_master_ops;
 extern const struct sl_shuffle_writer_ops mem_writer_ops;

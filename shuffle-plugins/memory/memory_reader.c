@@ -26,6 +26,7 @@ struct slot {
 	bool done;     /* finished and drained; reader thread only */
 	bool ready;    /* on r's ready list; r->mtx */
 	struct slot *rnext;
+	struct fetch *fetch; /* the input is in another process */
 };
 
 struct mreader {
@@ -35,6 +36,7 @@ struct mreader {
 	uint32_t credits;
 
 	struct part **inputs; /* one reference each */
+	bool *remote;         /* per input: a proxy of another process's */
 	uint32_t ninputs;
 	struct slot *slots;
 	uint32_t nslots;
@@ -103,7 +105,8 @@ attach_locked(struct mreader *r, struct slot *s, struct sub *sub)
 	sub->reader = s;
 	s->attached = true;
 	sub->credits = r->credits;
-	if (sub->head != NULL || sub->lost || p->state != PART_OPEN)
+	if (sub->head != NULL || sub->lost || p->state != PART_OPEN ||
+	    sub->ended || sub->rfailed)
 		(void)slot_ready_locked(s); /* not armed yet: no notify */
 	if (p->writer_waiting)
 		pthread_cond_broadcast(&p->cv); /* credits may have grown */
@@ -124,6 +127,7 @@ open_input(struct mreader *r, const struct sl_bytes *b, uint32_t i, uint32_t lo,
 		    i, d.num_subpartitions, hi);
 		rv = SL_ERANGE;
 	} else {
+		r->remote[i] = mem_is_remote(&d);
 		rv = part_get(r->host, &d, &r->inputs[i]);
 	}
 	mem_desc_clear(r->host, &d);
@@ -179,10 +183,12 @@ reader_open(
 	if (spec->num_descriptors == 0)
 		return 0;
 	r->inputs = host->alloc(sizeof(*r->inputs) * spec->num_descriptors);
+	r->remote = host->alloc(sizeof(*r->remote) * spec->num_descriptors);
 	r->slots = host->alloc(sizeof(*r->slots) * nslots);
-	if (r->inputs == NULL || r->slots == NULL)
+	if (r->inputs == NULL || r->remote == NULL || r->slots == NULL)
 		return SL_ENOMEM;
 	memset(r->inputs, 0, sizeof(*r->inputs) * spec->num_descriptors);
+	memset(r->remote, 0, sizeof(*r->remote) * spec->num_descriptors);
 	memset(r->slots, 0, sizeof(*r->slots) * nslots);
 	for (uint32_t i = 0; i < spec->num_descriptors; i++) {
 		rv = open_input(
@@ -215,6 +221,21 @@ reader_open(
 			attach_locked(r, s, sub);
 			r->nslots++;
 		}
+		pthread_mutex_unlock(&p->mtx);
+	}
+	/* Start fetching once every slot is attached, so an answer always
+	 * finds its reader. */
+	for (uint32_t k = 0; k < r->nslots; k++) {
+		struct slot *s = &r->slots[k];
+		struct part *p = s->part;
+
+		if (!r->remote[s->input])
+			continue;
+		if ((rv = fetch_start(
+		         host, p, s->sub, r->credits, &s->fetch)) != 0)
+			return rv;
+		pthread_mutex_lock(&p->mtx);
+		p->subs[s->sub].fetch = s->fetch;
 		pthread_mutex_unlock(&p->mtx);
 	}
 	return 0;
@@ -270,21 +291,29 @@ reader_next(void *state, struct sl_buffer *out)
 		sub = &p->subs[s->sub];
 
 		pthread_mutex_lock(&p->mtx);
-		if (sub->lost || p->state == PART_FAILED) {
+		if (sub->lost || p->state == PART_FAILED ||
+		    (sub->rfailed && sub->head == NULL)) {
 			pthread_mutex_unlock(&p->mtx);
 			r->failed = s->input;
-			r->host->set_error("memory: input %u subpartition %u "
-			                   "was %s",
-			    s->input, s->sub,
-			    p->state == PART_FAILED ? "failed by its writer"
-			                            : "dropped");
+			if (sub->rfailed && s->fetch != NULL)
+				r->host->set_error("memory: input %u "
+				                   "subpartition %u: %s",
+				    s->input, s->sub, fetch_error(s->fetch));
+			else
+				r->host->set_error("memory: input %u "
+				                   "subpartition %u was %s",
+				    s->input, s->sub,
+				    p->state == PART_FAILED
+				        ? "failed by its writer"
+				        : "dropped");
 			continue;
 		}
 		if ((n = sub->head) != NULL) {
 			if ((sub->head = n->next) == NULL)
 				sub->tail = NULL;
 			/* More to read, or an end to see after it. */
-			if (sub->head != NULL || p->state != PART_OPEN)
+			if (sub->head != NULL || p->state != PART_OPEN ||
+			    sub->ended || sub->rfailed)
 				(void)slot_ready_locked(s);
 			pthread_mutex_unlock(&p->mtx);
 			out->data = n->data;
@@ -297,7 +326,7 @@ reader_next(void *state, struct sl_buffer *out)
 			r->held++;
 			return 0;
 		}
-		if (p->state == PART_FINISHED) {
+		if (p->state == PART_FINISHED || sub->ended) {
 			s->done = true;
 			r->ndone++;
 		}
@@ -313,6 +342,7 @@ static void
 reader_release(void *state, struct sl_buffer *buf)
 {
 	struct mreader *r = state;
+	struct fetch *f;
 	struct node *n;
 	struct part *p;
 
@@ -321,9 +351,12 @@ reader_release(void *state, struct sl_buffer *buf)
 	p = n->part;
 	pthread_mutex_lock(&p->mtx);
 	p->subs[n->sub].outstanding--;
+	f = p->subs[n->sub].fetch;
 	if (p->writer_waiting)
 		pthread_cond_signal(&p->cv);
 	pthread_mutex_unlock(&p->mtx);
+	if (f != NULL)
+		fetch_credit(f); /* the credit travels back to the producer */
 	r->host->free(n->data);
 	r->host->free(n);
 	r->held--;
@@ -394,6 +427,13 @@ reader_fini(void *state)
 		struct slot *s = &r->slots[i];
 		struct node *drop;
 
+		if (s->fetch != NULL) {
+			pthread_mutex_lock(&s->part->mtx);
+			s->part->subs[s->sub].fetch = NULL;
+			pthread_mutex_unlock(&s->part->mtx);
+			fetch_stop(s->fetch);
+			s->fetch = NULL;
+		}
 		if (!s->attached)
 			continue;
 		pthread_mutex_lock(&s->part->mtx);
@@ -418,8 +458,10 @@ reader_fini(void *state)
 		part_put(r->inputs[i]);
 	if (r->host != NULL) {
 		r->host->free(r->inputs);
+		r->host->free(r->remote);
 		r->host->free(r->slots);
 	}
+	r->remote = NULL;
 	r->inputs = NULL;
 	r->slots = NULL;
 	r->ninputs = r->nslots = 0;

@@ -174,6 +174,7 @@ const struct sl_shuffle_ops shuffle_ops = {
 	.master = &master_ops,
 	.writer = &writer_ops,
 	.reader = &reader_ops,
+	.server = nullptr,
 };
 
 const struct sl_plugin plugin = {

@@ -88,8 +88,8 @@ sample(int t, int variant, struct sli_msg *m)
 		                         : xstrdup(variant ? "worker-1" : "w");
 		h->slots = variant == 2 ? UINT32_MAX : variant ? 2 : 1;
 		h->ctl_url = variant == 2 ? rep("u", SLI_WIRE_MAX_NAME)
-		    : variant              ? xstrdup("tcp://10.0.0.1:5001")
-		                           : xstrdup("");
+		    : variant             ? xstrdup("tcp://10.0.0.1:5001")
+		                          : xstrdup("");
 		h->pid = variant == 2 ? UINT32_MAX : variant ? 4242 : 0;
 		h->host = variant == 2
 		    ? rep("\xf0\x9f\x8c\x8a", SLI_WIRE_MAX_NAME)
@@ -644,8 +644,8 @@ test_reject_fields(void)
 	    "slots", 0u, "ctl_url", "", "pid", 1u, "host", "h");
 	REJECT("HELLO.pid: 4294967296 out of range 0..4294967295",
 	    HELLO_FMT " s s s u s s s U s s", HELLO_ARGS, "worker", "w",
-	    "slots", 1u, "ctl_url", "", "pid", (uint64_t)UINT32_MAX + 1,
-	    "host", "h");
+	    "slots", 1u, "ctl_url", "", "pid", (uint64_t)UINT32_MAX + 1, "host",
+	    "h");
 	REJECT("WELCOME.heartbeat_ms: 0 out of range 1..4294967295",
 	    "M s u s u s s s u", 4u, "v", 1u, "t", 4u, "worker", "w",
 	    "heartbeat_ms", 0u);
