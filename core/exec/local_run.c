@@ -63,11 +63,11 @@ edge_shuffle_name(const sl_job *job, const struct sli_edge *e)
 	return e->shuffle != NULL ? e->shuffle : job->default_shuffle;
 }
 
-/* Everything that can be refused without running anything. */
-static int
-check_job(struct lr *lr, struct sli_plugin_set *set)
+int
+sli_exec_resolve(const struct sli_exec *x, const struct sli_plugin_set *set,
+    struct sli_plugin **shuffle)
 {
-	const sl_job *job = lr->x->job;
+	const sl_job *job = x->job;
 
 	for (uint32_t v = 0; v < job->nv; v++) {
 		const struct sli_vertex *vx = &job->v[v];
@@ -113,7 +113,7 @@ check_job(struct lr *lr, struct sli_plugin_set *set)
 			    "edge %u ('%s' -> '%s'): the range partitioner "
 			    "is not supported yet",
 			    e, job->v[ed->from].id, job->v[ed->to].id);
-		lr->shuffle[e] = p;
+		shuffle[e] = p;
 	}
 	return 0;
 }
@@ -160,8 +160,8 @@ open_masters(struct lr *lr)
 	return 0;
 }
 
-static uint32_t
-num_subs(const struct sli_exec *x, uint32_t e, uint32_t j)
+uint32_t
+sli_edge_num_subs(const struct sli_exec *x, uint32_t e, uint32_t j)
 {
 	uint32_t lo, hi;
 
@@ -194,7 +194,7 @@ register_all(struct lr *lr)
 				.edge = e,
 				.producer = j,
 				.attempt = 0,
-				.num_subpartitions = num_subs(x, e, j),
+				.num_subpartitions = sli_edge_num_subs(x, e, j),
 			};
 
 			sli_err_clear();
@@ -243,7 +243,7 @@ make_specs(struct lr *lr, struct sli_plugin_set *set)
 			lt->outputs[k] = (struct sli_task_output) {
 				.shuffle = lr->shuffle[e],
 				.desc = lr->descs[e][idx],
-				.num_subpartitions = num_subs(x, e, idx),
+				.num_subpartitions = sli_edge_num_subs(x, e, idx),
 			};
 		}
 		for (uint32_t k = 0; k < v->nin; k++) {
@@ -471,7 +471,8 @@ sli_local_run(const struct sli_exec *x, struct sli_plugin_set *set,
 		rv = sli_err(SL_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rv = check_job(&lr, set)) != 0 || (rv = open_masters(&lr)) != 0 ||
+	if ((rv = sli_exec_resolve(x, set, lr.shuffle)) != 0 ||
+	    (rv = open_masters(&lr)) != 0 ||
 	    (rv = register_all(&lr)) != 0 || (rv = make_specs(&lr, set)) != 0)
 		goto out;
 

@@ -146,6 +146,19 @@ struct sli_task_spec {
  */
 int sli_task_run(const struct sli_task_spec *spec);
 
+/*
+ * What can be refused before anything runs, naming the vertex or edge: an
+ * operator no library in set has, a source with inputs or another operator
+ * without, a shuffle plugin not loaded or lacking the edge's partition
+ * type, a range partitioner. Fills shuffle[e] for every edge.
+ */
+int sli_exec_resolve(const struct sli_exec *x, const struct sli_plugin_set *set,
+    struct sli_plugin **shuffle);
+
+/* Subpartitions of producer j's partition on edge e: the consumer
+ * parallelism, or for pointwise the consumers j feeds. */
+uint32_t sli_edge_num_subs(const struct sli_exec *x, uint32_t e, uint32_t j);
+
 /* Options of sli_local_run; every member may be 0/NULL. */
 struct sli_local_opts {
 	/* The shuffle job id partitions are registered under; NULL: the

@@ -506,7 +506,7 @@ out_free_job:
 /* Parse, substitute, build. */
 static int
 load_text(struct ctx *c, const char *text, size_t len,
-    const struct sli_job_vars *vars, sl_job **out)
+    const struct sli_job_vars *vars, sl_job **out, char **expanded)
 {
 	json_error_t jerr;
 	json_t *root;
@@ -539,6 +539,12 @@ load_text(struct ctx *c, const char *text, size_t len,
 	    : 0;
 	if (rv == 0)
 		rv = build(c, root, out);
+	if (rv == 0 && expanded != NULL &&
+	    (*expanded = json_dumps(root, JSON_COMPACT)) == NULL) {
+		sl_job_free(*out);
+		*out = NULL;
+		rv = sli_err(SL_ENOMEM, "%s: out of memory", c->origin);
+	}
 	json_decref(root);
 	return rv;
 }
@@ -556,7 +562,22 @@ sl_job_load_json_vars(const char *text, size_t len, const char *origin,
 		    SL_EINVAL, "%s: no text or no place for the job", c.origin);
 	if ((rv = sli_job_vars_init(&vs, defs, ndefs)) != 0)
 		return rv;
-	rv = load_text(&c, text, len, &vs, out);
+	rv = load_text(&c, text, len, &vs, out, NULL);
+	sli_job_vars_fini(&vs);
+	return rv;
+}
+
+int
+sli_job_load_expanded(const char *text, size_t len, const char *origin,
+    const char *const *defs, size_t ndefs, sl_job **out, char **expanded)
+{
+	struct ctx c = { .origin = origin != NULL ? origin : "<json>" };
+	struct sli_job_vars vs;
+	int rv;
+
+	if ((rv = sli_job_vars_init(&vs, defs, ndefs)) != 0)
+		return rv;
+	rv = load_text(&c, text, len, &vs, out, expanded);
 	sli_job_vars_fini(&vs);
 	return rv;
 }
@@ -646,7 +667,7 @@ sl_job_load_file_vars(
 	if ((rv = sli_job_vars_init(&vs, defs, ndefs)) != 0)
 		return rv;
 	if ((rv = read_file(path, &text, &len)) == 0) {
-		rv = load_text(&c, text, len, &vs, out);
+		rv = load_text(&c, text, len, &vs, out, NULL);
 		free(text);
 	}
 	sli_job_vars_fini(&vs);

@@ -5,6 +5,8 @@
 
 #include <jansson.h>
 
+#include "job.h"
+
 /*
  * Variables. A definition is "NAME=VALUE" as given to -D; ${NAME} in any
  * string value of the document is replaced by VALUE, and $${ stands for a
@@ -39,5 +41,13 @@ void sli_job_vars_fini(struct sli_job_vars *vs);
  * messages; budget bounds the bytes substitution may make. */
 int sli_job_vars_apply(const struct sli_job_vars *vars, json_t *root,
     const char *origin, size_t budget);
+
+/*
+ * sl_job_load_json_vars that also gives the document after substitution,
+ * as compact JSON in *expanded (free with free()): what the coordinator
+ * sends workers, so that they build the same graph without the -D values.
+ */
+int sli_job_load_expanded(const char *text, size_t len, const char *origin,
+    const char *const *defs, size_t ndefs, sl_job **out, char **expanded);
 
 #endif

@@ -1,0 +1,723 @@
+/*
+ * The worker: a libuv loop that talks to the coordinator, and a thread per
+ * running task. See worker.h.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "exec/task.h"
+#include "graph/exec.h"
+#include "graph/job.h"
+#include "net/rpc.h"
+#include "worker.h"
+
+#define HELLO_RETRY_MS 300
+#define CALL_TIMEOUT_MS 5000
+#define MAX_SERVICES 16
+
+/* A job's graph, built once from DEPLOY.job_json and kept while tasks of
+ * it run here. */
+struct wjob {
+	struct wjob *next;
+	char *id;
+	sl_job *job;
+	struct sli_exec x;
+	uint32_t refs;
+};
+
+struct worker;
+
+struct wtask {
+	struct wtask *next;
+	struct worker *w;
+	struct wjob *j;
+	uint32_t vertex, index, attempt, task;
+	pthread_t th;
+	bool ctl_ok;
+	struct sli_task_ctl ctl;
+	struct sli_task_metrics m;
+	struct sli_task_spec spec;
+	struct sli_task_output *outs;
+	struct sli_task_input *ins;
+	uint32_t nouts, nins;
+	int rv;
+	char detail[2048];
+};
+
+struct worker {
+	const struct sli_worker_opts *o;
+	uv_loop_t loop;
+	struct sli_loopq q;
+	struct sli_rpc_server *ctl;
+	struct sli_rpc_client *coord;
+	uv_timer_t hb;
+	uv_timer_t retry;
+	uv_timer_t parent;
+	uv_signal_t sigint, sigterm;
+	char id[256];
+	char host[256];
+	uint32_t hb_ms;
+	bool welcomed;
+	bool hello_pending;
+	bool stopping;
+	bool closed;
+	int result;
+	uint32_t reports; /* TASK_STATE calls waiting for their reply */
+	uint32_t linger;  /* ticks waited for them while closing */
+	struct wtask *tasks;
+	uint32_t running;
+	struct wjob *jobs;
+	struct sli_plugin *served[MAX_SERVICES];
+	struct sli_wire_service services[MAX_SERVICES];
+	char urls[MAX_SERVICES][512];
+	uint32_t nservices;
+};
+
+static void send_hello(struct worker *w);
+static void maybe_close(struct worker *w);
+static void stop_services(struct worker *w);
+
+/* ---- jobs ---- */
+
+static int
+job_get(struct worker *w, const struct sli_wire_deploy *d, struct wjob **out)
+{
+	struct wjob *j;
+
+	for (j = w->jobs; j != NULL; j = j->next)
+		if (strcmp(j->id, d->job) == 0) {
+			j->refs++;
+			*out = j;
+			return 0;
+		}
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->id = strdup(d->job)) == NULL) {
+		free(j);
+		return sli_err(SL_ENOMEM, "out of memory");
+	}
+	if (sl_job_load_json(d->job_json, d->job_json_len, d->job, &j->job) !=
+	        0 ||
+	    sli_exec_build(j->job, NULL, &j->x) != 0) {
+		sl_job_free(j->job);
+		free(j->id);
+		free(j);
+		return SL_EINVAL;
+	}
+	j->refs = 1;
+	j->next = w->jobs;
+	w->jobs = j;
+	*out = j;
+	return 0;
+}
+
+static void
+job_put(struct worker *w, struct wjob *j)
+{
+	struct wjob **pp = &w->jobs;
+
+	if (--j->refs > 0)
+		return;
+	while (*pp != j)
+		pp = &(*pp)->next;
+	*pp = j->next;
+	sli_exec_free(&j->x);
+	sl_job_free(j->job);
+	free(j->id);
+	free(j);
+}
+
+/* ---- tasks ---- */
+
+static void
+task_free(struct wtask *t)
+{
+	for (uint32_t k = 0; k < t->nouts; k++) {
+		free(t->outs[k].desc.data);
+		free(t->outs[k].sub_bytes);
+	}
+	for (uint32_t k = 0; k < t->nins; k++) {
+		for (uint32_t i = 0; i < t->ins[k].ndescs; i++)
+			free(t->ins[k].descs[i].data);
+		free((void *)t->ins[k].descs);
+	}
+	free(t->outs);
+	free(t->ins);
+	if (t->ctl_ok)
+		sli_task_ctl_destroy(&t->ctl);
+	free(t);
+}
+
+static void
+state_done(void *arg, int rv, const struct sli_msg *reply)
+{
+	struct worker *w = arg;
+
+	w->reports--;
+	if (rv != 0 && rv != SL_ECLOSED)
+		sli_warn("worker: reporting a task's state: %s",
+		    sl_errdetail());
+	(void)reply;
+}
+
+/* Send TASK_STATE for t: state RUNNING with the counters so far, or how
+ * it ended. */
+static void
+report(struct worker *w, struct wtask *t, int state)
+{
+	struct sli_msg m = { .type = SLI_MSG_TASK_STATE };
+	struct sli_wire_task_state *s = &m.task_state;
+	struct sli_wire_u64s sb[64];
+	const sl_job *job = t->j->job;
+	uint32_t nout = job->v[t->vertex].nout;
+
+	s->job = t->j->id;
+	s->vertex = t->vertex;
+	s->index = t->index;
+	s->attempt = t->attempt;
+	s->state = (uint32_t)state;
+	s->error = state == SLI_WIRE_FAILED ? t->detail : "";
+	s->records_in = atomic_load(&t->m.records_in);
+	s->records_out = atomic_load(&t->m.records_out);
+	s->bytes_in = atomic_load(&t->m.bytes_in);
+	s->bytes_out = atomic_load(&t->m.bytes_out);
+	if (state == SLI_WIRE_FINISHED && nout <= 64) {
+		for (uint32_t k = 0; k < nout; k++) {
+			sb[k].v = t->outs[k].sub_bytes;
+			sb[k].n = t->outs[k].num_subpartitions;
+		}
+		s->sub_bytes = sb;
+		s->nsub_bytes = nout;
+	}
+	if (w->coord == NULL)
+		return;
+	if (sli_rpc_call(w->coord, &m, CALL_TIMEOUT_MS, state_done, w) != 0)
+		sli_warn("worker: reporting a task's state: %s",
+		    sl_errdetail());
+	else
+		w->reports++;
+}
+
+static void
+task_ended(void *arg)
+{
+	struct wtask *t = arg;
+	struct worker *w = t->w;
+	struct wtask **pp = &w->tasks;
+	int state = t->rv == 0 ? SLI_WIRE_FINISHED
+	    : t->rv == SL_ECLOSED  ? SLI_WIRE_CANCELLED
+	                           : SLI_WIRE_FAILED;
+
+	pthread_join(t->th, NULL);
+	while (*pp != t)
+		pp = &(*pp)->next;
+	*pp = t->next;
+	w->running--;
+	if (state == SLI_WIRE_FAILED)
+		sli_info("worker %s: %s", w->id, t->detail);
+	report(w, t, state);
+	job_put(w, t->j);
+	task_free(t);
+	maybe_close(w);
+}
+
+static void *
+task_thread(void *arg)
+{
+	struct wtask *t = arg;
+
+	t->rv = sli_task_run(&t->spec);
+	if (t->rv != 0)
+		snprintf(t->detail, sizeof(t->detail), "%s", sl_errdetail());
+	if (sli_loopq_post(&t->w->q, task_ended, t) != 0)
+		abort(); /* cannot tell the loop: nothing sane is left */
+	return NULL;
+}
+
+static const char *
+edge_shuffle(const sl_job *job, uint32_t e)
+{
+	return job->e[e].shuffle != NULL ? job->e[e].shuffle
+	                                 : job->default_shuffle;
+}
+
+static struct sli_plugin *
+find_shuffle(struct worker *w, const sl_job *job, uint32_t e)
+{
+	struct sli_plugin *p = sli_plugin_set_find(
+	    w->o->set, SL_PLUGIN_SHUFFLE, edge_shuffle(job, e));
+
+	if (p == NULL)
+		sli_err(SL_ENOTFOUND,
+		    "edge %u: shuffle plugin '%s' is not loaded on worker %s",
+		    e, edge_shuffle(job, e), w->id);
+	return p;
+}
+
+/* Fill t's spec from d; everything copied, so the message may go. */
+static int
+task_build(struct worker *w, struct wtask *t, const struct sli_wire_deploy *d)
+{
+	const sl_job *job = t->j->job;
+	const struct sli_exec *x = &t->j->x;
+	const struct sli_vertex *vx;
+	struct sli_plugin *lib;
+
+	if (d->vertex >= job->nv || d->index >= x->par[d->vertex])
+		return sli_err(SL_EINVAL, "job %s: no task %u#%u", d->job,
+		    d->vertex, d->index);
+	vx = &job->v[d->vertex];
+	if (d->noutputs != vx->nout || d->ninputs != vx->nin)
+		return sli_err(SL_EINVAL,
+		    "task %s#%u: %u outputs and %u inputs deployed, the "
+		    "vertex has %u and %u",
+		    vx->id, d->index, d->noutputs, d->ninputs, vx->nout,
+		    vx->nin);
+	t->spec.op = sli_operator_find(w->o->set, vx->op, &lib);
+	if (t->spec.op == NULL)
+		return sli_err(SL_ENOTFOUND,
+		    "vertex '%s': operator '%s' is not in any operator "
+		    "library loaded on worker %s",
+		    vx->id, vx->op, w->id);
+	t->spec.op_host = &lib->host;
+	t->outs = calloc(vx->nout ? vx->nout : 1, sizeof(*t->outs));
+	t->ins = calloc(vx->nin ? vx->nin : 1, sizeof(*t->ins));
+	if (t->outs == NULL || t->ins == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	for (uint32_t k = 0; k < vx->nout; k++) {
+		const struct sli_wire_output *o = &d->outputs[k];
+		struct sli_task_output *to = &t->outs[k];
+
+		if (o->edge != vx->out[k])
+			return sli_err(SL_EINVAL, "output %u: edge %u, not %u",
+			    k, o->edge, vx->out[k]);
+		if ((to->shuffle = find_shuffle(w, job, o->edge)) == NULL)
+			return SL_ENOTFOUND;
+		to->num_subpartitions = o->num_subpartitions;
+		to->sub_bytes = calloc(o->num_subpartitions, sizeof(uint64_t));
+		to->desc.data = malloc(o->desc.len ? o->desc.len : 1);
+		if (to->sub_bytes == NULL || to->desc.data == NULL)
+			return sli_err(SL_ENOMEM, "out of memory");
+		if (o->desc.len > 0)
+			memcpy(to->desc.data, o->desc.data, o->desc.len);
+		to->desc.len = o->desc.len;
+		t->nouts++;
+	}
+	for (uint32_t k = 0; k < vx->nin; k++) {
+		const struct sli_wire_input *in = &d->inputs[k];
+		struct sli_task_input *ti = &t->ins[k];
+		struct sl_bytes *descs;
+
+		if (in->edge != vx->in[k])
+			return sli_err(SL_EINVAL, "input %u: edge %u, not %u",
+			    k, in->edge, vx->in[k]);
+		if ((ti->shuffle = find_shuffle(w, job, in->edge)) == NULL)
+			return SL_ENOTFOUND;
+		descs = calloc(in->ndescs ? in->ndescs : 1, sizeof(*descs));
+		if (descs == NULL)
+			return sli_err(SL_ENOMEM, "out of memory");
+		ti->descs = descs;
+		t->nins++;
+		for (uint32_t i = 0; i < in->ndescs; i++) {
+			if ((descs[i].data = malloc(in->descs[i].len + 1)) ==
+			    NULL)
+				return sli_err(SL_ENOMEM, "out of memory");
+			if (in->descs[i].len > 0)
+				memcpy(descs[i].data, in->descs[i].data,
+				    in->descs[i].len);
+			descs[i].len = in->descs[i].len;
+			ti->ndescs++;
+		}
+		ti->sub_lo = in->sub_lo;
+		ti->sub_hi = in->sub_hi;
+	}
+	t->spec.exec = x;
+	t->spec.task = x->base[d->vertex] + d->index;
+	t->spec.attempt = d->attempt;
+	t->spec.outputs = t->outs;
+	t->spec.inputs = t->ins;
+	t->spec.metrics = &t->m;
+	return 0;
+}
+
+static int
+deploy(struct worker *w, const struct sli_wire_deploy *d)
+{
+	struct wtask *t;
+	int rv;
+
+	if (w->stopping)
+		return sli_err(SL_ECLOSED, "worker %s is shutting down", w->id);
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	t->w = w;
+	t->vertex = d->vertex;
+	t->index = d->index;
+	t->attempt = d->attempt;
+	sli_task_metrics_init(&t->m);
+	if ((rv = job_get(w, d, &t->j)) != 0) {
+		free(t);
+		return rv;
+	}
+	if ((rv = task_build(w, t, d)) != 0 ||
+	    (rv = sli_task_ctl_init(&t->ctl)) != 0) {
+		job_put(w, t->j);
+		task_free(t);
+		return rv;
+	}
+	t->ctl_ok = true;
+	t->spec.ctl = &t->ctl;
+	if (pthread_create(&t->th, NULL, task_thread, t) != 0) {
+		job_put(w, t->j);
+		task_free(t);
+		return sli_err(SL_ENOMEM, "cannot start a task thread");
+	}
+	t->next = w->tasks;
+	w->tasks = t;
+	w->running++;
+	return 0;
+}
+
+static void
+cancel_all(struct worker *w)
+{
+	for (struct wtask *t = w->tasks; t != NULL; t = t->next)
+		sli_task_cancel(&t->ctl);
+}
+
+/* ---- the control server: what the coordinator tells us ---- */
+
+static void
+on_control(void *arg, struct sli_rpc_req *req, const struct sli_msg *m,
+    uint32_t pipe)
+{
+	struct worker *w = arg;
+	struct sli_msg ok = { .type = SLI_MSG_OK };
+
+	switch (m->type) {
+	case SLI_MSG_DEPLOY:
+		if (deploy(w, &m->deploy) != 0) {
+			sli_rpc_reply_error(req, "%s", sl_errdetail());
+			return;
+		}
+		break;
+	case SLI_MSG_CANCEL:
+		for (struct wtask *t = w->tasks; t != NULL; t = t->next)
+			if (t->vertex == m->cancel.vertex &&
+			    t->index == m->cancel.index &&
+			    t->attempt == m->cancel.attempt &&
+			    strcmp(t->j->id, m->cancel.job) == 0)
+				sli_task_cancel(&t->ctl);
+		break;
+	case SLI_MSG_SHUTDOWN:
+		sli_info("worker %s: shutdown requested", w->id);
+		w->stopping = true;
+		cancel_all(w);
+		break;
+	default:
+		sli_rpc_reply_error(req, "worker: unexpected %s",
+		    sli_msg_type_name((int)m->type));
+		return;
+	}
+	sli_rpc_reply(req, &ok);
+	if (w->stopping)
+		maybe_close(w);
+}
+
+/* ---- registration and heartbeats ---- */
+
+static void
+on_retry(uv_timer_t *h)
+{
+	send_hello(h->data);
+}
+
+static void
+heartbeat_done(void *arg, int rv, const struct sli_msg *reply)
+{
+	struct worker *w = arg;
+
+	if (w->stopping)
+		return;
+	if (rv == 0 && reply->type == SLI_MSG_ERROR) {
+		/* The coordinator does not know us (it restarted): register
+		 * again. */
+		sli_warn("worker %s: coordinator: %s; registering again", w->id,
+		    reply->error.message);
+		w->welcomed = false;
+		uv_timer_stop(&w->hb);
+		send_hello(w);
+	}
+}
+
+static void
+on_heartbeat(uv_timer_t *h)
+{
+	struct worker *w = h->data;
+	struct sli_msg m = { .type = SLI_MSG_HEARTBEAT };
+
+	if (!w->welcomed || w->stopping)
+		return;
+	m.heartbeat.worker = w->id;
+	m.heartbeat.running = w->running;
+	(void)sli_rpc_call(w->coord, &m, (int)w->hb_ms * 3, heartbeat_done, w);
+	for (struct wtask *t = w->tasks; t != NULL; t = t->next)
+		report(w, t, SLI_WIRE_RUNNING);
+}
+
+static void
+hello_done(void *arg, int rv, const struct sli_msg *reply)
+{
+	struct worker *w = arg;
+
+	w->hello_pending = false;
+	if (w->stopping)
+		return;
+	if (rv == 0 && reply->type == SLI_MSG_WELCOME) {
+		w->welcomed = true;
+		w->hb_ms = reply->welcome.heartbeat_ms;
+		sli_info("worker %s: registered with %s", w->id,
+		    w->o->coordinator);
+		uv_timer_start(&w->hb, on_heartbeat, w->hb_ms, w->hb_ms);
+		return;
+	}
+	if (rv == 0 && reply->type == SLI_MSG_ERROR) {
+		sli_warn("worker %s: coordinator refused: %s", w->id,
+		    reply->error.message);
+		w->result = sli_err(SL_EINVAL, "coordinator refused: %s",
+		    reply->error.message);
+		w->stopping = true;
+		maybe_close(w);
+		return;
+	}
+	uv_timer_start(&w->retry, on_retry, HELLO_RETRY_MS, 0);
+}
+
+static void
+send_hello(struct worker *w)
+{
+	struct sli_msg m = { .type = SLI_MSG_HELLO };
+
+	if (w->hello_pending || w->stopping)
+		return;
+	m.hello.worker = w->id;
+	m.hello.slots = w->o->slots;
+	m.hello.ctl_url = (char *)sli_rpc_server_url(w->ctl);
+	m.hello.pid = (uint32_t)getpid();
+	m.hello.host = w->host;
+	m.hello.data = w->services;
+	m.hello.ndata = w->nservices;
+	if (sli_rpc_call(w->coord, &m, 2000, hello_done, w) == 0)
+		w->hello_pending = true;
+	else
+		uv_timer_start(&w->retry, on_retry, HELLO_RETRY_MS, 0);
+}
+
+/* ---- stopping ---- */
+
+static void
+on_signal(uv_signal_t *h, int sig)
+{
+	struct worker *w = h->data;
+
+	sli_info("worker %s: signal %d, stopping", w->id, sig);
+	w->stopping = true;
+	cancel_all(w);
+	maybe_close(w);
+}
+
+static void
+on_parent(uv_timer_t *h)
+{
+	struct worker *w = h->data;
+
+	if (getppid() == w->o->parent_pid)
+		return;
+	sli_warn("worker %s: parent %d is gone, stopping", w->id,
+	    w->o->parent_pid);
+	w->stopping = true;
+	cancel_all(w);
+	maybe_close(w);
+}
+
+/* Closing: wait (up to a second) for the last reports and the reply to
+ * SHUTDOWN to leave, then close every handle; the loop then ends. */
+static void
+on_linger(uv_timer_t *h)
+{
+	struct worker *w = h->data;
+
+	if (w->reports > 0 && ++w->linger < 50)
+		return;
+	uv_close((uv_handle_t *)&w->hb, NULL);
+	uv_close((uv_handle_t *)&w->retry, NULL);
+	uv_close((uv_handle_t *)&w->parent, NULL);
+	uv_close((uv_handle_t *)&w->sigint, NULL);
+	uv_close((uv_handle_t *)&w->sigterm, NULL);
+	sli_rpc_client_close(w->coord);
+	w->coord = NULL;
+	sli_rpc_server_close(w->ctl);
+	w->ctl = NULL;
+	stop_services(w);
+	sli_loopq_close(&w->q);
+}
+
+/* Once stopping and no task runs: close everything; the loop ends. */
+static void
+maybe_close(struct worker *w)
+{
+	if (!w->stopping || w->running > 0 || w->closed)
+		return;
+	w->closed = true;
+	uv_timer_stop(&w->hb);
+	uv_timer_stop(&w->parent);
+	uv_timer_stop(&w->retry);
+	uv_timer_start(&w->retry, on_linger, 20, 20);
+}
+
+/* ---- start ---- */
+
+static int
+listen_url(struct worker *w, const char *what, char *buf, size_t cap)
+{
+	if (strncmp(w->o->coordinator, "ipc://", 6) == 0)
+		snprintf(buf, cap, "ipc://%s/sluice-%d-%s.sock",
+		    w->o->run_dir ? w->o->run_dir : "/tmp", (int)getpid(),
+		    what);
+	else if (strncmp(w->o->coordinator, "inproc://", 9) == 0)
+		snprintf(buf, cap, "inproc://sluice-%d-%s", (int)getpid(), what);
+	else
+		snprintf(buf, cap, "tcp://%s:0", w->host);
+	return 0;
+}
+
+static int
+start_services(struct worker *w)
+{
+	struct sli_plugin_set *set = w->o->set;
+
+	for (size_t i = 0; i < set->n; i++) {
+		struct sli_plugin *p = set->v[i];
+		const struct sl_shuffle_server_ops *sv;
+		char url[512];
+		int rv;
+
+		if (p->desc.kind != SL_PLUGIN_SHUFFLE)
+			continue;
+		sv = &p->ops.shuffle.server;
+		if (sv->start == NULL || w->nservices == MAX_SERVICES)
+			continue;
+		listen_url(w, p->name, url, sizeof(url));
+		sli_err_clear();
+		rv = sv->start(&p->host, url, w->urls[w->nservices],
+		    sizeof(w->urls[0]));
+		if (rv != 0)
+			return sli_err(rv, "shuffle '%s': cannot serve at %s: %s",
+			    p->name, url,
+			    *sl_errdetail() ? sl_errdetail() : sl_strerror(rv));
+		w->served[w->nservices] = p;
+		w->services[w->nservices].plugin = p->name;
+		w->services[w->nservices].url = w->urls[w->nservices];
+		w->nservices++;
+	}
+	return 0;
+}
+
+static void
+stop_services(struct worker *w)
+{
+	for (uint32_t i = 0; i < w->nservices; i++)
+		w->served[i]->ops.shuffle.server.stop();
+	w->nservices = 0;
+}
+
+int
+sli_worker_run(const struct sli_worker_opts *o)
+{
+	struct worker *w;
+	char url[512];
+	int rv;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	w->o = o;
+	if (o->host != NULL)
+		snprintf(w->host, sizeof(w->host), "%s", o->host);
+	else if (gethostname(w->host, sizeof(w->host)) != 0)
+		snprintf(w->host, sizeof(w->host), "localhost");
+	if (o->id != NULL)
+		snprintf(w->id, sizeof(w->id), "%s", o->id);
+	else
+		snprintf(w->id, sizeof(w->id), "%s-%d", w->host, (int)getpid());
+	if (o->parent_pid > 0) {
+		/* Die with sluice run, even when it is killed with SIGKILL. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != o->parent_pid) {
+			free(w);
+			return sli_err(SL_ECLOSED, "parent already gone");
+		}
+	}
+	if (uv_loop_init(&w->loop) != 0) {
+		free(w);
+		return sli_err(SL_ENOMEM, "cannot start the event loop");
+	}
+	if ((rv = sli_loopq_init(&w->q, &w->loop)) != 0)
+		goto out_loop;
+	if ((rv = start_services(w)) != 0)
+		goto out_q;
+	listen_url(w, "ctl", url, sizeof(url));
+	if ((rv = sli_rpc_listen(&w->q, url, on_control, NULL, w, &w->ctl)) !=
+	    0)
+		goto out_services;
+	if ((rv = sli_rpc_dial(&w->q, o->coordinator, NULL, NULL, &w->coord)) !=
+	    0)
+		goto out_ctl;
+	uv_timer_init(&w->loop, &w->hb);
+	uv_timer_init(&w->loop, &w->retry);
+	uv_timer_init(&w->loop, &w->parent);
+	uv_signal_init(&w->loop, &w->sigint);
+	uv_signal_init(&w->loop, &w->sigterm);
+	w->hb.data = w->retry.data = w->parent.data = w;
+	w->sigint.data = w->sigterm.data = w;
+	uv_signal_start(&w->sigint, on_signal, SIGINT);
+	uv_signal_start(&w->sigterm, on_signal, SIGTERM);
+	if (o->parent_pid > 0)
+		uv_timer_start(&w->parent, on_parent, 200, 200);
+	sli_info("worker %s: %u slots, control at %s", w->id, o->slots,
+	    sli_rpc_server_url(w->ctl));
+	send_hello(w);
+
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	rv = w->result;
+	goto out_loop;
+
+out_ctl:
+	sli_rpc_server_close(w->ctl);
+out_services:
+	stop_services(w);
+out_q:
+	sli_loopq_close(&w->q);
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+out_loop:
+	if (uv_loop_close(&w->loop) != 0)
+		sli_warn("worker: the event loop had handles left");
+	while (w->jobs != NULL) {
+		struct wjob *j = w->jobs;
+
+		w->jobs = j->next;
+		sli_exec_free(&j->x);
+		sl_job_free(j->job);
+		free(j->id);
+		free(j);
+	}
+	free(w);
+	return rv;
+}
