@@ -9,6 +9,10 @@
 int sli_cmd_plan(int argc, char **argv);
 int sli_cmd_plugins(int argc, char **argv);
 int sli_cmd_run(int argc, char **argv);
+int sli_cmd_coordinator(int argc, char **argv);
+int sli_cmd_worker(int argc, char **argv);
+int sli_cmd_submit(int argc, char **argv);
+int sli_cmd_status(int argc, char **argv);
 
 /* "sluice: <msg>" on stderr; returns 1 (or 2 for usage) so callers can
  * `return cli_fail(...)`. */

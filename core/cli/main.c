@@ -18,8 +18,15 @@ static const char usage[] =
     "  plan parallelism ...         the adaptive parallelism for byte counts\n"
     "  plan schedule JOB.json ...   the order a scheduler deploys regions in\n"
     "  plan graph JOB.json          the tasks and regions as a Graphviz graph\n"
+    "  run JOB.json                 run a job on a local cluster: a "
+    "coordinator\n"
+    "                               and worker processes on this machine\n"
     "  run --in-process JOB.json    run a job, its tasks threads of this "
     "process\n"
+    "  coordinator --listen URL     run a standalone coordinator\n"
+    "  worker --coordinator URL     run a worker for it\n"
+    "  submit --coordinator URL JOB.json   submit a job to it\n"
+    "  status --coordinator URL     its jobs and their states\n"
     "  plugins [--check FILE.so]    the plugins found, or check one file\n"
     "  version                      print the version\n"
     "\n"
@@ -153,6 +160,14 @@ main(int argc, char **argv)
 		return sli_cmd_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "plugins") == 0)
 		return sli_cmd_plugins(argc - 1, argv + 1);
+	if (strcmp(cmd, "coordinator") == 0)
+		return sli_cmd_coordinator(argc - 1, argv + 1);
+	if (strcmp(cmd, "worker") == 0)
+		return sli_cmd_worker(argc - 1, argv + 1);
+	if (strcmp(cmd, "submit") == 0)
+		return sli_cmd_submit(argc - 1, argv + 1);
+	if (strcmp(cmd, "status") == 0)
+		return sli_cmd_status(argc - 1, argv + 1);
 	fprintf(stderr, "sluice: unknown command '%s'\n\n%s", cmd, usage);
 	return 2;
 }

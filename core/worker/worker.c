@@ -656,7 +656,7 @@ sli_worker_run(const struct sli_worker_opts *o)
 	if (o->id != NULL)
 		snprintf(w->id, sizeof(w->id), "%s", o->id);
 	else
-		snprintf(w->id, sizeof(w->id), "%s-%d", w->host, (int)getpid());
+		snprintf(w->id, sizeof(w->id), "%.200s-%d", w->host, (int)getpid());
 	if (o->parent_pid > 0) {
 		/* Die with sluice run, even when it is killed with SIGKILL. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);

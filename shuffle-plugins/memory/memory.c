@@ -226,10 +226,23 @@ part_wake_readers(struct part *p)
 	}
 }
 
+bool
+sub_drained_locked(struct part *p, uint32_t i)
+{
+	if (p->subs[i].drained)
+		return false;
+	p->subs[i].drained = true;
+	if (++p->ndrained < p->desc.num_subpartitions || !p->linger)
+		return false;
+	p->linger = false;
+	return true;
+}
+
 void
 part_discard(struct part *p, bool release)
 {
 	struct node *drop = NULL;
+	bool unlinger;
 
 	pthread_mutex_lock(&p->mtx);
 	for (uint32_t i = 0; i < p->desc.num_subpartitions; i++) {
@@ -258,9 +271,14 @@ part_discard(struct part *p, bool release)
 		p->state = PART_FAILED;
 	if (p->writer_waiting)
 		pthread_cond_broadcast(&p->cv);
+	/* Nothing is left to keep for a late reader. */
+	unlinger = p->linger;
+	p->linger = false;
 	pthread_mutex_unlock(&p->mtx);
 	node_free_list(p->host, drop);
 	part_wake_readers(p);
+	if (unlinger)
+		part_put(p);
 }
 
 /* Called by the loader once, before any other op. */

@@ -91,6 +91,8 @@ struct sub {
 	struct fetch *fetch;
 	bool ended;
 	bool rfailed;
+	/* read to its end, or given up by its reader */
+	bool drained;
 };
 
 enum part_state {
@@ -116,6 +118,11 @@ struct part {
 	bool released; /* by the master: data dropped */
 	bool has_writer;
 	bool writer_waiting;
+	/* The finished writer's reference, kept until every subpartition is
+	 * drained: a reader in another process may come after the writer
+	 * left, and nothing else in this process holds the data for it. */
+	bool linger;
+	uint32_t ndrained;
 	struct sub *subs; /* desc.num_subpartitions */
 };
 
@@ -146,6 +153,10 @@ void part_discard(struct part *p, bool release);
 bool slot_ready_locked(struct slot *s);
 struct mreader *slot_reader(struct slot *s);
 void reader_notify(struct mreader *r);
+
+/* part->mtx held: sub i is drained; true when the caller must drop the
+ * lingering reference (part_put) once it dropped part->mtx. */
+bool sub_drained_locked(struct part *p, uint32_t i);
 
 /* Mark every attached slot of p ready and notify their readers, without
  * holding part->mtx while notifying. */

@@ -268,6 +268,7 @@ static int
 reader_next(void *state, struct sl_buffer *out)
 {
 	struct mreader *r = state;
+	bool unlinger = false;
 
 	if (atomic_load(&r->closed))
 		return SL_ECLOSED;
@@ -329,8 +330,13 @@ reader_next(void *state, struct sl_buffer *out)
 		if (p->state == PART_FINISHED || sub->ended) {
 			s->done = true;
 			r->ndone++;
+			unlinger = sub_drained_locked(p, s->sub);
 		}
 		pthread_mutex_unlock(&p->mtx);
+		if (unlinger) {
+			part_put(p); /* ours (r->inputs) keeps it alive */
+			unlinger = false;
+		}
 	}
 }
 
@@ -390,7 +396,7 @@ reader_close(void *state)
 
 /* part->mtx held: take s off its subpartition. */
 static struct node *
-detach_locked(struct slot *s)
+detach_locked(struct slot *s, bool *unlinger)
 {
 	struct part *p = s->part;
 	struct sub *sub = &p->subs[s->sub];
@@ -410,6 +416,7 @@ detach_locked(struct slot *s)
 		drop = sub_drain_locked(sub);
 		if (p->writer_waiting)
 			pthread_cond_broadcast(&p->cv);
+		*unlinger = sub_drained_locked(p, s->sub);
 	}
 	return drop;
 }
@@ -434,12 +441,16 @@ reader_fini(void *state)
 			fetch_stop(s->fetch);
 			s->fetch = NULL;
 		}
+		bool unlinger = false;
+
 		if (!s->attached)
 			continue;
 		pthread_mutex_lock(&s->part->mtx);
-		drop = detach_locked(s);
+		drop = detach_locked(s, &unlinger);
 		pthread_mutex_unlock(&s->part->mtx);
 		node_free_list(r->host, drop);
+		if (unlinger)
+			part_put(s->part);
 	}
 	if (r->sync_ok) {
 		/* No new notify can start: every slot is detached. */

@@ -216,6 +216,23 @@ writer_fini(void *state)
 		w->host->counter_add(
 		    "shuffle_memory_buffers_written", (int64_t)w->buffers);
 	}
+	if (w->attached) {
+		struct part *p = w->part;
+		bool keep;
+
+		/* Finished but not drained: our reference stays with the
+		 * part until it is (sub_drained_locked), or it is released
+		 * or discarded. */
+		pthread_mutex_lock(&p->mtx);
+		keep = p->state == PART_FINISHED && !p->released &&
+		    p->ndrained < p->desc.num_subpartitions;
+		p->linger = keep;
+		pthread_mutex_unlock(&p->mtx);
+		if (keep) {
+			w->part = NULL;
+			return;
+		}
+	}
 	part_put(w->part);
 	w->part = NULL;
 }

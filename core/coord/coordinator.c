@@ -1,0 +1,1190 @@
+/*
+ * The coordinator: workers, jobs, and the loop that drives them. One mutex
+ * (c->mtx) guards everything; the loop thread holds it while it handles an
+ * event, API callers while they look or submit. Messages are only sent
+ * from the loop thread.
+ *
+ * A job's life: submitted (checked, built, its regions cut) -> started when
+ * a worker is there (shuffle masters opened, the scheduler plugin's
+ * on_start) -> each region the plugin deploys has its partitions
+ * registered and its tasks placed and sent -> TASK_STATE reports finish
+ * tasks, then regions (the plugin's on_region_finished) -> every task
+ * finished: FINISHED; a task failed, a worker lost: FAILED.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <uv.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "coord.h"
+#include "graph/exec.h"
+#include "graph/job.h"
+#include "graph/jobvars.h"
+#include "net/rpc.h"
+#include "plan/regions.h"
+#include "plan/schedule.h"
+
+#define CALL_TIMEOUT_MS 10000
+#define MAX_MASTERS 16
+
+struct cworker {
+	struct cworker *next;
+	struct sli_coord *c;
+	char *id;
+	char *ctl_url;
+	char *host;
+	uint32_t pid;
+	uint32_t slots;
+	struct sli_wire_service *data;
+	uint32_t ndata;
+	struct sli_rpc_client *cl;
+	uint64_t last_seen; /* ms */
+	uint32_t placed;    /* slot-sharing groups placed here, running */
+	bool lost;
+};
+
+enum { T_NONE, T_RUNNING, T_FINISHED, T_FAILED };
+
+struct ctask {
+	struct cworker *w;
+	uint32_t attempt;
+	uint8_t state;
+	bool slot; /* first of its slot-sharing group: holds w's slot */
+};
+
+struct cmaster {
+	struct sli_plugin *p;
+	void *state;
+};
+
+struct cjob {
+	struct sli_sched s; /* first: the scheduler ctx's core pointer */
+	struct sli_coord *c;
+	struct cjob *next;
+	char id[128];
+	int state;
+	char message[2048];
+	char *json; /* after -D substitution, for the workers */
+	size_t json_len;
+	sl_job *job;
+	struct sli_exec x;
+	struct sli_regions r;
+	bool have_x, have_r, have_s, started, sched_init;
+	struct sl_sched_ctx ctx;
+	struct sli_plugin *sp;
+	void *sstate;
+	struct sli_plugin **shuffle; /* per edge */
+	uint32_t *master_of;         /* per edge */
+	struct cmaster masters[MAX_MASTERS];
+	uint32_t nmasters;
+	struct sl_bytes **descs; /* per edge, per producer task */
+	struct ctask *tasks;
+	struct sli_task_metrics *m;
+	uint32_t *left; /* per region: tasks not finished */
+	uint32_t *pending; /* regions the scheduler deployed in this op */
+	uint32_t npending;
+	uint32_t done;
+	uint32_t deployments;
+};
+
+struct sli_coord {
+	const struct sli_coord_opts *o;
+	uint32_t hb_ms, misses;
+	uv_loop_t loop;
+	struct sli_loopq q;
+	uv_timer_t tick;
+	uv_thread_t th;
+	uv_mutex_t mtx;
+	struct sli_rpc_server *srv;
+	struct cworker *workers;
+	struct cjob *jobs;
+	uint32_t njobs;
+	struct sli_plugin *sched;
+	bool stopping;
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void job_try_start(struct cjob *j);
+static void job_end(struct cjob *j, int state, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- workers ---- */
+
+static struct cworker *
+worker_find(struct sli_coord *c, const char *id)
+{
+	for (struct cworker *w = c->workers; w != NULL; w = w->next)
+		if (strcmp(w->id, id) == 0)
+			return w;
+	return NULL;
+}
+
+static const char *
+worker_data_url(const struct cworker *w, const char *plugin)
+{
+	for (uint32_t i = 0; i < w->ndata; i++)
+		if (strcmp(w->data[i].plugin, plugin) == 0)
+			return w->data[i].url;
+	return NULL;
+}
+
+static void
+worker_free(struct cworker *w)
+{
+	sli_rpc_client_close(w->cl);
+	for (uint32_t i = 0; i < w->ndata; i++) {
+		free(w->data[i].plugin);
+		free(w->data[i].url);
+	}
+	free(w->data);
+	free(w->id);
+	free(w->ctl_url);
+	free(w->host);
+	free(w);
+}
+
+/* A worker is gone: its tasks cannot finish. Until failover exists (it
+ * restarts what must restart), every job that has a task there that is not
+ * finished, or a finished one whose pipelined output may still be read,
+ * fails. */
+static void
+worker_lost(struct cworker *w, const char *why)
+{
+	struct sli_coord *c = w->c;
+
+	if (w->lost)
+		return;
+	w->lost = true;
+	sli_warn("coordinator: worker %s (pid %u on %s) lost: %s", w->id,
+	    w->pid, w->host, why);
+	for (struct cjob *j = c->jobs; j != NULL; j = j->next) {
+		bool hit = false;
+
+		if (j->state != SLI_JOB_RUNNING || !j->started)
+			continue;
+		for (uint32_t i = 0; i < j->nmasters; i++)
+			for (uint32_t k = 0; k < w->ndata; k++)
+				j->masters[i].p->ops.shuffle.master.worker_lost(
+				    j->masters[i].state, w->data[k].url);
+		for (uint32_t t = 0; t < j->x.ntasks && !hit; t++)
+			hit = j->tasks[t].w == w &&
+			    j->tasks[t].state == T_RUNNING;
+		if (hit)
+			job_end(j, SLI_JOB_FAILED, "worker %s lost: %s", w->id,
+			    why);
+	}
+}
+
+static void
+on_worker_pipe(void *arg, uint32_t pipe, bool up)
+{
+	struct cworker *w = arg;
+
+	(void)pipe;
+	if (up || w->c->stopping)
+		return;
+	uv_mutex_lock(&w->c->mtx);
+	worker_lost(w, "its connection closed");
+	uv_mutex_unlock(&w->c->mtx);
+}
+
+static int
+worker_register(struct sli_coord *c, const struct sli_wire_hello *h)
+{
+	struct cworker *w, *old = worker_find(c, h->worker);
+	int rv;
+
+	if (old != NULL && !old->lost)
+		worker_lost(old, "registered again (restarted?)");
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	w->c = c;
+	w->slots = h->slots;
+	w->pid = h->pid;
+	w->id = strdup(h->worker);
+	w->ctl_url = strdup(h->ctl_url);
+	w->host = strdup(h->host);
+	w->data = calloc(h->ndata ? h->ndata : 1, sizeof(*w->data));
+	if (w->id == NULL || w->ctl_url == NULL || w->host == NULL ||
+	    w->data == NULL) {
+		worker_free(w);
+		return sli_err(SL_ENOMEM, "out of memory");
+	}
+	for (uint32_t i = 0; i < h->ndata; i++) {
+		w->data[i].plugin = strdup(h->data[i].plugin);
+		w->data[i].url = strdup(h->data[i].url);
+		w->ndata++;
+		if (w->data[i].plugin == NULL || w->data[i].url == NULL) {
+			worker_free(w);
+			return sli_err(SL_ENOMEM, "out of memory");
+		}
+	}
+	if (h->ctl_url[0] == '\0') {
+		worker_free(w);
+		return sli_err(SL_EINVAL, "worker %s: no control URL", h->worker);
+	}
+	if ((rv = sli_rpc_dial(&c->q, h->ctl_url, on_worker_pipe, w, &w->cl)) !=
+	    0) {
+		worker_free(w);
+		return rv;
+	}
+	w->last_seen = now_ms();
+	if (old != NULL) {
+		/* Keep the old record (tasks point at it) but out of the
+		 * way: its id is taken. */
+		old->id[0] = '\0';
+	}
+	w->next = c->workers;
+	c->workers = w;
+	sli_info("coordinator: worker %s registered: %u slots, pid %u on %s",
+	    w->id, w->slots, w->pid, w->host);
+	return 0;
+}
+
+static void
+on_tick(uv_timer_t *h)
+{
+	struct sli_coord *c = h->data;
+	uint64_t now = now_ms(), limit = (uint64_t)c->hb_ms * c->misses;
+
+	uv_mutex_lock(&c->mtx);
+	for (struct cworker *w = c->workers; w != NULL; w = w->next) {
+		char why[128];
+
+		if (w->lost || now - w->last_seen <= limit)
+			continue;
+		snprintf(why, sizeof(why), "no heartbeat for %.1f s",
+		    (double)(now - w->last_seen) / 1000.0);
+		worker_lost(w, why);
+	}
+	uv_mutex_unlock(&c->mtx);
+}
+
+/* ---- jobs: ending ---- */
+
+static void
+slot_free(struct ctask *ct)
+{
+	if (ct->slot && ct->w != NULL && ct->w->placed > 0)
+		ct->w->placed--;
+	ct->slot = false;
+}
+
+static void
+cancel_done(void *arg, int rv, const struct sli_msg *reply)
+{
+	(void)arg;
+	(void)rv;
+	(void)reply;
+}
+
+static void
+task_cancel(struct cjob *j, uint32_t t)
+{
+	struct ctask *ct = &j->tasks[t];
+	struct sli_msg m = { .type = SLI_MSG_CANCEL };
+
+	if (ct->state != T_RUNNING || ct->w == NULL || ct->w->lost)
+		return;
+	m.cancel.job = j->id;
+	m.cancel.vertex = j->x.task_vertex[t];
+	m.cancel.index = sli_task_index(&j->x, t);
+	m.cancel.attempt = ct->attempt;
+	(void)sli_rpc_call(ct->w->cl, &m, CALL_TIMEOUT_MS, cancel_done, NULL);
+}
+
+static void
+masters_close(struct cjob *j)
+{
+	for (uint32_t e = 0; j->descs != NULL && e < j->job->ne; e++) {
+		struct cmaster *m = &j->masters[j->master_of[e]];
+		uint32_t np = j->x.par[j->job->e[e].from];
+
+		if (j->descs[e] == NULL)
+			continue;
+		for (uint32_t p = 0; p < np; p++) {
+			struct sl_bytes *d = &j->descs[e][p];
+
+			if (d->data == NULL)
+				continue;
+			if (m->state != NULL)
+				m->p->ops.shuffle.master.release_partition(
+				    m->state, d->data, d->len);
+			m->p->host.free(d->data);
+			d->data = NULL;
+		}
+	}
+	for (uint32_t i = 0; i < j->nmasters; i++) {
+		if (j->masters[i].state == NULL)
+			continue;
+		j->masters[i].p->ops.shuffle.master.fini(j->masters[i].state);
+		free(j->masters[i].state);
+		j->masters[i].state = NULL;
+	}
+}
+
+static void
+job_end(struct cjob *j, int state, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (j->state != SLI_JOB_RUNNING)
+		return;
+	j->state = state;
+	va_start(ap, fmt);
+	vsnprintf(j->message, sizeof(j->message), fmt, ap);
+	va_end(ap);
+	if (state != SLI_JOB_FINISHED)
+		for (uint32_t t = 0; t < j->x.ntasks; t++)
+			task_cancel(j, t);
+	for (uint32_t t = 0; t < j->x.ntasks; t++)
+		slot_free(&j->tasks[t]);
+	if (j->sched_init) {
+		j->sp->ops.scheduler.fini(j->sstate);
+		j->sched_init = false;
+	}
+	masters_close(j);
+	sli_info("coordinator: job %s %s%s%s", j->id,
+	    sli_wire_state_name(state), j->message[0] ? ": " : "",
+	    j->message);
+}
+
+/* ---- jobs: deploying ---- */
+
+static int
+sched_deploy(const struct sl_sched_ctx *ctx, uint32_t r)
+{
+	struct cjob *j = ctx->core;
+	int rv;
+
+	if ((rv = sli_sched_deploy(&j->s, r)) != 0)
+		return rv;
+	j->pending[j->npending++] = r;
+	return 0;
+}
+
+/* The worker with the most free slots (ties: the first). */
+static struct cworker *
+pick_worker(struct sli_coord *c)
+{
+	struct cworker *best = NULL;
+	int64_t bestfree = INT64_MIN;
+
+	for (struct cworker *w = c->workers; w != NULL; w = w->next) {
+		int64_t f = (int64_t)w->slots - w->placed;
+
+		if (w->lost || w->id[0] == '\0')
+			continue;
+		if (f > bestfree) {
+			best = w;
+			bestfree = f;
+		}
+	}
+	return best;
+}
+
+static void
+deploy_done(void *arg, int rv, const struct sli_msg *reply)
+{
+	uintptr_t *k = arg;
+	struct sli_coord *c = (struct sli_coord *)k[0];
+	char jid[128];
+	uint32_t t = (uint32_t)k[2], attempt = (uint32_t)k[3];
+
+	snprintf(jid, sizeof(jid), "%s", (const char *)k[1]);
+	free((void *)k[1]);
+	free(k);
+	uv_mutex_lock(&c->mtx);
+	for (struct cjob *j = c->jobs; j != NULL; j = j->next) {
+		char name[192];
+
+		if (strcmp(j->id, jid) != 0 || j->state != SLI_JOB_RUNNING ||
+		    j->tasks[t].attempt != attempt)
+			continue;
+		if (rv == 0 && reply->type == SLI_MSG_OK)
+			break;
+		sli_task_name(&j->x, t, name, sizeof(name));
+		j->tasks[t].state = T_FAILED;
+		job_end(j, SLI_JOB_FAILED, "task %s could not start on %s: %s",
+		    name, j->tasks[t].w->id,
+		    rv != 0                           ? sl_errdetail()
+		        : reply->type == SLI_MSG_ERROR ? reply->error.message
+		                                       : "unexpected reply");
+		break;
+	}
+	uv_mutex_unlock(&c->mtx);
+}
+
+static int
+register_outputs(struct cjob *j, uint32_t t)
+{
+	const sl_job *job = j->job;
+	uint32_t v = j->x.task_vertex[t], idx = sli_task_index(&j->x, t);
+
+	for (uint32_t k = 0; k < job->v[v].nout; k++) {
+		uint32_t e = job->v[v].out[k];
+		struct cmaster *m = &j->masters[j->master_of[e]];
+		struct sl_partition_spec ps = {
+			.struct_size = sizeof(ps),
+			.type = (uint32_t)job->e[e].type,
+			.job_id = j->id,
+			.edge = e,
+			.producer = idx,
+			.attempt = j->tasks[t].attempt,
+			.num_subpartitions = sli_edge_num_subs(&j->x, e, idx),
+			.producer_location =
+			    worker_data_url(j->tasks[t].w, m->p->name),
+		};
+		int rv;
+
+		sli_err_clear();
+		rv = m->p->ops.shuffle.master.register_partition(
+		    m->state, &ps, &j->descs[e][idx]);
+		if (rv != 0)
+			return sli_err(rv,
+			    "edge %u: shuffle '%s': register partition of "
+			    "%s#%u: %s",
+			    e, m->p->name, job->v[v].id, idx,
+			    *sl_errdetail() ? sl_errdetail() : sl_strerror(rv));
+	}
+	return 0;
+}
+
+static int
+send_deploy(struct cjob *j, uint32_t t)
+{
+	const sl_job *job = j->job;
+	uint32_t v = j->x.task_vertex[t], idx = sli_task_index(&j->x, t);
+	const struct sli_vertex *vx = &job->v[v];
+	struct sli_wire_input ins[vx->nin ? vx->nin : 1];
+	struct sli_wire_output outs[vx->nout ? vx->nout : 1];
+	struct sli_msg m = { .type = SLI_MSG_DEPLOY };
+	uintptr_t *k;
+	int rv;
+
+	for (uint32_t i = 0; i < vx->nout; i++) {
+		uint32_t e = vx->out[i];
+
+		outs[i] = (struct sli_wire_output) {
+			.edge = e,
+			.num_subpartitions = sli_edge_num_subs(&j->x, e, idx),
+			.desc = j->descs[e][idx],
+		};
+	}
+	for (uint32_t i = 0; i < vx->nin; i++) {
+		uint32_t e = vx->in[i], lo, hi, clo, chi;
+
+		sli_edge_producers(&j->x, e, idx, &lo, &hi);
+		sli_edge_consumers(&j->x, e, lo, &clo, &chi);
+		ins[i] = (struct sli_wire_input) {
+			.edge = e,
+			.sub_lo = idx - clo,
+			.sub_hi = idx - clo,
+			.descs = j->descs[e] + lo,
+			.ndescs = hi - lo,
+		};
+	}
+	m.deploy.job = j->id;
+	m.deploy.job_json = j->json;
+	m.deploy.job_json_len = j->json_len;
+	m.deploy.vertex = v;
+	m.deploy.index = idx;
+	m.deploy.attempt = j->tasks[t].attempt;
+	m.deploy.inputs = ins;
+	m.deploy.ninputs = vx->nin;
+	m.deploy.outputs = outs;
+	m.deploy.noutputs = vx->nout;
+	if ((k = calloc(4, sizeof(*k))) == NULL ||
+	    (k[1] = (uintptr_t)strdup(j->id)) == 0) {
+		free(k);
+		return sli_err(SL_ENOMEM, "out of memory");
+	}
+	k[0] = (uintptr_t)j->c;
+	k[2] = t;
+	k[3] = j->tasks[t].attempt;
+	rv = sli_rpc_call(j->tasks[t].w->cl, &m, CALL_TIMEOUT_MS, deploy_done, k);
+	if (rv != 0) {
+		free((void *)k[1]);
+		free(k);
+	}
+	return rv;
+}
+
+/*
+ * Deploy region r: place its tasks (the tasks of one index across the
+ * region's vertices share a slot, as in Flink's slot sharing, so a pipeline
+ * of n-way vertices needs n slots), register their output partitions, then
+ * send every DEPLOY: a consumer's descriptors exist before it is sent.
+ */
+static int
+deploy_region(struct cjob *j, uint32_t r)
+{
+	uint32_t lo = j->r.start[r], hi = j->r.start[r + 1];
+	uint32_t maxidx = 0;
+	struct cworker **group;
+	int rv = 0;
+
+	for (uint32_t k = lo; k < hi; k++) {
+		uint32_t idx = sli_task_index(&j->x, j->r.tasks[k]);
+
+		if (idx + 1 > maxidx)
+			maxidx = idx + 1;
+	}
+	if ((group = calloc(maxidx ? maxidx : 1, sizeof(*group))) == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	for (uint32_t k = lo; k < hi && rv == 0; k++) {
+		uint32_t t = j->r.tasks[k], idx = sli_task_index(&j->x, t);
+
+		if (group[idx] == NULL) {
+			if ((group[idx] = pick_worker(j->c)) == NULL) {
+				rv = sli_err(SL_ESTATE, "no live worker");
+				break;
+			}
+			group[idx]->placed++;
+			j->tasks[t].slot = true;
+		}
+		j->tasks[t].w = group[idx];
+		j->tasks[t].state = T_RUNNING;
+		j->deployments++;
+		rv = register_outputs(j, t);
+	}
+	for (uint32_t k = lo; k < hi && rv == 0; k++)
+		rv = send_deploy(j, j->r.tasks[k]);
+	free(group);
+	return rv;
+}
+
+/* Deploy what the scheduler chose during its last op. */
+static void
+deploy_pending(struct cjob *j, int oprv, const char *op)
+{
+	if (oprv != 0) {
+		job_end(j, SLI_JOB_FAILED, "scheduler '%s': %s: %s", j->sp->name,
+		    op, sl_strerror(oprv));
+		return;
+	}
+	for (uint32_t i = 0; i < j->npending && j->state == SLI_JOB_RUNNING;
+	     i++)
+		if (deploy_region(j, j->pending[i]) != 0)
+			job_end(j, SLI_JOB_FAILED, "%s", sl_errdetail());
+	j->npending = 0;
+}
+
+static int
+masters_open(struct cjob *j)
+{
+	const sl_job *job = j->job;
+
+	for (uint32_t e = 0; e < job->ne; e++) {
+		struct cmaster *m;
+		uint32_t i;
+		int rv;
+
+		for (i = 0; i < j->nmasters; i++)
+			if (j->masters[i].p == j->shuffle[e])
+				break;
+		j->master_of[e] = i;
+		if (i < j->nmasters)
+			continue;
+		if (i == MAX_MASTERS)
+			return sli_err(SL_ERANGE, "more than %d shuffle plugins",
+			    MAX_MASTERS);
+		m = &j->masters[j->nmasters++];
+		m->p = j->shuffle[e];
+		m->state = calloc(1, m->p->ops.shuffle.master.state_size + 1);
+		if (m->state == NULL)
+			return sli_err(SL_ENOMEM, "out of memory");
+		sli_err_clear();
+		if ((rv = m->p->ops.shuffle.master.init(
+		         m->state, &m->p->host, NULL)) != 0) {
+			char why[512];
+
+			snprintf(why, sizeof(why), "%s", sl_errdetail());
+			m->p->ops.shuffle.master.fini(m->state);
+			free(m->state);
+			m->state = NULL;
+			return sli_err(rv, "shuffle '%s': master init: %s",
+			    m->p->name, *why ? why : sl_strerror(rv));
+		}
+	}
+	return 0;
+}
+
+static void
+job_try_start(struct cjob *j)
+{
+	struct sli_coord *c = j->c;
+	uint32_t slots = 0;
+	int rv;
+
+	if (j->started || j->state != SLI_JOB_RUNNING)
+		return;
+	for (struct cworker *w = c->workers; w != NULL; w = w->next)
+		if (!w->lost && w->id[0] != '\0')
+			slots += w->slots;
+	if (slots == 0)
+		return; /* waits for a worker */
+	j->started = true;
+	if ((rv = masters_open(j)) != 0) {
+		job_end(j, SLI_JOB_FAILED, "%s", sl_errdetail());
+		return;
+	}
+	if ((rv = sli_sched_init(&j->s, &j->x, &j->r, slots)) != 0) {
+		job_end(j, SLI_JOB_FAILED, "%s", sl_errdetail());
+		return;
+	}
+	j->have_s = true;
+	sli_sched_ctx_init(&j->ctx, &j->s);
+	j->ctx.deploy = sched_deploy;
+	if ((j->sstate = calloc(1, j->sp->ops.scheduler.state_size + 1)) ==
+	    NULL) {
+		job_end(j, SLI_JOB_FAILED, "out of memory");
+		return;
+	}
+	if ((rv = j->sp->ops.scheduler.init(j->sstate, &j->sp->host, &j->ctx)) !=
+	    0) {
+		j->sp->ops.scheduler.fini(j->sstate);
+		job_end(j, SLI_JOB_FAILED, "scheduler '%s': init: %s",
+		    j->sp->name, sl_strerror(rv));
+		return;
+	}
+	j->sched_init = true;
+	sli_info("coordinator: job %s started: %u tasks in %u regions, %u "
+	         "slots",
+	    j->id, j->x.ntasks, j->r.n, slots);
+	deploy_pending(j, j->sp->ops.scheduler.on_start(j->sstate, &j->ctx),
+	    "on_start");
+}
+
+static void
+task_finished(struct cjob *j, uint32_t t)
+{
+	uint32_t r = j->r.of_task[t];
+	int rv;
+
+	j->tasks[t].state = T_FINISHED;
+	j->done++;
+	if (--j->left[r] > 0)
+		return;
+	for (uint32_t k = j->r.start[r]; k < j->r.start[r + 1]; k++)
+		slot_free(&j->tasks[j->r.tasks[k]]);
+	if (j->done == j->x.ntasks) {
+		job_end(j, SLI_JOB_FINISHED, "%s", "");
+		return;
+	}
+	if ((rv = sli_sched_finish(&j->s, r)) != 0) {
+		job_end(j, SLI_JOB_FAILED, "region %u: %s", r, sl_strerror(rv));
+		return;
+	}
+	deploy_pending(j,
+	    j->sp->ops.scheduler.on_region_finished(j->sstate, &j->ctx, r),
+	    "on_region_finished");
+}
+
+static struct cjob *
+job_find(struct sli_coord *c, const char *id)
+{
+	for (struct cjob *j = c->jobs; j != NULL; j = j->next)
+		if (strcmp(j->id, id) == 0)
+			return j;
+	return NULL;
+}
+
+static void
+task_state(struct sli_coord *c, const struct sli_wire_task_state *s)
+{
+	struct cjob *j = job_find(c, s->job);
+	struct sli_task_metrics *m;
+	struct ctask *ct;
+	uint32_t t;
+	char name[192];
+
+	if (j == NULL || !j->have_x || s->vertex >= j->job->nv ||
+	    s->index >= j->x.par[s->vertex])
+		return;
+	t = j->x.base[s->vertex] + s->index;
+	ct = &j->tasks[t];
+	if (s->attempt != ct->attempt || ct->state != T_RUNNING)
+		return; /* an old attempt, or already settled */
+	m = &j->m[t];
+	atomic_store(&m->records_in, s->records_in);
+	atomic_store(&m->records_out, s->records_out);
+	atomic_store(&m->bytes_in, s->bytes_in);
+	atomic_store(&m->bytes_out, s->bytes_out);
+	if (s->state == SLI_WIRE_RUNNING)
+		return;
+	atomic_store(&m->ended, true);
+	if (j->state != SLI_JOB_RUNNING) {
+		ct->state = s->state == SLI_WIRE_FINISHED ? T_FINISHED : T_FAILED;
+		return;
+	}
+	if (s->state == SLI_WIRE_FINISHED) {
+		task_finished(j, t);
+		return;
+	}
+	ct->state = T_FAILED;
+	sli_task_name(&j->x, t, name, sizeof(name));
+	if (s->state == SLI_WIRE_CANCELLED)
+		job_end(j, SLI_JOB_FAILED, "task %s was cancelled on worker %s",
+		    name, ct->w->id);
+	else
+		job_end(j, SLI_JOB_FAILED, "%s", s->error);
+}
+
+/* ---- the server: workers and clients ---- */
+
+static void
+reply_ok(struct sli_rpc_req *req)
+{
+	struct sli_msg ok = { .type = SLI_MSG_OK };
+
+	sli_rpc_reply(req, &ok);
+}
+
+static int submit_locked(struct sli_coord *c, const char *text, size_t len,
+    const char *origin, const char *const *defs, size_t ndefs, char *id,
+    size_t cap);
+
+static void
+on_request(void *arg, struct sli_rpc_req *req, const struct sli_msg *m,
+    uint32_t pipe)
+{
+	struct sli_coord *c = arg;
+	struct cworker *w;
+
+	(void)pipe;
+	uv_mutex_lock(&c->mtx);
+	switch (m->type) {
+	case SLI_MSG_HELLO: {
+		struct sli_msg r = { .type = SLI_MSG_WELCOME };
+
+		if (worker_register(c, &m->hello) != 0) {
+			sli_rpc_reply_error(req, "%s", sl_errdetail());
+			break;
+		}
+		r.welcome.worker = m->hello.worker;
+		r.welcome.heartbeat_ms = c->hb_ms;
+		sli_rpc_reply(req, &r);
+		for (struct cjob *j = c->jobs; j != NULL; j = j->next)
+			job_try_start(j);
+		break;
+	}
+	case SLI_MSG_HEARTBEAT:
+		if ((w = worker_find(c, m->heartbeat.worker)) == NULL ||
+		    w->lost) {
+			sli_rpc_reply_error(req, "unknown worker '%s'",
+			    m->heartbeat.worker);
+			break;
+		}
+		w->last_seen = now_ms();
+		reply_ok(req);
+		break;
+	case SLI_MSG_TASK_STATE:
+		task_state(c, &m->task_state);
+		reply_ok(req);
+		break;
+	case SLI_MSG_SUBMIT: {
+		struct sli_msg r = { .type = SLI_MSG_SUBMITTED };
+		char id[128];
+
+		if (submit_locked(c, m->submit.job_json, m->submit.job_json_len,
+		        "job", (const char *const *)m->submit.defs,
+		        m->submit.ndefs, id, sizeof(id)) != 0) {
+			sli_rpc_reply_error(req, "%s", sl_errdetail());
+			break;
+		}
+		r.submitted.job = id;
+		sli_rpc_reply(req, &r);
+		break;
+	}
+	case SLI_MSG_STATUS: {
+		struct sli_msg r = { .type = SLI_MSG_JOBS };
+		struct sli_wire_job *v =
+		    calloc(c->njobs ? c->njobs : 1, sizeof(*v));
+		uint32_t n = 0;
+
+		if (v == NULL) {
+			sli_rpc_reply_error(req, "out of memory");
+			break;
+		}
+		/* oldest first */
+		for (struct cjob *j = c->jobs; j != NULL; j = j->next)
+			n++;
+		r.jobs.njobs = n;
+		for (struct cjob *j = c->jobs; j != NULL; j = j->next) {
+			struct sli_wire_job *o = &v[--n];
+
+			o->job = j->id;
+			o->state = (uint32_t)j->state;
+			o->message = j->message;
+		}
+		r.jobs.jobs = v;
+		sli_rpc_reply(req, &r);
+		free(v);
+		break;
+	}
+	default:
+		sli_rpc_reply_error(req, "coordinator: unexpected %s",
+		    sli_msg_type_name((int)m->type));
+	}
+	uv_mutex_unlock(&c->mtx);
+}
+
+/* ---- submitting ---- */
+
+static void
+job_free(struct cjob *j)
+{
+	if (j->sched_init)
+		j->sp->ops.scheduler.fini(j->sstate);
+	masters_close(j);
+	free(j->sstate);
+	if (j->have_s)
+		sli_sched_fini(&j->s);
+	if (j->have_r)
+		sli_regions_free(&j->r);
+	if (j->descs != NULL)
+		for (uint32_t e = 0; e < j->job->ne; e++)
+			free(j->descs[e]);
+	free(j->descs);
+	free(j->shuffle);
+	free(j->master_of);
+	free(j->tasks);
+	free(j->m);
+	free(j->left);
+	free(j->pending);
+	if (j->have_x)
+		sli_exec_free(&j->x);
+	sl_job_free(j->job);
+	free(j->json);
+	free(j);
+}
+
+static int
+submit_locked(struct sli_coord *c, const char *text, size_t len,
+    const char *origin, const char *const *defs, size_t ndefs, char *id,
+    size_t cap)
+{
+	struct cjob *j = calloc(1, sizeof(*j));
+	const sl_job *job;
+	int rv;
+
+	if (j == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	j->c = c;
+	j->state = SLI_JOB_RUNNING;
+	j->sp = c->sched;
+	if ((rv = sli_job_load_expanded(
+	         text, len, origin, defs, ndefs, &j->job, &j->json)) != 0)
+		goto fail;
+	job = j->job;
+	j->json_len = strlen(j->json);
+	if ((rv = sli_exec_build(job, NULL, &j->x)) != 0) {
+		rv = sli_err(rv, "%s: %s", origin, sl_errdetail());
+		goto fail;
+	}
+	j->have_x = true;
+	j->shuffle = calloc(job->ne + 1, sizeof(*j->shuffle));
+	j->master_of = calloc(job->ne + 1, sizeof(*j->master_of));
+	j->descs = calloc(job->ne + 1, sizeof(*j->descs));
+	j->tasks = calloc(j->x.ntasks, sizeof(*j->tasks));
+	j->m = calloc(j->x.ntasks, sizeof(*j->m));
+	if (j->shuffle == NULL || j->master_of == NULL || j->descs == NULL ||
+	    j->tasks == NULL || j->m == NULL) {
+		rv = sli_err(SL_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (uint32_t e = 0; e < job->ne; e++)
+		if ((j->descs[e] = calloc(j->x.par[job->e[e].from],
+		         sizeof(struct sl_bytes))) == NULL) {
+			rv = sli_err(SL_ENOMEM, "out of memory");
+			goto fail;
+		}
+	for (uint32_t t = 0; t < j->x.ntasks; t++)
+		sli_task_metrics_init(&j->m[t]);
+	if ((rv = sli_exec_resolve(&j->x, c->o->set, j->shuffle)) != 0) {
+		rv = sli_err(rv, "%s: %s", origin, sl_errdetail());
+		goto fail;
+	}
+	if ((rv = sli_regions_build(&j->x, &j->r)) != 0)
+		goto fail;
+	j->have_r = true;
+	j->left = calloc(j->r.n, sizeof(*j->left));
+	j->pending = calloc(j->r.n, sizeof(*j->pending));
+	if (j->left == NULL || j->pending == NULL) {
+		rv = sli_err(SL_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (uint32_t r = 0; r < j->r.n; r++)
+		j->left[r] = j->r.start[r + 1] - j->r.start[r];
+	snprintf(j->id, sizeof(j->id), "%.100s-%u",
+	    job->name != NULL ? job->name : "job", ++c->njobs);
+	snprintf(id, cap, "%s", j->id);
+	j->next = c->jobs;
+	c->jobs = j;
+	sli_info("coordinator: job %s submitted", j->id);
+	job_try_start(j);
+	return 0;
+fail:
+	job_free(j);
+	return rv;
+}
+
+/* ---- the API ---- */
+
+struct post_arg {
+	struct sli_coord *c;
+	char id[128];
+	int what;
+};
+
+enum { P_CANCEL, P_SHUTDOWN, P_STOP, P_KICK };
+
+static void
+shutdown_done(void *arg, int rv, const struct sli_msg *reply)
+{
+	(void)arg;
+	(void)rv;
+	(void)reply;
+}
+
+static void
+on_post(void *arg)
+{
+	struct post_arg *p = arg;
+	struct sli_coord *c = p->c;
+
+	uv_mutex_lock(&c->mtx);
+	switch (p->what) {
+	case P_CANCEL: {
+		struct cjob *j = job_find(c, p->id);
+
+		if (j != NULL)
+			job_end(j, SLI_JOB_CANCELLED, "cancelled");
+		break;
+	}
+	case P_SHUTDOWN:
+		for (struct cworker *w = c->workers; w != NULL; w = w->next) {
+			struct sli_msg m = { .type = SLI_MSG_SHUTDOWN };
+
+			if (!w->lost)
+				(void)sli_rpc_call(w->cl, &m, CALL_TIMEOUT_MS,
+				    shutdown_done, NULL);
+		}
+		break;
+	case P_KICK:
+		for (struct cjob *j = c->jobs; j != NULL; j = j->next)
+			if (!j->started)
+				job_try_start(j);
+		break;
+	case P_STOP:
+		c->stopping = true;
+		uv_timer_stop(&c->tick);
+		uv_close((uv_handle_t *)&c->tick, NULL);
+		sli_rpc_server_close(c->srv);
+		c->srv = NULL;
+		/* Jobs' tasks still point at workers; nothing reads them
+		 * from here on (job_free does not). */
+		while (c->workers != NULL) {
+			struct cworker *w = c->workers;
+
+			c->workers = w->next;
+			worker_free(w);
+		}
+		uv_mutex_unlock(&c->mtx);
+		free(p);
+		sli_loopq_close(&c->q);
+		return;
+	}
+	uv_mutex_unlock(&c->mtx);
+	free(p);
+}
+
+static void
+post(struct sli_coord *c, int what, const char *id)
+{
+	struct post_arg *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return;
+	p->c = c;
+	p->what = what;
+	if (id != NULL)
+		snprintf(p->id, sizeof(p->id), "%s", id);
+	if (sli_loopq_post(&c->q, on_post, p) != 0)
+		free(p);
+}
+
+static void
+loop_thread(void *arg)
+{
+	struct sli_coord *c = arg;
+
+	uv_run(&c->loop, UV_RUN_DEFAULT);
+}
+
+int
+sli_coord_start(const struct sli_coord_opts *o, struct sli_coord **out)
+{
+	struct sli_coord *c = calloc(1, sizeof(*c));
+	const char *sname = o->scheduler != NULL ? o->scheduler : "region";
+	int rv;
+
+	if (c == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	c->o = o;
+	c->hb_ms = o->heartbeat_ms ? o->heartbeat_ms : 500;
+	c->misses = o->heartbeat_misses ? o->heartbeat_misses : 6;
+	if ((c->sched = sli_plugin_set_find(
+	         o->set, SL_PLUGIN_SCHEDULER, sname)) == NULL) {
+		free(c);
+		return sli_err(SL_ENOTFOUND,
+		    "no scheduler plugin named '%s' is loaded", sname);
+	}
+	if (uv_loop_init(&c->loop) != 0) {
+		free(c);
+		return sli_err(SL_ENOMEM, "cannot start the event loop");
+	}
+	uv_mutex_init(&c->mtx);
+	if ((rv = sli_loopq_init(&c->q, &c->loop)) != 0)
+		goto fail_loop;
+	if ((rv = sli_rpc_listen(&c->q, o->listen, on_request, NULL, c,
+	         &c->srv)) != 0) {
+		sli_loopq_close(&c->q);
+		uv_run(&c->loop, UV_RUN_DEFAULT);
+		goto fail_loop;
+	}
+	uv_timer_init(&c->loop, &c->tick);
+	c->tick.data = c;
+	uv_timer_start(&c->tick, on_tick, c->hb_ms, c->hb_ms);
+	if (uv_thread_create(&c->th, loop_thread, c) != 0) {
+		rv = sli_err(SL_ENOMEM, "cannot start the coordinator thread");
+		sli_rpc_server_close(c->srv);
+		uv_close((uv_handle_t *)&c->tick, NULL);
+		sli_loopq_close(&c->q);
+		uv_run(&c->loop, UV_RUN_DEFAULT);
+		goto fail_loop;
+	}
+	sli_info("coordinator: listening at %s", sli_rpc_server_url(c->srv));
+	*out = c;
+	return 0;
+fail_loop:
+	uv_loop_close(&c->loop);
+	uv_mutex_destroy(&c->mtx);
+	free(c);
+	return rv;
+}
+
+const char *
+sli_coord_url(const struct sli_coord *c)
+{
+	return sli_rpc_server_url(c->srv);
+}
+
+int
+sli_coord_submit(struct sli_coord *c, const char *text, size_t len,
+    const char *origin, const char *const *defs, size_t ndefs, char *id,
+    size_t cap)
+{
+	int rv;
+
+	/* Checked and built here, on the caller's thread; started by the
+	 * loop. */
+	uv_mutex_lock(&c->mtx);
+	rv = submit_locked(c, text, len, origin, defs, ndefs, id, cap);
+	uv_mutex_unlock(&c->mtx);
+	if (rv == 0)
+		post(c, P_KICK, NULL);
+	return rv;
+}
+
+uint32_t
+sli_coord_workers(struct sli_coord *c)
+{
+	uint32_t n = 0;
+
+	uv_mutex_lock(&c->mtx);
+	for (struct cworker *w = c->workers; w != NULL; w = w->next)
+		n += !w->lost && w->id[0] != '\0';
+	uv_mutex_unlock(&c->mtx);
+	return n;
+}
+
+int
+sli_coord_job_info(struct sli_coord *c, const char *id,
+    struct sli_coord_job_info *info, struct sli_task_metrics *m,
+    char (*worker)[64])
+{
+	struct cjob *j;
+
+	uv_mutex_lock(&c->mtx);
+	if ((j = job_find(c, id)) == NULL) {
+		uv_mutex_unlock(&c->mtx);
+		return sli_err(SL_ENOTFOUND, "no job '%s'", id);
+	}
+	info->state = j->state;
+	snprintf(info->message, sizeof(info->message), "%s", j->message);
+	info->ntasks = j->x.ntasks;
+	info->done = j->done;
+	info->attempts = j->deployments;
+	for (uint32_t t = 0; t < j->x.ntasks; t++) {
+		if (m != NULL) {
+			atomic_store(&m[t].records_in,
+			    atomic_load(&j->m[t].records_in));
+			atomic_store(&m[t].records_out,
+			    atomic_load(&j->m[t].records_out));
+			atomic_store(
+			    &m[t].bytes_in, atomic_load(&j->m[t].bytes_in));
+			atomic_store(
+			    &m[t].bytes_out, atomic_load(&j->m[t].bytes_out));
+			atomic_store(&m[t].ended, atomic_load(&j->m[t].ended));
+		}
+		if (worker != NULL)
+			snprintf(worker[t], sizeof(worker[t]), "%s",
+			    j->tasks[t].w != NULL ? j->tasks[t].w->id : "");
+	}
+	uv_mutex_unlock(&c->mtx);
+	return 0;
+}
+
+void
+sli_coord_cancel(struct sli_coord *c, const char *id)
+{
+	post(c, P_CANCEL, id);
+}
+
+void
+sli_coord_shutdown_workers(struct sli_coord *c)
+{
+	post(c, P_SHUTDOWN, NULL);
+}
+
+void
+sli_coord_stop(struct sli_coord *c)
+{
+	post(c, P_STOP, NULL);
+	uv_thread_join(&c->th);
+	if (uv_loop_close(&c->loop) != 0)
+		sli_warn("coordinator: the event loop had handles left");
+	while (c->jobs != NULL) {
+		struct cjob *j = c->jobs;
+
+		c->jobs = j->next;
+		job_free(j);
+	}
+	uv_mutex_destroy(&c->mtx);
+	free(c);
+}
