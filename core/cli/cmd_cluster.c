@@ -88,7 +88,8 @@ sli_cmd_coordinator(int argc, char **argv)
 			co.listen = optarg;
 			break;
 		case 'b':
-			if (!sli_parse_u32(optarg, 10, 600000, &co.heartbeat_ms)) {
+			if (!sli_parse_u32(
+			        optarg, 10, 600000, &co.heartbeat_ms)) {
 				free(dirs);
 				return sli_cli_usage("coordinator: "
 				                     "--heartbeat-ms: 10 to "
@@ -261,8 +262,7 @@ slurp(const char *path, size_t *len)
 }
 
 static int
-job_state_of(const char *url, const char *id, int *state, char *msg,
-    size_t cap)
+job_state_of(const char *url, const char *id, int *state, char *msg, size_t cap)
 {
 	struct sli_msg m = { .type = SLI_MSG_STATUS }, r;
 	int rv;
@@ -274,7 +274,8 @@ job_state_of(const char *url, const char *id, int *state, char *msg,
 		for (uint32_t i = 0; i < r.jobs.njobs; i++)
 			if (strcmp(r.jobs.jobs[i].job, id) == 0) {
 				*state = (int)r.jobs.jobs[i].state;
-				snprintf(msg, cap, "%s", r.jobs.jobs[i].message);
+				snprintf(
+				    msg, cap, "%s", r.jobs.jobs[i].message);
 				rv = 0;
 			}
 	sli_msg_free(&r);
@@ -331,7 +332,8 @@ sli_cmd_submit(int argc, char **argv)
 	path = argv[optind];
 	if ((m.submit.job_json = slurp(path, &len)) == NULL) {
 		free(defs);
-		return sli_cli_fail("%s: cannot read: %s", path, strerror(errno));
+		return sli_cli_fail(
+		    "%s: cannot read: %s", path, strerror(errno));
 	}
 	m.submit.job_json_len = len;
 	m.submit.defs = defs;

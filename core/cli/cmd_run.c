@@ -1,8 +1,8 @@
 /*
- * sluice run: run a job. Only --in-process exists for now: every task on a
- * thread of this process through sli_local_run (core/exec/task.h), which
- * takes jobs whose edges are all pipelined. Running on worker processes
- * comes with the coordinator.
+ * sluice run: run a job. By default on a local cluster: a coordinator and
+ * worker processes on this machine (run_cluster.c). With --in-process every
+ * task is a thread of this process, through sli_local_run
+ * (core/exec/task.h), which takes jobs whose edges are all pipelined.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,14 +23,18 @@
 #include "graph/exec.h"
 #include "graph/job.h"
 #include "plugin/loader.h"
+#include "run_report.h"
 
 static const char run_usage[] =
     "usage:\n"
-    "  sluice run --in-process JOB.json [-D NAME=VALUE]...\n"
-    "             [--plugin-dir DIR]... [--report FILE]\n"
+    "  sluice run JOB.json [-D NAME=VALUE]... [--workers N] [--slots N]\n"
+    "             [--in-process] [--plugin-dir DIR]... [--report FILE]\n"
     "\n"
-    "--in-process runs every task as a thread of this process (jobs whose\n"
-    "edges are all pipelined). -D NAME=VALUE sets ${NAME} in the job file.\n"
+    "Starts a coordinator and --workers worker processes (default 2) with\n"
+    "--slots slots each (default 2) on this machine, runs the job, and\n"
+    "stops them. --in-process runs every task as a thread of this process\n"
+    "instead (jobs whose edges are all pipelined). -D NAME=VALUE sets\n"
+    "${NAME} in the job file.\n"
     "--report FILE writes what every task did as JSON. Progress goes to\n"
     "stderr, the summary to stdout. Exit 0 when the job finished, 1 when it\n"
     "failed, 130 when interrupted (Ctrl-C cancels the run).\n";
@@ -47,225 +51,6 @@ on_signal(int sig)
 	atomic_store(&run_cancel, true);
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* The progress thread: reads the tasks' atomic totals while they run. */
-struct progress {
-	const struct sli_exec *x;
-	struct sli_task_metrics *m;
-	double start;
-	bool tty;
-	bool stop; /* under mtx */
-	bool printed;
-	pthread_mutex_t mtx;
-	pthread_cond_t cv;
-};
-
-static void
-progress_line(struct progress *p)
-{
-	uint64_t rec = 0, bytes = 0;
-	uint32_t ended = 0;
-	double el = now_s() - p->start, mb;
-
-	for (uint32_t t = 0; t < p->x->ntasks; t++) {
-		rec += atomic_load(&p->m[t].records_out);
-		bytes += atomic_load(&p->m[t].bytes_out);
-		ended += atomic_load(&p->m[t].ended);
-	}
-	mb = (double)bytes / (1024.0 * 1024.0);
-	fprintf(stderr,
-	    "%s%.1f s  tasks %u/%u done  %llu records out  %.1f MB out  "
-	    "%.1f MB/s%s",
-	    p->tty ? "\r" : "", el, ended, p->x->ntasks,
-	    (unsigned long long)rec, mb, el > 0 ? mb / el : 0.0,
-	    p->tty ? "\033[K" : "\n");
-	fflush(stderr);
-	p->printed = true;
-}
-
-static void *
-progress_thread(void *arg)
-{
-	struct progress *p = arg;
-	struct timespec until;
-	long step_ms = p->tty ? 250 : 2000;
-
-	pthread_mutex_lock(&p->mtx);
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	while (!p->stop) {
-		until.tv_nsec += step_ms * 1000000L;
-		until.tv_sec += until.tv_nsec / 1000000000L;
-		until.tv_nsec %= 1000000000L;
-		while (!p->stop &&
-		    pthread_cond_timedwait(&p->cv, &p->mtx, &until) == 0)
-			;
-		if (!p->stop)
-			progress_line(p);
-	}
-	if (p->tty && p->printed)
-		fputs("\r\033[K", stderr);
-	pthread_mutex_unlock(&p->mtx);
-	return NULL;
-}
-
-static int
-progress_start(struct progress *p, pthread_t *th)
-{
-	pthread_condattr_t ca;
-	int rc;
-
-	if (pthread_mutex_init(&p->mtx, NULL) != 0)
-		return -1;
-	if (pthread_condattr_init(&ca) != 0) {
-		pthread_mutex_destroy(&p->mtx);
-		return -1;
-	}
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	rc = pthread_cond_init(&p->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	if (rc != 0) {
-		pthread_mutex_destroy(&p->mtx);
-		return -1;
-	}
-	if (pthread_create(th, NULL, progress_thread, p) != 0) {
-		pthread_cond_destroy(&p->cv);
-		pthread_mutex_destroy(&p->mtx);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-progress_stop(struct progress *p, pthread_t th)
-{
-	pthread_mutex_lock(&p->mtx);
-	p->stop = true;
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mtx);
-	pthread_join(th, NULL);
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mtx);
-}
-
-/* Per vertex: the sums of its tasks' four totals. */
-struct vsum {
-	uint64_t rin, rout, bin, bout;
-};
-
-static struct vsum
-vertex_sum(
-    const struct sli_exec *x, const struct sli_task_metrics *m, uint32_t v)
-{
-	struct vsum s = { 0 };
-
-	for (uint32_t i = 0; i < x->par[v]; i++) {
-		const struct sli_task_metrics *t = &m[x->base[v] + i];
-		s.rin += atomic_load(&t->records_in);
-		s.rout += atomic_load(&t->records_out);
-		s.bin += atomic_load(&t->bytes_in);
-		s.bout += atomic_load(&t->bytes_out);
-	}
-	return s;
-}
-
-static void
-print_summary(const struct sli_exec *x, const struct sli_task_metrics *m,
-    double wall, const char *how)
-{
-	const sl_job *job = x->job;
-
-	printf("job '%s' %s in %.2f s\n", sl_job_name(job), how, wall);
-	printf("%-20s %5s %14s %14s %14s %14s\n", "VERTEX", "TASKS",
-	    "RECORDS_IN", "RECORDS_OUT", "BYTES_IN", "BYTES_OUT");
-	for (uint32_t k = 0; k < job->nv; k++) {
-		uint32_t v = x->topo[k];
-		struct vsum s = vertex_sum(x, m, v);
-
-		printf("%-20s %5u %14llu %14llu %14llu %14llu\n", job->v[v].id,
-		    x->par[v], (unsigned long long)s.rin,
-		    (unsigned long long)s.rout, (unsigned long long)s.bin,
-		    (unsigned long long)s.bout);
-	}
-}
-
-static json_t *
-report_json(const struct sli_exec *x, const struct sli_task_metrics *m,
-    double wall, const char *reason)
-{
-	const sl_job *job = x->job;
-	json_t *root, *vs = json_array();
-	char name[192];
-
-	for (uint32_t k = 0; vs != NULL && k < job->nv; k++) {
-		uint32_t v = x->topo[k];
-		json_t *ts = json_array();
-
-		for (uint32_t i = 0; ts != NULL && i < x->par[v]; i++) {
-			const struct sli_task_metrics *t = &m[x->base[v] + i];
-
-			sli_task_name(x, x->base[v] + i, name, sizeof(name));
-			if (json_array_append_new(ts,
-			        json_pack("{s:s,s:i,s:s,s:I,s:I,s:I,s:I}", "id",
-			            name, "attempts", 1, "worker", "in-process",
-			            "records_in",
-			            (json_int_t)atomic_load(&t->records_in),
-			            "records_out",
-			            (json_int_t)atomic_load(&t->records_out),
-			            "bytes_in",
-			            (json_int_t)atomic_load(&t->bytes_in),
-			            "bytes_out",
-			            (json_int_t)atomic_load(&t->bytes_out))) !=
-			    0) {
-				json_decref(ts);
-				ts = NULL;
-			}
-		}
-		if (ts == NULL ||
-		    json_array_append_new(vs,
-		        json_pack("{s:s,s:i,s:o}", "id", job->v[v].id,
-		            "parallelism", (int)x->par[v], "tasks", ts)) != 0) {
-			json_decref(vs);
-			vs = NULL;
-		}
-	}
-	if (vs == NULL)
-		return NULL;
-	root = json_pack("{s:s,s:s?,s:f,s:o}", "status",
-	    reason == NULL ? "FINISHED" : "FAILED", "reason", reason,
-	    "wall_seconds", wall, "vertices", vs);
-	return root;
-}
-
-static int
-write_report(const char *path, json_t *root)
-{
-	if (root == NULL)
-		return sli_cli_fail("--report: out of memory");
-	if (json_dump_file(root, path, JSON_INDENT(2)) != 0) {
-		json_decref(root);
-		return sli_cli_fail("--report %s: cannot write it", path);
-	}
-	json_decref(root);
-	return 0;
-}
-
-struct run_opts {
-	const char *job_path;
-	const char **defs;
-	size_t ndefs;
-	const char **dirs;
-	size_t ndirs;
-	const char *report;
-};
-
 static int
 run_in_process(const struct run_opts *o)
 {
@@ -276,7 +61,7 @@ run_in_process(const struct run_opts *o)
 	struct sli_task_metrics *m = NULL;
 	struct sli_local_opts lo = { 0 };
 	struct sigaction sa, old_int, old_term;
-	struct progress p = { 0 };
+	struct run_progress p = { 0 };
 	pthread_t th;
 	double t0, wall;
 	char *reason = NULL;
@@ -313,19 +98,19 @@ run_in_process(const struct run_opts *o)
 	p.x = &x;
 	p.m = m;
 	p.tty = isatty(STDERR_FILENO);
-	t0 = p.start = now_s();
-	progress_on = progress_start(&p, &th) == 0;
+	t0 = p.start = run_now();
+	progress_on = run_progress_start(&p, &th) == 0;
 	lrv = sli_local_run(&x, &set, &lo);
-	wall = now_s() - t0;
+	wall = run_now() - t0;
 	if (lrv != 0)
 		reason = strdup(sl_errdetail());
 	if (progress_on)
-		progress_stop(&p, th);
+		run_progress_stop(&p, th);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 
 	if (lrv == 0) {
-		print_summary(&x, m, wall, "finished");
+		run_print_summary(&x, m, wall, "finished");
 		rv = sli_cli_flush();
 	} else {
 		if (run_signal != 0 && lrv == SL_ECLOSED)
@@ -334,7 +119,7 @@ run_in_process(const struct run_opts *o)
 			    "run\n");
 		else
 			sli_cli_fail("%s", reason ? reason : sl_strerror(lrv));
-		print_summary(&x, m, wall,
+		run_print_summary(&x, m, wall,
 		    run_signal != 0 && lrv == SL_ECLOSED ? "was cancelled"
 		                                         : "failed");
 		fflush(stdout);
@@ -342,8 +127,11 @@ run_in_process(const struct run_opts *o)
 		    run_signal != 0 && lrv == SL_ECLOSED ? 128 + run_signal : 1;
 	}
 	if (o->report != NULL) {
-		int r = write_report(o->report,
-		    report_json(&x, m, wall,
+		int r = run_write_report(o->report,
+		    run_report_json(&x, m, NULL, wall,
+		        lrv == 0                                   ? "FINISHED"
+		            : run_signal != 0 && lrv == SL_ECLOSED ? "CANCELLED"
+		                                                   : "FAILED",
 		        lrv == 0 ? NULL : (reason ? reason : "failed")));
 		if (r != 0 && rv == 0)
 			rv = r;
@@ -363,12 +151,14 @@ sli_cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "in-process", no_argument, NULL, 'i' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "slots", required_argument, NULL, 's' },
 		{ "plugin-dir", required_argument, NULL, 'd' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run_opts o = { 0 };
+	struct run_opts o = { .workers = 2, .slots = 2 };
 	bool in_process = false;
 	int c, rv;
 
@@ -387,6 +177,22 @@ sli_cmd_run(int argc, char **argv)
 			break;
 		case 'i':
 			in_process = true;
+			break;
+		case 'w':
+			if (!sli_parse_u32(optarg, 1, 256, &o.workers)) {
+				rv = sli_cli_usage("run: --workers: 1 to 256, "
+				                   "not '%s'",
+				    optarg);
+				goto out;
+			}
+			break;
+		case 's':
+			if (!sli_parse_u32(optarg, 1, 4096, &o.slots)) {
+				rv = sli_cli_usage("run: --slots: 1 to 4096, "
+				                   "not '%s'",
+				    optarg);
+				goto out;
+			}
 			break;
 		case 'd':
 			o.dirs[o.ndirs++] = optarg;
@@ -416,14 +222,7 @@ sli_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	o.job_path = argv[optind];
-	if (!in_process) {
-		rv = sli_cli_usage(
-		    "run: running on worker processes is not built yet; "
-		    "use --in-process to run every task as a thread of this "
-		    "process");
-		goto out;
-	}
-	rv = run_in_process(&o);
+	rv = in_process ? run_in_process(&o) : run_cluster(&o);
 out:
 	free(o.defs);
 	free(o.dirs);

@@ -19,11 +19,11 @@
 #include "plugin/loader.h"
 
 struct sli_coord_opts {
-	const char *listen; /* URL: ipc://PATH, tcp://HOST:PORT */
+	const char *listen;    /* URL: ipc://PATH, tcp://HOST:PORT */
 	uint32_t heartbeat_ms; /* 0: 500 */
 	/* A worker silent for this many heartbeats is lost; 0: 6. */
 	uint32_t heartbeat_misses;
-	const char *scheduler; /* NULL: "region" */
+	const char *scheduler;      /* NULL: "region" */
 	struct sli_plugin_set *set; /* borrowed; scheduler, shuffle masters */
 };
 
@@ -57,7 +57,7 @@ struct sli_coord_job_info {
 	int state; /* enum sli_job_state */
 	char message[2048];
 	uint32_t ntasks;
-	uint32_t done; /* tasks finished */
+	uint32_t done;     /* tasks finished */
 	uint32_t attempts; /* task deployments so far */
 };
 

@@ -46,6 +46,7 @@ struct cworker {
 	uint64_t last_seen; /* ms */
 	uint32_t placed;    /* slot-sharing groups placed here, running */
 	bool lost;
+	bool leaving; /* told to shut down */
 };
 
 enum { T_NONE, T_RUNNING, T_FINISHED, T_FAILED };
@@ -85,7 +86,7 @@ struct cjob {
 	struct sl_bytes **descs; /* per edge, per producer task */
 	struct ctask *tasks;
 	struct sli_task_metrics *m;
-	uint32_t *left; /* per region: tasks not finished */
+	uint32_t *left;    /* per region: tasks not finished */
 	uint32_t *pending; /* regions the scheduler deployed in this op */
 	uint32_t npending;
 	uint32_t done;
@@ -168,8 +169,9 @@ worker_lost(struct cworker *w, const char *why)
 	if (w->lost)
 		return;
 	w->lost = true;
-	sli_warn("coordinator: worker %s (pid %u on %s) lost: %s", w->id,
-	    w->pid, w->host, why);
+	sli_log(w->leaving ? SL_LOG_INFO : SL_LOG_WARN,
+	    "coordinator: worker %s (pid %u on %s) %s: %s", w->id, w->pid,
+	    w->host, w->leaving ? "left" : "lost", why);
 	for (struct cjob *j = c->jobs; j != NULL; j = j->next) {
 		bool hit = false;
 
@@ -234,7 +236,8 @@ worker_register(struct sli_coord *c, const struct sli_wire_hello *h)
 	}
 	if (h->ctl_url[0] == '\0') {
 		worker_free(w);
-		return sli_err(SL_EINVAL, "worker %s: no control URL", h->worker);
+		return sli_err(
+		    SL_EINVAL, "worker %s: no control URL", h->worker);
 	}
 	if ((rv = sli_rpc_dial(&c->q, h->ctl_url, on_worker_pipe, w, &w->cl)) !=
 	    0) {
@@ -358,8 +361,7 @@ job_end(struct cjob *j, int state, const char *fmt, ...)
 	}
 	masters_close(j);
 	sli_info("coordinator: job %s %s%s%s", j->id,
-	    sli_wire_state_name(state), j->message[0] ? ": " : "",
-	    j->message);
+	    sli_wire_state_name(state), j->message[0] ? ": " : "", j->message);
 }
 
 /* ---- jobs: deploying ---- */
@@ -420,7 +422,7 @@ deploy_done(void *arg, int rv, const struct sli_msg *reply)
 		j->tasks[t].state = T_FAILED;
 		job_end(j, SLI_JOB_FAILED, "task %s could not start on %s: %s",
 		    name, j->tasks[t].w->id,
-		    rv != 0                           ? sl_errdetail()
+		    rv != 0                            ? sl_errdetail()
 		        : reply->type == SLI_MSG_ERROR ? reply->error.message
 		                                       : "unexpected reply");
 		break;
@@ -515,7 +517,8 @@ send_deploy(struct cjob *j, uint32_t t)
 	k[0] = (uintptr_t)j->c;
 	k[2] = t;
 	k[3] = j->tasks[t].attempt;
-	rv = sli_rpc_call(j->tasks[t].w->cl, &m, CALL_TIMEOUT_MS, deploy_done, k);
+	rv = sli_rpc_call(
+	    j->tasks[t].w->cl, &m, CALL_TIMEOUT_MS, deploy_done, k);
 	if (rv != 0) {
 		free((void *)k[1]);
 		free(k);
@@ -572,8 +575,8 @@ static void
 deploy_pending(struct cjob *j, int oprv, const char *op)
 {
 	if (oprv != 0) {
-		job_end(j, SLI_JOB_FAILED, "scheduler '%s': %s: %s", j->sp->name,
-		    op, sl_strerror(oprv));
+		job_end(j, SLI_JOB_FAILED, "scheduler '%s': %s: %s",
+		    j->sp->name, op, sl_strerror(oprv));
 		return;
 	}
 	for (uint32_t i = 0; i < j->npending && j->state == SLI_JOB_RUNNING;
@@ -600,8 +603,8 @@ masters_open(struct cjob *j)
 		if (i < j->nmasters)
 			continue;
 		if (i == MAX_MASTERS)
-			return sli_err(SL_ERANGE, "more than %d shuffle plugins",
-			    MAX_MASTERS);
+			return sli_err(SL_ERANGE,
+			    "more than %d shuffle plugins", MAX_MASTERS);
 		m = &j->masters[j->nmasters++];
 		m->p = j->shuffle[e];
 		m->state = calloc(1, m->p->ops.shuffle.master.state_size + 1);
@@ -654,8 +657,8 @@ job_try_start(struct cjob *j)
 		job_end(j, SLI_JOB_FAILED, "out of memory");
 		return;
 	}
-	if ((rv = j->sp->ops.scheduler.init(j->sstate, &j->sp->host, &j->ctx)) !=
-	    0) {
+	if ((rv = j->sp->ops.scheduler.init(
+	         j->sstate, &j->sp->host, &j->ctx)) != 0) {
 		j->sp->ops.scheduler.fini(j->sstate);
 		job_end(j, SLI_JOB_FAILED, "scheduler '%s': init: %s",
 		    j->sp->name, sl_strerror(rv));
@@ -665,8 +668,8 @@ job_try_start(struct cjob *j)
 	sli_info("coordinator: job %s started: %u tasks in %u regions, %u "
 	         "slots",
 	    j->id, j->x.ntasks, j->r.n, slots);
-	deploy_pending(j, j->sp->ops.scheduler.on_start(j->sstate, &j->ctx),
-	    "on_start");
+	deploy_pending(
+	    j, j->sp->ops.scheduler.on_start(j->sstate, &j->ctx), "on_start");
 }
 
 static void
@@ -728,7 +731,8 @@ task_state(struct sli_coord *c, const struct sli_wire_task_state *s)
 		return;
 	atomic_store(&m->ended, true);
 	if (j->state != SLI_JOB_RUNNING) {
-		ct->state = s->state == SLI_WIRE_FINISHED ? T_FINISHED : T_FAILED;
+		ct->state =
+		    s->state == SLI_WIRE_FINISHED ? T_FINISHED : T_FAILED;
 		return;
 	}
 	if (s->state == SLI_WIRE_FINISHED) {
@@ -759,8 +763,8 @@ static int submit_locked(struct sli_coord *c, const char *text, size_t len,
     size_t cap);
 
 static void
-on_request(void *arg, struct sli_rpc_req *req, const struct sli_msg *m,
-    uint32_t pipe)
+on_request(
+    void *arg, struct sli_rpc_req *req, const struct sli_msg *m, uint32_t pipe)
 {
 	struct sli_coord *c = arg;
 	struct cworker *w;
@@ -785,8 +789,8 @@ on_request(void *arg, struct sli_rpc_req *req, const struct sli_msg *m,
 	case SLI_MSG_HEARTBEAT:
 		if ((w = worker_find(c, m->heartbeat.worker)) == NULL ||
 		    w->lost) {
-			sli_rpc_reply_error(req, "unknown worker '%s'",
-			    m->heartbeat.worker);
+			sli_rpc_reply_error(
+			    req, "unknown worker '%s'", m->heartbeat.worker);
 			break;
 		}
 		w->last_seen = now_ms();
@@ -980,9 +984,11 @@ on_post(void *arg)
 		for (struct cworker *w = c->workers; w != NULL; w = w->next) {
 			struct sli_msg m = { .type = SLI_MSG_SHUTDOWN };
 
-			if (!w->lost)
-				(void)sli_rpc_call(w->cl, &m, CALL_TIMEOUT_MS,
-				    shutdown_done, NULL);
+			if (w->lost)
+				continue;
+			w->leaving = true;
+			(void)sli_rpc_call(
+			    w->cl, &m, CALL_TIMEOUT_MS, shutdown_done, NULL);
 		}
 		break;
 	case P_KICK:
@@ -1061,8 +1067,8 @@ sli_coord_start(const struct sli_coord_opts *o, struct sli_coord **out)
 	uv_mutex_init(&c->mtx);
 	if ((rv = sli_loopq_init(&c->q, &c->loop)) != 0)
 		goto fail_loop;
-	if ((rv = sli_rpc_listen(&c->q, o->listen, on_request, NULL, c,
-	         &c->srv)) != 0) {
+	if ((rv = sli_rpc_listen(
+	         &c->q, o->listen, on_request, NULL, c, &c->srv)) != 0) {
 		sli_loopq_close(&c->q);
 		uv_run(&c->loop, UV_RUN_DEFAULT);
 		goto fail_loop;
@@ -1142,8 +1148,8 @@ sli_coord_job_info(struct sli_coord *c, const char *id,
 	info->attempts = j->deployments;
 	for (uint32_t t = 0; t < j->x.ntasks; t++) {
 		if (m != NULL) {
-			atomic_store(&m[t].records_in,
-			    atomic_load(&j->m[t].records_in));
+			atomic_store(
+			    &m[t].records_in, atomic_load(&j->m[t].records_in));
 			atomic_store(&m[t].records_out,
 			    atomic_load(&j->m[t].records_out));
 			atomic_store(

@@ -77,10 +77,20 @@ sli_loopq_drain(struct sli_loopq *q)
 	}
 }
 
+static void
+on_closed(uv_handle_t *h)
+{
+	struct sli_loopq *q = h->data;
+
+	sli_loopq_drain(q);
+	uv_mutex_destroy(&q->mtx);
+}
+
 void
 sli_loopq_close(struct sli_loopq *q)
 {
+	/* May run inside a drain (a posted function closing the loop): the
+	 * mutex lives until the handle is closed, after that drain. */
 	sli_loopq_drain(q);
-	uv_mutex_destroy(&q->mtx);
-	uv_close((uv_handle_t *)&q->async, NULL);
+	uv_close((uv_handle_t *)&q->async, on_closed);
 }

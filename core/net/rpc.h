@@ -36,8 +36,9 @@ int sli_loopq_init(struct sli_loopq *q, uv_loop_t *loop);
 int sli_loopq_post(struct sli_loopq *q, void (*fn)(void *), void *arg);
 /* Loop thread: run what is queued now. */
 void sli_loopq_drain(struct sli_loopq *q);
-/* Loop thread: drain, then close the handle (the loop must run once more
- * for the close to complete). */
+/* Loop thread, also from a posted function: drain, then close the handle
+ * (the loop must run once more for the close to complete). Nothing may be
+ * posted after. */
 void sli_loopq_close(struct sli_loopq *q);
 
 struct sli_rpc_server;

@@ -163,8 +163,8 @@ state_done(void *arg, int rv, const struct sli_msg *reply)
 
 	w->reports--;
 	if (rv != 0 && rv != SL_ECLOSED)
-		sli_warn("worker: reporting a task's state: %s",
-		    sl_errdetail());
+		sli_warn(
+		    "worker: reporting a task's state: %s", sl_errdetail());
 	(void)reply;
 }
 
@@ -200,8 +200,8 @@ report(struct worker *w, struct wtask *t, int state)
 	if (w->coord == NULL)
 		return;
 	if (sli_rpc_call(w->coord, &m, CALL_TIMEOUT_MS, state_done, w) != 0)
-		sli_warn("worker: reporting a task's state: %s",
-		    sl_errdetail());
+		sli_warn(
+		    "worker: reporting a task's state: %s", sl_errdetail());
 	else
 		w->reports++;
 }
@@ -212,9 +212,9 @@ task_ended(void *arg)
 	struct wtask *t = arg;
 	struct worker *w = t->w;
 	struct wtask **pp = &w->tasks;
-	int state = t->rv == 0 ? SLI_WIRE_FINISHED
-	    : t->rv == SL_ECLOSED  ? SLI_WIRE_CANCELLED
-	                           : SLI_WIRE_FAILED;
+	int state = t->rv == 0    ? SLI_WIRE_FINISHED
+	    : t->rv == SL_ECLOSED ? SLI_WIRE_CANCELLED
+	                          : SLI_WIRE_FAILED;
 
 	pthread_join(t->th, NULL);
 	while (*pp != t)
@@ -396,8 +396,8 @@ cancel_all(struct worker *w)
 /* ---- the control server: what the coordinator tells us ---- */
 
 static void
-on_control(void *arg, struct sli_rpc_req *req, const struct sli_msg *m,
-    uint32_t pipe)
+on_control(
+    void *arg, struct sli_rpc_req *req, const struct sli_msg *m, uint32_t pipe)
 {
 	struct worker *w = arg;
 	struct sli_msg ok = { .type = SLI_MSG_OK };
@@ -484,16 +484,16 @@ hello_done(void *arg, int rv, const struct sli_msg *reply)
 	if (rv == 0 && reply->type == SLI_MSG_WELCOME) {
 		w->welcomed = true;
 		w->hb_ms = reply->welcome.heartbeat_ms;
-		sli_info("worker %s: registered with %s", w->id,
-		    w->o->coordinator);
+		sli_info(
+		    "worker %s: registered with %s", w->id, w->o->coordinator);
 		uv_timer_start(&w->hb, on_heartbeat, w->hb_ms, w->hb_ms);
 		return;
 	}
 	if (rv == 0 && reply->type == SLI_MSG_ERROR) {
 		sli_warn("worker %s: coordinator refused: %s", w->id,
 		    reply->error.message);
-		w->result = sli_err(SL_EINVAL, "coordinator refused: %s",
-		    reply->error.message);
+		w->result = sli_err(
+		    SL_EINVAL, "coordinator refused: %s", reply->error.message);
 		w->stopping = true;
 		maybe_close(w);
 		return;
@@ -541,8 +541,8 @@ on_parent(uv_timer_t *h)
 
 	if (getppid() == w->o->parent_pid)
 		return;
-	sli_warn("worker %s: parent %d is gone, stopping", w->id,
-	    w->o->parent_pid);
+	sli_warn(
+	    "worker %s: parent %d is gone, stopping", w->id, w->o->parent_pid);
 	w->stopping = true;
 	cancel_all(w);
 	maybe_close(w);
@@ -593,7 +593,8 @@ listen_url(struct worker *w, const char *what, char *buf, size_t cap)
 		    w->o->run_dir ? w->o->run_dir : "/tmp", (int)getpid(),
 		    what);
 	else if (strncmp(w->o->coordinator, "inproc://", 9) == 0)
-		snprintf(buf, cap, "inproc://sluice-%d-%s", (int)getpid(), what);
+		snprintf(
+		    buf, cap, "inproc://sluice-%d-%s", (int)getpid(), what);
 	else
 		snprintf(buf, cap, "tcp://%s:0", w->host);
 	return 0;
@@ -617,11 +618,12 @@ start_services(struct worker *w)
 			continue;
 		listen_url(w, p->name, url, sizeof(url));
 		sli_err_clear();
-		rv = sv->start(&p->host, url, w->urls[w->nservices],
-		    sizeof(w->urls[0]));
+		rv = sv->start(
+		    &p->host, url, w->urls[w->nservices], sizeof(w->urls[0]));
 		if (rv != 0)
-			return sli_err(rv, "shuffle '%s': cannot serve at %s: %s",
-			    p->name, url,
+			return sli_err(rv,
+			    "shuffle '%s': cannot serve at %s: %s", p->name,
+			    url,
 			    *sl_errdetail() ? sl_errdetail() : sl_strerror(rv));
 		w->served[w->nservices] = p;
 		w->services[w->nservices].plugin = p->name;
@@ -656,7 +658,8 @@ sli_worker_run(const struct sli_worker_opts *o)
 	if (o->id != NULL)
 		snprintf(w->id, sizeof(w->id), "%s", o->id);
 	else
-		snprintf(w->id, sizeof(w->id), "%.200s-%d", w->host, (int)getpid());
+		snprintf(
+		    w->id, sizeof(w->id), "%.200s-%d", w->host, (int)getpid());
 	if (o->parent_pid > 0) {
 		/* Die with sluice run, even when it is killed with SIGKILL. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);

@@ -1,0 +1,459 @@
+/*
+ * sluice run on a local cluster (DESIGN §1, the embedded default): a
+ * coordinator on a thread of this process, N worker processes started with
+ * uv_spawn (a fork+exec: nng must not be used in a forked child), ipc://
+ * sockets in a private directory. The job is submitted once every worker
+ * registered; progress is read from the coordinator. At the end the workers
+ * are told to shut down and waited for; Ctrl-C cancels the job first. No
+ * worker outlives this process: each has PR_SET_PDEATHSIG and watches its
+ * parent, and any still running after a grace period gets SIGKILL.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "cli.h"
+#include "common/error.h"
+#include "coord/coord.h"
+#include "graph/job.h"
+#include "run_report.h"
+
+#define REGISTER_TIMEOUT_S 30.0
+#define STOP_GRACE_S 5.0
+#define TICK_MS 100
+
+enum phase { P_REGISTER, P_RUNNING, P_STOPPING };
+
+struct child {
+	uv_process_t proc;
+	bool spawned;
+	bool exited;
+	int64_t status;
+	int term_signal;
+};
+
+struct rc {
+	const struct run_opts *o;
+	uv_loop_t loop;
+	uv_timer_t tick;
+	uv_signal_t sigint, sigterm;
+	struct sli_coord *coord;
+	struct child *kids;
+	uint32_t nkids;
+	uint32_t alive;
+	enum phase phase;
+	double t_phase;
+	char job_id[128];
+	const char *text;
+	size_t len;
+	struct sli_task_metrics *m;
+	char (*worker)[64];
+	const struct sli_exec *x;
+	int signal;  /* the first SIGINT/SIGTERM */
+	bool killed; /* SIGKILL sent */
+	struct sli_coord_job_info info;
+	bool have_info;
+	char failure[2048]; /* why the run could not run the job */
+};
+
+static void
+on_exit_cb(uv_process_t *p, int64_t status, int term_signal)
+{
+	struct child *k = p->data;
+	struct rc *r = p->loop->data;
+
+	k->exited = true;
+	k->status = status;
+	k->term_signal = term_signal;
+	r->alive--;
+	uv_close((uv_handle_t *)p, NULL);
+}
+
+static void
+kill_all(struct rc *r, int sig)
+{
+	for (uint32_t i = 0; i < r->nkids; i++)
+		if (r->kids[i].spawned && !r->kids[i].exited)
+			uv_process_kill(&r->kids[i].proc, sig);
+}
+
+static void
+enter(struct rc *r, enum phase p)
+{
+	r->phase = p;
+	r->t_phase = run_now();
+	if (p == P_STOPPING)
+		sli_coord_shutdown_workers(r->coord);
+}
+
+static void
+fail_run(struct rc *r, const char *why)
+{
+	if (r->failure[0] == '\0')
+		snprintf(r->failure, sizeof(r->failure), "%s", why);
+	enter(r, P_STOPPING);
+}
+
+static void
+on_tick(uv_timer_t *h)
+{
+	struct rc *r = h->data;
+	double el = run_now() - r->t_phase;
+	char why[512];
+
+	switch (r->phase) {
+	case P_REGISTER:
+		for (uint32_t i = 0; i < r->nkids; i++)
+			if (r->kids[i].exited) {
+				snprintf(why, sizeof(why),
+				    "worker process %u exited (%s %d) before "
+				    "it registered; its messages are above",
+				    i + 1,
+				    r->kids[i].term_signal ? "signal"
+				                           : "status",
+				    r->kids[i].term_signal
+				        ? r->kids[i].term_signal
+				        : (int)r->kids[i].status);
+				fail_run(r, why);
+				return;
+			}
+		if (sli_coord_workers(r->coord) == r->nkids) {
+			if (sli_coord_submit(r->coord, r->text, r->len,
+			        r->o->job_path, r->o->defs, r->o->ndefs,
+			        r->job_id, sizeof(r->job_id)) != 0) {
+				fail_run(r, sl_errdetail());
+				return;
+			}
+			enter(r, P_RUNNING);
+		} else if (el > REGISTER_TIMEOUT_S) {
+			snprintf(why, sizeof(why),
+			    "only %u of %u workers registered within %.0f s",
+			    sli_coord_workers(r->coord), r->nkids,
+			    REGISTER_TIMEOUT_S);
+			fail_run(r, why);
+		}
+		return;
+	case P_RUNNING:
+		if (sli_coord_job_info(
+		        r->coord, r->job_id, &r->info, r->m, r->worker) != 0)
+			return;
+		r->have_info = true;
+		if (r->info.state != SLI_JOB_RUNNING)
+			enter(r, P_STOPPING);
+		return;
+	case P_STOPPING:
+		if (r->alive == 0) {
+			uv_timer_stop(&r->tick);
+			uv_close((uv_handle_t *)&r->tick, NULL);
+			uv_close((uv_handle_t *)&r->sigint, NULL);
+			uv_close((uv_handle_t *)&r->sigterm, NULL);
+			return;
+		}
+		if (el > STOP_GRACE_S && !r->killed) {
+			fprintf(stderr,
+			    "sluice: %u worker processes did not stop within "
+			    "%.0f s: killing them\n",
+			    r->alive, STOP_GRACE_S);
+			kill_all(r, SIGKILL);
+			r->killed = true;
+		}
+		return;
+	}
+}
+
+static void
+on_signal(uv_signal_t *h, int sig)
+{
+	struct rc *r = h->data;
+
+	if (r->signal != 0) {
+		/* A second Ctrl-C: stop now. */
+		kill_all(r, SIGKILL);
+		r->killed = true;
+		return;
+	}
+	r->signal = sig;
+	fprintf(stderr,
+	    "\nsluice: interrupted: cancelling the job and "
+	    "stopping the workers (Ctrl-C again to kill them)\n");
+	if (r->phase == P_RUNNING)
+		sli_coord_cancel(r->coord, r->job_id);
+	else if (r->phase == P_REGISTER)
+		enter(r, P_STOPPING);
+}
+
+static int
+spawn_workers(struct rc *r, const char *url, const char *dir)
+{
+	const struct run_opts *o = r->o;
+	char exe[PATH_MAX], slots[16], id[32], ppid[16];
+	char **args;
+	ssize_t n;
+	size_t na = 0;
+	int rv = 0;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
+		return sli_err(SL_EIO, "/proc/self/exe: %s", strerror(errno));
+	exe[n] = '\0';
+	if ((args = calloc(16 + 2 * o->ndirs, sizeof(char *))) == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	snprintf(slots, sizeof(slots), "%u", o->slots);
+	snprintf(ppid, sizeof(ppid), "%d", (int)getpid());
+	args[na++] = exe;
+	args[na++] = "worker";
+	args[na++] = "--coordinator";
+	args[na++] = (char *)url;
+	args[na++] = "--slots";
+	args[na++] = slots;
+	args[na++] = "--parent-pid";
+	args[na++] = ppid;
+	args[na++] = "--run-dir";
+	args[na++] = (char *)dir;
+	for (size_t i = 0; i < o->ndirs; i++) {
+		args[na++] = "--plugin-dir";
+		args[na++] = (char *)o->dirs[i];
+	}
+	args[na++] = "--id";
+	args[na++] = id;
+	args[na] = NULL;
+	for (uint32_t i = 0; i < r->nkids; i++) {
+		uv_stdio_container_t io[3] = {
+			{ .flags = UV_IGNORE },
+			{ .flags = UV_IGNORE },
+			{ .flags = UV_INHERIT_FD, .data.fd = STDERR_FILENO },
+		};
+		uv_process_options_t po = {
+			.exit_cb = on_exit_cb,
+			.file = exe,
+			.args = args,
+			.stdio = io,
+			.stdio_count = 3,
+			/* Its own session: a Ctrl-C at the terminal reaches
+			 * this process only, which cancels the job first. */
+			.flags = UV_PROCESS_DETACHED,
+		};
+		int e;
+
+		snprintf(id, sizeof(id), "worker-%u", i + 1);
+		r->kids[i].proc.data = &r->kids[i];
+		if ((e = uv_spawn(&r->loop, &r->kids[i].proc, &po)) != 0) {
+			rv = sli_err(SL_EIO, "cannot start worker process: %s",
+			    uv_strerror(e));
+			break;
+		}
+		r->kids[i].spawned = true;
+		r->alive++;
+	}
+	free(args);
+	return rv;
+}
+
+/* Remove the run directory and the sockets in it. nng removes a socket
+ * file on its own threads after a close, so try a few times. */
+static void
+remove_dir(const char *dir)
+{
+	char path[PATH_MAX];
+
+	for (int tries = 0; tries < 50; tries++) {
+		DIR *d = opendir(dir);
+		struct dirent *e;
+
+		while (d != NULL && (e = readdir(d)) != NULL) {
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+		if (d != NULL)
+			closedir(d);
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return;
+		usleep(10 * 1000);
+	}
+	fprintf(stderr, "sluice: warning: cannot remove %s: %s\n", dir,
+	    strerror(errno));
+}
+
+static char *
+read_text(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, got;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		if (n == cap) {
+			char *b = realloc(buf, cap = cap ? cap * 2 : 65536);
+
+			if (b == NULL) {
+				free(buf);
+				fclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = b;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+	} while (got > 0);
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+int
+run_cluster(const struct run_opts *o)
+{
+	struct rc r = { .o = o };
+	struct sli_coord_opts co = { 0 };
+	struct sli_plugin_set set = { 0 };
+	struct run_progress p = { 0 };
+	sl_job *job = NULL;
+	struct sli_exec x;
+	bool have_x = false, progress_on = false;
+	char dir[] = "/tmp/sluice-run-XXXXXX", url[PATH_MAX + 16];
+	char *text = NULL;
+	pthread_t th;
+	double t0, wall;
+	const char *how, *status;
+	int rv;
+
+	/* Check the job here first: its errors name the file, and the
+	 * graph names the tasks in the progress and the summary. */
+	if (sl_job_load_file_vars(o->job_path, o->defs, o->ndefs, &job) != 0)
+		return sli_cli_fail("%s", sl_errdetail());
+	if (sli_exec_build(job, NULL, &x) != 0) {
+		rv = sli_cli_fail("%s: %s", o->job_path, sl_errdetail());
+		goto out;
+	}
+	have_x = true;
+	if ((text = read_text(o->job_path, &r.len)) == NULL) {
+		rv = sli_cli_fail("%s: %s", o->job_path, strerror(errno));
+		goto out;
+	}
+	r.text = text;
+	if (sli_plugin_set_load_default(&set, o->dirs, o->ndirs) < 0) {
+		rv = sli_cli_fail("%s", sl_errdetail());
+		goto out;
+	}
+	/* What workers would refuse, refused before any starts. */
+	{
+		struct sli_plugin **sh = calloc(job->ne + 1, sizeof(*sh));
+
+		rv = sh == NULL ? sli_err(SL_ENOMEM, "out of memory")
+		                : sli_exec_resolve(&x, &set, sh);
+		free(sh);
+		if (rv != 0) {
+			rv =
+			    sli_cli_fail("%s: %s", o->job_path, sl_errdetail());
+			goto out;
+		}
+	}
+	r.m = calloc(x.ntasks, sizeof(*r.m));
+	r.worker = calloc(x.ntasks, sizeof(*r.worker));
+	r.kids = calloc(o->workers, sizeof(*r.kids));
+	if (r.m == NULL || r.worker == NULL || r.kids == NULL) {
+		rv = sli_cli_fail("out of memory");
+		goto out;
+	}
+	for (uint32_t t = 0; t < x.ntasks; t++)
+		sli_task_metrics_init(&r.m[t]);
+	r.nkids = o->workers;
+	r.x = &x;
+	if (mkdtemp(dir) == NULL) {
+		rv = sli_cli_fail(
+		    "cannot make a directory in /tmp: %s", strerror(errno));
+		goto out;
+	}
+	snprintf(url, sizeof(url), "ipc://%s/coordinator.sock", dir);
+	co.listen = url;
+	co.set = &set;
+	if (sli_coord_start(&co, &r.coord) != 0) {
+		rv = sli_cli_fail("%s", sl_errdetail());
+		remove_dir(dir);
+		goto out;
+	}
+
+	uv_loop_init(&r.loop);
+	r.loop.data = &r;
+	uv_timer_init(&r.loop, &r.tick);
+	uv_signal_init(&r.loop, &r.sigint);
+	uv_signal_init(&r.loop, &r.sigterm);
+	r.tick.data = r.sigint.data = r.sigterm.data = &r;
+	uv_signal_start(&r.sigint, on_signal, SIGINT);
+	uv_signal_start(&r.sigterm, on_signal, SIGTERM);
+	enter(&r, P_REGISTER);
+	if (spawn_workers(&r, url, dir) != 0)
+		fail_run(&r, sl_errdetail());
+	uv_timer_start(&r.tick, on_tick, TICK_MS, TICK_MS);
+
+	p.x = &x;
+	p.m = r.m;
+	p.tty = isatty(STDERR_FILENO);
+	t0 = p.start = run_now();
+	progress_on = run_progress_start(&p, &th) == 0;
+	uv_run(&r.loop, UV_RUN_DEFAULT);
+	wall = run_now() - t0;
+	if (progress_on)
+		run_progress_stop(&p, th);
+	uv_loop_close(&r.loop);
+	sli_coord_stop(r.coord);
+	remove_dir(dir);
+
+	if (r.failure[0] != '\0' || !r.have_info) {
+		rv = r.signal != 0 && r.failure[0] == '\0'
+		    ? 128 + r.signal
+		    : sli_cli_fail("%s",
+		          r.failure[0] ? r.failure : "the job did not run");
+		goto out;
+	}
+	switch (r.info.state) {
+	case SLI_JOB_FINISHED:
+		how = "finished";
+		status = "FINISHED";
+		break;
+	case SLI_JOB_CANCELLED:
+		how = "was cancelled";
+		status = "CANCELLED";
+		break;
+	default:
+		how = "failed";
+		status = "FAILED";
+		sli_cli_fail("%s", r.info.message);
+	}
+	run_print_summary(&x, r.m, wall, how);
+	rv = sli_cli_flush();
+	if (r.info.state != SLI_JOB_FINISHED)
+		rv = r.signal != 0 ? 128 + r.signal : 1;
+	if (o->report != NULL) {
+		int w = run_write_report(o->report,
+		    run_report_json(&x, r.m, (const char(*)[64])r.worker, wall,
+		        status,
+		        r.info.state == SLI_JOB_FINISHED ? NULL
+		                                         : r.info.message));
+		if (w != 0 && rv == 0)
+			rv = w;
+	}
+out:
+	free(text);
+	free(r.m);
+	free(r.worker);
+	free(r.kids);
+	sli_plugin_set_clear(&set);
+	if (have_x)
+		sli_exec_free(&x);
+	sl_job_free(job);
+	return rv;
+}

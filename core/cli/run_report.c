@@ -1,0 +1,210 @@
+/*
+ * What sluice run shows while a job runs and after: the progress line (a
+ * thread reading the tasks' counters), the summary per vertex, and the
+ * JSON report. Shared by the in-process and the cluster runs.
+ */
+#include <stdio.h>
+#include <time.h>
+
+#include "cli.h"
+#include "run_report.h"
+
+double
+run_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+run_progress_line(struct run_progress *p)
+{
+	uint64_t rec = 0, bytes = 0;
+	uint32_t ended = 0;
+	double el = run_now() - p->start, mb;
+
+	for (uint32_t t = 0; t < p->x->ntasks; t++) {
+		rec += atomic_load(&p->m[t].records_out);
+		bytes += atomic_load(&p->m[t].bytes_out);
+		ended += atomic_load(&p->m[t].ended);
+	}
+	mb = (double)bytes / (1024.0 * 1024.0);
+	fprintf(stderr,
+	    "%s%.1f s  tasks %u/%u done  %llu records out  %.1f MB out  "
+	    "%.1f MB/s%s",
+	    p->tty ? "\r" : "", el, ended, p->x->ntasks,
+	    (unsigned long long)rec, mb, el > 0 ? mb / el : 0.0,
+	    p->tty ? "\033[K" : "\n");
+	fflush(stderr);
+	p->printed = true;
+}
+
+static void *
+run_progress_thread(void *arg)
+{
+	struct run_progress *p = arg;
+	struct timespec until;
+	long step_ms = p->tty ? 250 : 2000;
+
+	pthread_mutex_lock(&p->mtx);
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	while (!p->stop) {
+		until.tv_nsec += step_ms * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		while (!p->stop &&
+		    pthread_cond_timedwait(&p->cv, &p->mtx, &until) == 0)
+			;
+		if (!p->stop)
+			run_progress_line(p);
+	}
+	if (p->tty && p->printed)
+		fputs("\r\033[K", stderr);
+	pthread_mutex_unlock(&p->mtx);
+	return NULL;
+}
+
+int
+run_progress_start(struct run_progress *p, pthread_t *th)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	if (pthread_mutex_init(&p->mtx, NULL) != 0)
+		return -1;
+	if (pthread_condattr_init(&ca) != 0) {
+		pthread_mutex_destroy(&p->mtx);
+		return -1;
+	}
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	rc = pthread_cond_init(&p->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (rc != 0) {
+		pthread_mutex_destroy(&p->mtx);
+		return -1;
+	}
+	if (pthread_create(th, NULL, run_progress_thread, p) != 0) {
+		pthread_cond_destroy(&p->cv);
+		pthread_mutex_destroy(&p->mtx);
+		return -1;
+	}
+	return 0;
+}
+
+void
+run_progress_stop(struct run_progress *p, pthread_t th)
+{
+	pthread_mutex_lock(&p->mtx);
+	p->stop = true;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mtx);
+	pthread_join(th, NULL);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mtx);
+}
+
+/* Per vertex: the sums of its tasks' four totals. */
+struct vsum {
+	uint64_t rin, rout, bin, bout;
+};
+
+static struct vsum
+run_vertex_sum(
+    const struct sli_exec *x, const struct sli_task_metrics *m, uint32_t v)
+{
+	struct vsum s = { 0 };
+
+	for (uint32_t i = 0; i < x->par[v]; i++) {
+		const struct sli_task_metrics *t = &m[x->base[v] + i];
+		s.rin += atomic_load(&t->records_in);
+		s.rout += atomic_load(&t->records_out);
+		s.bin += atomic_load(&t->bytes_in);
+		s.bout += atomic_load(&t->bytes_out);
+	}
+	return s;
+}
+
+void
+run_print_summary(const struct sli_exec *x, const struct sli_task_metrics *m,
+    double wall, const char *how)
+{
+	const sl_job *job = x->job;
+
+	printf("job '%s' %s in %.2f s\n", sl_job_name(job), how, wall);
+	printf("%-20s %5s %14s %14s %14s %14s\n", "VERTEX", "TASKS",
+	    "RECORDS_IN", "RECORDS_OUT", "BYTES_IN", "BYTES_OUT");
+	for (uint32_t k = 0; k < job->nv; k++) {
+		uint32_t v = x->topo[k];
+		struct vsum s = run_vertex_sum(x, m, v);
+
+		printf("%-20s %5u %14llu %14llu %14llu %14llu\n", job->v[v].id,
+		    x->par[v], (unsigned long long)s.rin,
+		    (unsigned long long)s.rout, (unsigned long long)s.bin,
+		    (unsigned long long)s.bout);
+	}
+}
+
+json_t *
+run_report_json(const struct sli_exec *x, const struct sli_task_metrics *m,
+    const char (*worker)[64], double wall, const char *status,
+    const char *reason)
+{
+	const sl_job *job = x->job;
+	json_t *root, *vs = json_array();
+	char name[192];
+
+	for (uint32_t k = 0; vs != NULL && k < job->nv; k++) {
+		uint32_t v = x->topo[k];
+		json_t *ts = json_array();
+
+		for (uint32_t i = 0; ts != NULL && i < x->par[v]; i++) {
+			const struct sli_task_metrics *t = &m[x->base[v] + i];
+
+			sli_task_name(x, x->base[v] + i, name, sizeof(name));
+			if (json_array_append_new(ts,
+			        json_pack("{s:s,s:i,s:s,s:I,s:I,s:I,s:I}", "id",
+			            name, "attempts", 1, "worker",
+			            worker != NULL ? worker[x->base[v] + i]
+			                           : "in-process",
+			            "records_in",
+			            (json_int_t)atomic_load(&t->records_in),
+			            "records_out",
+			            (json_int_t)atomic_load(&t->records_out),
+			            "bytes_in",
+			            (json_int_t)atomic_load(&t->bytes_in),
+			            "bytes_out",
+			            (json_int_t)atomic_load(&t->bytes_out))) !=
+			    0) {
+				json_decref(ts);
+				ts = NULL;
+			}
+		}
+		if (ts == NULL ||
+		    json_array_append_new(vs,
+		        json_pack("{s:s,s:i,s:o}", "id", job->v[v].id,
+		            "parallelism", (int)x->par[v], "tasks", ts)) != 0) {
+			json_decref(vs);
+			vs = NULL;
+		}
+	}
+	if (vs == NULL)
+		return NULL;
+	root = json_pack("{s:s,s:s?,s:f,s:o}", "status", status, "reason",
+	    reason, "wall_seconds", wall, "vertices", vs);
+	return root;
+}
+
+int
+run_write_report(const char *path, json_t *root)
+{
+	if (root == NULL)
+		return sli_cli_fail("--report: out of memory");
+	if (json_dump_file(root, path, JSON_INDENT(2)) != 0) {
+		json_decref(root);
+		return sli_cli_fail("--report %s: cannot write it", path);
+	}
+	json_decref(root);
+	return 0;
+}

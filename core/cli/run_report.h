@@ -1,0 +1,62 @@
+/* sluice run: its options, the local cluster (run_cluster.c), and the
+ * progress line, summary and report both kinds of run show (run_report.c). */
+#ifndef SLI_RUN_REPORT_H
+#define SLI_RUN_REPORT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "exec/task.h"
+#include "graph/exec.h"
+
+/* What sluice run was asked. */
+struct run_opts {
+	const char *job_path;
+	const char **defs;
+	size_t ndefs;
+	const char **dirs;
+	size_t ndirs;
+	const char *report;
+	uint32_t workers; /* worker processes of the local cluster */
+	uint32_t slots;   /* slots per worker */
+};
+
+/* The local cluster: a coordinator in this process, workers as child
+ * processes (run_cluster.c). Returns the exit code. */
+int run_cluster(const struct run_opts *o);
+
+/* Seconds on the monotonic clock. */
+double run_now(void);
+
+/* The progress thread: reads the tasks' atomic totals in m while they run
+ * and prints a line on stderr (redrawn on a terminal, every 2 s
+ * otherwise). */
+struct run_progress {
+	const struct sli_exec *x;
+	struct sli_task_metrics *m;
+	double start;
+	bool tty;
+	bool stop; /* under mtx */
+	bool printed;
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;
+};
+
+int run_progress_start(struct run_progress *p, pthread_t *th);
+void run_progress_stop(struct run_progress *p, pthread_t th);
+
+/* "job 'NAME' HOW in S s" and a table of the vertices' totals, on stdout. */
+void run_print_summary(const struct sli_exec *x,
+    const struct sli_task_metrics *m, double wall, const char *how);
+
+/* The report: status (FINISHED, FAILED, CANCELLED), reason, and per task
+ * its counters and worker (worker NULL: "in-process"). */
+json_t *run_report_json(const struct sli_exec *x,
+    const struct sli_task_metrics *m, const char (*worker)[64], double wall,
+    const char *status, const char *reason);
+/* Write root (taking it) to path; 0 or 1 after saying why. */
+int run_write_report(const char *path, json_t *root);
+
+#endif
