@@ -92,6 +92,11 @@ int sl_job_validate(const sl_job *job);
  * characters of [a-z0-9_-], as plugin names. */
 int sl_job_set_default_shuffle(sl_job *job, const char *plugin);
 
+/* An operator library the job needs: an absolute path (SL_EINVAL
+ * otherwise) that the coordinator and every worker load before they run
+ * the job. At most 256. */
+int sl_job_add_library(sl_job *job, const char *path);
+
 /*
  * Parse a job file, with every check above and sl_job_validate, and the
  * fixed parallelisms within SL_MAX_TASKS. On failure the detail names the

@@ -35,7 +35,7 @@ struct sl_sched_ctx {
 	void *core; /* the core's; do not touch */
 
 	uint32_t (*region_count)(const struct sl_sched_ctx *ctx);
-	/* Tasks in the region. */
+	/* Tasks in the region, i.e. the slots it needs. */
 	uint32_t (*region_tasks)(const struct sl_sched_ctx *ctx, uint32_t r);
 	int (*region_state)(const struct sl_sched_ctx *ctx, uint32_t r);
 	/* Bytes the region reads from finished producers outside itself
@@ -53,11 +53,6 @@ struct sl_sched_ctx {
 	 * (unless nothing runs at all: a region larger than the cluster is
 	 * then deployed alone), SL_ESTATE when it is not ready. */
 	int (*deploy)(const struct sl_sched_ctx *ctx, uint32_t r);
-
-	/* ABI 1.1. Slots the region needs: the tasks of one index across
-	 * its vertices share a slot (slot sharing), so this is the largest
-	 * number of its tasks from one vertex. */
-	uint32_t (*region_slots)(const struct sl_sched_ctx *ctx, uint32_t r);
 };
 
 struct sl_scheduler_ops {

@@ -78,6 +78,12 @@ run_in_process(const struct run_opts *o)
 		rv = sli_cli_fail("%s", sl_errdetail());
 		goto out;
 	}
+	for (uint32_t i = 0; i < job->nlibs; i++)
+		if (sli_plugin_set_need(&set, job->libs[i]) != 0) {
+			rv = sli_cli_fail("%s: libraries[%u]: %s", o->job_path,
+			    i, sl_errdetail());
+			goto out;
+		}
 	if ((m = calloc(x.ntasks, sizeof(*m))) == NULL) {
 		rv = sli_cli_fail("out of memory");
 		goto out;

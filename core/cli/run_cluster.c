@@ -348,6 +348,12 @@ run_cluster(const struct run_opts *o)
 		rv = sli_cli_fail("%s", sl_errdetail());
 		goto out;
 	}
+	for (uint32_t i = 0; i < job->nlibs; i++)
+		if (sli_plugin_set_need(&set, job->libs[i]) != 0) {
+			rv = sli_cli_fail("%s: libraries[%u]: %s", o->job_path,
+			    i, sl_errdetail());
+			goto out;
+		}
 	/* What workers would refuse, refused before any starts. */
 	{
 		struct sli_plugin **sh = calloc(job->ne + 1, sizeof(*sh));

@@ -919,6 +919,12 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 		}
 	for (uint32_t t = 0; t < j->x.ntasks; t++)
 		sli_task_metrics_init(&j->m[t]);
+	for (uint32_t i = 0; i < job->nlibs; i++)
+		if ((rv = sli_plugin_set_need(c->o->set, job->libs[i])) != 0) {
+			rv = sli_err(rv, "%s: libraries[%u]: %s", origin, i,
+			    sl_errdetail());
+			goto fail;
+		}
 	if ((rv = sli_exec_resolve(&j->x, c->o->set, j->shuffle)) != 0) {
 		rv = sli_err(rv, "%s: %s", origin, sl_errdetail());
 		goto fail;

@@ -166,6 +166,9 @@ sl_job_free(sl_job *job)
 	free(job->e);
 	free(job->vindex.slot);
 	free(job->eindex.slot);
+	for (uint32_t i = 0; i < job->nlibs; i++)
+		free(job->libs[i]);
+	free(job->libs);
 	free(job->name);
 	free(job->default_shuffle);
 	free(job);
@@ -480,6 +483,27 @@ sl_job_add_edge(sl_job *job, const struct sl_edge_spec *s)
 	index_put(job->eindex.slot, job->eindex.cap, edge_hash(job, job->ne),
 	    job->ne);
 	job->ne++;
+	return 0;
+}
+
+int
+sl_job_add_library(sl_job *job, const char *path)
+{
+	char **v;
+
+	if (path == NULL || path[0] != '/')
+		return sli_err(SL_EINVAL,
+		    "'%s' is not an absolute path (the coordinator and every "
+		    "worker load it, each from its own file system)",
+		    path != NULL ? path : "(null)");
+	if (job->nlibs >= 256)
+		return sli_err(SL_ERANGE, "more than 256 libraries");
+	if ((v = realloc(job->libs, (job->nlibs + 1) * sizeof(*v))) == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	job->libs = v;
+	if ((v[job->nlibs] = strdup(path)) == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	job->nlibs++;
 	return 0;
 }
 

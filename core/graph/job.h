@@ -46,6 +46,10 @@ struct sli_index {
 struct sl_job {
 	char *name;
 	char *default_shuffle;
+	/* Operator libraries the job brings: absolute paths that the
+	 * coordinator and every worker load ("libraries" in a job file). */
+	char **libs;
+	uint32_t nlibs;
 	struct sli_vertex *v;
 	uint32_t nv;
 	uint32_t capv;

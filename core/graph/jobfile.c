@@ -27,8 +27,8 @@
  * and into the parser below; anything else is refused, so that a typo
  * ("vertexes", "paralellism") fails loudly instead of being ignored.
  */
-static const char *const job_keys[] = { "name", "shuffle", "vertices", "edges",
-	NULL };
+static const char *const job_keys[] = { "name", "shuffle", "libraries",
+	"vertices", "edges", NULL };
 static const char *const vertex_keys[] = { "id", "operator", "parallelism",
 	"config", NULL };
 static const char *const edge_keys[] = { "from", "to", "distribution",
@@ -451,7 +451,7 @@ static int
 build(struct ctx *c, json_t *root, sl_job **out)
 {
 	const char *name, *shuffle;
-	json_t *vertices, *edges, *item;
+	json_t *vertices, *edges, *libs, *item;
 	sl_job *job = NULL;
 	size_t i;
 	int rv;
@@ -466,7 +466,8 @@ build(struct ctx *c, json_t *root, sl_job **out)
 	    (rv = get_string(c, root, "name", true, &name)) != 0 ||
 	    (rv = get_string(c, root, "shuffle", false, &shuffle)) != 0 ||
 	    (rv = get_array(c, root, "vertices", true, &vertices)) != 0 ||
-	    (rv = get_array(c, root, "edges", false, &edges)) != 0)
+	    (rv = get_array(c, root, "edges", false, &edges)) != 0 ||
+	    (rv = get_array(c, root, "libraries", false, &libs)) != 0)
 		return rv;
 	if (json_array_size(vertices) == 0)
 		return fail(c, SL_EPARSE, "vertices",
@@ -478,6 +479,21 @@ build(struct ctx *c, json_t *root, sl_job **out)
 	    (rv = sl_job_set_default_shuffle(job, shuffle)) != 0) {
 		rv = fail_api(c, rv, "shuffle");
 		goto out_free_job;
+	}
+	json_array_foreach (libs, i, item) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "libraries[%zu]", i);
+		if (!json_is_string(item)) {
+			rv = fail(c, SL_EPARSE, key,
+			    "expected a string, got %s", type_name(item));
+			goto out_free_job;
+		}
+		if ((rv = sl_job_add_library(job, json_string_value(item))) !=
+		    0) {
+			rv = fail_api(c, rv, key);
+			goto out_free_job;
+		}
 	}
 	json_array_foreach (vertices, i, item) {
 		if ((rv = add_vertex(c, job, item, i)) != 0)

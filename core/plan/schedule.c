@@ -275,26 +275,9 @@ sli_sched_init(struct sli_sched *s, const struct sli_exec *x,
 	s->pending = calloc(r->n + 1, sizeof(*s->pending));
 	s->input_bytes = calloc(r->n + 1, sizeof(*s->input_bytes));
 	s->dep_start = calloc(r->n + 2, sizeof(*s->dep_start));
-	s->slots = calloc(r->n + 1, sizeof(*s->slots));
 	if (!s->state || !s->pending || !s->input_bytes || !s->dep_start ||
-	    !s->slots || ready_alloc(s, r->n) != 0)
+	    ready_alloc(s, r->n) != 0)
 		goto out_fail;
-	/* Slot sharing: the tasks of one index across a region's vertices
-	 * share a slot, so a region needs as many slots as its largest run
-	 * of tasks from one vertex (task ids of a vertex are contiguous and
-	 * a region lists its tasks in ascending order). */
-	for (uint32_t k = 0; k < r->n; k++) {
-		uint32_t run = 0, prev = UINT32_MAX;
-
-		for (uint32_t i = r->start[k]; i < r->start[k + 1]; i++) {
-			uint32_t v = x->task_vertex[r->tasks[i]];
-
-			run = v == prev ? run + 1 : 1;
-			prev = v;
-			if (run > s->slots[k])
-				s->slots[k] = run;
-		}
-	}
 
 	pointwise_deps(s, 0, NULL);
 	for (uint32_t k = 0; k < r->n; k++)
@@ -324,7 +307,6 @@ out_fail:
 void
 sli_sched_fini(struct sli_sched *s)
 {
-	free(s->slots);
 	for (uint32_t g = 0; s->group != NULL && g < s->ngroup; g++)
 		free(s->group[g].consumers);
 	free(s->group);
@@ -370,12 +352,6 @@ region_size(const struct sli_sched *s, uint32_t r)
 	return s->r->start[r + 1] - s->r->start[r];
 }
 
-static uint32_t
-region_slots(const struct sli_sched *s, uint32_t r)
-{
-	return s->slots[r];
-}
-
 int
 sli_sched_deploy(struct sli_sched *s, uint32_t r)
 {
@@ -385,7 +361,7 @@ sli_sched_deploy(struct sli_sched *s, uint32_t r)
 		return sli_err(SL_EINVAL, "no region %u", r);
 	if (s->state[r] != SL_REGION_CREATED || s->pending[r] != 0)
 		return sli_err(SL_ESTATE, "region %u is not ready", r);
-	need = region_slots(s, r);
+	need = region_size(s, r);
 	/* A region larger than the cluster runs alone rather than never. */
 	if (s->used_slots + need > s->total_slots && s->running > 0)
 		return SL_EBUSY;
@@ -402,7 +378,7 @@ sli_sched_finish(struct sli_sched *s, uint32_t r)
 {
 	if (r >= s->r->n || s->state[r] != SL_REGION_DEPLOYED)
 		return sli_err(SL_ESTATE, "region %u is not running", r);
-	s->used_slots -= region_slots(s, r);
+	s->used_slots -= region_size(s, r);
 	s->running--;
 	s->state[r] = SL_REGION_FINISHED;
 	fire(s, r, ON_FINISH);
@@ -425,12 +401,6 @@ static uint32_t
 ctx_region_tasks(const struct sl_sched_ctx *ctx, uint32_t r)
 {
 	return r < core_of(ctx)->r->n ? region_size(core_of(ctx), r) : 0;
-}
-
-static uint32_t
-ctx_region_slots(const struct sl_sched_ctx *ctx, uint32_t r)
-{
-	return r < core_of(ctx)->r->n ? region_slots(core_of(ctx), r) : 0;
 }
 
 static int
@@ -481,7 +451,6 @@ sli_sched_ctx_init(struct sl_sched_ctx *ctx, struct sli_sched *s)
 	ctx->core = s;
 	ctx->region_count = ctx_region_count;
 	ctx->region_tasks = ctx_region_tasks;
-	ctx->region_slots = ctx_region_slots;
 	ctx->region_state = ctx_region_state;
 	ctx->region_input_bytes = ctx_region_input_bytes;
 	ctx->free_slots = ctx_free_slots;

@@ -25,7 +25,6 @@ struct sli_sched {
 	uint8_t *state;              /* per region: enum sl_region_state */
 	uint32_t *pending;           /* per region: inputs not yet consumable */
 	uint64_t *input_bytes; /* per region; set by the runtime, 0 unknown */
-	uint32_t *slots;       /* per region: slots it needs (slot sharing) */
 
 	/* pointwise inputs, by producer region (CSR) */
 	uint32_t *dep_start;

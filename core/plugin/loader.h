@@ -138,6 +138,10 @@ int sli_plugin_set_scan(
  * caller.
  */
 int sli_plugin_set_add(struct sli_plugin_set *set, struct sli_plugin *p);
+/* Make sure set holds the plugin at path (a job's operator library):
+ * nothing to do when it holds that file already; otherwise opened and
+ * added as sli_plugin_set_add says. */
+int sli_plugin_set_need(struct sli_plugin_set *set, const char *path);
 /* Find by kind and name; NULL when absent. No reference is taken. */
 struct sli_plugin *sli_plugin_set_find(
     const struct sli_plugin_set *set, uint32_t kind, const char *name);

@@ -150,6 +150,23 @@ sli_plugin_set_add(struct sli_plugin_set *set, struct sli_plugin *p)
 	return add_as(set, p->path, p);
 }
 
+int
+sli_plugin_set_need(struct sli_plugin_set *set, const char *path)
+{
+	struct sli_plugin *p;
+	int rc;
+
+	if ((rc = sli_plugin_open(path, &p)) != 0)
+		return rc;
+	if (same_file(set, p) != NULL) {
+		sli_plugin_unref(p);
+		return 0;
+	}
+	if ((rc = sli_plugin_set_add(set, p)) != 0)
+		sli_plugin_unref(p);
+	return rc;
+}
+
 void
 sli_plugin_set_clear(struct sli_plugin_set *set)
 {

@@ -112,6 +112,18 @@ job_get(struct worker *w, const struct sli_wire_deploy *d, struct wjob **out)
 		free(j);
 		return SL_EINVAL;
 	}
+	for (uint32_t i = 0; i < j->job->nlibs; i++)
+		if (sli_plugin_set_need(w->o->set, j->job->libs[i]) != 0) {
+			char why[1024];
+
+			snprintf(why, sizeof(why), "%s", sl_errdetail());
+			sli_exec_free(&j->x);
+			sl_job_free(j->job);
+			free(j->id);
+			free(j);
+			return sli_err(
+			    SL_ENOTFOUND, "worker %s: %s", w->id, why);
+		}
 	j->refs = 1;
 	j->next = w->jobs;
 	w->jobs = j;

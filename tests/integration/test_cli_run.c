@@ -278,11 +278,6 @@ test_failures(void)
 	    "run", "--in-process", source_path(WC), "-D", "input=/x", NULL);
 	expect_error(&r, 1, "unknown variable");
 
-	/* without --in-process: not built yet, exit 2 */
-	r = sl_run_sluice("run", source_path(WC), NULL);
-	expect_error(&r, 2, "not built yet");
-	r = sl_run_sluice("run", source_path(WC), NULL);
-	expect_error(&r, 2, "--in-process");
 	r = sl_run_sluice("run", "--in-process", NULL);
 	expect_error(&r, 2, "no job file");
 
