@@ -243,7 +243,8 @@ make_specs(struct lr *lr, struct sli_plugin_set *set)
 			lt->outputs[k] = (struct sli_task_output) {
 				.shuffle = lr->shuffle[e],
 				.desc = lr->descs[e][idx],
-				.num_subpartitions = sli_edge_num_subs(x, e, idx),
+				.num_subpartitions =
+				    sli_edge_num_subs(x, e, idx),
 			};
 		}
 		for (uint32_t k = 0; k < v->nin; k++) {
@@ -472,8 +473,8 @@ sli_local_run(const struct sli_exec *x, struct sli_plugin_set *set,
 		goto out;
 	}
 	if ((rv = sli_exec_resolve(x, set, lr.shuffle)) != 0 ||
-	    (rv = open_masters(&lr)) != 0 ||
-	    (rv = register_all(&lr)) != 0 || (rv = make_specs(&lr, set)) != 0)
+	    (rv = open_masters(&lr)) != 0 || (rv = register_all(&lr)) != 0 ||
+	    (rv = make_specs(&lr, set)) != 0)
 		goto out;
 
 	for (; started < x->ntasks; started++) {
