@@ -196,6 +196,65 @@ sl_ref_wordcount(const char *text, size_t len, char ***out, size_t *nwords)
 	return nl;
 }
 
+/* Lines of lowercase and capitalised ASCII words, each line ending in
+ * '\n', from a fixed seed: *nlines lines, *nwords words. */
+static inline char *
+sl_gen_text(size_t want, size_t *len, size_t *nlines, size_t *nwords)
+{
+	static const char *vocab[] = { "the", "The", "sluice", "gate", "r2d2",
+		"42", "x", "Zebra", "flow", "FLOW", "water", "river", "Dam",
+		"lock", "weir", "mill", "pond", "stream", "current", "eddy" };
+	char *text = malloc(want + 64);
+	uint64_t s = 7;
+	size_t n = 0;
+
+	*nlines = *nwords = 0;
+	while (n < want) {
+		const char *w;
+
+		s = s * 6364136223846793005u + 1442695040888963407u;
+		w = vocab[(s >> 33) % (sizeof(vocab) / sizeof(vocab[0]))];
+		memcpy(text + n, w, strlen(w));
+		n += strlen(w);
+		(*nwords)++;
+		if ((s >> 20) % 9 == 0) {
+			text[n++] = '\n';
+			(*nlines)++;
+		} else {
+			/* a numbered word now and then: many distinct keys */
+			if ((s >> 24) % 5 == 0) {
+				n += (size_t)sprintf(
+				    text + n, " w%u", (unsigned)(s >> 53));
+				(*nwords)++;
+			}
+			text[n++] = ' ';
+		}
+	}
+	if (text[n - 1] != '\n') {
+		text[n++] = '\n';
+		(*nlines)++;
+	}
+	*len = n;
+	return text;
+}
+
+/* The entries of dir other than . and .., counted. */
+static inline int
+sl_count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
 #ifdef SL_RUN_CMD_H
 #define SL_MAXARGS 24
 

@@ -52,48 +52,6 @@ expect_error(struct run_result *res, int status, const char *needle)
 	run_result_free(res);
 }
 
-/* Lines of lowercase and capitalised ASCII words, each line ending in
- * '\n', from a fixed seed: *nlines lines, *nwords words. */
-static char *
-gen_text(size_t want, size_t *len, size_t *nlines, size_t *nwords)
-{
-	static const char *vocab[] = { "the", "The", "sluice", "gate", "r2d2",
-		"42", "x", "Zebra", "flow", "FLOW", "water", "river", "Dam",
-		"lock", "weir", "mill", "pond", "stream", "current", "eddy" };
-	char *text = malloc(want + 64);
-	uint64_t s = 7;
-	size_t n = 0;
-
-	*nlines = *nwords = 0;
-	while (n < want) {
-		const char *w;
-
-		s = s * 6364136223846793005u + 1442695040888963407u;
-		w = vocab[(s >> 33) % (sizeof(vocab) / sizeof(vocab[0]))];
-		memcpy(text + n, w, strlen(w));
-		n += strlen(w);
-		(*nwords)++;
-		if ((s >> 20) % 9 == 0) {
-			text[n++] = '\n';
-			(*nlines)++;
-		} else {
-			/* a numbered word now and then: many distinct keys */
-			if ((s >> 24) % 5 == 0) {
-				n += (size_t)sprintf(
-				    text + n, " w%u", (unsigned)(s >> 53));
-				(*nwords)++;
-			}
-			text[n++] = ' ';
-		}
-	}
-	if (text[n - 1] != '\n') {
-		text[n++] = '\n';
-		(*nlines)++;
-	}
-	*len = n;
-	return text;
-}
-
 static char *
 read_file(const char *path)
 {
@@ -127,23 +85,6 @@ write_text(const char *path, const char *text, size_t len)
 	fclose(f);
 }
 
-/* The entries of dir other than . and .., counted. */
-static int
-count_entries(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			n++;
-	closedir(d);
-	return n;
-}
-
 /* Sum of key over the tasks of vertex id in the report. */
 static int64_t
 report_sum(json_t *rep, const char *id, const char *key)
@@ -170,7 +111,7 @@ test_wordcount(void)
 	    path[700];
 	char **want, **got = NULL;
 	size_t len, nlines, nwords, nwant, ngot = 0, gotcap = 0;
-	char *text = gen_text(300000, &len, &nlines, &nwords);
+	char *text = sl_gen_text(300000, &len, &nlines, &nwords);
 	struct run_result r;
 	json_error_t jerr;
 	json_t *rep, *v0, *t0;
@@ -191,7 +132,7 @@ test_wordcount(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "combine"));
 	run_result_free(&r);
 
-	CU_ASSERT_EQUAL(count_entries(outdir), 2);
+	CU_ASSERT_EQUAL(sl_count_entries(outdir), 2);
 	for (int j = 0; j < 2; j++) {
 		char *data, *save = NULL;
 
@@ -303,7 +244,7 @@ test_interrupt(void)
 	char input[512], outdir[512], dvin[600], dvout[600];
 	char *argv[MAXARGS];
 	size_t len, nl, nw;
-	char *text = gen_text(8u << 20, &len, &nl, &nw);
+	char *text = sl_gen_text(8u << 20, &len, &nl, &nw);
 	posix_spawn_file_actions_t fa;
 	struct timespec ts = { 0, 50 * 1000000L };
 	pid_t pid;
@@ -342,7 +283,7 @@ test_interrupt(void)
 	posix_spawn_file_actions_destroy(&fa);
 	/* Interrupt once the sinks have their temporary files open: the run
 	 * is under way then, signal handlers installed. */
-	for (int i = 0; i < 200 && count_entries(outdir) == 0; i++)
+	for (int i = 0; i < 200 && sl_count_entries(outdir) == 0; i++)
 		nanosleep(&ts, NULL);
 	kill(pid, SIGINT);
 	CU_ASSERT_EQUAL_FATAL(waitpid(pid, &st, 0), pid);
@@ -351,7 +292,7 @@ test_interrupt(void)
 	CU_ASSERT_FALSE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	CU_ASSERT_TRUE(WIFEXITED(st));
 	CU_ASSERT_EQUAL(WEXITSTATUS(st), 130);
-	CU_ASSERT_EQUAL(count_entries(outdir), 0);
+	CU_ASSERT_EQUAL(sl_count_entries(outdir), 0);
 }
 
 static const struct sl_test tests[] = {

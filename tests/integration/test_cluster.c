@@ -1,0 +1,674 @@
+/*
+ * sluice on real processes: `sluice run` with its local cluster, and a
+ * standalone coordinator with workers over tcp://, `sluice submit` and
+ * `sluice status`. Every process is the real binary; failures are real
+ * signals (SIGINT, SIGKILL, SIGSTOP).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "run_cmd.h"
+#include "sl_test.h"
+#include "sl_testutil.h"
+
+#define WC "examples/jobs/wordcount.json"
+#define GREP "examples/operators/grep-wordcount.json"
+
+extern char **environ;
+
+static char root[256];
+
+static const char *
+tmp(const char *name)
+{
+	static char bufs[8][600];
+	static int k;
+	char *b = bufs[k++ % 8];
+
+	if (root[0] == '\0')
+		CU_ASSERT_PTR_NOT_NULL_FATAL(
+		    sl_tmp_dir(root, sizeof(root), "sl-cluster"));
+	snprintf(b, 600, "%s/%s", root, name);
+	return b;
+}
+
+static const char *
+def(const char *name, const char *value)
+{
+	static char bufs[8][700];
+	static int k;
+	char *b = bufs[k++ % 8];
+
+	snprintf(b, 700, "%s=%s", name, value);
+	return b;
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static void
+expect(struct run_result *r, int status, const char *needle)
+{
+	if (r->status != status ||
+	    (needle != NULL && strstr(r->err, needle) == NULL &&
+	        strstr(r->out, needle) == NULL)) {
+		fprintf(stderr,
+		    "\nwanted exit %d and '%s'; got exit %d\nstdout: %s\n"
+		    "stderr: %s\n",
+		    status, needle ? needle : "", r->status, r->out, r->err);
+		CU_FAIL("wrong outcome");
+	}
+	run_result_free(r);
+}
+
+/* The part files of dir, concatenated and sorted by line, compared with
+ * the reference count of text. */
+static bool
+output_is_wordcount(const char *dir, const char *text, size_t len)
+{
+	char **want, *all = NULL, **got = NULL;
+	size_t nwant = sl_ref_wordcount(text, len, &want, NULL), ngot = 0;
+	size_t cap = 0, alen = 0;
+	bool same;
+	char names[8192], *name, *save = NULL;
+
+	sl_list_dir(dir, names, sizeof(names));
+	for (name = strtok_r(names, " ", &save); name != NULL;
+	     name = strtok_r(NULL, " ", &save)) {
+		char path[1200];
+		size_t n;
+		char *part;
+
+		if (strncmp(name, "part-", 5) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		if ((part = sl_read_file(path, &n)) == NULL)
+			continue;
+		if (alen + n + 1 > cap) {
+			cap = (alen + n + 1) * 2;
+			all = realloc(all, cap);
+		}
+		memcpy(all + alen, part, n);
+		alen += n;
+		free(part);
+	}
+	if (all != NULL) {
+		all[alen] = '\0';
+		got = malloc(sizeof(*got) * (alen / 2 + 1));
+		for (char *l = strtok_r(all, "\n", &save); l != NULL;
+		     l = strtok_r(NULL, "\n", &save))
+			got[ngot++] = l;
+		qsort(got, ngot, sizeof(*got), sl_cmp_str);
+	}
+	same = ngot == nwant;
+	for (size_t i = 0; same && i < nwant; i++)
+		same = strcmp(got[i], want[i]) == 0;
+	if (!same)
+		fprintf(stderr, "\n%s: %zu lines, the reference has %zu\n", dir,
+		    ngot, nwant);
+	for (size_t i = 0; i < nwant; i++)
+		free(want[i]);
+	free(want);
+	free(got);
+	free(all);
+	return same;
+}
+
+/* The worker ids the report's tasks ran on, as a bit set of worker-N. */
+static unsigned
+report_workers(const char *path, const char **status)
+{
+	static char st[32];
+	json_error_t jerr;
+	json_t *rep = json_load_file(path, 0, &jerr), *v, *t;
+	unsigned set = 0;
+	size_t i, k;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
+	snprintf(st, sizeof(st), "%s",
+	    json_string_value(json_object_get(rep, "status")));
+	*status = st;
+	json_array_foreach (json_object_get(rep, "vertices"), i, v)
+		json_array_foreach (json_object_get(v, "tasks"), k, t) {
+			const char *w =
+			    json_string_value(json_object_get(t, "worker"));
+			unsigned n;
+
+			if (w != NULL && sscanf(w, "worker-%u", &n) == 1 &&
+			    n < 32)
+				set |= 1u << n;
+		}
+	json_decref(rep);
+	return set;
+}
+
+static void
+put(const char *path, const char *s)
+{
+	sl_write_file(path, s, strlen(s));
+}
+
+static char *
+make_text(const char *path, size_t want, size_t *len)
+{
+	size_t nl, nw;
+	char *text = sl_gen_text(want, len, &nl, &nw);
+
+	sl_write_file(path, text, *len);
+	return text;
+}
+
+/* WordCount on worker processes equals the reference, and its tasks ran on
+ * every worker, so records crossed processes. */
+static void
+test_run_wordcount(void)
+{
+	size_t len;
+	char *text = make_text(tmp("wc.txt"), 3u << 20, &len);
+	const char *status;
+	struct run_result r;
+
+	r = sl_run_sluice("run", source_path(WC), "-D",
+	    def("input", tmp("wc.txt")), "-D", def("output", tmp("wc-out")),
+	    "--report", tmp("wc.json"), NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "job 'wordcount' finished"));
+	expect(&r, 0, NULL);
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("wc-out"), text, len));
+	CU_ASSERT_EQUAL(report_workers(tmp("wc.json"), &status), 0x6u);
+	CU_ASSERT_STRING_EQUAL(status, "FINISHED");
+
+	/* three one-slot workers */
+	r = sl_run_sluice("run", source_path(WC), "-D",
+	    def("input", tmp("wc.txt")), "-D", def("output", tmp("wc-out3")),
+	    "--workers", "3", "--slots", "1", "--report", tmp("wc3.json"),
+	    NULL);
+	expect(&r, 0, NULL);
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("wc-out3"), text, len));
+	CU_ASSERT_EQUAL(report_workers(tmp("wc3.json"), &status), 0xeu);
+	free(text);
+}
+
+/* A job that brings its own operator library (examples/operators). */
+static void
+test_job_library(void)
+{
+	char lib[600];
+	const char *in = "/usr/share/common-licenses/GPL-3";
+	size_t len;
+	char *text = sl_read_file(in, &len), *out;
+	struct run_result r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	snprintf(lib, sizeof(lib), "%s/examples/example-ops.so",
+	    getenv("SL_BINARY_DIR") ? getenv("SL_BINARY_DIR") : "build");
+	r = sl_run_sluice("run", source_path(GREP), "-D", def("ops", lib), "-D",
+	    def("input", in), "-D", def("output", tmp("grep-out")), "-D",
+	    "pattern=licen", NULL);
+	expect(&r, 0, NULL);
+	out = sl_read_file(tmp("grep-out/part-00000"), &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	/* every word containing "licen", with its count */
+	{
+		char **ref;
+		size_t nref = sl_ref_wordcount(text, strlen(text), &ref, NULL);
+		size_t want = 0, got = 0;
+
+		for (size_t i = 0; i < nref; i++) {
+			if (strstr(ref[i], "licen") != NULL) {
+				want++;
+				CU_ASSERT_PTR_NOT_NULL(strstr(out, ref[i]));
+			}
+			free(ref[i]);
+		}
+		free(ref);
+		for (char *p = out; (p = strchr(p, '\n')) != NULL; p++)
+			got++;
+		CU_ASSERT(want > 3);
+		CU_ASSERT_EQUAL(got, want);
+	}
+	free(out);
+	free(text);
+
+	/* a library path that is not absolute */
+	r = sl_run_sluice("run", source_path(GREP), "-D", "ops=example-ops.so",
+	    "-D", def("input", in), "-D", def("output", tmp("grep-out2")), "-D",
+	    "pattern=x", NULL);
+	expect(&r, 1, "libraries[0]: 'example-ops.so' is not an absolute path");
+}
+
+/* What cannot run says why, names the file, and leaves no process. */
+static void
+test_run_failures(void)
+{
+	struct run_result r;
+
+	put(tmp("bad-op.json"),
+	    "{\"name\":\"b\",\"vertices\":[{\"id\":\"g\",\"parallelism\":1,"
+	    "\"operator\":"
+	    "\"generate\",\"config\":{\"count\":1}},{\"id\":\"s\","
+	    "\"parallelism\":1,"
+	    "\"operator\":\"nope\"}],\"edges\":[{\"from\":\"g\",\"to\":\"s\","
+	    "\"distribution\":\"pointwise\",\"type\":\"pipelined\"}]}");
+	r = sl_run_sluice("run", tmp("bad-op.json"), NULL);
+	expect(&r, 1, "vertex 's': operator 'nope' is not in any loaded");
+
+	put(tmp("bad-shuffle.json"),
+	    "{\"name\":\"b\",\"shuffle\":\"nosuch\",\"vertices\":[{\"id\":"
+	    "\"g\",\"parallelism\":1,\"operator\":\"generate\",\"config\":"
+	    "{\"count\":1}},{\"id\":\"s\",\"parallelism\":1,\"operator\":"
+	    "\"file_sink\",\"config\":{\"path\":\"/tmp\"}}],"
+	    "\"edges\":[{\"from\":\"g\",\"to\":\"s\",\"distribution\":"
+	    "\"pointwise\",\"type\":\"pipelined\"}]}");
+	r = sl_run_sluice("run", tmp("bad-shuffle.json"), NULL);
+	expect(&r, 1, "shuffle plugin 'nosuch' is not loaded");
+
+	put(tmp("bad.json"), "{\"name\": \"x\",\n \"vertices\": [}");
+	r = sl_run_sluice("run", tmp("bad.json"), NULL);
+	expect(&r, 1, "bad.json:2:");
+
+	/* a task fails on a worker: exit 1, its words, FAILED in the
+	 * report */
+	r = sl_run_sluice("run", source_path(WC), "-D",
+	    "input=/nonexistent/in.txt", "-D", def("output", tmp("f-out")),
+	    "--report", tmp("f.json"), NULL);
+	expect(&r, 1, "/nonexistent/in.txt: open: No such file or directory");
+	{
+		const char *status;
+
+		report_workers(tmp("f.json"), &status);
+		CU_ASSERT_STRING_EQUAL(status, "FAILED");
+	}
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("f-out")), 0);
+
+	r = sl_run_sluice("run", source_path(WC), "--workers", "0", NULL);
+	expect(&r, 2, "--workers: 1 to 256");
+}
+
+/* pids of the processes whose command line has `--parent-pid PID`: the
+ * workers of the sluice run with that pid. */
+static int
+workers_of(pid_t parent, pid_t *out, int cap)
+{
+	char want[32], path[300], buf[4096];
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(want, sizeof(want), "%d", (int)parent);
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		ssize_t got;
+		int fd;
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		if ((fd = open(path, O_RDONLY)) < 0)
+			continue;
+		got = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (got <= 0)
+			continue;
+		buf[got] = '\0';
+		for (char *p = buf; p < buf + got; p += strlen(p) + 1)
+			if (strcmp(p, "--parent-pid") == 0 &&
+			    p + strlen(p) + 1 < buf + got &&
+			    strcmp(p + strlen(p) + 1, want) == 0 && n < cap)
+				out[n++] = (pid_t)atoi(e->d_name);
+	}
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
+
+/* Resident set of pid in KiB, 0 when gone. */
+static long
+rss_kib(pid_t pid)
+{
+	char path[64], line[256];
+	FILE *f;
+	long kib = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+static pid_t
+spawn(char *const argv[], const char *out, const char *err)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO,
+	    out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO,
+	    err ? err : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CU_ASSERT_EQUAL_FATAL(
+	    posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&fa);
+	return pid;
+}
+
+/* Wait up to secs for pid; its status, or -1 when it did not end. */
+static int
+wait_for(pid_t pid, double secs)
+{
+	double until = now() + secs;
+	int st;
+
+	while (now() < until) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+
+		if (w == pid)
+			return st;
+		sleep_ms(20);
+	}
+	return -1;
+}
+
+static bool
+all_gone(const pid_t *pids, int n, double secs)
+{
+	double until = now() + secs;
+
+	for (;;) {
+		int alive = 0;
+
+		for (int i = 0; i < n; i++)
+			alive += kill(pids[i], 0) == 0;
+		if (alive == 0)
+			return true;
+		if (now() > until)
+			return false;
+		sleep_ms(20);
+	}
+}
+
+/* A generator far faster than a throttled consumer on the other worker:
+ * credit-based flow control must hold the generator back, so no worker's
+ * memory grows with the data generated. Then Ctrl-C: exit 130, every
+ * worker gone, no part file. */
+static void
+test_bounded_memory_and_interrupt(void)
+{
+	char lib[600], job[2048];
+	char *argv[16];
+	pid_t pid, w[8];
+	long base = 0, peak = 0;
+	int n = 0, nw = 0, st;
+
+	snprintf(lib, sizeof(lib), "%s/examples/example-ops.so",
+	    getenv("SL_BINARY_DIR") ? getenv("SL_BINARY_DIR") : "build");
+	/* 2 x 200 MB generated; the throttle lets 2 x 2 MB/s through */
+	n = snprintf(job, sizeof(job),
+	    "{\"name\": \"slow\", \"libraries\": [\"%s\"],\n"
+	    " \"vertices\": [\n"
+	    "  {\"id\": \"gen\", \"operator\": \"generate\", \"parallelism\": "
+	    "2,"
+	    "   \"config\": {\"count\": 200000, \"value_bytes\": 1000}},\n"
+	    "  {\"id\": \"slow\", \"operator\": \"throttle\", \"parallelism\": "
+	    "2,"
+	    "   \"config\": {\"bytes_per_second\": 2000000}},\n"
+	    "  {\"id\": \"sink\", \"operator\": \"file_sink\", "
+	    "\"parallelism\": 2,"
+	    "   \"config\": {\"path\": \"%s\", \"format\": \"records\"}}],\n"
+	    " \"edges\": [\n"
+	    "  {\"from\": \"gen\", \"to\": \"slow\", \"distribution\": "
+	    "\"all_to_all\", \"partitioner\": \"hash\", \"type\": "
+	    "\"pipelined\"},\n"
+	    "  {\"from\": \"slow\", \"to\": \"sink\", \"distribution\": "
+	    "\"pointwise\", \"type\": \"pipelined\"}]}\n",
+	    lib, tmp("slow-out"));
+	sl_write_file(tmp("slow.json"), job, (size_t)n);
+	n = 0;
+	argv[n++] = (char *)sluice_path();
+	argv[n++] = "run";
+	argv[n++] = (char *)tmp("slow.json");
+	argv[n] = NULL;
+	{
+		/* Under AddressSanitizer freed memory waits in a quarantine
+		 * (256 MB by default) that would count as resident here. */
+		const char *old = getenv("ASAN_OPTIONS");
+		char opts[1024];
+
+		snprintf(opts, sizeof(opts), "%s%squarantine_size_mb=8",
+		    old != NULL ? old : "", old != NULL ? ":" : "");
+		setenv("ASAN_OPTIONS", opts, 1);
+	}
+	pid = spawn(argv, NULL, tmp("slow.err"));
+	for (int i = 0; i < 300 && (nw = workers_of(pid, w, 8)) < 2; i++)
+		sleep_ms(20);
+	CU_ASSERT_EQUAL_FATAL(nw, 2);
+	/* Once the sinks have their files open the job runs; then watch. */
+	for (int i = 0; i < 300 && sl_count_entries(tmp("slow-out")) < 2; i++)
+		sleep_ms(20);
+	sleep_ms(500);
+	for (int k = 0; k < nw; k++)
+		base += rss_kib(w[k]);
+	for (int i = 0; i < 30; i++) {
+		long sum = 0;
+
+		sleep_ms(100);
+		for (int k = 0; k < nw; k++)
+			sum += rss_kib(w[k]);
+		if (sum > peak)
+			peak = sum;
+	}
+	/* Unbounded queues would hold hundreds of MB by now; bounded ones
+	 * hold 2 x 2 subpartitions x 8 credits x 32 KiB. */
+	fprintf(stderr,
+	    "\n    workers' RSS: %ld KiB after start, peak %ld KiB ", base,
+	    peak);
+	CU_ASSERT(peak - base < 48 * 1024);
+	CU_ASSERT_EQUAL_FATAL(waitpid(pid, &st, WNOHANG), 0); /* still on */
+
+	kill(pid, SIGINT);
+	st = wait_for(pid, 20);
+	CU_ASSERT_TRUE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 130);
+	if (st == -1)
+		kill(pid, SIGKILL), waitpid(pid, &st, 0);
+	CU_ASSERT_TRUE(all_gone(w, nw, 5));
+	/* the sinks' temporary files are gone too: nothing half-written */
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("slow-out")), 0);
+}
+
+/* SIGKILL of sluice run: its workers die with it. */
+static void
+test_kill_run(void)
+{
+	char *argv[16];
+	pid_t pid, w[8];
+	int n = 0, nw = 0, st;
+
+	argv[n++] = (char *)sluice_path();
+	argv[n++] = "run";
+	argv[n++] = (char *)tmp("slow.json");
+	argv[n] = NULL;
+	pid = spawn(argv, NULL, NULL);
+	for (int i = 0; i < 300 && (nw = workers_of(pid, w, 8)) < 2; i++)
+		sleep_ms(20);
+	CU_ASSERT_EQUAL_FATAL(nw, 2);
+	sleep_ms(300);
+	kill(pid, SIGKILL);
+	CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
+	CU_ASSERT_TRUE(all_gone(w, nw, 5));
+}
+
+static int
+free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CU_ASSERT_EQUAL_FATAL(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	getsockname(s, (struct sockaddr *)&a, &alen);
+	port = ntohs(a.sin_port);
+	close(s);
+	return port;
+}
+
+static bool
+file_has(const char *path, const char *needle, double secs)
+{
+	double until = now() + secs;
+
+	for (;;) {
+		size_t len;
+		char *s = sl_read_file(path, &len);
+		bool has = s != NULL && strstr(s, needle) != NULL;
+
+		free(s);
+		if (has)
+			return true;
+		if (now() > until)
+			return false;
+		sleep_ms(50);
+	}
+}
+
+/* A standalone cluster over tcp://: submit, status, a worker that stops
+ * heartbeating is declared lost, SIGTERM stops the coordinator and its
+ * workers. */
+static void
+test_standalone_tcp(void)
+{
+	char url[64];
+	pid_t coord, w1, w2;
+	size_t len;
+	char *text = make_text(tmp("tcp.txt"), 1u << 20, &len);
+	struct run_result r;
+	int st;
+
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", free_port());
+	{
+		char *a[] = { (char *)sluice_path(), "coordinator", "--listen",
+			url, "--heartbeat-ms", "100", NULL };
+
+		coord = spawn(a, tmp("coord.out"), tmp("coord.err"));
+	}
+	CU_ASSERT_TRUE_FATAL(
+	    file_has(tmp("coord.out"), "coordinator listening at", 10));
+	{
+		char *a[] = { (char *)sluice_path(), "worker", "--coordinator",
+			url, "--id", "w1", "--host", "127.0.0.1", NULL };
+		char *b[] = { (char *)sluice_path(), "worker", "--coordinator",
+			url, "--id", "w2", "--host", "127.0.0.1", NULL };
+
+		w1 = spawn(a, NULL, tmp("w1.err"));
+		w2 = spawn(b, NULL, tmp("w2.err"));
+	}
+	CU_ASSERT_TRUE_FATAL(
+	    file_has(tmp("coord.err"), "worker w2 registered", 10));
+	CU_ASSERT_TRUE_FATAL(
+	    file_has(tmp("coord.err"), "worker w1 registered", 10));
+
+	r = sl_run_sluice("submit", "--coordinator", url, source_path(WC), "-D",
+	    def("input", tmp("tcp.txt")), "-D", def("output", tmp("tcp-out")),
+	    "--wait", NULL);
+	expect(&r, 0, "FINISHED");
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("tcp-out"), text, len));
+	/* the data crossed processes: both workers ran tasks */
+	CU_ASSERT_TRUE(file_has(tmp("coord.err"), "FINISHED", 1));
+
+	r = sl_run_sluice("submit", "--coordinator", url, source_path(WC), "-D",
+	    "input=/nonexistent", "-D", def("output", tmp("tcp-fail")),
+	    "--wait", NULL);
+	expect(&r, 1, "FAILED: task read#");
+
+	r = sl_run_sluice(
+	    "submit", "--coordinator", url, source_path(WC), NULL);
+	expect(&r, 1, "unknown variable 'input'");
+
+	r = sl_run_sluice("status", "--coordinator", url, NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "wordcount-1"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "FINISHED"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "wordcount-2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "FAILED"));
+	expect(&r, 0, NULL);
+
+	/* A stopped worker misses its heartbeats: lost in 6 x 100 ms. */
+	kill(w2, SIGSTOP);
+	CU_ASSERT_TRUE(file_has(tmp("coord.err"), "worker w2 (pid", 5));
+	CU_ASSERT_TRUE(file_has(tmp("coord.err"), "lost: no heartbeat for", 5));
+	kill(w2, SIGCONT);
+	/* It registers again when it hears it is unknown. */
+	CU_ASSERT_TRUE(file_has(tmp("w2.err"), "registering again", 5));
+
+	kill(coord, SIGTERM);
+	st = wait_for(coord, 10);
+	CU_ASSERT_TRUE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	st = wait_for(w1, 10);
+	CU_ASSERT_TRUE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	st = wait_for(w2, 10);
+	CU_ASSERT_TRUE(st != -1 && WIFEXITED(st));
+	{
+		pid_t all[] = { coord, w1, w2 };
+
+		for (int i = 0; i < 3; i++)
+			if (kill(all[i], 0) == 0) {
+				kill(all[i], SIGKILL);
+				waitpid(all[i], &st, 0);
+			}
+	}
+
+	r = sl_run_sluice("status", "--coordinator", url, NULL);
+	expect(&r, 1, "cannot reach a coordinator");
+	free(text);
+}
+
+static void
+cleanup(void)
+{
+	if (root[0] != '\0')
+		sl_rm_rf(root);
+}
+
+static const struct sl_test tests[] = {
+	{ "run: WordCount on worker processes", test_run_wordcount },
+	{ "run: a job brings its operator library", test_job_library },
+	{ "run: failures say why", test_run_failures },
+	{ "run: bounded memory, Ctrl-C leaves nothing",
+	    test_bounded_memory_and_interrupt },
+	{ "run: SIGKILL takes the workers along", test_kill_run },
+	{ "standalone cluster over tcp", test_standalone_tcp },
+	{ "cleanup", cleanup },
+	{ NULL, NULL },
+};
+
+SL_TEST_MAIN("cluster", tests)
