@@ -51,6 +51,9 @@
 static pthread_mutex_t net_mtx = PTHREAD_MUTEX_INITIALIZER;
 static char own_url[512]; /* this process's server, "" when none */
 
+/* Only a process that serves partitions (a worker) reads from others:
+ * in one process (sluice run --in-process, tests) every partition is here,
+ * whatever its descriptor says, and nothing is ever dialled. */
 bool
 mem_is_remote(const struct mem_desc *d)
 {
@@ -59,7 +62,7 @@ mem_is_remote(const struct mem_desc *d)
 	if (d->location == NULL || d->location[0] == '\0')
 		return false;
 	pthread_mutex_lock(&net_mtx);
-	remote = strcmp(d->location, own_url) != 0;
+	remote = own_url[0] != '\0' && strcmp(d->location, own_url) != 0;
 	pthread_mutex_unlock(&net_mtx);
 	return remote;
 }
@@ -785,6 +788,7 @@ struct fetch {
 	/* part->mtx */
 	uint64_t next_req, next_deliver;
 	bool ended, failed, stopping;
+	bool heard; /* the producer answered once: it has a stream for us */
 	char err[300];
 	struct freq *ring; /* credits entries; seq s uses ring[s % credits] */
 };
@@ -955,6 +959,7 @@ freq_cb(void *arg)
 
 	pthread_mutex_lock(&p->mtx);
 	q->state = FQ_DONE;
+	f->heard = true;
 	if (f->stopping) {
 		/* fetch_stop frees q->data */
 	} else if (deliver_locked(f)) {
@@ -1080,14 +1085,6 @@ fetch_start(const struct sl_host *host, struct part *p, uint32_t sub,
 	return 0;
 }
 
-static void
-close_cb(void *arg)
-{
-	nng_aio *aio = arg;
-
-	(void)aio;
-}
-
 void
 fetch_stop(struct fetch *f)
 {
@@ -1098,7 +1095,7 @@ fetch_stop(struct fetch *f)
 		return;
 	pthread_mutex_lock(&f->p->mtx);
 	f->stopping = true;
-	tell = !f->ended;
+	tell = !f->ended && f->heard;
 	pthread_mutex_unlock(&f->p->mtx);
 	for (uint32_t i = 0; i < f->credits; i++) {
 		struct freq *q = &f->ring[i];
@@ -1111,34 +1108,28 @@ fetch_stop(struct fetch *f)
 		f->host->free(q->data);
 	}
 	/* Tell the producer to let the subpartition go (its writer must not
-	 * wait for credit from a reader that left). Best effort, waiting a
-	 * little for the answer. */
+	 * wait for credit from a reader that left). Best effort: the request
+	 * is queued on a connection that is up (the producer answered), and
+	 * its answer is not waited for. */
 	if (tell && (m = request_msg(f, OP_CLOSE, 0)) != NULL) {
 		nng_ctx ctx;
 		nng_aio *aio;
 
-		if (nng_ctx_open(&ctx, f->sock) == 0) {
-			if (nng_aio_alloc(&aio, close_cb, NULL) == 0) {
-				nng_aio_set_timeout(aio, 1000);
+		if (nng_ctx_open(&ctx, f->sock) != 0) {
+			nng_msg_free(m);
+		} else {
+			if (nng_aio_alloc(&aio, NULL, NULL) != 0) {
+				nng_msg_free(m);
+			} else {
+				nng_aio_set_timeout(aio, 200);
 				nng_aio_set_msg(aio, m);
 				nng_ctx_send(ctx, aio);
 				nng_aio_wait(aio);
 				if (nng_aio_result(aio) != 0)
 					nng_msg_free(m);
-				else {
-					nng_ctx_recv(ctx, aio);
-					nng_aio_wait(aio);
-					if (nng_aio_result(aio) == 0)
-						nng_msg_free(
-						    nng_aio_get_msg(aio));
-				}
 				nng_aio_free(aio);
-			} else {
-				nng_msg_free(m);
 			}
 			nng_ctx_close(ctx);
-		} else {
-			nng_msg_free(m);
 		}
 	}
 	f->host->free(f->ring);
