@@ -2,7 +2,7 @@
  * WordCount in one process against the Unix pipeline, on the same file in
  * the same run:
  *
- *  - sluice: examples/jobs/wordcount.json run by sli_local_run (every task
+ *  - sluice: examples/wordcount.json run by sli_local_run (every task
  *    a thread of this process, the memory shuffle), -D input=FILE -D
  *    output=a temporary directory; the time is that of sli_local_run alone
  *    (plugins and job are loaded once, before);
@@ -401,7 +401,7 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	const char *job_path = SL_SOURCE_DIR "/examples/jobs/wordcount.json";
+	const char *job_path = SL_SOURCE_DIR "/examples/wordcount.json";
 	const char *file = NULL;
 	unsigned long par = 0, runs = 3;
 	const char *workers = "2", *slots = "2";

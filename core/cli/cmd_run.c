@@ -59,6 +59,7 @@ run_in_process(const struct run_opts *o)
 	bool have_x = false, progress_on = false;
 	struct sli_plugin_set set = { 0 };
 	struct sli_task_metrics *m = NULL;
+	uint64_t *eb = NULL;
 	struct sli_local_opts lo = { 0 };
 	struct sigaction sa, old_int, old_term;
 	struct run_progress p = { 0 };
@@ -89,6 +90,11 @@ run_in_process(const struct run_opts *o)
 		goto out;
 	}
 	lo.metrics = m;
+	if ((eb = calloc(job->ne + 1, sizeof(*eb))) == NULL) {
+		rv = sli_cli_fail("out of memory");
+		goto out;
+	}
+	lo.edge_bytes = eb;
 	lo.cancel = &run_cancel;
 
 	atomic_store(&run_cancel, false);
@@ -134,7 +140,7 @@ run_in_process(const struct run_opts *o)
 	}
 	if (o->report != NULL) {
 		int r = run_write_report(o->report,
-		    run_report_json(&x, m, NULL, wall,
+		    run_report_json(&x, m, NULL, eb, wall,
 		        lrv == 0                                   ? "FINISHED"
 		            : run_signal != 0 && lrv == SL_ECLOSED ? "CANCELLED"
 		                                                   : "FAILED",
@@ -144,6 +150,7 @@ run_in_process(const struct run_opts *o)
 	}
 out:
 	free(reason);
+	free(eb);
 	free(m);
 	sli_plugin_set_clear(&set);
 	if (have_x)

@@ -56,6 +56,7 @@ struct rc {
 	size_t len;
 	struct sli_task_metrics *m;
 	char (*worker)[64];
+	uint64_t *edge_bytes;
 	const struct sli_exec *x;
 	int signal;  /* the first SIGINT/SIGTERM */
 	bool killed; /* SIGKILL sent */
@@ -142,8 +143,8 @@ on_tick(uv_timer_t *h)
 		}
 		return;
 	case P_RUNNING:
-		if (sli_coord_job_info(
-		        r->coord, r->job_id, &r->info, r->m, r->worker) != 0)
+		if (sli_coord_job_info(r->coord, r->job_id, &r->info, r->m,
+		        r->worker, r->edge_bytes) != 0)
 			return;
 		r->have_info = true;
 		if (r->info.state != SLI_JOB_RUNNING)
@@ -369,8 +370,10 @@ run_cluster(const struct run_opts *o)
 	}
 	r.m = calloc(x.ntasks, sizeof(*r.m));
 	r.worker = calloc(x.ntasks, sizeof(*r.worker));
+	r.edge_bytes = calloc(job->ne + 1, sizeof(*r.edge_bytes));
 	r.kids = calloc(o->workers, sizeof(*r.kids));
-	if (r.m == NULL || r.worker == NULL || r.kids == NULL) {
+	if (r.m == NULL || r.worker == NULL || r.kids == NULL ||
+	    r.edge_bytes == NULL) {
 		rv = sli_cli_fail("out of memory");
 		goto out;
 	}
@@ -445,8 +448,8 @@ run_cluster(const struct run_opts *o)
 		rv = r.signal != 0 ? 128 + r.signal : 1;
 	if (o->report != NULL) {
 		int w = run_write_report(o->report,
-		    run_report_json(&x, r.m, (const char(*)[64])r.worker, wall,
-		        status,
+		    run_report_json(&x, r.m, (const char(*)[64])r.worker,
+		        r.edge_bytes, wall, status,
 		        r.info.state == SLI_JOB_FINISHED ? NULL
 		                                         : r.info.message));
 		if (w != 0 && rv == 0)
@@ -456,6 +459,7 @@ out:
 	free(text);
 	free(r.m);
 	free(r.worker);
+	free(r.edge_bytes);
 	free(r.kids);
 	sli_plugin_set_clear(&set);
 	if (have_x)

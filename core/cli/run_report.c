@@ -148,11 +148,11 @@ run_print_summary(const struct sli_exec *x, const struct sli_task_metrics *m,
 
 json_t *
 run_report_json(const struct sli_exec *x, const struct sli_task_metrics *m,
-    const char (*worker)[64], double wall, const char *status,
-    const char *reason)
+    const char (*worker)[64], const uint64_t *edge_bytes, double wall,
+    const char *status, const char *reason)
 {
 	const sl_job *job = x->job;
-	json_t *root, *vs = json_array();
+	json_t *root, *vs = json_array(), *es = json_array();
 	char name[192];
 
 	for (uint32_t k = 0; vs != NULL && k < job->nv; k++) {
@@ -189,10 +189,27 @@ run_report_json(const struct sli_exec *x, const struct sli_task_metrics *m,
 			vs = NULL;
 		}
 	}
-	if (vs == NULL)
+	if (vs == NULL) {
+		json_decref(es);
 		return NULL;
-	root = json_pack("{s:s,s:s?,s:f,s:o}", "status", status, "reason",
-	    reason, "wall_seconds", wall, "vertices", vs);
+	}
+	for (uint32_t e = 0; es != NULL && e < job->ne; e++) {
+		const struct sli_edge *ed = &job->e[e];
+
+		if (json_array_append_new(es,
+		        json_pack("{s:s,s:s,s:I}", "from", job->v[ed->from].id,
+		            "to", job->v[ed->to].id, "bytes",
+		            (json_int_t)edge_bytes[e])) != 0) {
+			json_decref(es);
+			es = NULL;
+		}
+	}
+	if (es == NULL) {
+		json_decref(vs);
+		return NULL;
+	}
+	root = json_pack("{s:s,s:s?,s:f,s:o,s:o}", "status", status, "reason",
+	    reason, "wall_seconds", wall, "vertices", vs, "edges", es);
 	return root;
 }
 

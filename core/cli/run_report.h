@@ -51,11 +51,13 @@ void run_progress_stop(struct run_progress *p, pthread_t th);
 void run_print_summary(const struct sli_exec *x,
     const struct sli_task_metrics *m, double wall, const char *how);
 
-/* The report: status (FINISHED, FAILED, CANCELLED), reason, and per task
- * its counters and worker (worker NULL: "in-process"). */
+/* The report: status (FINISHED, FAILED, CANCELLED), reason, per task its
+ * counters and worker (worker NULL: "in-process"), per edge the bytes
+ * shuffled (edge_bytes, job->ne entries). */
 json_t *run_report_json(const struct sli_exec *x,
-    const struct sli_task_metrics *m, const char (*worker)[64], double wall,
-    const char *status, const char *reason);
+    const struct sli_task_metrics *m, const char (*worker)[64],
+    const uint64_t *edge_bytes, double wall, const char *status,
+    const char *reason);
 /* Write root (taking it) to path; 0 or 1 after saying why. */
 int run_write_report(const char *path, json_t *root);
 

@@ -65,12 +65,13 @@ struct sli_coord_job_info {
  * What the job is doing. m, when not NULL, has one entry per task of the
  * job's execution graph (the job built from the same text) and gets each
  * task's latest counters; worker, when not NULL, gets per task the id of
- * the worker it ran on (cap bytes each, "" when not deployed).
- * SL_ENOTFOUND for an unknown id.
+ * the worker it ran on (cap bytes each, "" when not deployed);
+ * edge_bytes, when not NULL, gets per edge the bytes its finished
+ * producers wrote. SL_ENOTFOUND for an unknown id.
  */
 int sli_coord_job_info(struct sli_coord *c, const char *id,
     struct sli_coord_job_info *info, struct sli_task_metrics *m,
-    char (*worker)[64]);
+    char (*worker)[64], uint64_t *edge_bytes);
 
 /* Cancel a running job: its tasks are cancelled, it ends CANCELLED. */
 void sli_coord_cancel(struct sli_coord *c, const char *id);

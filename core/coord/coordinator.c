@@ -86,8 +86,9 @@ struct cjob {
 	struct sl_bytes **descs; /* per edge, per producer task */
 	struct ctask *tasks;
 	struct sli_task_metrics *m;
-	uint32_t *left;    /* per region: tasks not finished */
-	uint32_t *pending; /* regions the scheduler deployed in this op */
+	uint64_t *edge_bytes; /* per edge: bytes its finished producers wrote */
+	uint32_t *left;       /* per region: tasks not finished */
+	uint32_t *pending;    /* regions the scheduler deployed in this op */
 	uint32_t npending;
 	uint32_t done;
 	uint32_t deployments;
@@ -736,6 +737,12 @@ task_state(struct sli_coord *c, const struct sli_wire_task_state *s)
 		return;
 	}
 	if (s->state == SLI_WIRE_FINISHED) {
+		const struct sli_vertex *vx = &j->job->v[s->vertex];
+
+		for (uint32_t k = 0; k < s->nsub_bytes && k < vx->nout; k++)
+			for (uint32_t i = 0; i < s->sub_bytes[k].n; i++)
+				j->edge_bytes[vx->out[k]] +=
+				    s->sub_bytes[k].v[i];
 		task_finished(j, t);
 		return;
 	}
@@ -869,6 +876,7 @@ job_free(struct cjob *j)
 	free(j->tasks);
 	free(j->m);
 	free(j->left);
+	free(j->edge_bytes);
 	free(j->pending);
 	if (j->have_x)
 		sli_exec_free(&j->x);
@@ -904,10 +912,11 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 	j->shuffle = calloc(job->ne + 1, sizeof(*j->shuffle));
 	j->master_of = calloc(job->ne + 1, sizeof(*j->master_of));
 	j->descs = calloc(job->ne + 1, sizeof(*j->descs));
+	j->edge_bytes = calloc(job->ne + 1, sizeof(*j->edge_bytes));
 	j->tasks = calloc(j->x.ntasks, sizeof(*j->tasks));
 	j->m = calloc(j->x.ntasks, sizeof(*j->m));
 	if (j->shuffle == NULL || j->master_of == NULL || j->descs == NULL ||
-	    j->tasks == NULL || j->m == NULL) {
+	    j->edge_bytes == NULL || j->tasks == NULL || j->m == NULL) {
 		rv = sli_err(SL_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -1138,7 +1147,7 @@ sli_coord_workers(struct sli_coord *c)
 int
 sli_coord_job_info(struct sli_coord *c, const char *id,
     struct sli_coord_job_info *info, struct sli_task_metrics *m,
-    char (*worker)[64])
+    char (*worker)[64], uint64_t *edge_bytes)
 {
 	struct cjob *j;
 
@@ -1152,6 +1161,8 @@ sli_coord_job_info(struct sli_coord *c, const char *id,
 	info->ntasks = j->x.ntasks;
 	info->done = j->done;
 	info->attempts = j->deployments;
+	for (uint32_t e = 0; edge_bytes != NULL && e < j->job->ne; e++)
+		edge_bytes[e] = j->edge_bytes[e];
 	for (uint32_t t = 0; t < j->x.ntasks; t++) {
 		if (m != NULL) {
 			atomic_store(

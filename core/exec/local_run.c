@@ -246,6 +246,11 @@ make_specs(struct lr *lr, struct sli_plugin_set *set)
 				.num_subpartitions =
 				    sli_edge_num_subs(x, e, idx),
 			};
+			if (o->edge_bytes != NULL &&
+			    (lt->outputs[k].sub_bytes =
+			            calloc(lt->outputs[k].num_subpartitions,
+			                sizeof(uint64_t))) == NULL)
+				return sli_err(SL_ENOMEM, "out of memory");
 		}
 		for (uint32_t k = 0; k < v->nin; k++) {
 			uint32_t e = v->in[k];
@@ -426,6 +431,21 @@ cleanup(struct lr *lr)
 	}
 	if (lr->tasks != NULL) {
 		for (uint32_t t = 0; t < lr->x->ntasks; t++) {
+			const struct sli_vertex *v =
+			    &job->v[lr->x->task_vertex[t]];
+
+			for (uint32_t k = 0;
+			     lr->tasks[t].outputs != NULL && k < v->nout; k++) {
+				struct sli_task_output *to =
+				    &lr->tasks[t].outputs[k];
+
+				for (uint32_t i = 0; to->sub_bytes != NULL &&
+				     i < to->num_subpartitions;
+				     i++)
+					lr->o->edge_bytes[v->out[k]] +=
+					    to->sub_bytes[i];
+				free(to->sub_bytes);
+			}
 			free(lr->tasks[t].outputs);
 			free(lr->tasks[t].inputs);
 			if (lr->tasks[t].ctl_ok)

@@ -171,6 +171,9 @@ struct sli_local_opts {
 	 * few milliseconds. */
 	atomic_bool *cancel;
 	uint32_t credits; /* per reader subpartition; 0: plugin default */
+	/* Optional, job->ne entries, zeroed by the caller: the bytes each
+	 * edge carried (what its producers handed their writers). */
+	uint64_t *edge_bytes;
 };
 
 /*

@@ -374,7 +374,7 @@ test_usage_errors(void)
 static void
 test_variables(void)
 {
-	const char *job = source_path("examples/jobs/wordcount.json");
+	const char *job = source_path("examples/wordcount.json");
 	struct run_result r = sl_run_sluice("plan", "regions", job, NULL);
 
 	expect_error(&r, 1, "unknown variable 'input': set it with -D input=");

@@ -24,7 +24,7 @@
 #include "sl_testutil.h"
 
 #define MAXARGS 24
-#define WC "examples/jobs/wordcount.json"
+#define WC "examples/wordcount.json"
 
 extern char **environ;
 

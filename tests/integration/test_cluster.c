@@ -25,7 +25,7 @@
 #include "sl_test.h"
 #include "sl_testutil.h"
 
-#define WC "examples/jobs/wordcount.json"
+#define WC "examples/wordcount.json"
 #define GREP "examples/operators/grep-wordcount.json"
 
 extern char **environ;
@@ -156,6 +156,29 @@ report_workers(const char *path, const char **status)
 	snprintf(st, sizeof(st), "%s",
 	    json_string_value(json_object_get(rep, "status")));
 	*status = st;
+	/* Every vertex of the jobs here has at most one output edge: the edge
+	 * carried what its producers wrote. */
+	json_array_foreach (json_object_get(rep, "edges"), i, v) {
+		const char *from =
+		    json_string_value(json_object_get(v, "from"));
+		json_int_t out = 0;
+		size_t a;
+		json_t *u;
+
+		json_array_foreach (json_object_get(rep, "vertices"), a, u)
+			if (strcmp(json_string_value(json_object_get(u, "id")),
+			        from) == 0)
+				json_array_foreach (
+				    json_object_get(u, "tasks"), k, t)
+					out += json_integer_value(
+					    json_object_get(t, "bytes_out"));
+		if (strcmp(st, "FINISHED") == 0) {
+			CU_ASSERT(out > 0);
+			CU_ASSERT_EQUAL(
+			    json_integer_value(json_object_get(v, "bytes")),
+			    out);
+		}
+	}
 	json_array_foreach (json_object_get(rep, "vertices"), i, v)
 		json_array_foreach (json_object_get(v, "tasks"), k, t) {
 			const char *w =

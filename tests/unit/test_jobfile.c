@@ -1678,7 +1678,7 @@ test_example_wordcount(void)
 	static const int32_t par[] = { 4, 4, 4, 2, 2 };
 	static const char *const defs[] = { "input=/data/in \"1\".txt",
 		"output=/data/out" };
-	char *wc = source_path("examples/jobs/wordcount.json");
+	char *wc = source_path("examples/wordcount.json");
 	sl_job *job = NULL;
 
 	/* Without the paths it names the first one missing. */
@@ -1878,7 +1878,7 @@ static const struct sl_test tests[] = {
 	{ "variables: files", test_vars_files },
 	{ "examples/jobs all load", test_examples_load },
 	{ "examples/jobs shapes", test_example_shapes },
-	{ "examples/jobs/wordcount.json", test_example_wordcount },
+	{ "examples/wordcount.json", test_example_wordcount },
 	{ "examples/jobs/bad fail as listed", test_bad_examples },
 	{ NULL, NULL },
 };
