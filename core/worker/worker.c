@@ -395,6 +395,13 @@ deploy(struct worker *w, const struct sli_wire_deploy *d)
 	t->next = w->tasks;
 	w->tasks = t;
 	w->running++;
+	if (sli_log_level() >= SL_LOG_INFO) {
+		char name[192];
+
+		sli_task_name(&t->j->x, t->spec.task, name, sizeof(name));
+		sli_info("worker %s: running task %s of job %s (attempt %u)",
+		    w->id, name, t->j->id, t->attempt);
+	}
 	return 0;
 }
 
