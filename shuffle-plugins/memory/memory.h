@@ -9,7 +9,8 @@
  * first creates its part (master, writer or reader, in any order); the part
  * lives while anything references it.
  *
- * Across processes (memory_net.c): on the consumer's side a fetch plays the
+ * Across processes (memory_server.c, memory_fetch.c, memory_frame.c;
+ * docs/runtime.md): on the consumer's side a fetch plays the
  * writer of a local proxy part and the reader code stays as it is; on the
  * producer's side the server plays the reader of the real part and turns
  * released credits into messages. The descriptor carries the producer's
@@ -29,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <msgpack.h>
 #include <sluice/shuffle.h>
 
 #define MEM_DESC_VERSION 1
@@ -163,21 +165,73 @@ bool sub_drained_locked(struct part *p, uint32_t i);
 void part_wake_readers(struct part *p);
 
 /*
- * memory_net.c: partitions across processes. mem_is_remote: d names a
- * server other than this process's. fetch_start (no lock held) begins
- * filling subpartition sub of the proxy part p from the producer;
- * fetch_credit asks for one more buffer after the reader released one;
+ * memory_frame.c: the frames between processes (described there).
+ * Decoders point into buf (desc, payload), which must outlive the result.
+ */
+#define NET_VERSION 1
+#define OP_FETCH 1
+#define OP_CLOSE 2
+#define ST_DATA 0
+#define ST_ERROR 2
+#define NET_MAX_BATCH 64       /* buffers in one reply */
+#define NET_MAX_CREDITS 65536u /* a reader's credits per subpartition */
+
+struct net_req {
+	uint32_t op;
+	const void *desc;
+	size_t desc_len;
+	uint32_t sub;
+	uint64_t seq; /* the first buffer asked for */
+	uint32_t n;   /* at most this many */
+	uint32_t credits;
+};
+
+struct net_rep {
+	uint32_t st;
+	bool end;
+	uint32_t count;
+	const uint32_t *kinds;
+	const uint64_t *lens;
+	const char *err;
+};
+
+struct net_rep_in {
+	uint32_t st;
+	bool end;
+	uint32_t count;
+	uint32_t kinds[NET_MAX_BATCH];
+	uint64_t lens[NET_MAX_BATCH];
+	const char *payload; /* the buffers, concatenated */
+	char err[200];
+};
+
+int net_req_encode(msgpack_sbuffer *sb, const struct net_req *q);
+int net_rep_encode(msgpack_sbuffer *sb, const struct net_rep *r);
+int net_req_decode(const void *buf, size_t len, struct net_req *q);
+int net_rep_decode(const void *buf, size_t len, struct net_rep_in *r);
+/* The frame's length and header: 4 + sb->size bytes at dst. */
+void net_frame_header(const msgpack_sbuffer *sb, void *dst);
+
+/*
+ * memory_server.c: serving this process's partitions. mem_is_remote: d
+ * names a server other than this process's (and this process serves).
+ */
+bool mem_is_remote(const struct mem_desc *d);
+extern const struct sl_shuffle_server_ops mem_server_ops;
+
+/*
+ * memory_fetch.c: reading another process's partition. fetch_start (no
+ * lock held) begins filling subpartition sub of the proxy part p from the
+ * producer; fetch_credit is called after the reader released a buffer;
  * fetch_stop (no lock held) waits for callbacks in flight and tells the
  * producer the reader left; fetch_error says why a fetch failed.
  */
-bool mem_is_remote(const struct mem_desc *d);
 int fetch_start(const struct sl_host *host, struct part *p, uint32_t sub,
     uint32_t credits, struct fetch **out);
 void fetch_credit(struct fetch *f);
 void fetch_stop(struct fetch *f);
 const char *fetch_error(const struct fetch *f);
 void mem_net_fini(const struct sl_host *host);
-extern const struct sl_shuffle_server_ops mem_server_ops;
 
 extern const struct sl_shuffle_master_ops mem_master_ops;
 extern const struct sl_shuffle_writer_ops mem_writer_ops;
