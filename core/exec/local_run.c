@@ -29,6 +29,7 @@ struct lr_task {
 	struct lr *lr;
 	pthread_t th;
 	bool started;
+	bool chained_in; /* runs in the thread of the task chained to it */
 	bool ctl_ok;
 	struct sli_task_ctl ctl;
 	struct sli_task_spec spec;
@@ -284,6 +285,18 @@ make_specs(struct lr *lr, struct sli_plugin_set *set)
 		if (o->metrics != NULL)
 			sli_task_metrics_init(&o->metrics[t]);
 	}
+	/* Operator chaining: a task whose only output may be chained runs
+	 * its consumer's operator in its own thread (task.h). */
+	for (uint32_t t = 0; t < x->ntasks && !o->no_chaining; t++) {
+		const struct sli_vertex *v = &job->v[x->task_vertex[t]];
+		uint32_t c;
+
+		if (v->nout != 1 || !sli_exec_chained(x, v->out[0]))
+			continue;
+		c = x->base[job->e[v->out[0]].to] + sli_task_index(x, t);
+		lr->tasks[t].spec.chain = &lr->tasks[c].spec;
+		lr->tasks[c].chained_in = true;
+	}
 	return 0;
 }
 
@@ -357,8 +370,9 @@ wait_all(struct lr *lr, uint32_t started)
 		}
 	}
 	pthread_mutex_unlock(&lr->mtx);
-	for (uint32_t t = 0; t < started; t++)
-		pthread_join(lr->tasks[t].th, NULL);
+	for (uint32_t t = 0; t < lr->x->ntasks; t++)
+		if (lr->tasks[t].started)
+			pthread_join(lr->tasks[t].th, NULL);
 	return asked;
 }
 
@@ -497,18 +511,24 @@ sli_local_run(const struct sli_exec *x, struct sli_plugin_set *set,
 	    (rv = make_specs(&lr, set)) != 0)
 		goto out;
 
-	for (; started < x->ntasks; started++) {
-		int err = pthread_create(&lr.tasks[started].th, NULL,
-		    task_thread, &lr.tasks[started]);
+	/* A thread per task, but one per chain: chained tasks run in the
+	 * thread of the task before them. */
+	for (uint32_t t = 0; t < x->ntasks; t++) {
+		int err;
 
+		if (lr.tasks[t].chained_in)
+			continue;
+		err = pthread_create(
+		    &lr.tasks[t].th, NULL, task_thread, &lr.tasks[t]);
 		if (err != 0) {
 			rv = sli_err(-err,
 			    "local run: starting the thread of "
 			    "task %u: %s",
-			    started, strerror(err));
+			    t, strerror(err));
 			break;
 		}
-		lr.tasks[started].started = true;
+		lr.tasks[t].started = true;
+		started++;
 	}
 	if (rv != 0) {
 		cancel_all(&lr);

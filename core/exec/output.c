@@ -104,7 +104,9 @@ out_open(struct sli_task_run *r)
 		return 0;
 	if ((r->out = calloc(r->nout, sizeof(*r->out))) == NULL)
 		return task_fail(r, SL_ENOMEM, "out of memory");
-	for (uint32_t k = 0; k < r->nout; k++)
+	/* A chained output 0 has no writer: its records go to the next
+	 * stage's operator. */
+	for (uint32_t k = r->next != NULL ? 1 : 0; k < r->nout; k++)
 		if ((rv = open_one(r, k)) != 0)
 			return rv;
 	return 0;
@@ -202,6 +204,8 @@ task_emit(
 	if (rec == NULL)
 		return task_fail(r, SL_EINVAL,
 		    "operator '%s' emitted a NULL record", r->spec->op->name);
+	if (out == 0 && r->next != NULL)
+		return chain_emit(r, rec);
 	o = &r->out[out];
 	r->records_out++;
 	switch (o->distribution) {
@@ -237,6 +241,8 @@ out_finish(struct sli_task_run *r)
 	for (uint32_t k = 0; k < r->nout; k++) {
 		struct out_edge *o = &r->out[k];
 
+		if (!o->opened)
+			continue; /* chained */
 		sli_err_clear();
 		if ((rv = o->ops->finish(o->state)) != 0) {
 			if (rv == SL_ECLOSED && task_is_cancelled(r))

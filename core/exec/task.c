@@ -59,7 +59,8 @@ sli_task_cancel(struct sli_task_ctl *c)
 	atomic_store(&c->cancelled, true);
 	pthread_mutex_lock(&c->mtx);
 	if ((r = c->run) != NULL) {
-		out_close(r);
+		for (struct sli_task_run *st = r; st != NULL; st = st->next)
+			out_close(st);
 		for (uint32_t i = 0; i < r->nin; i++)
 			if (r->in[i].opened)
 				r->in[i].ops->close(r->in[i].state);
@@ -86,6 +87,8 @@ task_fail(struct sli_task_run *r, int rv, const char *fmt, ...)
 		return r->err;
 	r->err = rv;
 	r->err_cancelled = task_is_cancelled(r);
+	if (r->head != NULL && r->head->failed == NULL)
+		r->head->failed = r;
 	va_start(ap, fmt);
 	vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
 	va_end(ap);
@@ -181,15 +184,18 @@ check_spec(struct sli_task_run *r)
 	    (source ? s->op->process != NULL : s->op->process == NULL))
 		return task_fail(r, SL_EINVAL,
 		    "operator '%s' has no host or no run/process", s->op->name);
-	if (source != (r->nin == 0))
+	if (source != (r->v->nin == 0))
 		return task_fail(r, SL_EINVAL,
 		    "operator '%s' is %sa source but the vertex has %u "
 		    "inputs",
-		    s->op->name, source ? "" : "not ", r->nin);
+		    s->op->name, source ? "" : "not ", r->v->nin);
 	if ((r->nout > 0 && s->outputs == NULL) ||
 	    (r->nin > 0 && s->inputs == NULL))
 		return task_fail(r, SL_EINVAL, "no outputs or inputs given");
-	for (uint32_t k = 0; k < r->nout; k++) {
+	if (s->chain != NULL && !sli_exec_chained(x, r->v->out[0]))
+		return task_fail(r, SL_EINVAL,
+		    "output 0 (edge %u) cannot be chained", r->v->out[0]);
+	for (uint32_t k = r->next != NULL ? 1 : 0; k < r->nout; k++) {
 		uint32_t e = r->v->out[k];
 		uint32_t want = expected_subs(x, e, idx);
 
@@ -456,17 +462,21 @@ ctl_detach(struct sli_task_run *r)
 }
 
 static int
-run_setup(struct sli_task_run *r, const struct sli_task_spec *spec)
+run_setup(struct sli_task_run *r, const struct sli_task_spec *spec,
+    struct sli_task_run *head)
 {
 	const struct sli_exec *x = spec->exec;
 	const sl_job *job = x->job;
 
 	r->spec = spec;
+	r->head = head;
+	r->chained_in = head != r;
 	r->v = &job->v[x->task_vertex[spec->task]];
-	r->ctl = spec->ctl;
+	r->ctl = head->spec->ctl;
 	r->metrics = spec->metrics;
 	r->nout = r->v->nout;
-	r->nin = r->v->nin;
+	/* A chained stage has no reader: its one input is the stage before. */
+	r->nin = r->chained_in ? 0 : r->v->nin;
 	sli_task_name(x, spec->task, r->name, sizeof(r->name));
 	r->ctx = (struct sl_task_ctx) {
 		.struct_size = sizeof(struct sl_task_ctx),
@@ -477,7 +487,7 @@ run_setup(struct sli_task_run *r, const struct sli_task_spec *spec)
 		.index = sli_task_index(x, spec->task),
 		.parallelism = x->par[x->task_vertex[spec->task]],
 		.attempt = spec->attempt,
-		.num_inputs = r->nin,
+		.num_inputs = r->v->nin,
 		.num_outputs = r->nout,
 		.emit = task_emit,
 		.cancelled = ctx_cancelled,
@@ -494,104 +504,190 @@ run_setup(struct sli_task_run *r, const struct sli_task_spec *spec)
 	return check_spec(r);
 }
 
-/* open -> run | inputs -> finish -> outputs finish -> commit; stops at
- * the first failure (recorded in r->err). */
-static void
-run_operator(struct sli_task_run *r)
+int
+chain_emit(struct sli_task_run *r, const struct sl_record *rec)
 {
-	const struct sl_operator_ops *op = r->spec->op;
+	struct sli_task_run *n = r->next;
+	/* what the record would take in a buffer (records.h) */
+	uint64_t len = 8 + (uint64_t)rec->key_len + rec->value_len;
+	const struct sli_task_output *o = &r->spec->outputs[0];
 	int rv;
 
-	r->op_state = calloc(1, op->state_size ? op->state_size : 1);
-	if (r->op_state == NULL) {
-		task_fail(r, SL_ENOMEM, "out of memory");
-		return;
+	if (n->err != 0)
+		return task_fail(r, n->err, "chained stage failed");
+	r->records_out++;
+	r->bytes_out += len;
+	if (o->sub_bytes != NULL)
+		o->sub_bytes[0] +=
+		    len; /* pointwise, m == n: one subpartition */
+	n->records_in++;
+	n->bytes_in += len;
+	if ((n->records_in & 4095) == 0) {
+		task_publish(r);
+		task_publish(n);
 	}
 	sli_err_clear();
-	r->op_opened = true;
-	if ((rv = op->open(r->op_state, &r->ctx)) != 0) {
-		op_fail(r, rv, "open");
-		return;
+	if ((rv = n->spec->op->process(n->op_state, &n->ctx, 0, rec)) != 0) {
+		op_fail(n, rv, "process");
+		return task_fail(r, rv, "chained stage failed");
 	}
-	r->op_ok = true;
-	if (op->run != NULL) {
-		sli_err_clear();
-		if ((rv = op->run(r->op_state, &r->ctx)) != 0) {
-			op_fail(r, rv, "run");
+	return n->err != 0 ? task_fail(r, n->err, "chained stage failed") : 0;
+}
+
+/* Whether any stage from r on failed. */
+static bool
+chain_failed(const struct sli_task_run *r)
+{
+	for (; r != NULL; r = r->next)
+		if (r->err != 0)
+			return true;
+	return false;
+}
+
+/*
+ * Every stage: open; the first stage runs or reads its inputs (its emits
+ * reach the next stages through chain_emit); then each stage in order
+ * finishes (a stage's finish may emit into the next), every writer
+ * finishes, every stage commits. Stops at the first failure.
+ */
+static void
+run_chain(struct sli_task_run *head)
+{
+	struct sli_task_run *r;
+	int rv;
+
+	for (r = head; r != NULL; r = r->next) {
+		const struct sl_operator_ops *op = r->spec->op;
+
+		r->op_state = calloc(1, op->state_size ? op->state_size : 1);
+		if (r->op_state == NULL) {
+			task_fail(r, SL_ENOMEM, "out of memory");
 			return;
 		}
-	} else if (read_inputs(r) != 0) {
+		sli_err_clear();
+		r->op_opened = true;
+		if ((rv = op->open(r->op_state, &r->ctx)) != 0) {
+			op_fail(r, rv, "open");
+			return;
+		}
+		r->op_ok = true;
+	}
+	if (head->spec->op->run != NULL) {
+		sli_err_clear();
+		if ((rv = head->spec->op->run(head->op_state, &head->ctx)) !=
+		    0) {
+			op_fail(head, rv, "run");
+			return;
+		}
+	} else if (read_inputs(head) != 0) {
 		return;
 	}
-	/* emit may have failed while the operator went on */
-	if (r->err != 0)
-		return;
-	sli_err_clear();
-	if ((rv = op->finish(r->op_state, &r->ctx)) != 0) {
-		op_fail(r, rv, "finish");
+	for (r = head; r != NULL; r = r->next) {
+		/* emit may have failed while the operator went on */
+		if (chain_failed(head))
+			return;
+		sli_err_clear();
+		if ((rv = r->spec->op->finish(r->op_state, &r->ctx)) != 0) {
+			op_fail(r, rv, "finish");
+			return;
+		}
+	}
+	for (r = head; r != NULL; r = r->next)
+		if (chain_failed(head) || out_finish(r) != 0)
+			return;
+	if (task_is_cancelled(head)) {
+		task_fail(head, SL_ECLOSED, "cancelled");
 		return;
 	}
-	if (r->err != 0 || out_finish(r) != 0)
-		return;
-	if (task_is_cancelled(r)) {
-		task_fail(r, SL_ECLOSED, "cancelled");
-		return;
+	for (r = head; r != NULL; r = r->next) {
+		sli_err_clear();
+		if ((rv = r->spec->op->commit(r->op_state, &r->ctx)) != 0) {
+			op_fail(r, rv, "commit");
+			return;
+		}
+		r->op_ok = false; /* committed: nothing to abort */
 	}
-	sli_err_clear();
-	if ((rv = op->commit(r->op_state, &r->ctx)) != 0) {
-		op_fail(r, rv, "commit");
-		return;
-	}
-	r->op_ok = false; /* committed: nothing to abort */
 }
 
 int
 sli_task_run(const struct sli_task_spec *spec)
 {
-	struct sli_task_run *r;
+	struct sli_task_run *head = NULL, **tail = &head, *r, *f;
+	bool ok = true;
 	int rv;
 
 	if (spec == NULL || spec->exec == NULL || spec->op == NULL ||
 	    spec->task >= spec->exec->ntasks)
 		return sli_err(SL_EINVAL, "task: bad spec");
-	if ((r = calloc(1, sizeof(*r))) == NULL)
-		return sli_err(SL_ENOMEM, "task: out of memory");
+	for (const struct sli_task_spec *s = spec; s != NULL; s = s->chain) {
+		if (s->op == NULL || s->exec != spec->exec ||
+		    s->task >= spec->exec->ntasks) {
+			rv = sli_err(SL_EINVAL, "task: bad chained spec");
+			goto out_free;
+		}
+		if ((r = calloc(1, sizeof(*r))) == NULL) {
+			rv = sli_err(SL_ENOMEM, "task: out of memory");
+			goto out_free;
+		}
+		r->spec = s;
+		*tail = r;
+		tail = &r->next;
+	}
 
-	if (run_setup(r, spec) == 0 && out_open(r) == 0 && in_open(r) == 0) {
-		ctl_attach(r);
-		if (task_is_cancelled(r))
-			task_fail(r, SL_ECLOSED, "cancelled");
+	for (r = head; r != NULL; r = r->next) {
+		r->head = head;
+		if (ok)
+			ok = run_setup(r, r->spec, head) == 0;
+	}
+	for (r = head; ok && r != NULL; r = r->next)
+		ok = out_open(r) == 0;
+	if (ok && in_open(head) == 0) {
+		ctl_attach(head);
+		if (task_is_cancelled(head))
+			task_fail(head, SL_ECLOSED, "cancelled");
 		else
-			run_operator(r);
+			run_chain(head);
 	}
 
-	if (r->err != 0) {
-		if (r->op_ok)
-			r->spec->op->abort(r->op_state, &r->ctx);
-		out_fail(r);
-	}
-	ctl_detach(r);
+	if (chain_failed(head))
+		for (r = head; r != NULL; r = r->next) {
+			if (r->op_ok)
+				r->spec->op->abort(r->op_state, &r->ctx);
+			out_fail(r);
+		}
+	ctl_detach(head);
 	/* Readers first: a reader that leaves releases its producers'
 	 * credit, so their writers do not wait for it. */
-	in_fini(r);
-	out_fini(r);
-	if (r->op_opened)
-		spec->op->close(r->op_state);
-	free(r->op_state);
-	task_publish(r);
-	if (r->sync_ok) {
-		pthread_cond_destroy(&r->cv);
-		pthread_mutex_destroy(&r->mtx);
+	in_fini(head);
+	for (r = head; r != NULL; r = r->next) {
+		out_fini(r);
+		if (r->op_opened)
+			r->spec->op->close(r->op_state);
+		free(r->op_state);
+		task_publish(r);
+		if (r->sync_ok) {
+			pthread_cond_destroy(&r->cv);
+			pthread_mutex_destroy(&r->mtx);
+		}
 	}
 
-	if (r->err == 0)
+	/* The outcome is the first failure: a stage's own, not the
+	 * "chained stage failed" of those before it. */
+	f = head->failed;
+	if (f == NULL)
 		rv = 0;
-	else if (r->err_cancelled)
-		rv = sli_err(SL_ECLOSED, "task %s: cancelled", r->name);
+	else if (f->err_cancelled)
+		rv = sli_err(SL_ECLOSED, "task %s: cancelled", f->name);
 	else
-		rv = sli_err(r->err, "task %s: %s", r->name, r->detail);
-	if (spec->metrics != NULL)
-		atomic_store(&spec->metrics->ended, true);
-	free(r);
+		rv = sli_err(f->err, "task %s: %s", f->name, f->detail);
+	for (r = head; r != NULL; r = r->next)
+		if (r->spec->metrics != NULL)
+			atomic_store(&r->spec->metrics->ended, true);
+out_free:
+	while (head != NULL) {
+		r = head->next;
+		free(head);
+		head = r;
+	}
 	return rv;
 }

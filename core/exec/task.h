@@ -133,6 +133,16 @@ struct sli_task_spec {
 	const struct sli_task_input *inputs;
 	struct sli_task_ctl *ctl;         /* optional: cancellable */
 	struct sli_task_metrics *metrics; /* optional, init'ed by the caller */
+	/*
+	 * Operator chaining: the task whose operator takes the records of
+	 * this task's output 0 directly, on this thread, instead of through
+	 * a shuffle; the edge must satisfy sli_exec_chained. The chained
+	 * spec's inputs and ctl are ignored (this task's cancel the chain),
+	 * its output 0 too when it chains on; its metrics are its own. The
+	 * stages open, finish, commit or abort together, and the result is
+	 * the first stage's failure. NULL: none.
+	 */
+	const struct sli_task_spec *chain;
 };
 
 /*
@@ -174,6 +184,9 @@ struct sli_local_opts {
 	/* Optional, job->ne entries, zeroed by the caller: the bytes each
 	 * edge carried (what its producers handed their writers). */
 	uint64_t *edge_bytes;
+	/* Run every task on a thread of its own, even where operators could
+	 * be chained (sli_exec_chained). */
+	bool no_chaining;
 };
 
 /*

@@ -43,6 +43,13 @@ struct in_edge {
 
 struct sli_task_run {
 	const struct sli_task_spec *spec;
+	/* Operator chaining (task.h, spec->chain): the next stage, which
+	 * takes output 0's records directly; the first stage of the chain,
+	 * which owns the inputs, the control and the outcome. */
+	struct sli_task_run *next;
+	struct sli_task_run *head;
+	struct sli_task_run *failed; /* head only: the first stage to fail */
+	bool chained_in;             /* input 0 is the previous stage */
 	const struct sli_vertex *v;
 	char name[160]; /* "vertex#index" */
 	struct sl_task_ctx ctx;
@@ -82,6 +89,9 @@ int task_fail(struct sli_task_run *r, int rv, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 bool task_is_cancelled(const struct sli_task_run *r);
 void task_publish(struct sli_task_run *r);
+
+/* task.c: hand rec from stage r to its next stage's operator. */
+int chain_emit(struct sli_task_run *r, const struct sl_record *rec);
 
 /* output.c. out_open opens every writer (a failure is recorded with
  * task_fail); out_finish flushes every buffer and finishes every writer;

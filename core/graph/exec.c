@@ -187,3 +187,18 @@ sli_edge_consumers(const struct sli_exec *x, uint32_t e, uint32_t j,
 		*hi = n;
 	}
 }
+
+bool
+sli_exec_chained(const struct sli_exec *x, uint32_t e)
+{
+	const sl_job *job = x->job;
+	const struct sli_edge *ed;
+
+	if (e >= job->ne)
+		return false;
+	ed = &job->e[e];
+	return ed->distribution == SL_DIST_POINTWISE &&
+	    ed->type == SL_PARTITION_PIPELINED && ed->shuffle == NULL &&
+	    x->par[ed->from] == x->par[ed->to] && job->v[ed->from].nout == 1 &&
+	    job->v[ed->to].nin == 1;
+}

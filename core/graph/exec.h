@@ -9,6 +9,7 @@
 #ifndef SLI_EXEC_H
 #define SLI_EXEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,5 +66,15 @@ void sli_edge_producers(const struct sli_exec *x, uint32_t e, uint32_t i,
  * e feeds: [*lo, *hi). */
 void sli_edge_consumers(const struct sli_exec *x, uint32_t e, uint32_t j,
     uint32_t *lo, uint32_t *hi);
+
+/*
+ * Whether edge e may be chained: its consumer's operator called directly by
+ * its producer's task, in its thread, instead of through a shuffle
+ * (Flink's operator chaining). Pointwise, pipelined, equal parallelism on
+ * both sides (so producer i feeds consumer i alone), the producer's only
+ * output and the consumer's only input, and no shuffle plugin named on the
+ * edge itself (naming one asks for it).
+ */
+bool sli_exec_chained(const struct sli_exec *x, uint32_t e);
 
 #endif
