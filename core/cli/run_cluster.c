@@ -28,7 +28,7 @@
 
 #define REGISTER_TIMEOUT_S 30.0
 #define STOP_GRACE_S 5.0
-#define TICK_MS 100
+#define TICK_MS 10
 
 enum phase { P_REGISTER, P_RUNNING, P_STOPPING };
 

@@ -466,6 +466,36 @@ register_outputs(struct cjob *j, uint32_t t)
 	return 0;
 }
 
+/* Task t's outputs as the wire carries them, into out[] (its vertex's
+ * out edges, in order). */
+static void
+wire_outputs(struct cjob *j, uint32_t t, struct sli_wire_output *out)
+{
+	const struct sli_vertex *vx = &j->job->v[j->x.task_vertex[t]];
+	uint32_t idx = sli_task_index(&j->x, t);
+
+	for (uint32_t i = 0; i < vx->nout; i++) {
+		uint32_t e = vx->out[i];
+
+		out[i] = (struct sli_wire_output) {
+			.edge = e,
+			.num_subpartitions = sli_edge_num_subs(&j->x, e, idx),
+			.desc = j->descs[e][idx],
+		};
+	}
+}
+
+/* Whether task t runs chained after the task before it (so it travels in
+ * that task's DEPLOY, not in one of its own). */
+static bool
+chained_in(const struct cjob *j, uint32_t t)
+{
+	const struct sli_vertex *vx = &j->job->v[j->x.task_vertex[t]];
+
+	return vx->nin == 1 && j->job->v[j->job->e[vx->in[0]].from].nout == 1 &&
+	    sli_exec_chained(&j->x, vx->in[0]);
+}
+
 static int
 send_deploy(struct cjob *j, uint32_t t)
 {
@@ -474,19 +504,13 @@ send_deploy(struct cjob *j, uint32_t t)
 	const struct sli_vertex *vx = &job->v[v];
 	struct sli_wire_input ins[vx->nin ? vx->nin : 1];
 	struct sli_wire_output outs[vx->nout ? vx->nout : 1];
+	struct sli_wire_chained *chain = NULL;
 	struct sli_msg m = { .type = SLI_MSG_DEPLOY };
-	uintptr_t *k;
-	int rv;
+	uint32_t nchain = 0;
+	uintptr_t *k = NULL;
+	int rv = SL_ENOMEM;
 
-	for (uint32_t i = 0; i < vx->nout; i++) {
-		uint32_t e = vx->out[i];
-
-		outs[i] = (struct sli_wire_output) {
-			.edge = e,
-			.num_subpartitions = sli_edge_num_subs(&j->x, e, idx),
-			.desc = j->descs[e][idx],
-		};
-	}
+	wire_outputs(j, t, outs);
 	for (uint32_t i = 0; i < vx->nin; i++) {
 		uint32_t e = vx->in[i], lo, hi, clo, chi;
 
@@ -500,6 +524,25 @@ send_deploy(struct cjob *j, uint32_t t)
 			.ndescs = hi - lo,
 		};
 	}
+	/* The tasks chained after t ride along (operator chaining). */
+	for (uint32_t w = v; job->v[w].nout == 1 &&
+	     sli_exec_chained(&j->x, job->v[w].out[0]);) {
+		uint32_t c;
+		struct sli_wire_chained *nc;
+
+		w = job->e[job->v[w].out[0]].to;
+		c = j->x.base[w] + idx;
+		if ((nc = realloc(chain, (nchain + 1) * sizeof(*nc))) == NULL)
+			goto out;
+		chain = nc;
+		chain[nchain].vertex = w;
+		chain[nchain].noutputs = job->v[w].nout;
+		chain[nchain].outputs =
+		    calloc(job->v[w].nout + 1, sizeof(struct sli_wire_output));
+		if (chain[nchain].outputs == NULL)
+			goto out;
+		wire_outputs(j, c, chain[nchain++].outputs);
+	}
 	m.deploy.job = j->id;
 	m.deploy.job_json = j->json;
 	m.deploy.job_json_len = j->json_len;
@@ -510,20 +553,28 @@ send_deploy(struct cjob *j, uint32_t t)
 	m.deploy.ninputs = vx->nin;
 	m.deploy.outputs = outs;
 	m.deploy.noutputs = vx->nout;
+	m.deploy.chain = chain;
+	m.deploy.nchain = nchain;
 	if ((k = calloc(4, sizeof(*k))) == NULL ||
-	    (k[1] = (uintptr_t)strdup(j->id)) == 0) {
-		free(k);
-		return sli_err(SL_ENOMEM, "out of memory");
-	}
+	    (k[1] = (uintptr_t)strdup(j->id)) == 0)
+		goto out;
 	k[0] = (uintptr_t)j->c;
 	k[2] = t;
 	k[3] = j->tasks[t].attempt;
 	rv = sli_rpc_call(
 	    j->tasks[t].w->cl, &m, CALL_TIMEOUT_MS, deploy_done, k);
-	if (rv != 0) {
+	if (rv == 0)
+		k = NULL;
+out:
+	if (rv == SL_ENOMEM)
+		sli_err(SL_ENOMEM, "out of memory");
+	if (k != NULL) {
 		free((void *)k[1]);
 		free(k);
 	}
+	for (uint32_t i = 0; i < nchain; i++)
+		free(chain[i].outputs);
+	free(chain);
 	return rv;
 }
 
@@ -566,7 +617,8 @@ deploy_region(struct cjob *j, uint32_t r)
 		rv = register_outputs(j, t);
 	}
 	for (uint32_t k = lo; k < hi && rv == 0; k++)
-		rv = send_deploy(j, j->r.tasks[k]);
+		if (!chained_in(j, j->r.tasks[k]))
+			rv = send_deploy(j, j->r.tasks[k]);
 	free(group);
 	return rv;
 }

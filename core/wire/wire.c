@@ -129,6 +129,16 @@ static const struct wire_layout output_layout = LAYOUT(output, NULL);
 static const struct wire_field output_elem = { NULL, WF_MAP, 0, 0, 0, 0, NULL,
 	0, &output_layout };
 
+static const struct wire_field chained[] = {
+	U32(struct sli_wire_chained, "vertex", vertex, 0, SL_MAX_VERTICES - 1),
+	LIST(struct sli_wire_chained, "outputs", outputs, noutputs,
+	    SL_MAX_EDGES, &output_elem, struct sli_wire_output),
+};
+
+static const struct wire_layout chained_layout = LAYOUT(chained, NULL);
+static const struct wire_field chained_elem = { NULL, WF_MAP, 0, 0, 0, 0, NULL,
+	0, &chained_layout };
+
 static const struct wire_field deploy[] = {
 	TASK_KEY(struct sli_wire_deploy),
 	JSON(struct sli_wire_deploy, "job_json", job_json, job_json_len),
@@ -136,6 +146,8 @@ static const struct wire_field deploy[] = {
 	    &input_elem, struct sli_wire_input),
 	LIST(struct sli_wire_deploy, "outputs", outputs, noutputs, SL_MAX_EDGES,
 	    &output_elem, struct sli_wire_output),
+	LIST(struct sli_wire_deploy, "chain", chain, nchain,
+	    SL_MAX_VERTICES - 1, &chained_elem, struct sli_wire_chained),
 };
 
 static const struct wire_field cancel[] = {

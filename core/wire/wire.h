@@ -141,6 +141,14 @@ struct sli_wire_output {
 	struct sl_bytes desc;
 };
 
+/* A task chained to a deployed one (operator chaining: same index and
+ * attempt, run in its thread): its vertex and its outgoing edges. */
+struct sli_wire_chained {
+	uint32_t vertex;                 /* < SL_MAX_VERTICES */
+	struct sli_wire_output *outputs; /* its out edges, in order */
+	uint32_t noutputs;               /* <= SL_MAX_EDGES */
+};
+
 struct sli_wire_deploy {
 	char *job;
 	/* The job as submitted, after -D substitution, so the worker builds
@@ -155,6 +163,10 @@ struct sli_wire_deploy {
 	uint32_t ninputs;                /* <= SL_MAX_EDGES */
 	struct sli_wire_output *outputs; /* its out edges, in order */
 	uint32_t noutputs;               /* <= SL_MAX_EDGES */
+	/* The tasks chained after it, in chain order; nchain <
+	 * SL_MAX_VERTICES. */
+	struct sli_wire_chained *chain;
+	uint32_t nchain;
 };
 
 struct sli_wire_cancel {

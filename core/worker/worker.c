@@ -36,19 +36,28 @@ struct wjob {
 
 struct worker;
 
+/* One task of what a DEPLOY runs: stage 0 is the task deployed, the
+ * others the tasks chained after it (operator chaining, task.h). */
+struct wstage {
+	uint32_t vertex;
+	struct sli_task_spec spec;
+	struct sli_task_metrics m;
+	struct sli_task_output *outs;
+	uint32_t nouts;
+};
+
 struct wtask {
 	struct wtask *next;
 	struct worker *w;
 	struct wjob *j;
-	uint32_t vertex, index, attempt, task;
+	uint32_t index, attempt;
+	struct wstage *st;
+	uint32_t nst;
 	pthread_t th;
 	bool ctl_ok;
 	struct sli_task_ctl ctl;
-	struct sli_task_metrics m;
-	struct sli_task_spec spec;
-	struct sli_task_output *outs;
-	struct sli_task_input *ins;
-	uint32_t nouts, nins;
+	struct sli_task_input *ins; /* stage 0's */
+	uint32_t nins;
 	int rv;
 	char detail[2048];
 };
@@ -152,16 +161,21 @@ job_put(struct worker *w, struct wjob *j)
 static void
 task_free(struct wtask *t)
 {
-	for (uint32_t k = 0; k < t->nouts; k++) {
-		free(t->outs[k].desc.data);
-		free(t->outs[k].sub_bytes);
+	for (uint32_t i = 0; t->st != NULL && i < t->nst; i++) {
+		struct wstage *g = &t->st[i];
+
+		for (uint32_t k = 0; k < g->nouts; k++) {
+			free(g->outs[k].desc.data);
+			free(g->outs[k].sub_bytes);
+		}
+		free(g->outs);
 	}
 	for (uint32_t k = 0; k < t->nins; k++) {
 		for (uint32_t i = 0; i < t->ins[k].ndescs; i++)
 			free(t->ins[k].descs[i].data);
 		free((void *)t->ins[k].descs);
 	}
-	free(t->outs);
+	free(t->st);
 	free(t->ins);
 	if (t->ctl_ok)
 		sli_task_ctl_destroy(&t->ctl);
@@ -180,42 +194,42 @@ state_done(void *arg, int rv, const struct sli_msg *reply)
 	(void)reply;
 }
 
-/* Send TASK_STATE for t: state RUNNING with the counters so far, or how
- * it ended. */
+/* Send TASK_STATE for each task of t: state RUNNING with the counters so
+ * far, or how it ended (the tasks of a chain end together). */
 static void
 report(struct worker *w, struct wtask *t, int state)
 {
-	struct sli_msg m = { .type = SLI_MSG_TASK_STATE };
-	struct sli_wire_task_state *s = &m.task_state;
-	struct sli_wire_u64s sb[64];
-	const sl_job *job = t->j->job;
-	uint32_t nout = job->v[t->vertex].nout;
+	for (uint32_t i = 0; i < t->nst && w->coord != NULL; i++) {
+		const struct wstage *g = &t->st[i];
+		struct sli_msg m = { .type = SLI_MSG_TASK_STATE };
+		struct sli_wire_task_state *s = &m.task_state;
+		struct sli_wire_u64s sb[64];
 
-	s->job = t->j->id;
-	s->vertex = t->vertex;
-	s->index = t->index;
-	s->attempt = t->attempt;
-	s->state = (uint32_t)state;
-	s->error = state == SLI_WIRE_FAILED ? t->detail : "";
-	s->records_in = atomic_load(&t->m.records_in);
-	s->records_out = atomic_load(&t->m.records_out);
-	s->bytes_in = atomic_load(&t->m.bytes_in);
-	s->bytes_out = atomic_load(&t->m.bytes_out);
-	if (state == SLI_WIRE_FINISHED && nout <= 64) {
-		for (uint32_t k = 0; k < nout; k++) {
-			sb[k].v = t->outs[k].sub_bytes;
-			sb[k].n = t->outs[k].num_subpartitions;
+		s->job = t->j->id;
+		s->vertex = g->vertex;
+		s->index = t->index;
+		s->attempt = t->attempt;
+		s->state = (uint32_t)state;
+		s->error = state == SLI_WIRE_FAILED ? t->detail : "";
+		s->records_in = atomic_load(&g->m.records_in);
+		s->records_out = atomic_load(&g->m.records_out);
+		s->bytes_in = atomic_load(&g->m.bytes_in);
+		s->bytes_out = atomic_load(&g->m.bytes_out);
+		if (state == SLI_WIRE_FINISHED && g->nouts <= 64) {
+			for (uint32_t k = 0; k < g->nouts; k++) {
+				sb[k].v = g->outs[k].sub_bytes;
+				sb[k].n = g->outs[k].num_subpartitions;
+			}
+			s->sub_bytes = sb;
+			s->nsub_bytes = g->nouts;
 		}
-		s->sub_bytes = sb;
-		s->nsub_bytes = nout;
+		if (sli_rpc_call(
+		        w->coord, &m, CALL_TIMEOUT_MS, state_done, w) != 0)
+			sli_warn("worker: reporting a task's state: %s",
+			    sl_errdetail());
+		else
+			w->reports++;
 	}
-	if (w->coord == NULL)
-		return;
-	if (sli_rpc_call(w->coord, &m, CALL_TIMEOUT_MS, state_done, w) != 0)
-		sli_warn(
-		    "worker: reporting a task's state: %s", sl_errdetail());
-	else
-		w->reports++;
 }
 
 static void
@@ -246,7 +260,7 @@ task_thread(void *arg)
 {
 	struct wtask *t = arg;
 
-	t->rv = sli_task_run(&t->spec);
+	t->rv = sli_task_run(&t->st[0].spec);
 	if (t->rv != 0)
 		snprintf(t->detail, sizeof(t->detail), "%s", sl_errdetail());
 	if (sli_loopq_post(&t->w->q, task_ended, t) != 0)
@@ -274,55 +288,101 @@ find_shuffle(struct worker *w, const sl_job *job, uint32_t e)
 	return p;
 }
 
-/* Fill t's spec from d; everything copied, so the message may go. */
+/* Stage g: vertex v's operator and outputs (copied from o[0..nout)). */
 static int
-task_build(struct worker *w, struct wtask *t, const struct sli_wire_deploy *d)
+stage_build(struct worker *w, struct wtask *t, struct wstage *g, uint32_t v,
+    const struct sli_wire_output *o, uint32_t nout)
 {
 	const sl_job *job = t->j->job;
 	const struct sli_exec *x = &t->j->x;
-	const struct sli_vertex *vx;
+	const struct sli_vertex *vx = &job->v[v];
 	struct sli_plugin *lib;
 
-	if (d->vertex >= job->nv || d->index >= x->par[d->vertex])
-		return sli_err(SL_EINVAL, "job %s: no task %u#%u", d->job,
-		    d->vertex, d->index);
-	vx = &job->v[d->vertex];
-	if (d->noutputs != vx->nout || d->ninputs != vx->nin)
+	if (t->index >= x->par[v])
+		return sli_err(SL_EINVAL, "job %s: no task %s#%u", t->j->id,
+		    vx->id, t->index);
+	if (nout != vx->nout)
 		return sli_err(SL_EINVAL,
-		    "task %s#%u: %u outputs and %u inputs deployed, the "
-		    "vertex has %u and %u",
-		    vx->id, d->index, d->noutputs, d->ninputs, vx->nout,
-		    vx->nin);
-	t->spec.op = sli_operator_find(w->o->set, vx->op, &lib);
-	if (t->spec.op == NULL)
+		    "task %s#%u: %u outputs deployed, the vertex has %u",
+		    vx->id, t->index, nout, vx->nout);
+	g->vertex = v;
+	sli_task_metrics_init(&g->m);
+	g->spec.op = sli_operator_find(w->o->set, vx->op, &lib);
+	if (g->spec.op == NULL)
 		return sli_err(SL_ENOTFOUND,
 		    "vertex '%s': operator '%s' is not in any operator "
 		    "library loaded on worker %s",
 		    vx->id, vx->op, w->id);
-	t->spec.op_host = &lib->host;
-	t->outs = calloc(vx->nout ? vx->nout : 1, sizeof(*t->outs));
-	t->ins = calloc(vx->nin ? vx->nin : 1, sizeof(*t->ins));
-	if (t->outs == NULL || t->ins == NULL)
+	g->spec.op_host = &lib->host;
+	if ((g->outs = calloc(nout ? nout : 1, sizeof(*g->outs))) == NULL)
 		return sli_err(SL_ENOMEM, "out of memory");
-	for (uint32_t k = 0; k < vx->nout; k++) {
-		const struct sli_wire_output *o = &d->outputs[k];
-		struct sli_task_output *to = &t->outs[k];
+	for (uint32_t k = 0; k < nout; k++) {
+		struct sli_task_output *to = &g->outs[k];
 
-		if (o->edge != vx->out[k])
+		if (o[k].edge != vx->out[k])
 			return sli_err(SL_EINVAL, "output %u: edge %u, not %u",
-			    k, o->edge, vx->out[k]);
-		if ((to->shuffle = find_shuffle(w, job, o->edge)) == NULL)
+			    k, o[k].edge, vx->out[k]);
+		if ((to->shuffle = find_shuffle(w, job, o[k].edge)) == NULL)
 			return SL_ENOTFOUND;
-		to->num_subpartitions = o->num_subpartitions;
-		to->sub_bytes = calloc(o->num_subpartitions, sizeof(uint64_t));
-		to->desc.data = malloc(o->desc.len ? o->desc.len : 1);
+		to->num_subpartitions = o[k].num_subpartitions;
+		to->sub_bytes =
+		    calloc(o[k].num_subpartitions, sizeof(uint64_t));
+		to->desc.data = malloc(o[k].desc.len ? o[k].desc.len : 1);
 		if (to->sub_bytes == NULL || to->desc.data == NULL)
 			return sli_err(SL_ENOMEM, "out of memory");
-		if (o->desc.len > 0)
-			memcpy(to->desc.data, o->desc.data, o->desc.len);
-		to->desc.len = o->desc.len;
-		t->nouts++;
+		if (o[k].desc.len > 0)
+			memcpy(to->desc.data, o[k].desc.data, o[k].desc.len);
+		to->desc.len = o[k].desc.len;
+		g->nouts++;
 	}
+	g->spec.exec = x;
+	g->spec.task = x->base[v] + t->index;
+	g->spec.attempt = t->attempt;
+	g->spec.outputs = g->outs;
+	g->spec.metrics = &g->m;
+	return 0;
+}
+
+/* Fill t's stages from d; everything copied, so the message may go. */
+static int
+task_build(struct worker *w, struct wtask *t, const struct sli_wire_deploy *d)
+{
+	const sl_job *job = t->j->job;
+	const struct sli_vertex *vx;
+	int rv;
+
+	if (d->vertex >= job->nv)
+		return sli_err(
+		    SL_EINVAL, "job %s: no vertex %u", d->job, d->vertex);
+	vx = &job->v[d->vertex];
+	if (d->ninputs != vx->nin)
+		return sli_err(SL_EINVAL,
+		    "task %s#%u: %u inputs deployed, the vertex has %u", vx->id,
+		    d->index, d->ninputs, vx->nin);
+	if ((t->st = calloc(1 + d->nchain, sizeof(*t->st))) == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	t->nst = 1 + d->nchain;
+	if ((rv = stage_build(
+	         w, t, &t->st[0], d->vertex, d->outputs, d->noutputs)) != 0)
+		return rv;
+	for (uint32_t c = 0; c < d->nchain; c++) {
+		const struct sli_wire_chained *ch = &d->chain[c];
+		const struct sli_vertex *prev = &job->v[t->st[c].vertex];
+
+		/* sli_task_run checks the rest (sli_exec_chained) */
+		if (ch->vertex >= job->nv || prev->nout != 1 ||
+		    job->e[prev->out[0]].to != ch->vertex)
+			return sli_err(SL_EINVAL,
+			    "task %s#%u: chain[%u] is not fed by the task "
+			    "before it",
+			    vx->id, d->index, c);
+		if ((rv = stage_build(w, t, &t->st[c + 1], ch->vertex,
+		         ch->outputs, ch->noutputs)) != 0)
+			return rv;
+		t->st[c].spec.chain = &t->st[c + 1].spec;
+	}
+	if ((t->ins = calloc(vx->nin ? vx->nin : 1, sizeof(*t->ins))) == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
 	for (uint32_t k = 0; k < vx->nin; k++) {
 		const struct sli_wire_input *in = &d->inputs[k];
 		struct sli_task_input *ti = &t->ins[k];
@@ -351,12 +411,7 @@ task_build(struct worker *w, struct wtask *t, const struct sli_wire_deploy *d)
 		ti->sub_lo = in->sub_lo;
 		ti->sub_hi = in->sub_hi;
 	}
-	t->spec.exec = x;
-	t->spec.task = x->base[d->vertex] + d->index;
-	t->spec.attempt = d->attempt;
-	t->spec.outputs = t->outs;
-	t->spec.inputs = t->ins;
-	t->spec.metrics = &t->m;
+	t->st[0].spec.inputs = t->ins;
 	return 0;
 }
 
@@ -371,10 +426,8 @@ deploy(struct worker *w, const struct sli_wire_deploy *d)
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return sli_err(SL_ENOMEM, "out of memory");
 	t->w = w;
-	t->vertex = d->vertex;
 	t->index = d->index;
 	t->attempt = d->attempt;
-	sli_task_metrics_init(&t->m);
 	if ((rv = job_get(w, d, &t->j)) != 0) {
 		free(t);
 		return rv;
@@ -386,7 +439,7 @@ deploy(struct worker *w, const struct sli_wire_deploy *d)
 		return rv;
 	}
 	t->ctl_ok = true;
-	t->spec.ctl = &t->ctl;
+	t->st[0].spec.ctl = &t->ctl;
 	if (pthread_create(&t->th, NULL, task_thread, t) != 0) {
 		job_put(w, t->j);
 		task_free(t);
@@ -398,9 +451,14 @@ deploy(struct worker *w, const struct sli_wire_deploy *d)
 	if (sli_log_level() >= SL_LOG_INFO) {
 		char name[192];
 
-		sli_task_name(&t->j->x, t->spec.task, name, sizeof(name));
-		sli_info("worker %s: running task %s of job %s (attempt %u)",
-		    w->id, name, t->j->id, t->attempt);
+		for (uint32_t i = 0; i < t->nst; i++) {
+			sli_task_name(
+			    &t->j->x, t->st[i].spec.task, name, sizeof(name));
+			sli_info("worker %s: running task %s of job %s "
+			         "(attempt %u)%s",
+			    w->id, name, t->j->id, t->attempt,
+			    i > 0 ? ", chained" : "");
+		}
 	}
 	return 0;
 }
@@ -430,11 +488,12 @@ on_control(
 		break;
 	case SLI_MSG_CANCEL:
 		for (struct wtask *t = w->tasks; t != NULL; t = t->next)
-			if (t->vertex == m->cancel.vertex &&
-			    t->index == m->cancel.index &&
-			    t->attempt == m->cancel.attempt &&
-			    strcmp(t->j->id, m->cancel.job) == 0)
-				sli_task_cancel(&t->ctl);
+			for (uint32_t i = 0; i < t->nst; i++)
+				if (t->st[i].vertex == m->cancel.vertex &&
+				    t->index == m->cancel.index &&
+				    t->attempt == m->cancel.attempt &&
+				    strcmp(t->j->id, m->cancel.job) == 0)
+					sli_task_cancel(&t->ctl);
 		break;
 	case SLI_MSG_SHUTDOWN:
 		sli_info("worker %s: shutdown requested", w->id);

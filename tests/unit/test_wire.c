@@ -194,6 +194,24 @@ sample(int t, int variant, struct sli_msg *m)
 			    variant == 2 ? SL_MAX_PARALLELISM : 1 + o;
 			d->outputs[o].desc = xbytes(o ? 0 : 80, o);
 		}
+		/* 1: one chained task; 2: 3 of them, one without outputs */
+		d->nchain = variant == 2 ? 3 : 1;
+		d->chain = xcalloc(d->nchain, sizeof(*d->chain));
+		for (uint32_t c = 0; c < d->nchain; c++) {
+			struct sli_wire_chained *ch = &d->chain[c];
+
+			ch->vertex = variant == 2 ? SL_MAX_VERTICES - 1 - c
+			                          : d->vertex + 1 + c;
+			ch->noutputs = c == 2 ? 0 : 1;
+			ch->outputs = ch->noutputs
+			    ? xcalloc(ch->noutputs, sizeof(*ch->outputs))
+			    : NULL;
+			for (uint32_t o = 0; o < ch->noutputs; o++) {
+				ch->outputs[o].edge = 20 + c;
+				ch->outputs[o].num_subpartitions = 1;
+				ch->outputs[o].desc = xbytes(30, c);
+			}
+		}
 		break;
 	}
 	case SLI_MSG_CANCEL:
@@ -400,7 +418,7 @@ test_exact_bytes(void)
 	m.deploy.outputs = &out;
 	m.deploy.noutputs = 1;
 	expect_bytes(&m,
-	    "89"
+	    "8a"
 	    "a17601"
 	    "a17405"
 	    "a36a6f62"
@@ -434,7 +452,9 @@ test_exact_bytes(void)
 	    "74696f6e73"
 	    "cd012c" /* 300 */
 	    "aa64657363726970746f72"
-	    "c400");
+	    "c400"
+	    "a5636861696e" /* chain */
+	    "90");
 }
 
 /* ---- hand-made msgpack, for what our encoder never writes ---- */
