@@ -189,11 +189,13 @@ run_free(struct run *r)
 
 /* Load the job text, run it with sli_local_run; r->rv and r->detail say
  * how it went. cancel is passed on (may be NULL). */
+static bool no_chaining; /* run_job runs every task on its own thread */
+
 static void
 run_job(struct run *r, atomic_bool *cancel, const char *fmt, ...)
 {
 	static char text[16384];
-	struct sli_local_opts o = { 0 };
+	struct sli_local_opts o = { .no_chaining = no_chaining };
 	va_list ap;
 	int rv;
 
@@ -1139,6 +1141,70 @@ test_inputs_checked(void)
  */
 
 /* What the probe saw and which of its ops ran. */
+/* Operator chaining (a pointwise edge of equal parallelism runs the
+ * consumer in the producer's thread): the same part files and the same
+ * counters as without it; a chained stage's failure is reported as its
+ * own, and leaves nothing visible. */
+static void
+test_chaining(void)
+{
+	static const char job[] =
+	    "{\"name\": \"chain\", \"vertices\": ["
+	    "{\"id\": \"gen\", \"operator\": \"generate\", \"parallelism\": 3,"
+	    " \"config\": {\"count\": 20000, \"value_bytes\": %u}},"
+	    "{\"id\": \"write\", \"operator\": \"file_sink\", "
+	    "\"parallelism\": 3, \"config\": {\"path\": \"%s\", "
+	    "\"format\": \"%s\"}}],"
+	    "\"edges\": [{\"from\": \"gen\", \"to\": \"write\", "
+	    "\"distribution\": \"pointwise\", \"type\": \"pipelined\"}]}";
+	char dir[2][512], names[256], path[600];
+	struct run r[2];
+
+	for (int c = 0; c < 2; c++) {
+		tmp_path(dir[c], sizeof(dir[c]), c ? "chain-off" : "chain-on");
+		no_chaining = c == 1;
+		run_job(&r[c], NULL, job, 7u, dir[c], "records");
+		no_chaining = false;
+		CU_ASSERT_EQUAL_FATAL(r[c].rv, 0);
+	}
+	CU_ASSERT_TRUE(sli_exec_chained(&r[0].x, 0));
+	for (int m = REC_IN; m <= BYTES_OUT; m++) {
+		CU_ASSERT_EQUAL(vsum(&r[0], "gen", (enum metric)m),
+		    vsum(&r[1], "gen", (enum metric)m));
+		CU_ASSERT_EQUAL(vsum(&r[0], "write", (enum metric)m),
+		    vsum(&r[1], "write", (enum metric)m));
+	}
+	CU_ASSERT_EQUAL(vsum(&r[0], "write", REC_IN), 20000);
+	for (int i = 0; i < 3; i++) {
+		size_t a, b;
+		char *pa, *pb;
+
+		snprintf(path, sizeof(path), "%s/part-%05d", dir[0], i);
+		pa = sl_read_file(path, &a);
+		snprintf(path, sizeof(path), "%s/part-%05d", dir[1], i);
+		pb = sl_read_file(path, &b);
+		CU_ASSERT_TRUE(pa != NULL && pb != NULL && a == b && a > 0 &&
+		    memcmp(pa, pb, a) == 0);
+		free(pa);
+		free(pb);
+	}
+	for (int c = 0; c < 2; c++) {
+		run_free(&r[c]);
+		sl_rm_rf(dir[c]);
+	}
+
+	/* the chained sink refuses a 5-byte value as a tsv count */
+	tmp_path(dir[0], sizeof(dir[0]), "chain-bad");
+	run_job(&r[0], NULL, job, 5u, dir[0], "tsv");
+	CU_ASSERT_EQUAL(r[0].rv, SL_EINVAL);
+	CU_ASSERT(starts_with(r[0].detail, "task write#"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r[0].detail, "a value of 5 bytes"));
+	sl_list_dir(dir[0], names, sizeof(names));
+	CU_ASSERT_STRING_EQUAL(names, "");
+	run_free(&r[0]);
+	sl_rm_rf(dir[0]);
+}
+
 static struct {
 	struct sl_task_ctx ctx; /* a copy, taken in open */
 	char config[64];
@@ -1323,6 +1389,7 @@ static const struct sl_test tests[] = {
 	{ "source on a missing file: the cause is reported",
 	    test_source_missing },
 	{ "process fails while producers block on credit", test_process_fails },
+	{ "operator chaining", test_chaining },
 	{ "refused before running: type, range, plugin, operator",
 	    test_refusals },
 	{ "cancel a running job", test_cancel_run },
