@@ -19,8 +19,9 @@
  *
  *   sluice run job.json -D ops=$PWD/build/example-ops.so ...
  *
- * Build: `make` here (needs the installed sluice-plugin.pc) or the
- * CMakeLists.txt beside this file.
+ * Build: the CMakeLists.txt beside this file, with the installed
+ * sluice-plugin.pc (the sluice build also builds it, into
+ * build/examples/example-ops.so).
  */
 #include <stdbool.h>
 #include <stdint.h>
