@@ -871,6 +871,7 @@ on_request(
 		}
 		r.submitted.job = id;
 		sli_rpc_reply(req, &r);
+		job_try_start(job_find(c, id));
 		break;
 	}
 	case SLI_MSG_STATUS: {
@@ -1007,7 +1008,8 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 	j->next = c->jobs;
 	c->jobs = j;
 	sli_info("coordinator: job %s submitted", j->id);
-	job_try_start(j);
+	/* Started on the loop thread, the only one that sends (P_KICK, or
+	 * the SUBMIT handler). */
 	return 0;
 fail:
 	job_free(j);
@@ -1063,24 +1065,36 @@ on_post(void *arg)
 			if (!j->started)
 				job_try_start(j);
 		break;
-	case P_STOP:
+	case P_STOP: {
+		struct sli_rpc_server *srv = c->srv;
+		struct cworker *ws = c->workers;
+
 		c->stopping = true;
 		uv_timer_stop(&c->tick);
 		uv_close((uv_handle_t *)&c->tick, NULL);
-		sli_rpc_server_close(c->srv);
 		c->srv = NULL;
-		/* Jobs' tasks still point at workers; nothing reads them
-		 * from here on (job_free does not). */
-		while (c->workers != NULL) {
-			struct cworker *w = c->workers;
-
-			c->workers = w->next;
-			worker_free(w);
-		}
+		c->workers = NULL;
 		uv_mutex_unlock(&c->mtx);
+		/* Closing drains the loop's queue, whose callbacks take
+		 * c->mtx: not under it. Jobs' tasks still point at workers;
+		 * nothing reads them from here on (job_free does not). */
+		for (struct cworker *w = ws; w != NULL; w = w->next)
+			w->lost = true; /* no call to them any more */
+		sli_rpc_server_close(srv);
+		for (struct cworker *w = ws; w != NULL; w = w->next) {
+			sli_rpc_client_close(w->cl);
+			w->cl = NULL;
+		}
+		while (ws != NULL) {
+			struct cworker *next = ws->next;
+
+			worker_free(ws);
+			ws = next;
+		}
 		free(p);
 		sli_loopq_close(&c->q);
 		return;
+	}
 	}
 	uv_mutex_unlock(&c->mtx);
 	free(p);

@@ -74,6 +74,7 @@ static struct {
 	pthread_mutex_t mtx; /* events, free list */
 	pthread_cond_t cv;
 	bool stop;
+	bool listening; /* a ctx is receiving the next request */
 	struct sreq *rq_head, *rq_tail; /* received requests */
 	struct stream *sq_head;         /* notified streams */
 	uint32_t *closed_pipes;
@@ -96,8 +97,10 @@ listen_one_locked(void)
 	if (r != NULL) {
 		srv.free_reqs = r->next;
 	} else {
+		/* At the cap, requests queue in the socket until a reply
+		 * goes out and its ctx listens again (sreq_cb). */
 		if (srv.nreqs == sizeof(srv.all_reqs) / sizeof(srv.all_reqs[0]))
-			return; /* requests queue in the socket meanwhile */
+			return;
 		if ((r = srv.host->alloc(sizeof(*r))) == NULL)
 			return;
 		memset(r, 0, sizeof(*r));
@@ -109,6 +112,7 @@ listen_one_locked(void)
 		srv.all_reqs[srv.nreqs++] = r;
 	}
 	r->sending = false;
+	srv.listening = true;
 	nng_ctx_recv(r->ctx, r->aio);
 }
 
@@ -125,6 +129,8 @@ sreq_cb(void *arg)
 		r->sending = false;
 		r->next = srv.free_reqs;
 		srv.free_reqs = r;
+		if (!srv.listening && !srv.stop)
+			listen_one_locked();
 		pthread_mutex_unlock(&srv.mtx);
 		return;
 	}
@@ -134,6 +140,7 @@ sreq_cb(void *arg)
 		pthread_mutex_unlock(&srv.mtx);
 		return;
 	}
+	srv.listening = false;
 	r->msg = nng_aio_get_msg(r->aio);
 	r->pipe = nng_pipe_id(nng_msg_get_pipe(r->msg));
 	r->qnext = NULL;
@@ -223,6 +230,8 @@ reply(struct sreq *r, uint32_t st, bool end, const struct sl_buffer *b,
 		pthread_mutex_lock(&srv.mtx);
 		r->next = srv.free_reqs;
 		srv.free_reqs = r;
+		if (!srv.listening && !srv.stop)
+			listen_one_locked();
 		pthread_mutex_unlock(&srv.mtx);
 		return;
 	}
@@ -567,6 +576,7 @@ server_stop(void)
 	srv.rq_head = srv.rq_tail = NULL;
 	srv.free_reqs = NULL;
 	srv.nreqs = 0;
+	srv.listening = false;
 	srv.host->free(srv.closed_pipes);
 	srv.closed_pipes = NULL;
 	srv.nclosed = srv.capclosed = 0;
