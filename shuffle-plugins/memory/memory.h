@@ -35,6 +35,11 @@
 
 #define MEM_DESC_VERSION 1
 #define MEM_DEFAULT_CREDITS 4
+/* A reader's default credits for a subpartition in another process: a fetch
+ * asks for all of its free credit at once, so more credit means bigger
+ * batches per round trip (shuffle_net --all-to-all: 46 % of raw nng with 4,
+ * 75 % with 8), at 2 x 8 x 32 KiB per subpartition at most. */
+#define MEM_REMOTE_CREDITS 8
 
 /* What a descriptor says: the key of a partition and its shape. */
 /* A partition has one subpartition per consumer task (or per adaptive

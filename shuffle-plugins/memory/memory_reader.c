@@ -34,6 +34,7 @@ struct mreader {
 	void (*notify)(void *arg);
 	void *notify_arg;
 	uint32_t credits;
+	uint32_t remote_credits; /* for inputs in another process */
 
 	struct part **inputs; /* one reference each */
 	bool *remote;         /* per input: a proxy of another process's */
@@ -161,10 +162,11 @@ reader_open(
 	r->notify = spec->notify;
 	r->notify_arg = spec->notify_arg;
 	r->credits = MEM_DEFAULT_CREDITS;
+	r->remote_credits = MEM_REMOTE_CREDITS;
 	if (spec->struct_size >= offsetof(struct sl_reader_spec, credits) +
 	            sizeof(spec->credits) &&
 	    spec->credits > 0)
-		r->credits = spec->credits;
+		r->credits = r->remote_credits = spec->credits;
 	if (pthread_mutex_init(&r->mtx, NULL) != 0)
 		return SL_ENOMEM;
 	if (pthread_cond_init(&r->cv, NULL) != 0) {
@@ -232,7 +234,7 @@ reader_open(
 		if (!r->remote[s->input])
 			continue;
 		if ((rv = fetch_start(
-		         host, p, s->sub, r->credits, &s->fetch)) != 0)
+		         host, p, s->sub, r->remote_credits, &s->fetch)) != 0)
 			return rv;
 		pthread_mutex_lock(&p->mtx);
 		p->subs[s->sub].fetch = s->fetch;
