@@ -551,6 +551,58 @@ test_kill_run(void)
 	CU_ASSERT_TRUE(all_gone(w, nw, 5));
 }
 
+/* kill -9 of a worker while the job runs: the coordinator notices (the
+ * connection closes), the job fails saying which worker was lost, and the
+ * run ends with nothing left behind. (Restarting what was lost is the
+ * failover's work.) */
+static void
+test_worker_killed(void)
+{
+	char *argv[16];
+	pid_t pid, w[8];
+	int n = 0, nw = 0, st;
+	size_t len;
+	char *err;
+
+	argv[n++] = (char *)sluice_path();
+	argv[n++] = "run";
+	argv[n++] = (char *)tmp("slow.json");
+	argv[n] = NULL;
+	pid = spawn(argv, NULL, tmp("killed.err"));
+	for (int i = 0; i < 300 && (nw = workers_of(pid, w, 8)) < 2; i++)
+		sleep_ms(20);
+	CU_ASSERT_EQUAL_FATAL(nw, 2);
+	for (int i = 0; i < 300 && sl_count_entries(tmp("slow-out")) < 2; i++)
+		sleep_ms(20);
+	kill(w[0], SIGKILL);
+	st = wait_for(pid, 20);
+	if (st == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		CU_FAIL("sluice run did not end after a worker was killed");
+	}
+	CU_ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	err = sl_read_file(tmp("killed.err"), &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+	if (strstr(err, " lost: ") == NULL)
+		fprintf(stderr, "\n%s\n", err);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "sluice: worker worker-"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, " lost: "));
+	free(err);
+	CU_ASSERT_TRUE(all_gone(w, nw, 5));
+	/* Nothing visible: the surviving sink removed its temporary file;
+	 * the killed one's stays, hidden (.part-N.attempt-A.tmp), for the
+	 * failover to clear. */
+	{
+		char names[4096], *save = NULL;
+
+		sl_list_dir(tmp("slow-out"), names, sizeof(names));
+		for (char *nm = strtok_r(names, " ", &save); nm != NULL;
+		     nm = strtok_r(NULL, " ", &save))
+			CU_ASSERT(nm[0] == '.');
+	}
+}
+
 static int
 free_port(void)
 {
@@ -689,6 +741,7 @@ static const struct sl_test tests[] = {
 	{ "run: bounded memory, Ctrl-C leaves nothing",
 	    test_bounded_memory_and_interrupt },
 	{ "run: SIGKILL takes the workers along", test_kill_run },
+	{ "run: a worker killed fails the job, noticed", test_worker_killed },
 	{ "standalone cluster over tcp", test_standalone_tcp },
 	{ "cleanup", cleanup },
 	{ NULL, NULL },
