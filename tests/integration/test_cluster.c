@@ -516,7 +516,7 @@ test_bounded_memory_and_interrupt(void)
 	fprintf(stderr,
 	    "\n    workers' RSS: %ld KiB after start, peak %ld KiB ", base,
 	    peak);
-	CU_ASSERT(peak - base < 48 * 1024);
+	CU_ASSERT(peak - base < 64 * 1024);
 	CU_ASSERT_EQUAL_FATAL(waitpid(pid, &st, WNOHANG), 0); /* still on */
 
 	kill(pid, SIGINT);
