@@ -1,0 +1,535 @@
+/*
+ * One partition's data and index files: ld_file.h describes the layout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+/* XXH3_state_t on the stack: the streaming state's layout */
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
+#include "ld_file.h"
+
+#define BLOCK_MAGIC 0x42444c53u /* "SLDB" */
+#define INDEX_MAGIC 0x49444c53u /* "SLDI" */
+#define INDEX_VERSION 1u
+#define INDEX_HEADER 16
+
+struct pending {
+	void *data;
+	uint32_t len;
+	uint32_t kind;
+};
+
+struct subq {
+	struct pending *v;
+	uint32_t n, cap;
+	uint64_t bytes; /* written to the file, payloads */
+};
+
+struct ld_writer {
+	const struct sl_host *host;
+	char *data_path, *index_path, *data_tmp, *index_tmp;
+	int fd;
+	uint32_t nsub;
+	size_t spill_bytes;
+	size_t held; /* bytes waiting in the queues */
+	struct subq *q;
+	uint64_t off; /* the data file's length */
+	/* runs x nsub extents, (offset, length) */
+	uint64_t *ext;
+	uint32_t nruns, capruns;
+	bool finished;
+	bool failed; /* a write failed: the partition is lost */
+};
+
+static void
+put_le32(unsigned char *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void
+put_le64(unsigned char *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t
+get_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static uint64_t
+get_le64(const unsigned char *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+
+static char *
+cat(const struct sl_host *host, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *s = host->alloc(la + lb + 1);
+
+	if (s != NULL) {
+		memcpy(s, a, la);
+		memcpy(s + la, b, lb + 1);
+	}
+	return s;
+}
+
+static int
+io_fail(struct ld_writer *w, const char *what, const char *path, int err)
+{
+	w->failed = true;
+	w->host->set_error("localdisk: %s %s: %s", what, path, strerror(err));
+	return SL_EIO;
+}
+
+int
+ld_writer_open(const struct sl_host *host, const char *data_path,
+    const char *index_path, uint32_t nsub, size_t spill_bytes,
+    struct ld_writer **out)
+{
+	struct ld_writer *w;
+
+	if (nsub == 0)
+		return SL_EINVAL;
+	if ((w = host->alloc(sizeof(*w))) == NULL)
+		return SL_ENOMEM;
+	memset(w, 0, sizeof(*w));
+	w->host = host;
+	w->fd = -1;
+	w->nsub = nsub;
+	w->spill_bytes = spill_bytes ? spill_bytes : 1;
+	w->data_path = cat(host, data_path, "");
+	w->index_path = cat(host, index_path, "");
+	w->data_tmp = cat(host, data_path, ".tmp");
+	w->index_tmp = cat(host, index_path, ".tmp");
+	w->q = host->alloc(sizeof(*w->q) * nsub);
+	if (w->data_path == NULL || w->index_path == NULL ||
+	    w->data_tmp == NULL || w->index_tmp == NULL || w->q == NULL) {
+		ld_writer_free(w);
+		return SL_ENOMEM;
+	}
+	memset(w->q, 0, sizeof(*w->q) * nsub);
+	w->fd =
+	    open(w->data_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (w->fd < 0) {
+		int rv = io_fail(w, "create", w->data_tmp, errno);
+
+		ld_writer_free(w);
+		return rv;
+	}
+	*out = w;
+	return 0;
+}
+
+/* Write every queued buffer as one run, sorted by subpartition. */
+static int
+spill(struct ld_writer *w)
+{
+	uint64_t *ext;
+
+	if (w->held == 0 && w->nruns > 0)
+		return 0;
+	if (w->nruns == w->capruns) {
+		uint32_t cap = w->capruns ? w->capruns * 2 : 4;
+
+		ext = w->host->realloc(
+		    w->ext, (size_t)cap * w->nsub * 2 * sizeof(*ext));
+		if (ext == NULL)
+			return SL_ENOMEM;
+		w->ext = ext;
+		w->capruns = cap;
+	}
+	ext = &w->ext[(size_t)w->nruns * w->nsub * 2];
+	for (uint32_t s = 0; s < w->nsub; s++) {
+		struct subq *q = &w->q[s];
+
+		ext[2 * s] = w->off;
+		for (uint32_t i = 0; i < q->n; i++) {
+			struct pending *p = &q->v[i];
+			unsigned char h[LD_BLOCK_HEADER];
+			struct iovec iov[2] = { { h, sizeof(h) },
+				{ p->data, p->len } };
+			XXH3_state_t st;
+			ssize_t n;
+
+			put_le32(h, BLOCK_MAGIC);
+			put_le32(h + 4, s);
+			put_le32(h + 8, p->len);
+			put_le32(h + 12, p->kind);
+			XXH3_64bits_reset(&st);
+			XXH3_64bits_update(&st, h, 16);
+			XXH3_64bits_update(&st, p->data, p->len);
+			put_le64(h + 16, XXH3_64bits_digest(&st));
+			n = pwritev(w->fd, iov, 2, (off_t)w->off);
+			if (n < 0)
+				return io_fail(w, "write", w->data_tmp, errno);
+			if ((size_t)n != sizeof(h) + p->len)
+				return io_fail(w, "write", w->data_tmp, ENOSPC);
+			w->off += (uint64_t)n;
+			q->bytes += p->len;
+			w->host->free(p->data);
+			p->data = NULL;
+		}
+		ext[2 * s + 1] = w->off - ext[2 * s];
+		q->n = 0;
+	}
+	w->held = 0;
+	w->nruns++;
+	return 0;
+}
+
+int
+ld_writer_add(struct ld_writer *w, uint32_t sub, struct sl_buffer *buf)
+{
+	struct subq *q;
+	int rv;
+
+	if (sub >= w->nsub) {
+		w->host->set_error(
+		    "localdisk: subpartition %u of %u", sub, w->nsub);
+		return SL_ERANGE;
+	}
+	if (w->failed || w->finished) {
+		w->host->set_error("localdisk: write after %s",
+		    w->failed ? "a failed write" : "finish");
+		return SL_ESTATE;
+	}
+	if (buf->len > LD_MAX_BLOCK) {
+		w->host->set_error(
+		    "localdisk: a buffer of %zu bytes", buf->len);
+		return SL_ERANGE;
+	}
+	q = &w->q[sub];
+	if (q->n == q->cap) {
+		uint32_t cap = q->cap ? q->cap * 2 : 8;
+		struct pending *v = w->host->realloc(q->v, cap * sizeof(*q->v));
+
+		if (v == NULL)
+			return SL_ENOMEM;
+		q->v = v;
+		q->cap = cap;
+	}
+	q->v[q->n++] =
+	    (struct pending) { buf->data, (uint32_t)buf->len, buf->kind };
+	buf->data = NULL;
+	w->held += buf->len + sizeof(struct pending);
+	if (w->held >= w->spill_bytes && (rv = spill(w)) != 0)
+		return rv;
+	return 0;
+}
+
+uint64_t
+ld_writer_bytes(const struct ld_writer *w, uint32_t sub)
+{
+	return sub < w->nsub ? w->q[sub].bytes : 0;
+}
+
+static int
+write_index(struct ld_writer *w)
+{
+	size_t n = INDEX_HEADER + (size_t)w->nruns * w->nsub * 16 + 8;
+	unsigned char *b = w->host->alloc(n);
+	ssize_t got;
+	int fd, rv = 0;
+
+	if (b == NULL)
+		return SL_ENOMEM;
+	put_le32(b, INDEX_MAGIC);
+	put_le32(b + 4, INDEX_VERSION);
+	put_le32(b + 8, w->nsub);
+	put_le32(b + 12, w->nruns);
+	for (size_t i = 0; i < (size_t)w->nruns * w->nsub * 2; i++)
+		put_le64(b + INDEX_HEADER + 8 * i, w->ext[i]);
+	put_le64(b + n - 8, XXH3_64bits(b, n - 8));
+	fd = open(w->index_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rv = io_fail(w, "create", w->index_tmp, errno);
+	} else {
+		got = write(fd, b, n);
+		if (got < 0 || (size_t)got != n)
+			rv = io_fail(
+			    w, "write", w->index_tmp, got < 0 ? errno : ENOSPC);
+		else if (fsync(fd) != 0)
+			rv = io_fail(w, "fsync", w->index_tmp, errno);
+		close(fd);
+	}
+	w->host->free(b);
+	return rv;
+}
+
+/* fsync the directory of path, so that a rename into it is durable. */
+static int
+sync_dir(struct ld_writer *w, const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int fd, rv = 0;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s",
+		    (int)(slash == path ? 1 : slash - path), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return io_fail(w, "open", dir, errno);
+	if (fsync(fd) != 0)
+		rv = io_fail(w, "fsync", dir, errno);
+	close(fd);
+	return rv;
+}
+
+int
+ld_writer_finish(struct ld_writer *w)
+{
+	int rv;
+
+	if (w->failed || w->finished) {
+		w->host->set_error("localdisk: finish after %s",
+		    w->failed ? "a failed write" : "finish");
+		return SL_ESTATE;
+	}
+	if ((rv = spill(w)) != 0)
+		return rv;
+	if (fsync(w->fd) != 0)
+		return io_fail(w, "fsync", w->data_tmp, errno);
+	if ((rv = write_index(w)) != 0)
+		return rv;
+	/* Data first: an index under its final name means a whole
+	 * partition. */
+	if (rename(w->data_tmp, w->data_path) != 0)
+		return io_fail(w, "rename", w->data_tmp, errno);
+	if (rename(w->index_tmp, w->index_path) != 0) {
+		rv = io_fail(w, "rename", w->index_tmp, errno);
+		unlink(w->data_path);
+		return rv;
+	}
+	if ((rv = sync_dir(w, w->index_path)) != 0)
+		return rv;
+	w->finished = true;
+	return 0;
+}
+
+void
+ld_writer_free(struct ld_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (!w->finished) {
+		if (w->data_tmp != NULL)
+			unlink(w->data_tmp);
+		if (w->index_tmp != NULL)
+			unlink(w->index_tmp);
+	}
+	for (uint32_t s = 0; w->q != NULL && s < w->nsub; s++) {
+		for (uint32_t i = 0; i < w->q[s].n; i++)
+			w->host->free(w->q[s].v[i].data);
+		w->host->free(w->q[s].v);
+	}
+	w->host->free(w->q);
+	w->host->free(w->ext);
+	w->host->free(w->data_path);
+	w->host->free(w->index_path);
+	w->host->free(w->data_tmp);
+	w->host->free(w->index_tmp);
+	w->host->free(w);
+}
+
+/* ---- reading ---- */
+
+struct ld_reader {
+	const struct sl_host *host;
+	char *data_path;
+	int fd;
+	uint32_t lo, hi;
+	uint32_t nruns;
+	uint64_t *span; /* per run: offset and length of lo..hi's extents */
+	uint32_t run;   /* current */
+	uint64_t pos, end;
+};
+
+static int
+unreadable(struct ld_reader *r, const char *fmt, unsigned long long at)
+{
+	r->host->set_error(fmt, r->data_path, at);
+	return SL_EUNREADABLE;
+}
+
+int
+ld_reader_open(const struct sl_host *host, const char *data_path,
+    const char *index_path, uint32_t lo, uint32_t hi, struct ld_reader **out)
+{
+	struct ld_reader *r;
+	unsigned char *b = NULL;
+	struct stat st;
+	uint32_t nsub;
+	ssize_t got;
+	size_t n;
+	int fd, rv = SL_EUNREADABLE;
+
+	if ((r = host->alloc(sizeof(*r))) == NULL)
+		return SL_ENOMEM;
+	memset(r, 0, sizeof(*r));
+	r->host = host;
+	r->fd = -1;
+	r->lo = lo;
+	r->hi = hi;
+	if ((r->data_path = cat(host, data_path, "")) == NULL) {
+		ld_reader_free(r);
+		return SL_ENOMEM;
+	}
+	if ((fd = open(index_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		host->set_error(
+		    "localdisk: %s: %s", index_path, strerror(errno));
+		ld_reader_free(r);
+		return SL_EUNREADABLE;
+	}
+	if (fstat(fd, &st) != 0 || st.st_size < INDEX_HEADER + 8 ||
+	    st.st_size > (off_t)1 << 34 ||
+	    (b = host->alloc((size_t)st.st_size)) == NULL) {
+		host->set_error("localdisk: %s: not an index", index_path);
+		goto out;
+	}
+	n = (size_t)st.st_size;
+	got = pread(fd, b, n, 0);
+	if (got < 0 || (size_t)got != n || get_le32(b) != INDEX_MAGIC ||
+	    get_le32(b + 4) != INDEX_VERSION ||
+	    get_le64(b + n - 8) != XXH3_64bits(b, n - 8)) {
+		host->set_error("localdisk: %s: damaged index", index_path);
+		goto out;
+	}
+	nsub = get_le32(b + 8);
+	r->nruns = get_le32(b + 12);
+	if (n != INDEX_HEADER + (size_t)r->nruns * nsub * 16 + 8 || nsub == 0 ||
+	    hi >= nsub || lo > hi) {
+		host->set_error("localdisk: %s: %u subpartitions, cannot read "
+		                "%u..%u",
+		    index_path, nsub, lo, hi);
+		goto out;
+	}
+	if ((r->fd = open(data_path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(r->fd, &st) != 0) {
+		host->set_error(
+		    "localdisk: %s: %s", data_path, strerror(errno));
+		goto out;
+	}
+	if ((r->span = host->alloc(sizeof(*r->span) * 2 * (r->nruns + 1))) ==
+	    NULL) {
+		rv = SL_ENOMEM;
+		goto out;
+	}
+	for (uint32_t k = 0; k < r->nruns; k++) {
+		const unsigned char *e =
+		    b + INDEX_HEADER + (size_t)k * nsub * 16;
+		uint64_t off = get_le64(e + 16 * lo), end = off;
+
+		/* lo..hi are adjacent in a run: one extent */
+		for (uint32_t s = lo; s <= hi; s++) {
+			uint64_t o = get_le64(e + 16 * s);
+			uint64_t l = get_le64(e + 16 * s + 8);
+
+			if (o != end || l > (uint64_t)st.st_size - o) {
+				host->set_error("localdisk: %s: index does not "
+				                "fit the data file (run %u, "
+				                "subpartition %u)",
+				    index_path, k, s);
+				goto out;
+			}
+			end = o + l;
+		}
+		r->span[2 * k] = off;
+		r->span[2 * k + 1] = end - off;
+	}
+	rv = 0;
+out:
+	close(fd);
+	host->free(b);
+	if (rv != 0) {
+		ld_reader_free(r);
+		return rv;
+	}
+	r->run = 0;
+	r->pos = r->nruns ? r->span[0] : 0;
+	r->end = r->nruns ? r->span[0] + r->span[1] : 0;
+	*out = r;
+	return 0;
+}
+
+int
+ld_reader_next(struct ld_reader *r, struct sl_buffer *out)
+{
+	unsigned char h[LD_BLOCK_HEADER];
+	uint32_t sub, len;
+	XXH3_state_t st;
+	ssize_t got;
+	void *data;
+
+	while (r->pos == r->end) {
+		if (r->run + 1 >= r->nruns)
+			return SL_EEOF;
+		r->run++;
+		r->pos = r->span[2 * r->run];
+		r->end = r->pos + r->span[2 * r->run + 1];
+	}
+	if (r->end - r->pos < LD_BLOCK_HEADER ||
+	    pread(r->fd, h, sizeof(h), (off_t)r->pos) != (ssize_t)sizeof(h))
+		return unreadable(r,
+		    "localdisk: %s: block at %llu is cut short",
+		    (unsigned long long)r->pos);
+	sub = get_le32(h + 4);
+	len = get_le32(h + 8);
+	if (get_le32(h) != BLOCK_MAGIC || sub < r->lo || sub > r->hi ||
+	    len > LD_MAX_BLOCK || len > r->end - r->pos - LD_BLOCK_HEADER ||
+	    get_le32(h + 12) > SL_BUFFER_EVENT)
+		return unreadable(r,
+		    "localdisk: %s: damaged block header at %llu",
+		    (unsigned long long)r->pos);
+	if ((data = r->host->alloc(len ? len : 1)) == NULL)
+		return SL_ENOMEM;
+	got = pread(r->fd, data, len, (off_t)(r->pos + LD_BLOCK_HEADER));
+	XXH3_64bits_reset(&st);
+	XXH3_64bits_update(&st, h, 16);
+	if (got == (ssize_t)len)
+		XXH3_64bits_update(&st, data, len);
+	if (got != (ssize_t)len ||
+	    XXH3_64bits_digest(&st) != get_le64(h + 16)) {
+		r->host->free(data);
+		return unreadable(r,
+		    "localdisk: %s: block at %llu fails its checksum",
+		    (unsigned long long)r->pos);
+	}
+	out->data = data;
+	out->len = len;
+	out->kind = get_le32(h + 12);
+	out->subpartition = sub;
+	r->pos += LD_BLOCK_HEADER + (uint64_t)len;
+	return 0;
+}
+
+void
+ld_reader_free(struct ld_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	r->host->free(r->span);
+	r->host->free(r->data_path);
+	r->host->free(r);
+}

@@ -1,0 +1,71 @@
+/*
+ * The on-disk layout of one blocking result partition (issue 4's localdisk
+ * shuffle, DESIGN §6): one data file and one index file per partition,
+ * never a file per subpartition.
+ *
+ * The writer keeps the buffers it is given, grouped by subpartition, and
+ * when they reach `spill_bytes` writes them out as a *run*: every buffer of
+ * subpartition 0, then of 1, ... each as one block. A run is so sorted by
+ * subpartition, and a reader of subpartitions lo..hi reads, per run, one
+ * sequential extent. finish writes the last run, fsyncs the data, writes
+ * the index (the extent of every subpartition in every run) and fsyncs it,
+ * then renames both into place, data first: an index under its final name
+ * means a complete partition, and a failed or killed writer leaves only
+ * temporary files.
+ *
+ * Block: a 24-byte header (magic "SLDB", subpartition, payload length, kind,
+ * then XXH3-64 of those 16 bytes and the payload), then the payload. Index:
+ * "SLDI", version, subpartitions, runs, then runs x subpartitions extents
+ * (offset, length: u64 LE each), then XXH3-64 of everything before it.
+ * A reader checks every checksum and every length against the index and
+ * the file, and reports damage as SL_EUNREADABLE with the place: never
+ * returns bad bytes as data.
+ */
+#ifndef SL_LD_FILE_H
+#define SL_LD_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sluice/shuffle.h>
+
+#define LD_BLOCK_HEADER 24
+#define LD_MAX_BLOCK (256u << 20)
+
+struct ld_writer;
+struct ld_reader;
+
+/*
+ * Open a writer of nsub subpartitions whose files will be data_path and
+ * index_path (written as PATH.tmp first). 0, or a code with host->set_error
+ * (the file cannot be created: SL_EIO with strerror).
+ */
+int ld_writer_open(const struct sl_host *host, const char *data_path,
+    const char *index_path, uint32_t nsub, size_t spill_bytes,
+    struct ld_writer **out);
+/* Take buf->data (host->alloc'd; set to NULL on success) for subpartition
+ * sub. May write a run. SL_ERANGE for a bad sub, SL_EIO on a write error
+ * ("No space left on device"). */
+int ld_writer_add(struct ld_writer *w, uint32_t sub, struct sl_buffer *buf);
+/* Write the rest, fsync, write the index, rename both into place. */
+int ld_writer_finish(struct ld_writer *w);
+/* Bytes written to the data file so far, per subpartition (payloads). */
+uint64_t ld_writer_bytes(const struct ld_writer *w, uint32_t sub);
+/* Free everything; a writer not finished removes its temporary files. */
+void ld_writer_free(struct ld_writer *w);
+
+/*
+ * Open the finished partition at data_path/index_path to read
+ * subpartitions lo..hi. SL_EUNREADABLE (with the reason) when a file is
+ * missing, the index is damaged or does not fit the data file.
+ */
+int ld_reader_open(const struct sl_host *host, const char *data_path,
+    const char *index_path, uint32_t lo, uint32_t hi, struct ld_reader **out);
+/* The next block, in run order and, within a run, subpartition order:
+ * 0 with out->data (host->alloc'd, the caller's), len, kind, subpartition;
+ * SL_EEOF at the end; SL_EUNREADABLE for a damaged block. */
+int ld_reader_next(struct ld_reader *r, struct sl_buffer *out);
+void ld_reader_free(struct ld_reader *r);
+
+#endif
