@@ -239,6 +239,29 @@ test_run_wordcount(void)
 	free(text);
 }
 
+/* Three stages joined by blocking edges over the localdisk shuffle, on
+ * fewer slots than tasks: regions run as their inputs finish, the counts
+ * equal the reference, and the partitions' files are gone at the end. */
+static void
+test_run_blocking(void)
+{
+	size_t len;
+	char *text = make_text(tmp("wcb.txt"), 1u << 20, &len);
+	struct run_result r;
+
+	setenv("SLUICE_LOCALDISK_DIR", tmp("localdisk"), 1);
+	CU_ASSERT_EQUAL(mkdir(tmp("localdisk"), 0755), 0);
+	r = sl_run_sluice("run",
+	    source_path("examples/jobs/wordcount-blocking.json"), "-D",
+	    def("input", tmp("wcb.txt")), "-D", def("output", tmp("wcb-out")),
+	    "--workers", "2", "--slots", "1", NULL);
+	expect(&r, 0, NULL);
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("wcb-out"), text, len));
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("localdisk")), 0);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+	free(text);
+}
+
 /* A job that brings its own operator library (examples/operators). */
 static void
 test_job_library(void)
@@ -736,6 +759,7 @@ cleanup(void)
 
 static const struct sl_test tests[] = {
 	{ "run: WordCount on worker processes", test_run_wordcount },
+	{ "run: blocking edges on fewer slots than tasks", test_run_blocking },
 	{ "run: a job brings its operator library", test_job_library },
 	{ "run: failures say why", test_run_failures },
 	{ "run: bounded memory, Ctrl-C leaves nothing",
