@@ -140,7 +140,7 @@ run_in_process(const struct run_opts *o)
 	}
 	if (o->report != NULL) {
 		int r = run_write_report(o->report,
-		    run_report_json(&x, m, NULL, eb, wall,
+		    run_report_json(&x, m, NULL, eb, NULL, NULL, wall,
 		        lrv == 0                                   ? "FINISHED"
 		            : run_signal != 0 && lrv == SL_ECLOSED ? "CANCELLED"
 		                                                   : "FAILED",

@@ -24,6 +24,7 @@
 #include "common/error.h"
 #include "coord/coord.h"
 #include "graph/job.h"
+#include "plan/regions.h"
 #include "run_report.h"
 
 #define REGISTER_TIMEOUT_S 30.0
@@ -57,6 +58,7 @@ struct rc {
 	struct sli_task_metrics *m;
 	char (*worker)[64];
 	uint64_t *edge_bytes;
+	double *rtimes; /* per region: started, ended */
 	const struct sli_exec *x;
 	int signal;  /* the first SIGINT/SIGTERM */
 	bool killed; /* SIGKILL sent */
@@ -144,7 +146,7 @@ on_tick(uv_timer_t *h)
 		return;
 	case P_RUNNING:
 		if (sli_coord_job_info(r->coord, r->job_id, &r->info, r->m,
-		        r->worker, r->edge_bytes) != 0)
+		        r->worker, r->edge_bytes, r->rtimes) != 0)
 			return;
 		r->have_info = true;
 		if (r->info.state != SLI_JOB_RUNNING)
@@ -323,7 +325,8 @@ run_cluster(const struct run_opts *o)
 	struct run_progress p = { 0 };
 	sl_job *job = NULL;
 	struct sli_exec x;
-	bool have_x = false, progress_on = false;
+	struct sli_regions rg;
+	bool have_x = false, have_rg = false, progress_on = false;
 	char dir[] = "/tmp/sluice-run-XXXXXX", url[PATH_MAX + 16];
 	char *text = NULL;
 	pthread_t th;
@@ -371,14 +374,22 @@ run_cluster(const struct run_opts *o)
 	r.m = calloc(x.ntasks, sizeof(*r.m));
 	r.worker = calloc(x.ntasks, sizeof(*r.worker));
 	r.edge_bytes = calloc(job->ne + 1, sizeof(*r.edge_bytes));
+	if (sli_regions_build(&x, &rg) != 0) {
+		rv = sli_cli_fail("%s: %s", o->job_path, sl_errdetail());
+		goto out;
+	}
+	have_rg = true;
+	r.rtimes = malloc(2 * (rg.n + 1) * sizeof(*r.rtimes));
 	r.kids = calloc(o->workers, sizeof(*r.kids));
 	if (r.m == NULL || r.worker == NULL || r.kids == NULL ||
-	    r.edge_bytes == NULL) {
+	    r.edge_bytes == NULL || r.rtimes == NULL) {
 		rv = sli_cli_fail("out of memory");
 		goto out;
 	}
 	for (uint32_t t = 0; t < x.ntasks; t++)
 		sli_task_metrics_init(&r.m[t]);
+	for (uint32_t i = 0; i < 2 * rg.n; i++)
+		r.rtimes[i] = -1;
 	r.nkids = o->workers;
 	r.x = &x;
 	if (mkdtemp(dir) == NULL) {
@@ -449,7 +460,7 @@ run_cluster(const struct run_opts *o)
 	if (o->report != NULL) {
 		int w = run_write_report(o->report,
 		    run_report_json(&x, r.m, (const char(*)[64])r.worker,
-		        r.edge_bytes, wall, status,
+		        r.edge_bytes, &rg, r.rtimes, wall, status,
 		        r.info.state == SLI_JOB_FINISHED ? NULL
 		                                         : r.info.message));
 		if (w != 0 && rv == 0)
@@ -460,6 +471,9 @@ out:
 	free(r.m);
 	free(r.worker);
 	free(r.edge_bytes);
+	free(r.rtimes);
+	if (have_rg)
+		sli_regions_free(&rg);
 	free(r.kids);
 	sli_plugin_set_clear(&set);
 	if (have_x)

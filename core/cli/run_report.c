@@ -146,9 +146,44 @@ run_print_summary(const struct sli_exec *x, const struct sli_task_metrics *m,
 	}
 }
 
+/* Per region: its tasks, and when it started and ended (null: never). */
+static json_t *
+regions_json(
+    const struct sli_exec *x, const struct sli_regions *rg, const double *rt)
+{
+	json_t *a = json_array();
+	char name[192];
+
+	for (uint32_t r = 0; a != NULL && r < rg->n; r++) {
+		json_t *ts = json_array();
+
+		for (uint32_t k = rg->start[r];
+		     ts != NULL && k < rg->start[r + 1]; k++) {
+			sli_task_name(x, rg->tasks[k], name, sizeof(name));
+			if (json_array_append_new(ts, json_string(name)) != 0) {
+				json_decref(ts);
+				ts = NULL;
+			}
+		}
+		if (ts == NULL ||
+		    json_array_append_new(a,
+		        json_pack("{s:i,s:o,s:o,s:o}", "region", (int)r,
+		            "tasks", ts, "started_s",
+		            rt[2 * r] >= 0 ? json_real(rt[2 * r]) : json_null(),
+		            "ended_s",
+		            rt[2 * r + 1] >= 0 ? json_real(rt[2 * r + 1])
+		                               : json_null())) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	}
+	return a;
+}
+
 json_t *
 run_report_json(const struct sli_exec *x, const struct sli_task_metrics *m,
-    const char (*worker)[64], const uint64_t *edge_bytes, double wall,
+    const char (*worker)[64], const uint64_t *edge_bytes,
+    const struct sli_regions *rg, const double *rtimes, double wall,
     const char *status, const char *reason)
 {
 	const sl_job *job = x->job;
@@ -210,6 +245,12 @@ run_report_json(const struct sli_exec *x, const struct sli_task_metrics *m,
 	}
 	root = json_pack("{s:s,s:s?,s:f,s:o,s:o}", "status", status, "reason",
 	    reason, "wall_seconds", wall, "vertices", vs, "edges", es);
+	if (root != NULL && rg != NULL &&
+	    json_object_set_new(root, "regions", regions_json(x, rg, rtimes)) !=
+	        0) {
+		json_decref(root);
+		root = NULL;
+	}
 	return root;
 }
 

@@ -10,6 +10,7 @@
 
 #include "exec/task.h"
 #include "graph/exec.h"
+#include "plan/regions.h"
 
 /* What sluice run was asked. */
 struct run_opts {
@@ -53,11 +54,13 @@ void run_print_summary(const struct sli_exec *x,
 
 /* The report: status (FINISHED, FAILED, CANCELLED), reason, per task its
  * counters and worker (worker NULL: "in-process"), per edge the bytes
- * shuffled (edge_bytes, job->ne entries). */
+ * shuffled (edge_bytes, job->ne entries), and, when rg is not NULL, per
+ * region its tasks and when it started and ended (rtimes: 2 per region,
+ * seconds after submission, negative for never). */
 json_t *run_report_json(const struct sli_exec *x,
     const struct sli_task_metrics *m, const char (*worker)[64],
-    const uint64_t *edge_bytes, double wall, const char *status,
-    const char *reason);
+    const uint64_t *edge_bytes, const struct sli_regions *rg,
+    const double *rtimes, double wall, const char *status, const char *reason);
 /* Write root (taking it) to path; 0 or 1 after saying why. */
 int run_write_report(const char *path, json_t *root);
 

@@ -67,11 +67,14 @@ struct sli_coord_job_info {
  * task's latest counters; worker, when not NULL, gets per task the id of
  * the worker it ran on (cap bytes each, "" when not deployed);
  * edge_bytes, when not NULL, gets per edge the bytes its finished
- * producers wrote. SL_ENOTFOUND for an unknown id.
+ * producers wrote; region_times, when not NULL, gets per region (numbered
+ * as sli_regions_build numbers them) the seconds after submission at which
+ * it was deployed and finished, -1 for what did not happen. SL_ENOTFOUND
+ * for an unknown id.
  */
 int sli_coord_job_info(struct sli_coord *c, const char *id,
     struct sli_coord_job_info *info, struct sli_task_metrics *m,
-    char (*worker)[64], uint64_t *edge_bytes);
+    char (*worker)[64], uint64_t *edge_bytes, double *region_times);
 
 /* Cancel a running job: its tasks are cancelled, it ends CANCELLED. */
 void sli_coord_cancel(struct sli_coord *c, const char *id);

@@ -88,6 +88,8 @@ struct cjob {
 	struct sli_task_metrics *m;
 	uint64_t *edge_bytes; /* per edge: bytes its finished producers wrote */
 	uint32_t *left;       /* per region: tasks not finished */
+	double t0;            /* submitted, monotonic seconds */
+	double *rtime;        /* per region: deployed, finished (s after t0) */
 	uint32_t *pending;    /* regions the scheduler deployed in this op */
 	uint32_t npending;
 	uint32_t done;
@@ -117,6 +119,15 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void job_try_start(struct cjob *j);
@@ -592,6 +603,7 @@ deploy_region(struct cjob *j, uint32_t r)
 	struct cworker **group;
 	int rv = 0;
 
+	j->rtime[2 * r] = now_s() - j->t0;
 	for (uint32_t k = lo; k < hi; k++) {
 		uint32_t idx = sli_task_index(&j->x, j->r.tasks[k]);
 
@@ -735,6 +747,7 @@ task_finished(struct cjob *j, uint32_t t)
 	j->done++;
 	if (--j->left[r] > 0)
 		return;
+	j->rtime[2 * r + 1] = now_s() - j->t0;
 	for (uint32_t k = j->r.start[r]; k < j->r.start[r + 1]; k++)
 		slot_free(&j->tasks[j->r.tasks[k]]);
 	if (j->done == j->x.ntasks) {
@@ -929,6 +942,7 @@ job_free(struct cjob *j)
 	free(j->tasks);
 	free(j->m);
 	free(j->left);
+	free(j->rtime);
 	free(j->edge_bytes);
 	free(j->pending);
 	if (j->have_x)
@@ -995,13 +1009,17 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 		goto fail;
 	j->have_r = true;
 	j->left = calloc(j->r.n, sizeof(*j->left));
+	j->rtime = malloc(2 * (j->r.n + 1) * sizeof(*j->rtime));
 	j->pending = calloc(j->r.n, sizeof(*j->pending));
-	if (j->left == NULL || j->pending == NULL) {
+	if (j->left == NULL || j->pending == NULL || j->rtime == NULL) {
 		rv = sli_err(SL_ENOMEM, "out of memory");
 		goto fail;
 	}
-	for (uint32_t r = 0; r < j->r.n; r++)
+	for (uint32_t r = 0; r < j->r.n; r++) {
 		j->left[r] = j->r.start[r + 1] - j->r.start[r];
+		j->rtime[2 * r] = j->rtime[2 * r + 1] = -1;
+	}
+	j->t0 = now_s();
 	snprintf(j->id, sizeof(j->id), "%.100s-%u",
 	    job->name != NULL ? job->name : "job", ++c->njobs);
 	snprintf(id, cap, "%s", j->id);
@@ -1213,7 +1231,7 @@ sli_coord_workers(struct sli_coord *c)
 int
 sli_coord_job_info(struct sli_coord *c, const char *id,
     struct sli_coord_job_info *info, struct sli_task_metrics *m,
-    char (*worker)[64], uint64_t *edge_bytes)
+    char (*worker)[64], uint64_t *edge_bytes, double *region_times)
 {
 	struct cjob *j;
 
@@ -1229,6 +1247,8 @@ sli_coord_job_info(struct sli_coord *c, const char *id,
 	info->attempts = j->deployments;
 	for (uint32_t e = 0; edge_bytes != NULL && e < j->job->ne; e++)
 		edge_bytes[e] = j->edge_bytes[e];
+	for (uint32_t i = 0; region_times != NULL && i < 2 * j->r.n; i++)
+		region_times[i] = j->rtime[i];
 	for (uint32_t t = 0; t < j->x.ntasks; t++) {
 		if (m != NULL) {
 			atomic_store(

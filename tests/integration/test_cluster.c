@@ -254,9 +254,41 @@ test_run_blocking(void)
 	r = sl_run_sluice("run",
 	    source_path("examples/jobs/wordcount-blocking.json"), "-D",
 	    def("input", tmp("wcb.txt")), "-D", def("output", tmp("wcb-out")),
-	    "--workers", "2", "--slots", "1", NULL);
+	    "--workers", "2", "--slots", "1", "--report", tmp("wcb.json"),
+	    NULL);
 	expect(&r, 0, NULL);
 	CU_ASSERT_TRUE(output_is_wordcount(tmp("wcb-out"), text, len));
+	/* The report's regions: every one ran, and the aggregation's started
+	 * only after every combiner's had ended (a blocking edge). */
+	{
+		json_error_t jerr;
+		json_t *rep = json_load_file(tmp("wcb.json"), 0, &jerr), *g;
+		double combined = -1, first_count = 1e9;
+		size_t i, n = 0;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(rep);
+		json_array_foreach (json_object_get(rep, "regions"), i, g) {
+			const char *t0 = json_string_value(
+			    json_array_get(json_object_get(g, "tasks"), 0));
+			json_t *st = json_object_get(g, "started_s");
+			json_t *en = json_object_get(g, "ended_s");
+
+			n++;
+			CU_ASSERT_TRUE_FATAL(
+			    json_is_real(st) && json_is_real(en));
+			CU_ASSERT(json_real_value(st) <= json_real_value(en));
+			if (strncmp(t0, "read#", 5) == 0 &&
+			    json_real_value(en) > combined)
+				combined = json_real_value(en);
+			if (strncmp(t0, "count#", 6) == 0 &&
+			    json_real_value(st) < first_count)
+				first_count = json_real_value(st);
+		}
+		/* 4 read-words-combine, 3 count, 3 write: both blocking */
+		CU_ASSERT_EQUAL(n, 10);
+		CU_ASSERT(combined > 0 && first_count >= combined);
+		json_decref(rep);
+	}
 	CU_ASSERT_EQUAL(sl_count_entries(tmp("localdisk")), 0);
 	unsetenv("SLUICE_LOCALDISK_DIR");
 	free(text);
