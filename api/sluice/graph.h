@@ -92,6 +92,10 @@ int sl_job_validate(const sl_job *job);
  * characters of [a-z0-9_-], as plugin names. */
 int sl_job_set_default_shuffle(sl_job *job, const char *plugin);
 
+/* The scheduler plugin that deploys the job's regions (default "region");
+ * a plugin name as above. */
+int sl_job_set_scheduler(sl_job *job, const char *plugin);
+
 /* An operator library the job needs: an absolute path (SL_EINVAL
  * otherwise) that the coordinator and every worker load before they run
  * the job. At most 256. */

@@ -731,8 +731,8 @@ job_try_start(struct cjob *j)
 	}
 	j->sched_init = true;
 	sli_info("coordinator: job %s started: %u tasks in %u regions, %u "
-	         "slots",
-	    j->id, j->x.ntasks, j->r.n, slots);
+	         "slots, scheduler '%s'",
+	    j->id, j->x.ntasks, j->r.n, slots, j->sp->name);
 	deploy_pending(
 	    j, j->sp->ops.scheduler.on_start(j->sstate, &j->ctx), "on_start");
 }
@@ -761,6 +761,30 @@ task_finished(struct cjob *j, uint32_t t)
 	deploy_pending(j,
 	    j->sp->ops.scheduler.on_region_finished(j->sstate, &j->ctx, r),
 	    "on_region_finished");
+}
+
+/* Producer `index` of edge e wrote `bytes` to subpartition `sub`: the
+ * consumer task reading it learns its region's input (what a scheduling
+ * strategy may order regions by, ctx->region_input_bytes). */
+static void
+region_input(
+    struct cjob *j, uint32_t e, uint32_t index, uint32_t sub, uint64_t bytes)
+{
+	const struct sli_edge *ed = &j->job->e[e];
+	uint32_t c = sub, lo, hi, from, to;
+
+	if (!j->have_s)
+		return;
+	if (ed->distribution == SL_DIST_POINTWISE) {
+		sli_edge_consumers(&j->x, e, index, &lo, &hi);
+		c = lo + sub;
+	}
+	if (c >= j->x.par[ed->to])
+		return;
+	from = j->r.of_task[j->x.base[ed->from] + index];
+	to = j->r.of_task[j->x.base[ed->to] + c];
+	if (from != to)
+		j->s.input_bytes[to] += bytes;
 }
 
 static struct cjob *
@@ -804,10 +828,15 @@ task_state(struct sli_coord *c, const struct sli_wire_task_state *s)
 	if (s->state == SLI_WIRE_FINISHED) {
 		const struct sli_vertex *vx = &j->job->v[s->vertex];
 
-		for (uint32_t k = 0; k < s->nsub_bytes && k < vx->nout; k++)
-			for (uint32_t i = 0; i < s->sub_bytes[k].n; i++)
-				j->edge_bytes[vx->out[k]] +=
-				    s->sub_bytes[k].v[i];
+		for (uint32_t k = 0; k < s->nsub_bytes && k < vx->nout; k++) {
+			uint32_t e = vx->out[k];
+
+			for (uint32_t i = 0; i < s->sub_bytes[k].n; i++) {
+				j->edge_bytes[e] += s->sub_bytes[k].v[i];
+				region_input(
+				    j, e, s->index, i, s->sub_bytes[k].v[i]);
+			}
+		}
 		task_finished(j, t);
 		return;
 	}
@@ -965,12 +994,12 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 		return sli_err(SL_ENOMEM, "out of memory");
 	j->c = c;
 	j->state = SLI_JOB_RUNNING;
-	j->sp = c->sched;
 	if ((rv = sli_job_load_expanded(
 	         text, len, origin, defs, ndefs, &j->job, &j->json)) != 0)
 		goto fail;
 	job = j->job;
 	j->json_len = strlen(j->json);
+
 	if ((rv = sli_exec_build(job, NULL, &j->x)) != 0) {
 		rv = sli_err(rv, "%s: %s", origin, sl_errdetail());
 		goto fail;
@@ -1001,6 +1030,18 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 			    sl_errdetail());
 			goto fail;
 		}
+	/* The job's strategy (its libraries may bring it), or the
+	 * coordinator's default. */
+	j->sp = job->scheduler == NULL
+	    ? c->sched
+	    : sli_plugin_set_find(
+	          c->o->set, SL_PLUGIN_SCHEDULER, job->scheduler);
+	if (j->sp == NULL) {
+		rv = sli_err(SL_ENOTFOUND,
+		    "%s: scheduler: no scheduler plugin named '%s' is loaded",
+		    origin, job->scheduler);
+		goto fail;
+	}
 	if ((rv = sli_exec_resolve(&j->x, c->o->set, j->shuffle)) != 0) {
 		rv = sli_err(rv, "%s: %s", origin, sl_errdetail());
 		goto fail;

@@ -171,6 +171,7 @@ sl_job_free(sl_job *job)
 	free(job->libs);
 	free(job->name);
 	free(job->default_shuffle);
+	free(job->scheduler);
 	free(job);
 }
 
@@ -504,6 +505,21 @@ sl_job_add_library(sl_job *job, const char *path)
 	if ((v[job->nlibs] = strdup(path)) == NULL)
 		return sli_err(SL_ENOMEM, "out of memory");
 	job->nlibs++;
+	return 0;
+}
+
+int
+sl_job_set_scheduler(sl_job *job, const char *plugin)
+{
+	char *p;
+	int rv;
+
+	if ((rv = sli_check_plugin_name(plugin)) != 0)
+		return rv;
+	if ((p = strdup(plugin)) == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	free(job->scheduler);
+	job->scheduler = p;
 	return 0;
 }
 

@@ -46,6 +46,7 @@ struct sli_index {
 struct sl_job {
 	char *name;
 	char *default_shuffle;
+	char *scheduler; /* the strategy's plugin name; NULL: the default */
 	/* Operator libraries the job brings: absolute paths that the
 	 * coordinator and every worker load ("libraries" in a job file). */
 	char **libs;

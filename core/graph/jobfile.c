@@ -27,8 +27,8 @@
  * and into the parser below; anything else is refused, so that a typo
  * ("vertexes", "paralellism") fails loudly instead of being ignored.
  */
-static const char *const job_keys[] = { "name", "shuffle", "libraries",
-	"vertices", "edges", NULL };
+static const char *const job_keys[] = { "name", "shuffle", "scheduler",
+	"libraries", "vertices", "edges", NULL };
 static const char *const vertex_keys[] = { "id", "operator", "parallelism",
 	"config", NULL };
 static const char *const edge_keys[] = { "from", "to", "distribution",
@@ -450,7 +450,7 @@ get_array(const struct ctx *c, json_t *root, const char *key, bool required,
 static int
 build(struct ctx *c, json_t *root, sl_job **out)
 {
-	const char *name, *shuffle;
+	const char *name, *shuffle, *scheduler;
 	json_t *vertices, *edges, *libs, *item;
 	sl_job *job = NULL;
 	size_t i;
@@ -465,6 +465,7 @@ build(struct ctx *c, json_t *root, sl_job **out)
 	if ((rv = check_keys(c, root, job_keys)) != 0 ||
 	    (rv = get_string(c, root, "name", true, &name)) != 0 ||
 	    (rv = get_string(c, root, "shuffle", false, &shuffle)) != 0 ||
+	    (rv = get_string(c, root, "scheduler", false, &scheduler)) != 0 ||
 	    (rv = get_array(c, root, "vertices", true, &vertices)) != 0 ||
 	    (rv = get_array(c, root, "edges", false, &edges)) != 0 ||
 	    (rv = get_array(c, root, "libraries", false, &libs)) != 0)
@@ -478,6 +479,11 @@ build(struct ctx *c, json_t *root, sl_job **out)
 	if (shuffle != NULL &&
 	    (rv = sl_job_set_default_shuffle(job, shuffle)) != 0) {
 		rv = fail_api(c, rv, "shuffle");
+		goto out_free_job;
+	}
+	if (scheduler != NULL &&
+	    (rv = sl_job_set_scheduler(job, scheduler)) != 0) {
+		rv = fail_api(c, rv, "scheduler");
 		goto out_free_job;
 	}
 	json_array_foreach (libs, i, item) {

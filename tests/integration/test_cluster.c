@@ -294,6 +294,42 @@ test_run_blocking(void)
 	free(text);
 }
 
+/* A scheduling strategy from outside the core (examples/
+ * scheduler-largest-input), named by the job and found with --plugin-dir;
+ * without it the job is refused with the name it asked for. */
+static void
+test_scheduler_strategy(void)
+{
+	char dir[600];
+	size_t len;
+	char *text = make_text(tmp("li.txt"), 1u << 19, &len);
+	json_error_t jerr;
+	json_t *job = json_load_file(
+	    source_path("examples/jobs/wordcount-blocking.json"), 0, &jerr);
+	struct run_result r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(job);
+	json_object_set_new(job, "scheduler", json_string("largest-input"));
+	CU_ASSERT_EQUAL_FATAL(json_dump_file(job, tmp("li.json"), 0), 0);
+	json_decref(job);
+	snprintf(dir, sizeof(dir), "%s/examples",
+	    getenv("SL_BINARY_DIR") ? getenv("SL_BINARY_DIR") : "build");
+	setenv("SLUICE_LOG", "info", 1);
+	r = sl_run_sluice("run", tmp("li.json"), "-D",
+	    def("input", tmp("li.txt")), "-D", def("output", tmp("li-out")),
+	    "--workers", "2", "--slots", "1", "--plugin-dir", dir, NULL);
+	unsetenv("SLUICE_LOG");
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "scheduler 'largest-input'"));
+	expect(&r, 0, NULL);
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("li-out"), text, len));
+
+	r = sl_run_sluice("run", tmp("li.json"), "-D",
+	    def("input", tmp("li.txt")), "-D", def("output", tmp("li-out2")),
+	    NULL);
+	expect(&r, 1, "no scheduler plugin named 'largest-input' is loaded");
+	free(text);
+}
+
 /* A job that brings its own operator library (examples/operators). */
 static void
 test_job_library(void)
@@ -692,6 +728,29 @@ file_has(const char *path, const char *needle, double secs)
 	}
 }
 
+/* Whether path comes to hold needle at least n times within secs. */
+static bool
+file_count(const char *path, const char *needle, int n, double secs)
+{
+	double until = now() + secs;
+
+	for (;;) {
+		size_t len;
+		char *s = sl_read_file(path, &len);
+		int k = 0;
+
+		for (char *p = s; p != NULL && (p = strstr(p, needle)) != NULL;
+		     p++)
+			k++;
+		free(s);
+		if (k >= n)
+			return true;
+		if (now() > until)
+			return false;
+		sleep_ms(50);
+	}
+}
+
 /* A standalone cluster over tcp://: submit, status, a worker that stops
  * heartbeating is declared lost, SIGTERM stops the coordinator and its
  * workers. */
@@ -757,8 +816,11 @@ test_standalone_tcp(void)
 	CU_ASSERT_TRUE(file_has(tmp("coord.err"), "worker w2 (pid", 5));
 	CU_ASSERT_TRUE(file_has(tmp("coord.err"), "lost: no heartbeat for", 5));
 	kill(w2, SIGCONT);
-	/* It registers again when it hears it is unknown. */
+	/* It registers again when it hears it is unknown (so it is told to
+	 * shut down below). */
 	CU_ASSERT_TRUE(file_has(tmp("w2.err"), "registering again", 5));
+	CU_ASSERT_TRUE(
+	    file_count(tmp("coord.err"), "worker w2 registered", 2, 5));
 
 	kill(coord, SIGTERM);
 	st = wait_for(coord, 10);
@@ -792,6 +854,8 @@ cleanup(void)
 static const struct sl_test tests[] = {
 	{ "run: WordCount on worker processes", test_run_wordcount },
 	{ "run: blocking edges on fewer slots than tasks", test_run_blocking },
+	{ "run: a scheduling strategy of a job's choice",
+	    test_scheduler_strategy },
 	{ "run: a job brings its operator library", test_job_library },
 	{ "run: failures say why", test_run_failures },
 	{ "run: bounded memory, Ctrl-C leaves nothing",

@@ -267,8 +267,11 @@ test_unknown_keys(void)
 	    "job.json: unknown key 'vertexes' at top level",
 	    "did you mean 'vertices'?");
 	/* Reported before the 'vertices' it left missing. */
+	EXPECT_FAIL("{'name':'x','checkpoints':{}}", SL_EPARSE,
+	    "job.json: unknown key 'checkpoints' at top level");
+	/* A known key of the wrong type says so. */
 	EXPECT_FAIL("{'name':'x','scheduler':{}}", SL_EPARSE,
-	    "job.json: unknown key 'scheduler' at top level");
+	    "job.json: scheduler: expected a string, got object");
 	EXPECT_FAIL("{'name':'x','vertices':[{'id':'a','operator':'noop',"
 	            "'paralellism':2}]}",
 	    SL_EPARSE, "job.json: vertices[0]: unknown key 'paralellism'",
