@@ -27,6 +27,8 @@ static const char usage[] =
     "  worker --coordinator URL     run a worker for it\n"
     "  submit --coordinator URL JOB.json   submit a job to it\n"
     "  status --coordinator URL     its jobs and their states\n"
+    "  gen-records --count N --output FILE   100-byte records for TeraSort\n"
+    "  validate-sorted DIR [--input FILE]    check a sorted output\n"
     "  plugins [--check FILE.so]    the plugins found, or check one file\n"
     "  version                      print the version\n"
     "\n"
@@ -168,6 +170,10 @@ main(int argc, char **argv)
 		return sli_cmd_submit(argc - 1, argv + 1);
 	if (strcmp(cmd, "status") == 0)
 		return sli_cmd_status(argc - 1, argv + 1);
+	if (strcmp(cmd, "gen-records") == 0)
+		return sli_cmd_gen_records(argc - 1, argv + 1);
+	if (strcmp(cmd, "validate-sorted") == 0)
+		return sli_cmd_validate_sorted(argc - 1, argv + 1);
 	fprintf(stderr, "sluice: unknown command '%s'\n\n%s", cmd, usage);
 	return 2;
 }

@@ -16,7 +16,7 @@
 
 #include "builtin.h"
 
-enum { FMT_TSV, FMT_LINES, FMT_RECORDS };
+enum { FMT_TSV, FMT_LINES, FMT_RECORDS, FMT_RAW };
 
 struct file_sink {
 	const struct sl_host *host;
@@ -32,7 +32,8 @@ struct file_sink {
 };
 
 static const char *const known_keys[] = { "path", "format", NULL };
-static const char *const formats[] = { "tsv", "lines", "records", NULL };
+static const char *const formats[] = { "tsv", "lines", "records", "raw",
+	NULL };
 
 static int
 sys_error(struct file_sink *s, const char *file, const char *what, int err)
@@ -223,6 +224,10 @@ fs_process(void *state, const struct sl_task_ctx *ctx, uint32_t in,
 		if ((rv = put(s, rec->value, rec->value_len)) != 0)
 			return rv;
 		return put(s, "\n", 1);
+	case FMT_RAW:
+		if ((rv = put(s, rec->key, rec->key_len)) != 0)
+			return rv;
+		return put(s, rec->value, rec->value_len);
 	default: {
 		uint64_t len = 4 + (uint64_t)rec->key_len + rec->value_len;
 
