@@ -1042,7 +1042,7 @@ test_file_sink_abort(void)
 	    SL_EINVAL);
 	CU_ASSERT_STRING_EQUAL(sl_errdetail(),
 	    "file_sink: config: 'format' must be one of \"tsv\", \"lines\", "
-	    "\"records\"");
+	    "\"records\", \"raw\"");
 	CU_ASSERT_EQUAL(
 	    run_op("file_sink", "{\"dir\": \"x\"}", 0, 1, NULL, NULL),
 	    SL_EINVAL);
