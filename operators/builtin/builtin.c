@@ -16,6 +16,8 @@ static const struct sl_operator_ops *const operators[] = {
 	&bi_hash_aggregate_ops,
 	&bi_file_sink_ops,
 	&bi_generate_ops,
+	&bi_record_source_ops,
+	&bi_sort_ops,
 };
 
 static const struct sl_operator_lib lib = {

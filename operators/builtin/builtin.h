@@ -29,6 +29,8 @@ extern const struct sl_operator_ops bi_tokenize_ops;
 extern const struct sl_operator_ops bi_hash_aggregate_ops;
 extern const struct sl_operator_ops bi_file_sink_ops;
 extern const struct sl_operator_ops bi_generate_ops;
+extern const struct sl_operator_ops bi_record_source_ops;
+extern const struct sl_operator_ops bi_sort_ops;
 
 /* Little-endian u32 and u64, whatever the host's byte order. */
 static inline uint64_t

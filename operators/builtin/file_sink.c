@@ -32,8 +32,7 @@ struct file_sink {
 };
 
 static const char *const known_keys[] = { "path", "format", NULL };
-static const char *const formats[] = { "tsv", "lines", "records", "raw",
-	NULL };
+static const char *const formats[] = { "tsv", "lines", "records", "raw", NULL };
 
 static int
 sys_error(struct file_sink *s, const char *file, const char *what, int err)

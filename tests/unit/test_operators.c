@@ -329,15 +329,100 @@ check_split(const char *path, const char *data, size_t len, uint32_t maxp)
 	return bad;
 }
 
+/* record_source: every record once, split on record boundaries for every
+ * p, key and value cut where the config says; a file of broken records is
+ * refused. */
+static void
+test_record_source(void)
+{
+	char path[512], cfg[700];
+	unsigned char file[37 * 12];
+	struct recs out;
+
+	for (size_t i = 0; i < sizeof(file); i++)
+		file[i] = (unsigned char)(i * 7 + i / 12);
+	tmp_path(path, sizeof(path), "recs.bin");
+	sl_write_file(path, file, sizeof(file));
+	snprintf(cfg, sizeof(cfg),
+	    "{\"path\": \"%s\", \"record_bytes\": 12, \"key_bytes\": 3}", path);
+	for (uint32_t p = 1; p <= 6; p++) {
+		size_t seen = 0;
+
+		for (uint32_t i = 0; i < p; i++) {
+			memset(&out, 0, sizeof(out));
+			CU_ASSERT_EQUAL(
+			    run_source("record_source", cfg, i, p, &out), 0);
+			for (size_t k = 0; k < out.n; k++, seen++) {
+				CU_ASSERT_EQUAL(out.v[k].klen, 3);
+				CU_ASSERT_EQUAL(out.v[k].vlen, 9);
+				CU_ASSERT(memcmp(out.v[k].key, file + seen * 12,
+				              3) == 0);
+				CU_ASSERT(memcmp(out.v[k].val,
+				              file + seen * 12 + 3, 9) == 0);
+			}
+			recs_free(&out);
+		}
+		CU_ASSERT_EQUAL(seen, 37);
+	}
+	sl_write_file(path, file, sizeof(file) - 5);
+	memset(&out, 0, sizeof(out));
+	CU_ASSERT_EQUAL(
+	    run_source("record_source", cfg, 0, 1, &out), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(sl_errdetail(), "not a whole number of 12-byte records"));
+	recs_free(&out);
+	CU_ASSERT_EQUAL(run_source("record_source",
+	                    "{\"path\": \"/nonexistent\"}", 0, 1, &out),
+	    -ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "/nonexistent: open"));
+	recs_free(&out);
+}
+
+/* sort: by key as unsigned bytes, a prefix first, equal keys in arrival
+ * order. */
+static void
+test_sort(void)
+{
+	static const char *keys[] = { "b", "a\xff", "a", "", "b", "a\x01",
+		"\xff", "a" };
+	struct recs in = { 0 }, out = { 0 };
+	char v[8];
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		snprintf(v, sizeof(v), "%zu", i);
+		recs_add(&in, keys[i], (uint32_t)strlen(keys[i]), v,
+		    (uint32_t)strlen(v));
+	}
+	CU_ASSERT_EQUAL_FATAL(run_op("sort", "{}", 0, 1, &in, &out), 0);
+	CU_ASSERT_EQUAL_FATAL(out.n, in.n);
+	{
+		/* expected order: "", a(2), a(7), a\x01(5), a\xff(1), b(0),
+		 * b(4), \xff(6) */
+		static const char *want[] = { "3", "2", "7", "5", "1", "0", "4",
+			"6" };
+
+		for (size_t i = 0; i < out.n; i++)
+			CU_ASSERT(out.v[i].vlen == strlen(want[i]) &&
+			    memcmp(out.v[i].val, want[i], out.v[i].vlen) == 0);
+	}
+	recs_free(&in);
+	recs_free(&out);
+	CU_ASSERT_EQUAL(
+	    run_op("sort", "{\"by\": \"key\"}", 0, 1, NULL, &out), SL_EINVAL);
+	recs_free(&out);
+}
+
 static void
 test_library(void)
 {
 	CU_ASSERT_PTR_NOT_NULL_FATAL(find_op("text_source"));
 	CU_ASSERT_STRING_EQUAL(lib->name, "builtin");
 	CU_ASSERT_EQUAL(lib->desc.kind, SL_PLUGIN_OPERATORS);
-	CU_ASSERT_EQUAL(lib->ops.operators.n, 5);
+	CU_ASSERT_EQUAL(lib->ops.operators.n, 7);
 	CU_ASSERT(find_op("text_source")->caps & SL_OPERATOR_SOURCE);
 	CU_ASSERT(find_op("generate")->caps & SL_OPERATOR_SOURCE);
+	CU_ASSERT(find_op("record_source")->caps & SL_OPERATOR_SOURCE);
+	CU_ASSERT_EQUAL(find_op("sort")->caps, 0);
 	CU_ASSERT(find_op("file_sink")->caps & SL_OPERATOR_SINK);
 	CU_ASSERT_EQUAL(find_op("tokenize")->caps, 0);
 	CU_ASSERT_EQUAL(find_op("hash_aggregate")->caps, 0);
@@ -1379,7 +1464,9 @@ test_wordcount(void)
 }
 
 static const struct sl_test tests[] = {
-	{ "library lists the five operators", test_library },
+	{ "library lists the seven operators", test_library },
+	{ "record_source: every record once, any p", test_record_source },
+	{ "sort: unsigned bytes, prefix first, stable", test_sort },
 	{ "text_source: every tiny file, p = 1..7",
 	    test_text_split_exhaustive },
 	{ "text_source: long, empty and CRLF lines, p = 1..7",
