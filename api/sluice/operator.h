@@ -78,6 +78,19 @@ struct sl_task_ctx {
 	    const struct sl_task_ctx *ctx, const char *name, int64_t delta);
 
 	void *core; /* the core's; do not touch */
+
+	/*
+	 * ABI 1.1. For an output whose edge is partitioned by range: the keys
+	 * of samples[0..n), in any order, stand for the keys the output will
+	 * carry; the core splits at their quantiles, one range of keys
+	 * (unsigned bytes) per consumer, lower keys to lower consumers. Every
+	 * task of the vertex must pass the same sample, before its first emit
+	 * on that output. Returns 0, SL_EINVAL when the output is not
+	 * partitioned by range, SL_ENOMEM. (Test struct_size before calling
+	 * it from an operator built for older hosts.)
+	 */
+	int (*range_sample)(const struct sl_task_ctx *ctx, uint32_t out,
+	    const struct sl_record *samples, uint32_t n);
 };
 
 /* Capability bits (struct sl_operator_ops.caps). */

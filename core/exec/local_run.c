@@ -108,12 +108,6 @@ sli_exec_resolve(const struct sli_exec *x, const struct sli_plugin_set *set,
 			    "does not offer %s partitions",
 			    e, job->v[ed->from].id, job->v[ed->to].id, name,
 			    sl_partition_type_name(ed->type));
-		if (ed->distribution == SL_DIST_ALL_TO_ALL &&
-		    ed->partitioner == SL_PARTITIONER_RANGE)
-			return sli_err(SL_ENOTSUP,
-			    "edge %u ('%s' -> '%s'): the range partitioner "
-			    "is not supported yet",
-			    e, job->v[ed->from].id, job->v[ed->to].id);
 		shuffle[e] = p;
 	}
 	return 0;

@@ -4,7 +4,7 @@
  * subpartitions of its edge (docs/runtime-tasks.md):
  *
  *   all_to_all  hash: XXH3_64bits(key) % n; round_robin: the next one;
- *               range: refused (SL_ENOTSUP) until range bounds exist
+ *               range: by split keys from the operator's sample
  *   broadcast   a copy to every subpartition
  *   pointwise   round robin over this producer's consumers (usually one)
  *
@@ -56,12 +56,6 @@ open_one(struct sli_task_run *r, uint32_t k)
 	o->partitioner = e->partitioner;
 	o->nsub = spec->num_subpartitions;
 	o->sub_bytes = spec->sub_bytes;
-	if (o->distribution == SL_DIST_ALL_TO_ALL &&
-	    o->partitioner == SL_PARTITIONER_RANGE)
-		return task_fail(r, SL_ENOTSUP,
-		    "output %u (edge %u to '%s'): the range partitioner is "
-		    "not supported yet",
-		    k, o->edge, o->to);
 	if (p == NULL || p->desc.kind != SL_PLUGIN_SHUFFLE || o->nsub == 0)
 		return task_fail(r, SL_EINVAL,
 		    "output %u (edge %u to '%s'): no shuffle plugin or no "
@@ -185,6 +179,107 @@ next_rr(struct out_edge *o)
 	return s;
 }
 
+/* Unsigned bytes; a prefix first. */
+static int
+key_cmp(const void *a, uint32_t al, const void *b, uint32_t bl)
+{
+	uint32_t k = al < bl ? al : bl;
+	int c = k ? memcmp(a, b, k) : 0;
+
+	return c != 0 ? c : (al > bl) - (al < bl);
+}
+
+/* The range a key falls in: the number of split keys at or below it. */
+static int
+append_range(struct sli_task_run *r, struct out_edge *o, uint32_t out,
+    const struct sl_record *rec)
+{
+	uint32_t lo = 0, hi = o->nsub - 1;
+
+	if (o->bound == NULL && o->nsub > 1)
+		return task_fail(r, SL_EINVAL,
+		    "output %u (edge %u to '%s'): partitioned by range, but "
+		    "operator '%s' gave no sample of its keys "
+		    "(ctx->range_sample)",
+		    out, o->edge, o->to, r->spec->op->name);
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (key_cmp(o->bound[mid], o->bound_len[mid], rec->key,
+		        rec->key_len) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return append(r, o, lo, rec);
+}
+
+static _Thread_local const struct sl_record *sort_samples;
+
+static int
+cmp_sample(const void *a, const void *b)
+{
+	const struct sl_record *x = &sort_samples[*(const uint32_t *)a];
+	const struct sl_record *y = &sort_samples[*(const uint32_t *)b];
+
+	return key_cmp(x->key, x->key_len, y->key, y->key_len);
+}
+
+int
+task_range_sample(const struct sl_task_ctx *ctx, uint32_t out,
+    const struct sl_record *samples, uint32_t n)
+{
+	struct sli_task_run *r = ctx->core;
+	struct out_edge *o;
+	uint32_t *idx, nb;
+	size_t total = 0;
+
+	if (out >= r->nout || r->out == NULL || !r->out[out].opened ||
+	    r->out[out].distribution != SL_DIST_ALL_TO_ALL ||
+	    r->out[out].partitioner != SL_PARTITIONER_RANGE)
+		return task_fail(r, SL_EINVAL,
+		    "operator '%s' gave a range sample for output %u, which "
+		    "is not partitioned by range",
+		    r->spec->op->name, out);
+	o = &r->out[out];
+	nb = o->nsub - 1;
+	if (nb == 0 || n == 0)
+		return 0; /* one consumer, or no sample: everything to 0 */
+	if ((idx = malloc(sizeof(*idx) * n)) == NULL)
+		return task_fail(r, SL_ENOMEM, "out of memory");
+	for (uint32_t i = 0; i < n; i++)
+		idx[i] = i;
+	sort_samples = samples;
+	qsort(idx, n, sizeof(*idx), cmp_sample);
+	/* split key i: the sample at the (i+1)/nsub quantile */
+	for (uint32_t i = 0; i < nb; i++)
+		total += samples[idx[(uint64_t)(i + 1) * n / o->nsub]].key_len;
+	free(o->bound);
+	free(o->bound_len);
+	free(o->bound_arena);
+	o->bound = malloc(sizeof(*o->bound) * nb);
+	o->bound_len = malloc(sizeof(*o->bound_len) * nb);
+	o->bound_arena = malloc(total + 1);
+	if (o->bound == NULL || o->bound_len == NULL ||
+	    o->bound_arena == NULL) {
+		free(idx);
+		return task_fail(r, SL_ENOMEM, "out of memory");
+	}
+	total = 0;
+	for (uint32_t i = 0; i < nb; i++) {
+		const struct sl_record *sm =
+		    &samples[idx[(uint64_t)(i + 1) * n / o->nsub]];
+
+		if (sm->key_len > 0)
+			memcpy(o->bound_arena + total, sm->key, sm->key_len);
+		o->bound[i] = o->bound_arena + total;
+		o->bound_len[i] = sm->key_len;
+		total += sm->key_len;
+	}
+	free(idx);
+	return 0;
+}
+
 int
 task_emit(
     const struct sl_task_ctx *ctx, uint32_t out, const struct sl_record *rec)
@@ -212,7 +307,8 @@ task_emit(
 	case SL_DIST_ALL_TO_ALL:
 		if (o->partitioner == SL_PARTITIONER_ROUND_ROBIN)
 			return append(r, o, next_rr(o), rec);
-		/* hash (range was refused at open) */
+		if (o->partitioner == SL_PARTITIONER_RANGE)
+			return append_range(r, o, out, rec);
 		return append(r, o,
 		    (uint32_t)(XXH3_64bits(rec->key, rec->key_len) % o->nsub),
 		    rec);
@@ -288,6 +384,9 @@ out_fini(struct sli_task_run *r)
 			for (uint32_t s = 0; s < o->nsub; s++)
 				sli_recbuf_free(&o->bufs[s]);
 		free(o->bufs);
+		free(o->bound);
+		free(o->bound_len);
+		free(o->bound_arena);
 	}
 	free(r->out);
 	r->out = NULL;

@@ -493,6 +493,7 @@ run_setup(struct sli_task_run *r, const struct sli_task_spec *spec,
 		.cancelled = ctx_cancelled,
 		.count = ctx_count,
 		.core = r,
+		.range_sample = task_range_sample,
 	};
 	if (pthread_mutex_init(&r->mtx, NULL) != 0)
 		return task_fail(r, SL_ENOMEM, "out of memory");

@@ -26,6 +26,11 @@ struct out_edge {
 	uint32_t rr;             /* next subpartition for round robin */
 	struct sli_recbuf *bufs; /* nsub, from malloc */
 	uint64_t *sub_bytes;     /* optional, the caller's */
+	/* range: nsub - 1 split keys (pointers into bound_arena), set by
+	 * the operator's sample (ctx->range_sample); NULL until then */
+	const unsigned char **bound;
+	uint32_t *bound_len;
+	unsigned char *bound_arena;
 };
 
 /* One incoming edge: a shuffle reader over the producers' partitions. */
@@ -101,6 +106,8 @@ int chain_emit(struct sli_task_run *r, const struct sl_record *rec);
 int out_open(struct sli_task_run *r);
 int task_emit(
     const struct sl_task_ctx *ctx, uint32_t out, const struct sl_record *rec);
+int task_range_sample(const struct sl_task_ctx *ctx, uint32_t out,
+    const struct sl_record *samples, uint32_t n);
 int out_finish(struct sli_task_run *r);
 void out_fail(struct sli_task_run *r);
 void out_close(struct sli_task_run *r);

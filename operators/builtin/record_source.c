@@ -6,6 +6,8 @@
  * evenly, on record boundaries, and together read every record once.
  */
 #include <errno.h>
+#include <stddef.h>
+#include <string.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -14,18 +16,19 @@
 #include "builtin.h"
 
 #define MAX_RECORD (1u << 20)
-#define CANCEL_EVERY 4096u
+#define MAX_SAMPLE 1000000u
 
 struct record_source {
 	const struct sl_host *host;
 	char *path;
 	uint32_t rec, key;
+	uint64_t sample; /* keys to sample for range partitioning; 0: none */
 	int fd;
 	unsigned char *buf; /* BI_IO_CHUNK rounded down to whole records */
 };
 
 static const char *const known_keys[] = { "path", "record_bytes", "key_bytes",
-	NULL };
+	"sample", NULL };
 
 static int
 rs_open(void *state, const struct sl_task_ctx *ctx)
@@ -42,7 +45,9 @@ rs_open(void *state, const struct sl_task_ctx *ctx)
 	if ((rv = bi_config_string(&cfg, "path", true, &s->path)) != 0 ||
 	    (rv = bi_config_u64(
 	         &cfg, "record_bytes", false, 1, MAX_RECORD, &rec)) != 0 ||
-	    (rv = bi_config_u64(&cfg, "key_bytes", false, 0, rec, &key)) != 0) {
+	    (rv = bi_config_u64(&cfg, "key_bytes", false, 0, rec, &key)) != 0 ||
+	    (rv = bi_config_u64(
+	         &cfg, "sample", false, 0, MAX_SAMPLE, &s->sample)) != 0) {
 		bi_config_close(&cfg);
 		return rv;
 	}
@@ -61,6 +66,53 @@ rs_open(void *state, const struct sl_task_ctx *ctx)
 	return 0;
 }
 
+/*
+ * The same sample in every task: `sample` records evenly spaced over the
+ * whole file (not only this task's share), whose keys tell a range
+ * partitioning where to split (ctx->range_sample, on every output).
+ */
+static int
+give_sample(struct record_source *s, const struct sl_task_ctx *ctx, uint64_t n)
+{
+	uint64_t k = s->sample < n ? s->sample : n;
+	struct sl_record *v;
+	unsigned char *keys;
+	int rv = 0;
+
+	if (k == 0)
+		return 0;
+	if (ctx->struct_size < offsetof(struct sl_task_ctx, range_sample) +
+	        sizeof(ctx->range_sample)) {
+		ctx->host->set_error("record_source: 'sample' needs a host "
+		                     "of ABI 1.1 or later");
+		return SL_ENOTSUP;
+	}
+	v = ctx->host->alloc(sizeof(*v) * k);
+	keys = ctx->host->alloc((size_t)(k * s->key) + 1);
+	if (v == NULL || keys == NULL) {
+		ctx->host->free(v);
+		ctx->host->free(keys);
+		return SL_ENOMEM;
+	}
+	for (uint64_t j = 0; j < k && rv == 0; j++) {
+		uint64_t r = bi_share(n, (uint32_t)j, (uint32_t)k);
+		unsigned char *p = keys + j * s->key;
+
+		if (pread(s->fd, p, s->key, (off_t)(r * s->rec)) !=
+		    (ssize_t)s->key) {
+			ctx->host->set_error("record_source: %s: sample: %s",
+			    s->path, strerror(errno));
+			rv = SL_EINVAL;
+		}
+		v[j] = (struct sl_record) { .key = p, .key_len = s->key };
+	}
+	for (uint32_t out = 0; rv == 0 && out < ctx->num_outputs; out++)
+		rv = ctx->range_sample(ctx, out, v, (uint32_t)k);
+	ctx->host->free(v);
+	ctx->host->free(keys);
+	return rv;
+}
+
 static int
 rs_run(void *state, const struct sl_task_ctx *ctx)
 {
@@ -75,6 +127,11 @@ rs_run(void *state, const struct sl_task_ctx *ctx)
 		    "record_source: %s: %s", s->path, strerror(errno));
 		return SL_EINVAL;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		ctx->host->set_error(
+		    "record_source: %s: not a regular file", s->path);
+		return SL_EINVAL;
+	}
 	if ((uint64_t)st.st_size % s->rec != 0) {
 		ctx->host->set_error("record_source: %s: %llu bytes is not a "
 		                     "whole number of %u-byte records",
@@ -82,6 +139,8 @@ rs_run(void *state, const struct sl_task_ctx *ctx)
 		return SL_EINVAL;
 	}
 	n = (uint64_t)st.st_size / s->rec;
+	if ((rv = give_sample(s, ctx, n)) != 0)
+		return rv;
 	lo = bi_share(n, ctx->index, ctx->parallelism);
 	hi = bi_share(n, ctx->index + 1, ctx->parallelism);
 	for (uint64_t r = lo; r < hi;) {

@@ -294,6 +294,39 @@ test_run_blocking(void)
 	free(text);
 }
 
+/* TeraSort (examples/terasort.json): records sampled, range-partitioned
+ * over a blocking localdisk edge, sorted per partition; the parts in name
+ * order are sorted and a permutation of the input (validate-sorted). */
+static void
+test_terasort(void)
+{
+	struct run_result r;
+
+	setenv("SLUICE_LOCALDISK_DIR", tmp("localdisk"), 1);
+	mkdir(tmp("localdisk"), 0755);
+	r = sl_run_sluice(
+	    "gen-records", "--count", "60000", "--output", tmp("ts.bin"), NULL);
+	expect(&r, 0, NULL);
+	r = sl_run_sluice("run", source_path("examples/terasort.json"), "-D",
+	    def("input", tmp("ts.bin")), "-D", def("output", tmp("ts-out")),
+	    NULL);
+	expect(&r, 0, "job 'terasort' finished");
+	r = sl_run_sluice(
+	    "validate-sorted", tmp("ts-out"), "--input", tmp("ts.bin"), NULL);
+	expect(&r, 0, "a permutation of");
+	/* every range got a fair share: no part below half of a quarter */
+	for (int i = 0; i < 4; i++) {
+		char p[700];
+		struct stat st;
+
+		snprintf(p, sizeof(p), "%s/part-%05d", tmp("ts-out"), i);
+		CU_ASSERT_EQUAL_FATAL(stat(p, &st), 0);
+		CU_ASSERT(st.st_size > 60000 * 100 / 8);
+	}
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("localdisk")), 0);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+}
+
 /* A scheduling strategy from outside the core (examples/
  * scheduler-largest-input), named by the job and found with --plugin-dir;
  * without it the job is refused with the name it asked for. */
@@ -856,6 +889,7 @@ static const struct sl_test tests[] = {
 	{ "run: blocking edges on fewer slots than tasks", test_run_blocking },
 	{ "run: a scheduling strategy of a job's choice",
 	    test_scheduler_strategy },
+	{ "run: TeraSort, validated", test_terasort },
 	{ "run: a job brings its operator library", test_job_library },
 	{ "run: failures say why", test_run_failures },
 	{ "run: bounded memory, Ctrl-C leaves nothing",

@@ -371,10 +371,16 @@ test_record_source(void)
 	CU_ASSERT_PTR_NOT_NULL(
 	    strstr(sl_errdetail(), "not a whole number of 12-byte records"));
 	recs_free(&out);
-	CU_ASSERT_EQUAL(run_source("record_source",
-	                    "{\"path\": \"/nonexistent\"}", 0, 1, &out),
-	    -ENOENT);
-	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "/nonexistent: open"));
+	tmp_path(path, sizeof(path), "no-such-records");
+	snprintf(cfg, sizeof(cfg), "{\"path\": \"%s\"}", path);
+	CU_ASSERT_EQUAL(run_source("record_source", cfg, 0, 1, &out), -ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "no-such-records: open"));
+	recs_free(&out);
+	/* a directory is not a file of records */
+	snprintf(cfg, sizeof(cfg), "{\"path\": \"%s\"}", tmp_dir());
+	CU_ASSERT_EQUAL(
+	    run_source("record_source", cfg, 0, 1, &out), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(sl_errdetail(), "not a regular file"));
 	recs_free(&out);
 }
 
