@@ -1,10 +1,11 @@
 /*
  * sort: every record it is given, sorted by key (unsigned bytes, a shorter
  * key first when one is a prefix of the other; equal keys keep their
- * order), emitted once all inputs ended. TeraSort's per-partition sort
- * after a range partitioning. The records are held in memory, in an arena
- * of their bytes and an array of offsets; spilling sorted runs to disk is
- * still to come, so a task's share must fit in memory.
+ * order), emitted once all inputs ended. A radix sort on the keys' first 8
+ * bytes, then the rest of the key where those are equal. TeraSort's
+ * per-partition sort after a range partitioning. The records are held in
+ * memory, in an arena of their bytes and an array of offsets; spilling sorted
+ * runs to disk is still to come, so a task's share must fit in memory.
  */
 #include <stdlib.h>
 
@@ -13,7 +14,8 @@
 struct entry {
 	uint64_t off; /* of the key in the arena; the value follows */
 	uint32_t klen, vlen;
-	uint64_t seq; /* arrival, for a stable order */
+	uint64_t prefix; /* the key's first 8 bytes, big-endian, 0-padded */
+	uint64_t seq;    /* arrival, for a stable order */
 };
 
 struct sorter {
@@ -81,8 +83,14 @@ sort_process(void *state, const struct sl_task_ctx *ctx, uint32_t in,
 	if (rec->value_len > 0)
 		memcpy(s->arena + s->len + rec->key_len, rec->value,
 		    rec->value_len);
-	s->v[s->n] =
-	    (struct entry) { s->len, rec->key_len, rec->value_len, s->n };
+	s->v[s->n] = (struct entry) { .off = s->len,
+		.klen = rec->key_len,
+		.vlen = rec->value_len,
+		.seq = s->n };
+	for (uint32_t i = 0; i < 8; i++)
+		s->v[s->n].prefix = s->v[s->n].prefix << 8 |
+		    (i < rec->key_len ? ((const unsigned char *)rec->key)[i]
+		                      : 0u);
 	s->n++;
 	s->len += size;
 	return 0;
@@ -106,15 +114,64 @@ cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/*
+ * Sort by the 8-byte prefix with a stable LSD radix sort (a byte a pass,
+ * passes where every entry has the same byte skipped), then order each run
+ * of equal prefixes by the whole key (and arrival). qsort alone when the
+ * scratch array cannot be had.
+ */
+static void
+sort_entries(struct sorter *s)
+{
+	struct entry *tmp, *a = s->v;
+	uint64_t n = s->n;
+
+	cmp_arena = s->arena;
+	if (n < 2)
+		return;
+	if ((tmp = s->host->alloc((size_t)n * sizeof(*tmp))) == NULL) {
+		qsort(s->v, (size_t)n, sizeof(*s->v), cmp);
+		return;
+	}
+	for (unsigned shift = 0; shift < 64; shift += 8) {
+		uint64_t count[256] = { 0 }, pos = 0;
+		bool same = false;
+
+		for (uint64_t i = 0; i < n; i++)
+			count[(a[i].prefix >> shift) & 0xff]++;
+		for (int d = 0; d < 256 && !same; d++)
+			same = count[d] == n;
+		if (same)
+			continue;
+		for (int d = 0; d < 256; d++) {
+			uint64_t c = count[d];
+
+			count[d] = pos;
+			pos += c;
+		}
+		for (uint64_t i = 0; i < n; i++)
+			tmp[count[(a[i].prefix >> shift) & 0xff]++] = a[i];
+		memcpy(a, tmp, (size_t)n * sizeof(*a));
+	}
+	s->host->free(tmp);
+	for (uint64_t i = 0; i < n;) {
+		uint64_t j = i + 1;
+
+		while (j < n && a[j].prefix == a[i].prefix)
+			j++;
+		if (j - i > 1)
+			qsort(a + i, (size_t)(j - i), sizeof(*a), cmp);
+		i = j;
+	}
+}
+
 static int
 sort_finish(void *state, const struct sl_task_ctx *ctx)
 {
 	struct sorter *s = state;
 	int rv;
 
-	cmp_arena = s->arena;
-	if (s->n > 1)
-		qsort(s->v, (size_t)s->n, sizeof(*s->v), cmp);
+	sort_entries(s);
 	for (uint64_t i = 0; i < s->n; i++) {
 		const struct entry *e = &s->v[i];
 		struct sl_record out = { .key = s->arena + e->off,

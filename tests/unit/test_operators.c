@@ -413,6 +413,38 @@ test_sort(void)
 	}
 	recs_free(&in);
 	recs_free(&out);
+
+	/* 20000 keys of 0..12 bytes over 3 letters: many share their first
+	 * 8 bytes (the radix pass), many are equal (arrival order) */
+	{
+		uint64_t seed = 11;
+		const size_t n = 20000;
+		char k[16];
+
+		for (size_t i = 0; i < n; i++) {
+			uint32_t len = sl_rng_below(&seed, 13);
+
+			for (uint32_t c = 0; c < len; c++)
+				k[c] = (char)('a' + sl_rng_below(&seed, 3));
+			recs_add(&in, k, len, &i, sizeof(i));
+		}
+		CU_ASSERT_EQUAL_FATAL(run_op("sort", "{}", 0, 1, &in, &out), 0);
+		CU_ASSERT_EQUAL_FATAL(out.n, n);
+		for (size_t i = 1; i < n; i++) {
+			const struct rec *a = &out.v[i - 1], *b = &out.v[i];
+			uint32_t m = a->klen < b->klen ? a->klen : b->klen;
+			int c = m ? memcmp(a->key, b->key, m) : 0;
+			size_t sa, sb;
+
+			if (c == 0)
+				c = (a->klen > b->klen) - (a->klen < b->klen);
+			memcpy(&sa, a->val, sizeof(sa));
+			memcpy(&sb, b->val, sizeof(sb));
+			CU_ASSERT(c < 0 || (c == 0 && sa < sb));
+		}
+		recs_free(&in);
+		recs_free(&out);
+	}
 	CU_ASSERT_EQUAL(
 	    run_op("sort", "{\"by\": \"key\"}", 0, 1, NULL, &out), SL_EINVAL);
 	recs_free(&out);
