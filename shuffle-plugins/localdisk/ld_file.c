@@ -41,7 +41,8 @@ struct ld_writer {
 	size_t spill_bytes;
 	size_t held; /* bytes waiting in the queues */
 	struct subq *q;
-	uint64_t off; /* the data file's length */
+	uint64_t off;     /* the data file's length, with the batch */
+	uint64_t written; /* what reached the file */
 	/* runs x nsub extents, (offset, length) */
 	uint64_t *ext;
 	uint32_t nruns, capruns;
@@ -136,11 +137,59 @@ ld_writer_open(const struct sl_host *host, const char *data_path,
 	return 0;
 }
 
-/* Write every queued buffer as one run, sorted by subpartition. */
+/* Blocks written with one pwritev: headers and payloads, in file order. */
+#define BATCH 32
+
+struct batch {
+	unsigned char h[BATCH][LD_BLOCK_HEADER];
+	struct iovec iov[2 * BATCH];
+	void *data[BATCH];
+	uint32_t n;
+	size_t bytes;
+};
+
+/* Free the payloads the batch took, writing nothing (after a failure). */
+static void
+drop_batch(struct ld_writer *w, struct batch *b)
+{
+	for (uint32_t i = 0; i < b->n; i++)
+		w->host->free(b->data[i]);
+	b->n = 0;
+	b->bytes = 0;
+}
+
+/* Write the batch at w->written; free the payloads it took. */
+static int
+flush_batch(struct ld_writer *w, struct batch *b)
+{
+	ssize_t n;
+
+	if (b->n == 0)
+		return 0;
+	n = pwritev(w->fd, b->iov, (int)(2 * b->n), (off_t)w->written);
+	for (uint32_t i = 0; i < b->n; i++) {
+		w->host->free(b->data[i]);
+		b->data[i] = NULL;
+	}
+	b->n = 0;
+	if (n < 0)
+		return io_fail(w, "write", w->data_tmp, errno);
+	/* a regular file writes short only when the disk is full */
+	if ((size_t)n != b->bytes)
+		return io_fail(w, "write", w->data_tmp, ENOSPC);
+	w->written += b->bytes;
+	b->bytes = 0;
+	return 0;
+}
+
+/* Write every queued buffer as one run, sorted by subpartition, in
+ * batches of BATCH blocks per system call. */
 static int
 spill(struct ld_writer *w)
 {
+	struct batch *b;
 	uint64_t *ext;
+	int rv = 0;
 
 	if (w->held == 0 && w->nruns > 0)
 		return 0;
@@ -154,6 +203,10 @@ spill(struct ld_writer *w)
 		w->ext = ext;
 		w->capruns = cap;
 	}
+	if ((b = w->host->alloc(sizeof(*b))) == NULL)
+		return SL_ENOMEM;
+	b->n = 0;
+	b->bytes = 0;
 	ext = &w->ext[(size_t)w->nruns * w->nsub * 2];
 	for (uint32_t s = 0; s < w->nsub; s++) {
 		struct subq *q = &w->q[s];
@@ -161,11 +214,8 @@ spill(struct ld_writer *w)
 		ext[2 * s] = w->off;
 		for (uint32_t i = 0; i < q->n; i++) {
 			struct pending *p = &q->v[i];
-			unsigned char h[LD_BLOCK_HEADER];
-			struct iovec iov[2] = { { h, sizeof(h) },
-				{ p->data, p->len } };
+			unsigned char *h = b->h[b->n];
 			XXH3_state_t st;
-			ssize_t n;
 
 			put_le32(h, BLOCK_MAGIC);
 			put_le32(h + 4, s);
@@ -175,22 +225,31 @@ spill(struct ld_writer *w)
 			XXH3_64bits_update(&st, h, 16);
 			XXH3_64bits_update(&st, p->data, p->len);
 			put_le64(h + 16, XXH3_64bits_digest(&st));
-			n = pwritev(w->fd, iov, 2, (off_t)w->off);
-			if (n < 0)
-				return io_fail(w, "write", w->data_tmp, errno);
-			if ((size_t)n != sizeof(h) + p->len)
-				return io_fail(w, "write", w->data_tmp, ENOSPC);
-			w->off += (uint64_t)n;
-			q->bytes += p->len;
-			w->host->free(p->data);
+			b->iov[2 * b->n] =
+			    (struct iovec) { h, LD_BLOCK_HEADER };
+			b->iov[2 * b->n + 1] =
+			    (struct iovec) { p->data, p->len };
+			b->data[b->n++] = p->data;
+			b->bytes += LD_BLOCK_HEADER + (size_t)p->len;
 			p->data = NULL;
+			w->off += LD_BLOCK_HEADER + (uint64_t)p->len;
+			q->bytes += p->len;
+			if (b->n == BATCH && rv == 0)
+				rv = flush_batch(w, b);
+			else if (b->n == BATCH)
+				drop_batch(w, b); /* the first error stands */
 		}
 		ext[2 * s + 1] = w->off - ext[2 * s];
 		q->n = 0;
 	}
+	if (rv == 0)
+		rv = flush_batch(w, b);
+	else
+		drop_batch(w, b);
+	w->host->free(b);
 	w->held = 0;
 	w->nruns++;
-	return 0;
+	return rv;
 }
 
 int
