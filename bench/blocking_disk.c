@@ -33,7 +33,7 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
+static _Noreturn void
 die(const char *what, const char *why)
 {
 	fprintf(stderr, "blocking_disk: %s: %s\n", what, why);
@@ -228,7 +228,7 @@ main(int argc, char **argv)
 	char base[4096], plain[4200];
 	double pw[16], pr[16], prw[16], sw[16], sr[16], srw[16];
 	struct sli_plugin_set set = { 0 };
-	struct sli_plugin *p;
+	struct sli_plugin *p = NULL;
 	bool cold = true;
 	void *mst;
 
