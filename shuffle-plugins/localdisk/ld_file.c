@@ -530,44 +530,94 @@ out:
 	return 0;
 }
 
-int
-ld_reader_next(struct ld_reader *r, struct sl_buffer *out)
+/* Why the block header h is bad for a reader of lo..hi with room bytes
+ * left in its extent; NULL when it is good. */
+static const char *
+header_bad(const unsigned char *h, uint32_t lo, uint32_t hi, uint64_t room)
 {
-	unsigned char h[LD_BLOCK_HEADER];
-	uint32_t sub, len;
-	XXH3_state_t st;
-	ssize_t got;
-	void *data;
+	uint32_t sub = get_le32(h + 4), len = get_le32(h + 8);
 
+	if (get_le32(h) != BLOCK_MAGIC || sub < lo || sub > hi ||
+	    len > LD_MAX_BLOCK || len > room - LD_BLOCK_HEADER ||
+	    get_le32(h + 12) > SL_BUFFER_EVENT)
+		return "damaged block header";
+	return NULL;
+}
+
+static bool
+sum_ok(const unsigned char *h, const void *payload, uint32_t len)
+{
+	XXH3_state_t st;
+
+	XXH3_64bits_reset(&st);
+	XXH3_64bits_update(&st, h, 16);
+	XXH3_64bits_update(&st, payload, len);
+	return XXH3_64bits_digest(&st) == get_le64(h + 16);
+}
+
+int
+ld_block_parse(const unsigned char *p, size_t avail, uint32_t lo, uint32_t hi,
+    struct sl_buffer *out, size_t *size, const char **why)
+{
+	uint32_t len;
+
+	if (avail < LD_BLOCK_HEADER) {
+		*why = "block cut short";
+		return SL_EUNREADABLE;
+	}
+	if ((*why = header_bad(p, lo, hi, avail)) != NULL)
+		return SL_EUNREADABLE;
+	len = get_le32(p + 8);
+	if (!sum_ok(p, p + LD_BLOCK_HEADER, len)) {
+		*why = "block fails its checksum";
+		return SL_EUNREADABLE;
+	}
+	out->data = (void *)(p + LD_BLOCK_HEADER);
+	out->len = len;
+	out->kind = get_le32(p + 12);
+	out->subpartition = get_le32(p + 4);
+	*size = LD_BLOCK_HEADER + (size_t)len;
+	return 0;
+}
+
+/* Move past extents read to their end; false at the end of the last. */
+static bool
+settle(struct ld_reader *r)
+{
 	while (r->pos == r->end) {
 		if (r->run + 1 >= r->nruns)
-			return SL_EEOF;
+			return false;
 		r->run++;
 		r->pos = r->span[2 * r->run];
 		r->end = r->pos + r->span[2 * r->run + 1];
 	}
+	return true;
+}
+
+int
+ld_reader_next(struct ld_reader *r, struct sl_buffer *out)
+{
+	unsigned char h[LD_BLOCK_HEADER];
+	uint32_t len;
+	ssize_t got;
+	void *data;
+
+	if (!settle(r))
+		return SL_EEOF;
 	if (r->end - r->pos < LD_BLOCK_HEADER ||
 	    pread(r->fd, h, sizeof(h), (off_t)r->pos) != (ssize_t)sizeof(h))
 		return unreadable(r,
 		    "localdisk: %s: block at %llu is cut short",
 		    (unsigned long long)r->pos);
-	sub = get_le32(h + 4);
-	len = get_le32(h + 8);
-	if (get_le32(h) != BLOCK_MAGIC || sub < r->lo || sub > r->hi ||
-	    len > LD_MAX_BLOCK || len > r->end - r->pos - LD_BLOCK_HEADER ||
-	    get_le32(h + 12) > SL_BUFFER_EVENT)
+	if (header_bad(h, r->lo, r->hi, r->end - r->pos) != NULL)
 		return unreadable(r,
 		    "localdisk: %s: damaged block header at %llu",
 		    (unsigned long long)r->pos);
+	len = get_le32(h + 8);
 	if ((data = r->host->alloc(len ? len : 1)) == NULL)
 		return SL_ENOMEM;
 	got = pread(r->fd, data, len, (off_t)(r->pos + LD_BLOCK_HEADER));
-	XXH3_64bits_reset(&st);
-	XXH3_64bits_update(&st, h, 16);
-	if (got == (ssize_t)len)
-		XXH3_64bits_update(&st, data, len);
-	if (got != (ssize_t)len ||
-	    XXH3_64bits_digest(&st) != get_le64(h + 16)) {
+	if (got != (ssize_t)len || !sum_ok(h, data, len)) {
 		r->host->free(data);
 		return unreadable(r,
 		    "localdisk: %s: block at %llu fails its checksum",
@@ -576,9 +626,84 @@ ld_reader_next(struct ld_reader *r, struct sl_buffer *out)
 	out->data = data;
 	out->len = len;
 	out->kind = get_le32(h + 12);
-	out->subpartition = sub;
+	out->subpartition = get_le32(h + 4);
 	r->pos += LD_BLOCK_HEADER + (uint64_t)len;
 	return 0;
+}
+
+int
+ld_reader_seek(struct ld_reader *r, uint32_t run, uint64_t pos)
+{
+	if (r->nruns == 0 ? run != 0 || pos != 0
+	                  : run >= r->nruns || pos > r->span[2 * run + 1]) {
+		r->host->set_error("localdisk: %s: no position %llu in run %u",
+		    r->data_path, (unsigned long long)pos, run);
+		return SL_ERANGE;
+	}
+	r->run = run;
+	r->pos = r->nruns ? r->span[2 * run] + pos : 0;
+	r->end = r->nruns ? r->span[2 * run] + r->span[2 * run + 1] : 0;
+	return 0;
+}
+
+bool
+ld_reader_tell(struct ld_reader *r, uint32_t *run, uint64_t *pos)
+{
+	bool more = settle(r);
+
+	*run = r->run;
+	*pos = r->nruns ? r->pos - r->span[2 * r->run] : 0;
+	return more;
+}
+
+int
+ld_reader_raw(struct ld_reader *r, unsigned char *dst, size_t cap, size_t *got,
+    size_t *need)
+{
+	*got = *need = 0;
+	while (settle(r)) {
+		uint64_t room = r->end - r->pos;
+		size_t want = cap - *got < room ? cap - *got : (size_t)room;
+		size_t off = 0;
+
+		if (room < LD_BLOCK_HEADER)
+			return unreadable(r,
+			    "localdisk: %s: block at %llu is cut short",
+			    (unsigned long long)r->pos);
+		if (want < LD_BLOCK_HEADER)
+			break; /* dst is full */
+		if (pread(r->fd, dst + *got, want, (off_t)r->pos) !=
+		    (ssize_t)want)
+			return unreadable(r,
+			    "localdisk: %s: extent at %llu is cut short",
+			    (unsigned long long)r->pos);
+		/* whole blocks only; the checksums are the reader's */
+		while (want - off >= LD_BLOCK_HEADER) {
+			const unsigned char *h = dst + *got + off;
+			size_t len = get_le32(h + 8);
+
+			if (header_bad(h, r->lo, r->hi, room - off) != NULL)
+				return unreadable(r,
+				    "localdisk: %s: damaged block header at "
+				    "%llu",
+				    (unsigned long long)(r->pos + off));
+			if (LD_BLOCK_HEADER + len > want - off)
+				break;
+			off += LD_BLOCK_HEADER + len;
+		}
+		if (off == 0) {
+			/* the next block alone is larger than what is left */
+			if (*got == 0)
+				*need =
+				    LD_BLOCK_HEADER + (size_t)get_le32(dst + 8);
+			break;
+		}
+		*got += off;
+		r->pos += off;
+		if (off < want)
+			break;
+	}
+	return *got > 0 || *need > 0 ? 0 : SL_EEOF;
 }
 
 void

@@ -68,4 +68,27 @@ int ld_reader_open(const struct sl_host *host, const char *data_path,
 int ld_reader_next(struct ld_reader *r, struct sl_buffer *out);
 void ld_reader_free(struct ld_reader *r);
 
+/*
+ * Serving a reader in another process (ld_server.c). A position is a run
+ * and an offset within the run's extent of lo..hi; (0, 0) is the start.
+ * seek: SL_ERANGE when the position is not in the partition. tell: the
+ * position, false when nothing follows it. raw: copy whole blocks, as they
+ * are on disk and unchecked (the reader checks them), into dst: 0 with
+ * *got bytes, or with *got 0 and *need the size of the next block when it
+ * alone is larger than cap; SL_EEOF at the end; SL_EUNREADABLE.
+ */
+int ld_reader_seek(struct ld_reader *r, uint32_t run, uint64_t pos);
+bool ld_reader_tell(struct ld_reader *r, uint32_t *run, uint64_t *pos);
+int ld_reader_raw(struct ld_reader *r, unsigned char *dst, size_t cap,
+    size_t *got, size_t *need);
+
+/*
+ * Check the block at p, avail bytes before its extent ends, for a reader
+ * of lo..hi: its header and checksum. 0 with out->data pointing at the
+ * payload inside p, out->len, kind and subpartition, and *size (header and
+ * payload); SL_EUNREADABLE with *why.
+ */
+int ld_block_parse(const unsigned char *p, size_t avail, uint32_t lo,
+    uint32_t hi, struct sl_buffer *out, size_t *size, const char **why);
+
 #endif

@@ -1,9 +1,9 @@
 /*
  * The localdisk master, in the coordinator: hands out descriptors, removes
  * a released partition's files, and says a partition is available until it
- * is released or its worker is lost. Files are removed on this host: the
- * coordinator of `sluice run` shares it with its workers; across hosts,
- * releasing through the workers is still to come.
+ * is released or its worker is lost. A released partition's files are
+ * removed here (the coordinator of `sluice run` shares its host with the
+ * workers) and by the producing worker's server, told without waiting.
  */
 #include <string.h>
 
@@ -92,25 +92,44 @@ master_register(
 	return ld_desc_encode(m->host, &d, desc);
 }
 
+/* Remember d as released (taken); with remove, remove its files: here,
+ * and through its worker's server when it has one (another host). */
+static void
+released(struct lmaster *m, struct ld_desc *d, const struct sl_bytes *desc,
+    bool remove)
+{
+	struct released *r;
+
+	if (is_released(m, d)) {
+		ld_desc_clear(m->host, d);
+		return;
+	}
+	if (remove) {
+		ld_remove(m->host, d);
+		ld_served_release(m->host, d);
+		if (d->location != NULL && d->location[0] != '\0')
+			ld_remote_release_partition(m->host, d->location, desc);
+	}
+	if ((r = m->host->alloc(sizeof(*r))) == NULL) {
+		ld_desc_clear(m->host, d);
+		return;
+	}
+	r->d = *d;
+	r->next = m->released;
+	m->released = r;
+}
+
 static int
 master_release(void *state, const void *desc, size_t len)
 {
 	struct lmaster *m = state;
+	struct sl_bytes b = { (void *)desc, len };
 	struct ld_desc d;
 	int rv;
 
-	struct released *r;
-
 	if ((rv = ld_desc_decode(m->host, desc, len, &d)) != 0)
 		return rv;
-	ld_remove(m->host, &d);
-	if (is_released(m, &d) || (r = m->host->alloc(sizeof(*r))) == NULL) {
-		ld_desc_clear(m->host, &d);
-		return 0;
-	}
-	r->d = d;
-	r->next = m->released;
-	m->released = r;
+	released(m, &d, &b, true);
 	return 0;
 }
 
@@ -224,9 +243,13 @@ master_restore(void *state, const void *data, size_t len)
 	for (uint32_t i = 0; i < rel->via.array.size; i++) {
 		const msgpack_object *b = &rel->via.array.ptr[i];
 
+		struct ld_desc d;
+
 		if (b->type != MSGPACK_OBJECT_BIN ||
-		    master_release(m, b->via.bin.ptr, b->via.bin.size) != 0)
+		    ld_desc_decode(
+		        m->host, b->via.bin.ptr, b->via.bin.size, &d) != 0)
 			goto out;
+		released(m, &d, NULL, false);
 	}
 	for (uint32_t i = 0; i < lost->via.array.size; i++) {
 		const msgpack_object *l = &lost->via.array.ptr[i];

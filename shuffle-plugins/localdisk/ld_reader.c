@@ -1,11 +1,14 @@
 /*
  * The localdisk reader: reads a subpartition range of each partition, one
- * partition after the other, from the files (ld_file.c). A partition whose
- * index is not there yet is waited for through the table of partitions
- * written in this process; the scheduler opens readers of a blocking edge
- * only after their producers finished, so across processes the files are
- * there. next reads the disk (or the page cache) itself: a short wait for
- * I/O, never a wait for another task.
+ * partition after the other. A partition whose files this host sees (its
+ * writer ran here, or on a host sharing the directory) is read from them
+ * (ld_file.c): next reads the disk or the page cache itself, a short wait
+ * for I/O, never a wait for another task. A partition written by another
+ * process whose files are not here is fetched from that process's server
+ * (ld_fetch.c). A partition of this process not written yet is waited for
+ * through the table of partitions written here (the scheduler opens
+ * readers of a blocking edge only after their producers finished, so
+ * across processes the files are there).
  */
 #include <stdatomic.h>
 #include <string.h>
@@ -24,6 +27,8 @@ struct linput {
 	struct ld_reader *r;
 	struct ld_waiter w;
 	bool waiting;
+	struct sl_bytes desc; /* of a remote input, until it is opened */
+	struct ld_remote *rm;
 };
 
 struct lreader {
@@ -88,7 +93,18 @@ reader_open(
 		if ((rv = ld_paths(
 		         host, &in->d, false, &in->data, &in->index)) != 0)
 			return rv;
-		if (access(in->index, F_OK) != 0) {
+		if (access(in->index, F_OK) == 0)
+			continue;
+		if (ld_is_remote(&in->d)) {
+			/* opened when reached: one partition fetched at a
+			 * time keeps memory bounded */
+			const struct sl_bytes *b = &spec->descriptors[i];
+
+			if ((in->desc.data = host->alloc(b->len)) == NULL)
+				return SL_ENOMEM;
+			memcpy(in->desc.data, b->data, b->len);
+			in->desc.len = b->len;
+		} else {
 			in->w.notify = input_notify;
 			in->w.arg = in;
 			(void)ld_table_wait(host, &in->d, &in->w);
@@ -132,6 +148,22 @@ reader_next(void *state, struct sl_buffer *out)
 				    r, out, r->cur, "failed by its writer");
 			}
 		}
+		if (in->desc.data != NULL) {
+			if (in->rm == NULL &&
+			    (rv = ld_remote_open(r->host, &in->desc,
+			         in->d.location, r->lo, r->hi, input_notify, in,
+			         &in->rm)) != 0) {
+				out->input = r->cur;
+				return rv;
+			}
+			rv = ld_remote_next(in->rm, out);
+			if (rv == SL_EEOF) {
+				r->cur++;
+				continue;
+			}
+			out->input = r->cur;
+			return rv;
+		}
 		if (in->r == NULL &&
 		    (rv = ld_reader_open(r->host, in->data, in->index, r->lo,
 		         r->hi, &in->r)) != 0) {
@@ -160,6 +192,10 @@ reader_release(void *state, struct sl_buffer *buf)
 
 	if (buf == NULL)
 		return;
+	if (buf->plugin_private != NULL) {
+		ld_remote_release(buf);
+		return;
+	}
 	r->host->free(buf->data);
 	buf->data = NULL;
 }
@@ -185,6 +221,8 @@ reader_fini(void *state)
 		if (in->waiting)
 			ld_table_unwait(r->host, &in->d, &in->w);
 		ld_reader_free(in->r);
+		ld_remote_free(in->rm);
+		r->host->free(in->desc.data);
 		r->host->free(in->data);
 		r->host->free(in->index);
 		if (in->decoded)

@@ -66,6 +66,7 @@ writer_finish(void *state)
 	if ((rv = ld_writer_finish(w->f)) != 0)
 		return rv;
 	w->finished = w->done = true;
+	(void)ld_served_add(w->host, &w->d); /* else left until released */
 	ld_table_settle(&w->d, LD_FINISHED);
 	return 0;
 }
@@ -82,8 +83,10 @@ writer_fail(void *state)
 	 * A finished one (its commit failed afterwards) is removed too. */
 	ld_writer_free(w->f);
 	w->f = NULL;
-	if (w->finished)
+	if (w->finished) {
+		ld_served_release(w->host, &w->d);
 		ld_remove(w->host, &w->d);
+	}
 	if (w->announced)
 		ld_table_settle(&w->d, LD_FAILED);
 }

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <msgpack.h>
 #include <sluice/shuffle.h>
 
 #define LD_DESC_VERSION 1
@@ -70,6 +71,71 @@ enum ld_state ld_table_state(const struct ld_desc *d);
 void ld_table_unwait(
     const struct sl_host *host, const struct ld_desc *d, struct ld_waiter *w);
 
+/* ---- between processes (ld_frame.c, ld_server.c, ld_fetch.c) ---- */
+
+#define LD_NET_VERSION 1
+#define LD_NET_MAX_FETCH (16u << 20) /* the most a fetch may ask for */
+#define LD_NET_FETCH (2u << 20)      /* what a reader asks for */
+/* A reply holds up to a fetch's worth, or one block larger than that. */
+#define LD_NET_MAX_FRAME (257u << 20)
+
+enum { LD_OP_FETCH = 1, LD_OP_RELEASE = 2 };
+enum { LD_ST_DATA = 0, LD_ST_ERROR = 2 };
+
+struct ld_req {
+	uint32_t op;
+	const void *desc; /* decode: points into the frame */
+	size_t desc_len;
+	uint32_t lo, hi, run;
+	uint64_t pos;
+	uint32_t max;
+};
+
+struct ld_rep {
+	uint32_t st;
+	bool end;
+	uint32_t run;
+	uint64_t pos;
+	char err[300];
+	const unsigned char *blocks; /* decode: the payload, in the frame */
+	size_t len;
+};
+
+/* The header map into sb (the frame is u32 LE size, map, payload);
+ * ld_frame_header writes size and map (4 + sb->size bytes) to dst. */
+int ld_req_encode(msgpack_sbuffer *sb, const struct ld_req *q);
+int ld_rep_encode(msgpack_sbuffer *sb, const struct ld_rep *r);
+void ld_frame_header(const msgpack_sbuffer *sb, void *dst);
+/* SL_EPARSE for anything but a well-formed frame. */
+int ld_req_decode(const void *buf, size_t len, struct ld_req *q);
+int ld_rep_decode(const void *buf, size_t len, struct ld_rep *r);
+
+/* Whether d was written by another process than this one's server, so
+ * that its files may be elsewhere (no server here: everything is here). */
+bool ld_is_remote(const struct ld_desc *d);
+/* The partitions this process's writers finished: removed with their
+ * files when released, or when the server stops (the worker exits). */
+int ld_served_add(const struct sl_host *host, const struct ld_desc *d);
+void ld_served_release(const struct sl_host *host, const struct ld_desc *d);
+
+/* A reader of one partition held by another process's server. */
+struct ld_remote;
+int ld_remote_open(const struct sl_host *host, const struct sl_bytes *desc,
+    const char *url, uint32_t lo, uint32_t hi, void (*notify)(void *),
+    void *arg, struct ld_remote **out);
+/* As ld_reader_next, never blocking: SL_EAGAIN until a fetch answered
+ * (notify is called). A buffer's data lies in a reply: give it back with
+ * ld_remote_release, not host->free. */
+int ld_remote_next(struct ld_remote *r, struct sl_buffer *out);
+void ld_remote_release(struct sl_buffer *buf);
+/* Every buffer must have been given back. */
+void ld_remote_free(struct ld_remote *r);
+/* Ask the server at url to remove d's files; does not wait. */
+void ld_remote_release_partition(
+    const struct sl_host *host, const char *url, const struct sl_bytes *desc);
+void ld_net_fini(const struct sl_host *host);
+
+extern const struct sl_shuffle_server_ops ld_server_ops;
 extern const struct sl_shuffle_master_ops ld_master_ops;
 extern const struct sl_shuffle_writer_ops ld_writer_ops;
 extern const struct sl_shuffle_reader_ops ld_reader_ops;

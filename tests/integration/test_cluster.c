@@ -877,6 +877,110 @@ test_standalone_tcp(void)
 	free(text);
 }
 
+/* Wait until dir holds no entry; false after secs. */
+static bool
+empty_soon(const char *dir, double secs)
+{
+	double until = now() + secs;
+
+	while (sl_count_entries(dir) != 0) {
+		if (now() > until)
+			return false;
+		sleep_ms(20);
+	}
+	return true;
+}
+
+/*
+ * Two workers that do not share their localdisk directories, as on two
+ * hosts: every partition read by a task on the other worker is fetched
+ * through its producer's server. Blocking WordCount and TeraSort give
+ * the right output; releasing at the end of each job reaches both
+ * workers, whose directories end up empty.
+ */
+static void
+test_localdisk_across_hosts(void)
+{
+	char url[64];
+	pid_t coord, w[2];
+	size_t len;
+	char *text = make_text(tmp("xh.txt"), 1u << 20, &len);
+	struct run_result r;
+	int st;
+
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", free_port());
+	{
+		char *a[] = { (char *)sluice_path(), "coordinator", "--listen",
+			url, NULL };
+
+		coord = spawn(a, tmp("xh-coord.out"), tmp("xh-coord.err"));
+	}
+	CU_ASSERT_TRUE_FATAL(
+	    file_has(tmp("xh-coord.out"), "coordinator listening at", 10));
+	for (int i = 0; i < 2; i++) {
+		char id[8], dir[32];
+		char *a[] = { (char *)sluice_path(), "worker", "--coordinator",
+			url, "--id", id, "--host", "127.0.0.1", "--slots", "1",
+			NULL };
+
+		snprintf(id, sizeof(id), "x%d", i);
+		snprintf(dir, sizeof(dir), "xh-disk%d", i);
+		CU_ASSERT_EQUAL(mkdir(tmp(dir), 0755), 0);
+		setenv("SLUICE_LOCALDISK_DIR", tmp(dir), 1);
+		setenv("SLUICE_LOG", "debug", 1); /* what the servers served */
+		w[i] = spawn(a, NULL, tmp(i ? "xh-w1.err" : "xh-w0.err"));
+	}
+	unsetenv("SLUICE_LOCALDISK_DIR");
+	unsetenv("SLUICE_LOG");
+	CU_ASSERT_TRUE_FATAL(
+	    file_has(tmp("xh-coord.err"), "worker x0 registered", 10));
+	CU_ASSERT_TRUE_FATAL(
+	    file_has(tmp("xh-coord.err"), "worker x1 registered", 10));
+
+	r = sl_run_sluice("submit", "--coordinator", url,
+	    source_path("examples/jobs/wordcount-blocking.json"), "-D",
+	    def("input", tmp("xh.txt")), "-D", def("output", tmp("xh-wc")),
+	    "--wait", NULL);
+	expect(&r, 0, "FINISHED");
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("xh-wc"), text, len));
+	CU_ASSERT_TRUE(empty_soon(tmp("xh-disk0"), 5));
+	CU_ASSERT_TRUE(empty_soon(tmp("xh-disk1"), 5));
+
+	r = sl_run_sluice(
+	    "gen-records", "--count", "50000", "--output", tmp("xh.bin"), NULL);
+	expect(&r, 0, NULL);
+	r = sl_run_sluice("submit", "--coordinator", url,
+	    source_path("examples/terasort.json"), "-D",
+	    def("input", tmp("xh.bin")), "-D", def("output", tmp("xh-ts")),
+	    "--wait", NULL);
+	expect(&r, 0, "FINISHED");
+	r = sl_run_sluice(
+	    "validate-sorted", tmp("xh-ts"), "--input", tmp("xh.bin"), NULL);
+	expect(&r, 0, "a permutation of");
+	CU_ASSERT_TRUE(empty_soon(tmp("xh-disk0"), 5));
+	CU_ASSERT_TRUE(empty_soon(tmp("xh-disk1"), 5));
+
+	kill(coord, SIGTERM);
+	st = wait_for(coord, 10);
+	CU_ASSERT_TRUE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	for (int i = 0; i < 2; i++) {
+		st = wait_for(w[i], 10);
+		CU_ASSERT_TRUE(st != -1 && WIFEXITED(st));
+		if (st == -1) {
+			kill(w[i], SIGKILL);
+			waitpid(w[i], &st, 0);
+		}
+	}
+	/* the partitions did travel through the servers */
+	CU_ASSERT_TRUE(
+	    file_has(tmp("xh-w0.err"), "localdisk: debug: served", 1));
+	CU_ASSERT_TRUE(
+	    file_has(tmp("xh-w1.err"), "localdisk: debug: served", 1));
+	CU_ASSERT_FALSE(file_has(tmp("xh-w0.err"), "served 0 fetches", 0) &&
+	    file_has(tmp("xh-w1.err"), "served 0 fetches", 0));
+	free(text);
+}
+
 static void
 cleanup(void)
 {
@@ -897,6 +1001,8 @@ static const struct sl_test tests[] = {
 	{ "run: SIGKILL takes the workers along", test_kill_run },
 	{ "run: a worker killed fails the job, noticed", test_worker_killed },
 	{ "standalone cluster over tcp", test_standalone_tcp },
+	{ "localdisk read through the producer's server",
+	    test_localdisk_across_hosts },
 	{ "cleanup", cleanup },
 	{ NULL, NULL },
 };

@@ -1,0 +1,547 @@
+/*
+ * Reading a partition held by another process (consumer side): a remote
+ * input sends one fetch at a time to the producer's server (ld_server.c)
+ * and keeps at most two replies: the one whose blocks the task is reading
+ * and the next, so disk, network and the task overlap while memory stays
+ * bounded. Blocks are handed out where they lie in the reply, after their
+ * checksum is checked here: damage on the way is caught like damage on
+ * disk. Fetches carry their position, so a lost request is simply sent
+ * again (REQ's resend) and a silent producer fails the input after
+ * FETCH_TIMEOUT_MS.
+ *
+ * Releasing a partition elsewhere (the master, in the coordinator) queues
+ * a message for a thread of its own, so the coordinator's loop never
+ * waits for a worker.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "ld_file.h"
+#include "localdisk.h"
+
+#define FETCH_TIMEOUT_MS 60000
+#define RESEND_MS 5000
+#define MAX_REPLIES 2
+
+/* ---- one req socket per server, kept for the life of the process ---- */
+
+struct peer {
+	struct peer *next;
+	char *url;
+	nng_socket sock;
+};
+
+static pthread_mutex_t peers_mtx = PTHREAD_MUTEX_INITIALIZER;
+static struct peer *peers;
+
+static int
+peer_get(const struct sl_host *host, const char *url, nng_socket *out)
+{
+	struct peer *p;
+	int nrv = 0;
+
+	pthread_mutex_lock(&peers_mtx);
+	for (p = peers; p != NULL; p = p->next)
+		if (strcmp(p->url, url) == 0)
+			break;
+	if (p == NULL && (p = host->alloc(sizeof(*p))) != NULL) {
+		memset(p, 0, sizeof(*p));
+		if ((p->url = host->alloc(strlen(url) + 1)) == NULL ||
+		    (nrv = nng_req0_open(&p->sock)) != 0) {
+			host->free(p->url);
+			host->free(p);
+			p = NULL;
+		} else {
+			strcpy(p->url, url);
+			nng_socket_set_ms(
+			    p->sock, NNG_OPT_REQ_RESENDTIME, RESEND_MS);
+			nng_socket_set_ms(p->sock, NNG_OPT_RECONNMINT, 20);
+			nng_socket_set_ms(p->sock, NNG_OPT_RECONNMAXT, 1000);
+			nng_socket_set_size(
+			    p->sock, NNG_OPT_RECVMAXSZ, LD_NET_MAX_FRAME);
+			nng_dial(p->sock, url, NULL, NNG_FLAG_NONBLOCK);
+			p->next = peers;
+			peers = p;
+		}
+	}
+	if (p != NULL)
+		*out = p->sock;
+	pthread_mutex_unlock(&peers_mtx);
+	if (p == NULL) {
+		host->set_error("localdisk: cannot connect to %s: %s", url,
+		    nrv ? nng_strerror(nrv) : "out of memory");
+		return nrv ? SL_EIO : SL_ENOMEM;
+	}
+	return 0;
+}
+
+static nng_msg *
+request_msg(uint32_t op, const struct sl_bytes *desc, uint32_t lo, uint32_t hi,
+    uint32_t run, uint64_t pos)
+{
+	struct ld_req q = { op, desc->data, desc->len, lo, hi, run, pos,
+		LD_NET_FETCH };
+	msgpack_sbuffer sb;
+	nng_msg *m = NULL;
+
+	msgpack_sbuffer_init(&sb);
+	if (ld_req_encode(&sb, &q) == 0 && nng_msg_alloc(&m, 4 + sb.size) == 0)
+		ld_frame_header(&sb, nng_msg_body(m));
+	msgpack_sbuffer_destroy(&sb);
+	return m;
+}
+
+/* ---- a remote input ---- */
+
+struct chunk {
+	struct chunk *next;
+	const struct sl_host *host;
+	nng_msg *msg;
+	const unsigned char *p; /* the blocks, in msg */
+	size_t len, off;
+	uint32_t run; /* where the blocks began, for messages */
+	uint64_t pos;
+	atomic_uint refs; /* the queue's, and one per buffer handed out */
+};
+
+struct ld_remote {
+	const struct sl_host *host;
+	void (*notify)(void *arg);
+	void *arg;
+	char url[256];
+	struct sl_bytes desc;
+	uint32_t lo, hi;
+	nng_socket sock;
+	nng_ctx ctx;
+	bool ctx_ok;
+	nng_aio *aio;
+	bool sending; /* the aio's phase; the callback's own */
+	pthread_mutex_t mtx;
+	/* mtx */
+	struct chunk *head, *tail;
+	uint32_t nchunks;
+	uint32_t run; /* where the next fetch starts */
+	uint64_t pos;
+	bool end, inflight, failed, stopping;
+	char err[400];
+};
+
+static void
+chunk_unref(struct chunk *c)
+{
+	if (atomic_fetch_sub(&c->refs, 1) == 1) {
+		nng_msg_free(c->msg);
+		c->host->free(c);
+	}
+}
+
+/* mtx held. */
+static void
+fail_locked(struct ld_remote *r, const char *why)
+{
+	if (r->failed)
+		return;
+	snprintf(
+	    r->err, sizeof(r->err), "producer at %.100s: %.280s", r->url, why);
+	r->failed = true;
+}
+
+/* mtx held: whether to send the next fetch now. */
+static bool
+want_fetch_locked(struct ld_remote *r)
+{
+	if (r->inflight || r->end || r->failed || r->stopping ||
+	    r->nchunks >= MAX_REPLIES)
+		return false;
+	r->inflight = true;
+	return true;
+}
+
+/* No lock held; r->inflight is set. */
+static void
+send_fetch(struct ld_remote *r)
+{
+	nng_msg *m;
+
+	pthread_mutex_lock(&r->mtx);
+	m = request_msg(LD_OP_FETCH, &r->desc, r->lo, r->hi, r->run, r->pos);
+	if (m == NULL) {
+		r->inflight = false;
+		fail_locked(r, "out of memory");
+	}
+	pthread_mutex_unlock(&r->mtx);
+	if (m == NULL) {
+		r->notify(r->arg);
+		return;
+	}
+	r->sending = true;
+	nng_aio_set_timeout(r->aio, FETCH_TIMEOUT_MS);
+	nng_aio_set_msg(r->aio, m);
+	nng_ctx_send(r->ctx, r->aio);
+}
+
+/* mtx held: queue the reply m (taken on success). */
+static void
+deliver_locked(struct ld_remote *r, nng_msg **m)
+{
+	struct ld_rep rep;
+	struct chunk *c;
+
+	if (ld_rep_decode(nng_msg_body(*m), nng_msg_len(*m), &rep) != 0) {
+		fail_locked(r, "malformed reply");
+		return;
+	}
+	if (rep.st != LD_ST_DATA) {
+		fail_locked(r, rep.err[0] ? rep.err : "error");
+		return;
+	}
+	if ((c = r->host->alloc(sizeof(*c))) == NULL) {
+		fail_locked(r, "out of memory");
+		return;
+	}
+	memset(c, 0, sizeof(*c));
+	c->host = r->host;
+	c->msg = *m;
+	c->p = rep.blocks;
+	c->len = rep.len;
+	c->run = r->run;
+	c->pos = r->pos;
+	atomic_init(&c->refs, 1);
+	*m = NULL;
+	if (r->tail != NULL)
+		r->tail->next = c;
+	else
+		r->head = c;
+	r->tail = c;
+	r->nchunks++;
+	r->run = rep.run;
+	r->pos = rep.pos;
+	r->end = rep.end;
+}
+
+static void
+fetch_cb(void *arg)
+{
+	struct ld_remote *r = arg;
+	int rv = nng_aio_result(r->aio);
+	nng_msg *m = NULL;
+	bool again;
+
+	if (r->sending && rv == 0) {
+		r->sending = false;
+		nng_ctx_recv(r->ctx, r->aio);
+		return;
+	}
+	r->sending = false;
+	if (rv != 0) {
+		nng_msg_free(nng_aio_get_msg(r->aio)); /* an unsent fetch */
+		nng_aio_set_msg(r->aio, NULL);
+	} else {
+		m = nng_aio_get_msg(r->aio);
+	}
+	pthread_mutex_lock(&r->mtx);
+	r->inflight = false;
+	if (r->stopping) {
+		pthread_mutex_unlock(&r->mtx);
+		if (m != NULL)
+			nng_msg_free(m);
+		return;
+	}
+	if (rv == NNG_ETIMEDOUT)
+		fail_locked(r, "no answer in 60 s");
+	else if (rv != 0)
+		fail_locked(r, nng_strerror(rv));
+	else
+		deliver_locked(r, &m);
+	again = want_fetch_locked(r);
+	pthread_mutex_unlock(&r->mtx);
+	if (m != NULL)
+		nng_msg_free(m);
+	r->notify(r->arg);
+	if (again)
+		send_fetch(r);
+}
+
+int
+ld_remote_open(const struct sl_host *host, const struct sl_bytes *desc,
+    const char *url, uint32_t lo, uint32_t hi, void (*notify)(void *),
+    void *arg, struct ld_remote **out)
+{
+	struct ld_remote *r;
+	int rv;
+
+	if ((r = host->alloc(sizeof(*r))) == NULL)
+		return SL_ENOMEM;
+	memset(r, 0, sizeof(*r));
+	r->host = host;
+	r->notify = notify;
+	r->arg = arg;
+	r->lo = lo;
+	r->hi = hi;
+	snprintf(r->url, sizeof(r->url), "%s", url);
+	pthread_mutex_init(&r->mtx, NULL);
+	if ((r->desc.data = host->alloc(desc->len)) == NULL) {
+		ld_remote_free(r);
+		return SL_ENOMEM;
+	}
+	memcpy(r->desc.data, desc->data, desc->len);
+	r->desc.len = desc->len;
+	if ((rv = peer_get(host, url, &r->sock)) != 0) {
+		ld_remote_free(r);
+		return rv;
+	}
+	r->ctx_ok = nng_ctx_open(&r->ctx, r->sock) == 0;
+	if (!r->ctx_ok || nng_aio_alloc(&r->aio, fetch_cb, r) != 0) {
+		r->aio = NULL;
+		ld_remote_free(r);
+		host->set_error("localdisk: out of memory");
+		return SL_ENOMEM;
+	}
+	pthread_mutex_lock(&r->mtx);
+	(void)want_fetch_locked(r); /* the first: nothing is out yet */
+	pthread_mutex_unlock(&r->mtx);
+	send_fetch(r);
+	*out = r;
+	return 0;
+}
+
+int
+ld_remote_next(struct ld_remote *r, struct sl_buffer *out)
+{
+	struct chunk *c, *done = NULL;
+	const char *why;
+	size_t size;
+	bool again = false;
+	int rv = SL_EAGAIN;
+
+	pthread_mutex_lock(&r->mtx);
+	while ((c = r->head) != NULL && c->off == c->len) {
+		/* read to its end: the next fetch may go */
+		if ((r->head = c->next) == NULL)
+			r->tail = NULL;
+		r->nchunks--;
+		c->next = done;
+		done = c;
+	}
+	if (c != NULL) {
+		if (ld_block_parse(c->p + c->off, c->len - c->off, r->lo, r->hi,
+		        out, &size, &why) != 0) {
+			char w[120];
+
+			snprintf(w, sizeof(w), "%s (run %u, at %llu)", why,
+			    c->run, (unsigned long long)(c->pos + c->off));
+			fail_locked(r, w);
+			c->off = c->len; /* nothing more from it */
+		} else {
+			atomic_fetch_add(&c->refs, 1);
+			out->plugin_private = c;
+			c->off += size;
+			rv = 0;
+		}
+	}
+	if (rv != 0 && r->failed) {
+		r->host->set_error("localdisk: %s", r->err);
+		rv = SL_EUNREADABLE;
+	} else if (rv != 0 && r->head == NULL && r->end) {
+		rv = SL_EEOF;
+	}
+	again = want_fetch_locked(r);
+	pthread_mutex_unlock(&r->mtx);
+	while (done != NULL) {
+		c = done;
+		done = c->next;
+		chunk_unref(c);
+	}
+	if (again)
+		send_fetch(r);
+	return rv;
+}
+
+void
+ld_remote_release(struct sl_buffer *buf)
+{
+	chunk_unref(buf->plugin_private);
+	buf->plugin_private = NULL;
+	buf->data = NULL;
+}
+
+void
+ld_remote_free(struct ld_remote *r)
+{
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->mtx);
+	r->stopping = true;
+	pthread_mutex_unlock(&r->mtx);
+	if (r->aio != NULL) {
+		nng_aio_stop(r->aio);
+		nng_aio_free(r->aio);
+	}
+	if (r->ctx_ok)
+		nng_ctx_close(r->ctx);
+	while (r->head != NULL) {
+		struct chunk *c = r->head;
+
+		r->head = c->next;
+		chunk_unref(c);
+	}
+	pthread_mutex_destroy(&r->mtx);
+	r->host->free(r->desc.data);
+	r->host->free(r);
+}
+
+/* ---- releasing partitions elsewhere ---- */
+
+struct release {
+	struct release *next;
+	char *url;
+	struct sl_bytes desc;
+};
+
+static struct {
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;
+	const struct sl_host *host;
+	bool started, stop;
+	pthread_t th;
+	struct release *head, *tail;
+} rel = { .mtx = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+/* Send one release and wait a little for its answer: best effort, the
+ * worker removes what it wrote when it exits anyway. */
+static bool
+release_send(struct release *q, int timeout_ms)
+{
+	nng_socket sock;
+	nng_ctx ctx;
+	nng_aio *aio;
+	nng_msg *m;
+	bool ok = false;
+
+	if (peer_get(rel.host, q->url, &sock) != 0 ||
+	    (m = request_msg(LD_OP_RELEASE, &q->desc, 0, 0, 0, 0)) == NULL)
+		return false;
+	if (nng_ctx_open(&ctx, sock) != 0) {
+		nng_msg_free(m);
+		return false;
+	}
+	if (nng_aio_alloc(&aio, NULL, NULL) == 0) {
+		nng_aio_set_timeout(aio, timeout_ms);
+		nng_aio_set_msg(aio, m);
+		nng_ctx_send(ctx, aio);
+		nng_aio_wait(aio);
+		if (nng_aio_result(aio) != 0) {
+			nng_msg_free(m);
+		} else {
+			nng_ctx_recv(ctx, aio);
+			nng_aio_wait(aio);
+			if (nng_aio_result(aio) == 0) {
+				nng_msg_free(nng_aio_get_msg(aio));
+				ok = true;
+			}
+		}
+		nng_aio_free(aio);
+	} else {
+		nng_msg_free(m);
+	}
+	nng_ctx_close(ctx);
+	return ok;
+}
+
+static void *
+releaser(void *arg)
+{
+	bool give_up = false;
+
+	(void)arg;
+	pthread_mutex_lock(&rel.mtx);
+	for (;;) {
+		struct release *q = rel.head;
+
+		if (q == NULL) {
+			if (rel.stop)
+				break;
+			pthread_cond_wait(&rel.cv, &rel.mtx);
+			continue;
+		}
+		if ((rel.head = q->next) == NULL)
+			rel.tail = NULL;
+		pthread_mutex_unlock(&rel.mtx);
+		/* when stopping, the process is leaving: do not hold it */
+		if (!give_up && !release_send(q, rel.stop ? 200 : 5000))
+			give_up = rel.stop;
+		rel.host->free(q->url);
+		rel.host->free(q->desc.data);
+		rel.host->free(q);
+		pthread_mutex_lock(&rel.mtx);
+	}
+	pthread_mutex_unlock(&rel.mtx);
+	return NULL;
+}
+
+void
+ld_remote_release_partition(
+    const struct sl_host *host, const char *url, const struct sl_bytes *desc)
+{
+	struct release *q = host->alloc(sizeof(*q));
+
+	if (q == NULL)
+		return;
+	memset(q, 0, sizeof(*q));
+	if ((q->url = host->alloc(strlen(url) + 1)) == NULL ||
+	    (q->desc.data = host->alloc(desc->len)) == NULL) {
+		host->free(q->url);
+		host->free(q);
+		return;
+	}
+	strcpy(q->url, url);
+	memcpy(q->desc.data, desc->data, desc->len);
+	q->desc.len = desc->len;
+	pthread_mutex_lock(&rel.mtx);
+	if (!rel.started) {
+		rel.host = host;
+		rel.stop = false;
+		rel.started =
+		    pthread_create(&rel.th, NULL, releaser, NULL) == 0;
+	}
+	if (!rel.started) {
+		pthread_mutex_unlock(&rel.mtx);
+		host->free(q->url);
+		host->free(q->desc.data);
+		host->free(q);
+		return;
+	}
+	if (rel.tail != NULL)
+		rel.tail->next = q;
+	else
+		rel.head = q;
+	rel.tail = q;
+	pthread_cond_signal(&rel.cv);
+	pthread_mutex_unlock(&rel.mtx);
+}
+
+void
+ld_net_fini(const struct sl_host *host)
+{
+	pthread_mutex_lock(&rel.mtx);
+	rel.stop = true;
+	pthread_cond_signal(&rel.cv);
+	pthread_mutex_unlock(&rel.mtx);
+	if (rel.started)
+		pthread_join(rel.th, NULL);
+	rel.started = false;
+	pthread_mutex_lock(&peers_mtx);
+	while (peers != NULL) {
+		struct peer *p = peers;
+
+		peers = p->next;
+		nng_close(p->sock);
+		host->free(p->url);
+		host->free(p);
+	}
+	pthread_mutex_unlock(&peers_mtx);
+}

@@ -1,0 +1,340 @@
+/*
+ * localdisk between processes (shuffle-plugins/localdisk: ld_server.c,
+ * ld_fetch.c, ld_frame.c), compiled in and run over a real nng ipc
+ * socket: a remote reader gets every block of its range in order, also a
+ * block larger than a fetch; damage on the server's disk is caught by the
+ * reader's checksum; a missing partition and a malformed request are
+ * errors that say so, and the server carries on; a release removes the
+ * files, and so does stopping the server for what nobody released.
+ */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "ld_file.h"
+#include "localdisk.h"
+#include "sl_test.h"
+#include "sl_testutil.h"
+
+static _Thread_local char detail[1024];
+
+static void *
+t_alloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void *
+t_realloc(void *p, size_t n)
+{
+	return realloc(p, n);
+}
+
+static void
+t_set_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+}
+
+static void
+t_log(const struct sl_host *h, int level, const char *fmt, ...)
+{
+	(void)h;
+	(void)level;
+	(void)fmt;
+}
+
+static const struct sl_host host = {
+	.log = t_log,
+	.struct_size = sizeof(struct sl_host),
+	.alloc = t_alloc,
+	.realloc = t_realloc,
+	.free = free,
+	.set_error = t_set_error,
+};
+
+static char root[256];
+static char url[512];
+
+#define BIG (3u << 20) /* larger than a fetch (LD_NET_FETCH) */
+
+static size_t
+len_of(uint32_t s, uint32_t i)
+{
+	if (s == 2 && i == 7)
+		return BIG;
+	return (s * 7919u + i * 104729u) % 30000u + (i % 5 == 0 ? 0 : 1);
+}
+
+static void
+fill(unsigned char *b, size_t n, uint32_t s, uint32_t i)
+{
+	for (size_t k = 0; k < n; k++)
+		b[k] = (unsigned char)(s * 31 + i * 7 + k);
+}
+
+static struct ld_desc
+key(uint32_t producer)
+{
+	return (struct ld_desc) { .job = "job-remote",
+		.edge = 1,
+		.producer = producer,
+		.attempt = 0,
+		.nsub = 5,
+		.type = SL_PARTITION_BLOCKING,
+		.location = url };
+}
+
+static void
+start(void)
+{
+	char at[600];
+
+	sl_tmp_dir(root, sizeof(root), "sl-ld-remote");
+	snprintf(at, sizeof(at), "%s/ld", root);
+	setenv("SLUICE_LOCALDISK_DIR", at, 1);
+	snprintf(at, sizeof(at), "ipc://%s/ld.sock", root);
+	CU_ASSERT_EQUAL_FATAL(
+	    ld_server_ops.start(&host, at, url, sizeof(url)), 0);
+	CU_ASSERT_STRING_EQUAL(url, at);
+}
+
+/* Write `per` buffers to each subpartition of producer p's partition, as
+ * a worker's writer does, in runs of about spill bytes. */
+static void
+write_partition(uint32_t p, uint32_t per, size_t spill)
+{
+	struct ld_desc d = key(p);
+	char *data, *index;
+	struct ld_writer *w;
+
+	CU_ASSERT_EQUAL_FATAL(ld_paths(&host, &d, true, &data, &index), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    ld_writer_open(&host, data, index, d.nsub, spill, &w), 0);
+	for (uint32_t i = 0; i < per; i++)
+		for (uint32_t s = 0; s < d.nsub; s++) {
+			size_t n = len_of(s, i);
+			struct sl_buffer b = { .len = n,
+				.kind =
+				    i == 3 ? SL_BUFFER_EVENT : SL_BUFFER_DATA };
+
+			b.data = malloc(n ? n : 1);
+			fill(b.data, n, s, i);
+			CU_ASSERT_EQUAL_FATAL(ld_writer_add(w, s, &b), 0);
+		}
+	CU_ASSERT_EQUAL_FATAL(ld_writer_finish(w), 0);
+	ld_writer_free(w);
+	CU_ASSERT_EQUAL(ld_served_add(&host, &d), 0);
+	free(data);
+	free(index);
+}
+
+static bool
+exists(uint32_t p)
+{
+	struct ld_desc d = key(p);
+	char *data, *index;
+	bool there;
+
+	CU_ASSERT_EQUAL_FATAL(ld_paths(&host, &d, false, &data, &index), 0);
+	there = access(data, F_OK) == 0 || access(index, F_OK) == 0;
+	free(data);
+	free(index);
+	return there;
+}
+
+static atomic_int notified;
+
+static void
+on_notify(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&notified, 1);
+}
+
+/*
+ * Read lo..hi of producer p's partition through the server; with check,
+ * every buffer is compared with what was written. Returns the last code
+ * (SL_EEOF when all was read).
+ */
+static int
+fetch_range(uint32_t p, uint32_t lo, uint32_t hi, uint32_t per, bool check)
+{
+	struct ld_desc d = key(p);
+	struct sl_bytes desc;
+	struct ld_remote *r;
+	uint32_t next[5] = { 0 };
+	struct sl_buffer b;
+	unsigned char *want = malloc(BIG);
+	int rv, spins = 0;
+
+	CU_ASSERT_EQUAL_FATAL(ld_desc_encode(&host, &d, &desc), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    ld_remote_open(&host, &desc, url, lo, hi, on_notify, NULL, &r), 0);
+	for (;;) {
+		memset(&b, 0, sizeof(b));
+		rv = ld_remote_next(r, &b);
+		if (rv == SL_EAGAIN) {
+			struct timespec ts = { 0, 1000000 };
+
+			CU_ASSERT_FATAL(++spins < 20000); /* 20 s */
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (rv != 0)
+			break;
+		if (check) {
+			uint32_t s = b.subpartition, i;
+
+			CU_ASSERT_FATAL(s >= lo && s <= hi);
+			i = next[s]++;
+			CU_ASSERT_EQUAL(b.len, len_of(s, i));
+			CU_ASSERT_EQUAL(
+			    b.kind, i == 3 ? SL_BUFFER_EVENT : SL_BUFFER_DATA);
+			fill(want, b.len, s, i);
+			CU_ASSERT(memcmp(b.data, want, b.len) == 0);
+		}
+		ld_remote_release(&b);
+	}
+	if (check && rv == SL_EEOF)
+		for (uint32_t s = lo; s <= hi; s++)
+			CU_ASSERT_EQUAL(next[s], per);
+	ld_remote_free(r);
+	free(desc.data);
+	free(want);
+	return rv;
+}
+
+static void
+test_fetch(void)
+{
+	start();
+	write_partition(0, 12, 64u << 20); /* one run */
+	write_partition(1, 12, 100000);    /* many runs */
+	for (uint32_t p = 0; p < 2; p++) {
+		CU_ASSERT_EQUAL(fetch_range(p, 0, 4, 12, true), SL_EEOF);
+		CU_ASSERT_EQUAL(fetch_range(p, 2, 2, 12, true), SL_EEOF);
+		CU_ASSERT_EQUAL(fetch_range(p, 3, 4, 12, true), SL_EEOF);
+	}
+	CU_ASSERT(atomic_load(&notified) > 0);
+	/* nothing written: an empty range, at once */
+	write_partition(2, 0, 1000);
+	CU_ASSERT_EQUAL(fetch_range(2, 0, 4, 0, true), SL_EEOF);
+}
+
+static void
+test_errors(void)
+{
+	struct stat st;
+	char *data, *index;
+	struct ld_desc d = key(1);
+	uint64_t seed = 11;
+
+	/* never written */
+	CU_ASSERT_EQUAL(fetch_range(9, 0, 4, 0, false), SL_EUNREADABLE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(detail, "producer at ipc://"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(detail, "e1.p9.a0.index"));
+	/* a flipped byte anywhere in the data file: the reader's checksum
+	 * catches it on this side */
+	CU_ASSERT_EQUAL_FATAL(ld_paths(&host, &d, false, &data, &index), 0);
+	CU_ASSERT_EQUAL_FATAL(stat(data, &st), 0);
+	for (int k = 0; k < 12; k++) {
+		off_t off = (off_t)(sl_rng_next(&seed) % (uint64_t)st.st_size);
+		unsigned char c;
+		int fd = open(data, O_RDWR);
+
+		CU_ASSERT_FATAL(fd >= 0);
+		CU_ASSERT_EQUAL(pread(fd, &c, 1, off), 1);
+		c ^= 0x10;
+		CU_ASSERT_EQUAL(pwrite(fd, &c, 1, off), 1);
+		CU_ASSERT_EQUAL(
+		    fetch_range(1, 0, 4, 12, false), SL_EUNREADABLE);
+		CU_ASSERT(strstr(detail, "checksum") != NULL ||
+		    strstr(detail, "damaged block header") != NULL);
+		c ^= 0x10;
+		CU_ASSERT_EQUAL(pwrite(fd, &c, 1, off), 1);
+		close(fd);
+	}
+	CU_ASSERT_EQUAL(fetch_range(1, 0, 4, 12, true), SL_EEOF);
+	free(data);
+	free(index);
+
+	/* garbage to the server: an error reply, and it carries on */
+	{
+		nng_socket s;
+		nng_msg *m;
+		struct ld_rep rep;
+
+		CU_ASSERT_EQUAL_FATAL(nng_req0_open(&s), 0);
+		CU_ASSERT_EQUAL_FATAL(nng_dial(s, url, NULL, 0), 0);
+		CU_ASSERT_EQUAL_FATAL(nng_msg_alloc(&m, 0), 0);
+		CU_ASSERT_EQUAL(
+		    nng_msg_append(m, "\x05\0\0\0\x81\xa1v\x01", 8), 0);
+		CU_ASSERT_EQUAL_FATAL(nng_sendmsg(s, m, 0), 0);
+		CU_ASSERT_EQUAL_FATAL(nng_recvmsg(s, &m, 0), 0);
+		CU_ASSERT_EQUAL(
+		    ld_rep_decode(nng_msg_body(m), nng_msg_len(m), &rep), 0);
+		CU_ASSERT_EQUAL(rep.st, LD_ST_ERROR);
+		CU_ASSERT_STRING_EQUAL(rep.err, "localdisk: malformed request");
+		nng_msg_free(m);
+		nng_close(s);
+	}
+	CU_ASSERT_EQUAL(fetch_range(0, 0, 4, 12, true), SL_EEOF);
+}
+
+static void
+test_release(void)
+{
+	struct ld_desc d = key(0);
+	struct sl_bytes desc;
+	int waited = 0;
+
+	CU_ASSERT_TRUE(exists(0));
+	CU_ASSERT_EQUAL_FATAL(ld_desc_encode(&host, &d, &desc), 0);
+	ld_remote_release_partition(&host, url, &desc);
+	free(desc.data);
+	while (exists(0) && waited++ < 500) {
+		struct timespec ts = { 0, 10000000 };
+
+		nanosleep(&ts, NULL);
+	}
+	CU_ASSERT_FALSE(exists(0));
+	CU_ASSERT_EQUAL(fetch_range(0, 0, 4, 12, false), SL_EUNREADABLE);
+	/* stopping the server removes what nobody released */
+	CU_ASSERT_TRUE(exists(1));
+	CU_ASSERT_TRUE(exists(2));
+	ld_server_ops.stop();
+	CU_ASSERT_FALSE(exists(1));
+	CU_ASSERT_FALSE(exists(2));
+	ld_net_fini(&host);
+}
+
+static void
+cleanup(void)
+{
+	if (root[0] != '\0')
+		sl_rm_rf(root);
+}
+
+static const struct sl_test tests[] = {
+	{ "fetch: ranges, runs, a block larger than a fetch", test_fetch },
+	{ "missing, damaged, malformed: errors that say so", test_errors },
+	{ "release, and stopping, remove the files", test_release },
+	{ "cleanup", cleanup },
+	{ NULL, NULL },
+};
+
+SL_TEST_MAIN("ld-remote", tests)
