@@ -57,6 +57,7 @@ struct sl_edge_spec {
 	int partitioner;  /* enum sl_partitioner; HASH if NONE on all_to_all */
 	int type;         /* enum sl_partition_type */
 	const char *shuffle; /* plugin name; NULL: the job's default */
+	int compression;     /* enum sl_compression (shuffle.h) */
 };
 
 /* A new, empty job. The name is 1..128 characters of [A-Za-z0-9_.-] (it
@@ -151,6 +152,8 @@ const char *sl_partitioner_name(int p);
 int sl_distribution_parse(const char *s);
 int sl_partition_type_parse(const char *s);
 int sl_partitioner_parse(const char *s);
+const char *sl_compression_name(int c);
+int sl_compression_parse(const char *s);
 
 #ifdef __cplusplus
 }

@@ -45,6 +45,16 @@ enum sl_partition_type {
 	SL_PARTITION_HYBRID_SELECTIVE = 3,
 };
 
+/* How a partition's blocks are compressed (an edge's "compression" in a
+ * job file). A plugin that cannot compress refuses any but NONE in
+ * register_partition with SL_ENOTSUP; one built for ABI 1.1 does not know
+ * the field, and the core refuses to run such an edge on it. */
+enum sl_compression {
+	SL_COMPRESSION_NONE = 0,
+	SL_COMPRESSION_LZ4 = 1,
+	SL_COMPRESSION_ZSTD = 2,
+};
+
 /*
  * Capability bits (struct sl_plugin.caps) of a shuffle plugin. The loader
  * refuses a shuffle that declares no SL_SHUFFLE_CAP_TYPE of a type above
@@ -94,6 +104,8 @@ struct sl_partition_spec {
 	/* where the producer runs (worker id or data address); NULL when the
 	 * whole job runs in one process */
 	const char *producer_location;
+	/* 1.2: enum sl_compression of the edge */
+	uint32_t compression;
 };
 
 struct sl_shuffle_master_ops {

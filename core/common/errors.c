@@ -57,7 +57,12 @@ sl_errdetail(void)
 void
 sli_verr(const char *fmt, va_list ap)
 {
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	char buf[sizeof(detail)];
+
+	/* through a copy: callers wrap the detail in a new one
+	 * (sli_err("...: %s", sl_errdetail())) */
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	memcpy(detail, buf, sizeof(detail));
 }
 
 int

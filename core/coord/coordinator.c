@@ -461,6 +461,7 @@ register_outputs(struct cjob *j, uint32_t t)
 			.num_subpartitions = sli_edge_num_subs(&j->x, e, idx),
 			.producer_location =
 			    worker_data_url(j->tasks[t].w, m->p->name),
+			.compression = (uint32_t)job->e[e].compression,
 		};
 		int rv;
 

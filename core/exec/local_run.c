@@ -108,6 +108,16 @@ sli_exec_resolve(const struct sli_exec *x, const struct sli_plugin_set *set,
 			    "does not offer %s partitions",
 			    e, job->v[ed->from].id, job->v[ed->to].id, name,
 			    sl_partition_type_name(ed->type));
+		/* before 1.2 a plugin does not know the field: it would not
+		 * compress, silently */
+		if (ed->compression != SL_COMPRESSION_NONE &&
+		    p->desc.abi_major == 1 && p->desc.abi_minor < 2)
+			return sli_err(SL_ENOTSUP,
+			    "edge %u ('%s' -> '%s'): shuffle plugin '%s' is "
+			    "built for ABI 1.%u, which has no compression "
+			    "(1.2 has)",
+			    e, job->v[ed->from].id, job->v[ed->to].id, name,
+			    p->desc.abi_minor);
 		shuffle[e] = p;
 	}
 	return 0;
@@ -190,6 +200,7 @@ register_all(struct lr *lr)
 				.producer = j,
 				.attempt = 0,
 				.num_subpartitions = sli_edge_num_subs(x, e, j),
+				.compression = (uint32_t)ed->compression,
 			};
 
 			sli_err_clear();

@@ -41,6 +41,18 @@ sl_partition_type_name(int t)
 {
 	return name_of(type_names, NELEM(type_names), t);
 }
+static const char *const compression_names[] = { "none", "lz4", "zstd" };
+
+const char *
+sl_compression_name(int c)
+{
+	return name_of(compression_names, NELEM(compression_names), c);
+}
+int
+sl_compression_parse(const char *s)
+{
+	return parse_name(compression_names, NELEM(compression_names), s);
+}
 const char *
 sl_partitioner_name(int p)
 {
@@ -417,6 +429,9 @@ sl_job_add_edge(sl_job *job, const struct sl_edge_spec *s)
 		    SL_EINVAL, "unknown distribution %d", s->distribution);
 	if (s->type < 0 || s->type > SL_PARTITION_HYBRID_SELECTIVE)
 		return sli_err(SL_EINVAL, "unknown partition type %d", s->type);
+	if (s->compression < 0 || s->compression > SL_COMPRESSION_ZSTD)
+		return sli_err(
+		    SL_EINVAL, "unknown compression %d", s->compression);
 	if (s->shuffle != NULL &&
 	    (why = name_problem("shuffle plugin name", s->shuffle,
 	         PLUGIN_NAME_MAX, plugin_char, PLUGIN_NAME_SET, buf,
@@ -478,6 +493,7 @@ sl_job_add_edge(sl_job *job, const struct sl_edge_spec *s)
 	e->to = (uint32_t)to;
 	e->distribution = s->distribution;
 	e->partitioner = partitioner;
+	e->compression = s->compression;
 	e->type = s->type;
 	job->v[from].out[job->v[from].nout++] = job->ne;
 	job->v[to].in[job->v[to].nin++] = job->ne;

@@ -33,7 +33,8 @@ struct sli_edge {
 	int distribution;
 	int partitioner;
 	int type;
-	char *shuffle; /* NULL: the job's default */
+	char *shuffle;   /* NULL: the job's default */
+	int compression; /* enum sl_compression */
 };
 
 /* Open addressing with linear probing: each slot holds an index + 1, 0 is

@@ -32,7 +32,7 @@ static const char *const job_keys[] = { "name", "shuffle", "scheduler",
 static const char *const vertex_keys[] = { "id", "operator", "parallelism",
 	"config", NULL };
 static const char *const edge_keys[] = { "from", "to", "distribution",
-	"partitioner", "type", "shuffle", NULL };
+	"partitioner", "type", "shuffle", "compression", NULL };
 
 /* Far beyond any sane job file; stops `sluice plan /dev/zero`. */
 #define MAX_FILE_SIZE (64u << 20)
@@ -361,6 +361,7 @@ add_edge(struct ctx *c, sl_job *job, json_t *je, size_t i)
 		NULL };
 	static const char *const types[] = { "pipelined", "blocking",
 		"hybrid_full", "hybrid_selective", NULL };
+	static const char *const codecs[] = { "none", "lz4", "zstd", NULL };
 	struct sl_edge_spec s = { .partitioner = SL_PARTITIONER_NONE };
 	int rv;
 
@@ -377,7 +378,9 @@ add_edge(struct ctx *c, sl_job *job, json_t *je, size_t i)
 	         sl_partitioner_parse, parts, &s.partitioner)) != 0 ||
 	    (rv = get_enum(c, je, "type", true, "type", sl_partition_type_parse,
 	         types, &s.type)) != 0 ||
-	    (rv = get_string(c, je, "shuffle", false, &s.shuffle)) != 0)
+	    (rv = get_string(c, je, "shuffle", false, &s.shuffle)) != 0 ||
+	    (rv = get_enum(c, je, "compression", false, "compression",
+	         sl_compression_parse, codecs, &s.compression)) != 0)
 		return rv;
 	/* The C API refuses these too, but cannot say which field is wrong. */
 	if (s.partitioner != SL_PARTITIONER_NONE &&

@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <sluice/plugin.h>
@@ -221,6 +222,15 @@ master_register(
 		                "at least one subpartition");
 		return spec->type != SL_PARTITION_PIPELINED ? SL_ENOTSUP
 		                                            : SL_EINVAL;
+	}
+	/* An ABI 1.2 field: refuse what this plugin does not do, rather
+	 * than ignore it. */
+	if (spec->struct_size >=
+	        offsetof(struct sl_partition_spec, compression) +
+	            sizeof(spec->compression) &&
+	    spec->compression != SL_COMPRESSION_NONE) {
+		host->set_error("template: no compression");
+		return SL_ENOTSUP;
 	}
 	/* The descriptor goes to the core, so it comes from host->alloc. */
 	p = host->alloc(sizeof(*p) + nsub * sizeof(p->subs[0]));

@@ -336,6 +336,14 @@ ld_remote_next(struct ld_remote *r, struct sl_buffer *out)
 			    c->run, (unsigned long long)(c->pos + c->off));
 			fail_locked(r, w);
 			c->off = c->len; /* nothing more from it */
+		} else if (out->kind >> 8 != SL_COMPRESSION_NONE) {
+			/* decompressed into a buffer of its own */
+			c->off += size;
+			rv = ld_block_inflate(r->host, out, false, &why);
+			if (rv == SL_EUNREADABLE)
+				fail_locked(r, why);
+			else if (rv == 0)
+				out->plugin_private = NULL;
 		} else {
 			atomic_fetch_add(&c->refs, 1);
 			out->plugin_private = c;
@@ -343,10 +351,12 @@ ld_remote_next(struct ld_remote *r, struct sl_buffer *out)
 			rv = 0;
 		}
 	}
-	if (rv != 0 && r->failed) {
+	if (rv == SL_ENOMEM) {
+		r->host->set_error("localdisk: out of memory");
+	} else if (rv != 0 && r->failed) {
 		r->host->set_error("localdisk: %s", r->err);
 		rv = SL_EUNREADABLE;
-	} else if (rv != 0 && r->head == NULL && r->end) {
+	} else if (rv == SL_EAGAIN && r->head == NULL && r->end) {
 		rv = SL_EEOF;
 	}
 	again = want_fetch_locked(r);
@@ -362,8 +372,13 @@ ld_remote_next(struct ld_remote *r, struct sl_buffer *out)
 }
 
 void
-ld_remote_release(struct sl_buffer *buf)
+ld_remote_release(struct ld_remote *r, struct sl_buffer *buf)
 {
+	if (buf->plugin_private == NULL) {
+		r->host->free(buf->data); /* decompressed: its own */
+		buf->data = NULL;
+		return;
+	}
 	chunk_unref(buf->plugin_private);
 	buf->plugin_private = NULL;
 	buf->data = NULL;

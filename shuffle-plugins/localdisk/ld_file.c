@@ -14,6 +14,9 @@
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
 
+#include <lz4.h>
+#include <zstd.h>
+
 #include "ld_file.h"
 
 #define BLOCK_MAGIC 0x42444c53u /* "SLDB" */
@@ -47,7 +50,9 @@ struct ld_writer {
 	uint64_t *ext;
 	uint32_t nruns, capruns;
 	bool finished;
-	bool failed; /* a write failed: the partition is lost */
+	bool failed;     /* a write failed: the partition is lost */
+	uint32_t codec;  /* enum sl_compression */
+	ZSTD_CCtx *zctx; /* kept: making one costs more than a block */
 };
 
 static void
@@ -253,6 +258,64 @@ spill(struct ld_writer *w)
 }
 
 int
+ld_writer_compress(struct ld_writer *w, uint32_t codec)
+{
+	if (codec > SL_COMPRESSION_ZSTD)
+		return SL_EINVAL;
+	if (codec == SL_COMPRESSION_ZSTD && w->zctx == NULL &&
+	    (w->zctx = ZSTD_createCCtx()) == NULL)
+		return SL_ENOMEM;
+	w->codec = codec;
+	return 0;
+}
+
+/* Blocks smaller than this are stored as they are. */
+#define MIN_COMPRESS 64
+
+/*
+ * Compress buf in place when that makes it smaller: the payload becomes
+ * the raw length (u32 LE) and the codec's bytes, and the codec goes into
+ * the kind's second byte. Otherwise (or out of memory) buf stays as it is.
+ */
+static void
+compress(struct ld_writer *w, struct sl_buffer *buf)
+{
+	size_t bound, n = 0;
+	unsigned char *dst;
+	void *shrunk;
+
+	if (w->codec == SL_COMPRESSION_NONE || buf->len < MIN_COMPRESS)
+		return;
+	bound = w->codec == SL_COMPRESSION_LZ4
+	    ? (size_t)LZ4_compressBound((int)buf->len)
+	    : ZSTD_compressBound(buf->len);
+	if (bound == 0 || (dst = w->host->alloc(4 + bound)) == NULL)
+		return;
+	if (w->codec == SL_COMPRESSION_LZ4) {
+		int k = LZ4_compress_default(
+		    buf->data, (char *)dst + 4, (int)buf->len, (int)bound);
+
+		n = k > 0 ? (size_t)k : 0;
+	} else {
+		size_t k = ZSTD_compressCCtx(
+		    w->zctx, dst + 4, bound, buf->data, buf->len, 1);
+
+		n = ZSTD_isError(k) ? 0 : k;
+	}
+	if (n == 0 || 4 + n >= buf->len) {
+		w->host->free(dst);
+		return;
+	}
+	put_le32(dst, (uint32_t)buf->len);
+	if ((shrunk = w->host->realloc(dst, 4 + n)) != NULL)
+		dst = shrunk;
+	w->host->free(buf->data);
+	buf->data = dst;
+	buf->len = 4 + n;
+	buf->kind |= w->codec << 8;
+}
+
+int
 ld_writer_add(struct ld_writer *w, uint32_t sub, struct sl_buffer *buf)
 {
 	struct subq *q;
@@ -273,6 +336,7 @@ ld_writer_add(struct ld_writer *w, uint32_t sub, struct sl_buffer *buf)
 		    "localdisk: a buffer of %zu bytes", buf->len);
 		return SL_ERANGE;
 	}
+	compress(w, buf);
 	q = &w->q[sub];
 	if (q->n == q->cap) {
 		uint32_t cap = q->cap ? q->cap * 2 : 8;
@@ -403,6 +467,7 @@ ld_writer_free(struct ld_writer *w)
 	}
 	w->host->free(w->q);
 	w->host->free(w->ext);
+	ZSTD_freeCCtx(w->zctx);
 	w->host->free(w->data_path);
 	w->host->free(w->index_path);
 	w->host->free(w->data_tmp);
@@ -537,11 +602,52 @@ header_bad(const unsigned char *h, uint32_t lo, uint32_t hi, uint64_t room)
 {
 	uint32_t sub = get_le32(h + 4), len = get_le32(h + 8);
 
+	uint32_t kind = get_le32(h + 12);
+
 	if (get_le32(h) != BLOCK_MAGIC || sub < lo || sub > hi ||
 	    len > LD_MAX_BLOCK || len > room - LD_BLOCK_HEADER ||
-	    get_le32(h + 12) > SL_BUFFER_EVENT)
+	    (kind & 0xff) > SL_BUFFER_EVENT ||
+	    kind >> 8 > SL_COMPRESSION_ZSTD || (kind >> 8 != 0 && len < 4))
 		return "damaged block header";
 	return NULL;
+}
+
+int
+ld_block_inflate(const struct sl_host *host, struct sl_buffer *b, bool owned,
+    const char **why)
+{
+	uint32_t codec = b->kind >> 8, raw;
+	const unsigned char *src = b->data;
+	void *dst;
+	bool ok;
+
+	if (codec == SL_COMPRESSION_NONE)
+		return 0;
+	raw = get_le32(src);
+	if (raw > LD_MAX_BLOCK) {
+		*why = "compressed block of a bad size";
+		return SL_EUNREADABLE;
+	}
+	if ((dst = host->alloc(raw ? raw : 1)) == NULL) {
+		*why = "out of memory";
+		return SL_ENOMEM;
+	}
+	if (codec == SL_COMPRESSION_LZ4)
+		ok = LZ4_decompress_safe((const char *)src + 4, dst,
+		         (int)(b->len - 4), (int)raw) == (int)raw;
+	else
+		ok = ZSTD_decompress(dst, raw, src + 4, b->len - 4) == raw;
+	if (!ok) {
+		host->free(dst);
+		*why = "block does not decompress";
+		return SL_EUNREADABLE;
+	}
+	if (owned)
+		host->free(b->data);
+	b->data = dst;
+	b->len = raw;
+	b->kind &= 0xff;
+	return 0;
 }
 
 static bool
@@ -598,9 +704,11 @@ int
 ld_reader_next(struct ld_reader *r, struct sl_buffer *out)
 {
 	unsigned char h[LD_BLOCK_HEADER];
+	const char *why;
 	uint32_t len;
 	ssize_t got;
 	void *data;
+	int rv;
 
 	if (!settle(r))
 		return SL_EEOF;
@@ -627,6 +735,15 @@ ld_reader_next(struct ld_reader *r, struct sl_buffer *out)
 	out->len = len;
 	out->kind = get_le32(h + 12);
 	out->subpartition = get_le32(h + 4);
+	if ((rv = ld_block_inflate(r->host, out, true, &why)) != 0) {
+		r->host->free(out->data);
+		out->data = NULL;
+		if (rv == SL_ENOMEM)
+			return rv;
+		r->host->set_error("localdisk: %s: %s at %llu", r->data_path,
+		    why, (unsigned long long)r->pos);
+		return SL_EUNREADABLE;
+	}
 	r->pos += LD_BLOCK_HEADER + (uint64_t)len;
 	return 0;
 }

@@ -14,7 +14,10 @@
  * temporary files.
  *
  * Block: a 24-byte header (magic "SLDB", subpartition, payload length, kind,
- * then XXH3-64 of those 16 bytes and the payload), then the payload. Index:
+ * then XXH3-64 of those 16 bytes and the payload), then the payload. The
+ * kind's second byte names the codec of a compressed block (enum
+ * sl_compression), whose payload is the raw length (u32 LE) then the
+ * codec's bytes; the checksum covers what is stored. Index:
  * "SLDI", version, subpartitions, runs, then runs x subpartitions extents
  * (offset, length: u64 LE each), then XXH3-64 of everything before it.
  * A reader checks every checksum and every length against the index and
@@ -44,6 +47,9 @@ struct ld_reader;
 int ld_writer_open(const struct sl_host *host, const char *data_path,
     const char *index_path, uint32_t nsub, size_t spill_bytes,
     struct ld_writer **out);
+/* Compress blocks from now on with codec (enum sl_compression); a block
+ * that compression would not shrink is stored as it is. */
+int ld_writer_compress(struct ld_writer *w, uint32_t codec);
 /* Take buf->data (host->alloc'd; set to NULL on success) for subpartition
  * sub. May write a run. SL_ERANGE for a bad sub, SL_EIO on a write error
  * ("No space left on device"). */
@@ -90,5 +96,13 @@ int ld_reader_raw(struct ld_reader *r, unsigned char *dst, size_t cap,
  */
 int ld_block_parse(const unsigned char *p, size_t avail, uint32_t lo,
     uint32_t hi, struct sl_buffer *out, size_t *size, const char **why);
+/*
+ * A block from ld_block_parse whose kind names a codec: decompressed into
+ * a new buffer (host->alloc'd; the old one freed when owned), kind
+ * cleared of the codec. 0 (also for a block stored as it is),
+ * SL_EUNREADABLE with *why, or SL_ENOMEM.
+ */
+int ld_block_inflate(const struct sl_host *host, struct sl_buffer *b,
+    bool owned, const char **why);
 
 #endif

@@ -5,6 +5,7 @@
  * removed here (the coordinator of `sluice run` shares its host with the
  * workers) and by the producing worker's server, told without waiting.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include <msgpack.h>
@@ -76,6 +77,16 @@ master_register(
 		.type = spec->type,
 		.location = (char *)spec->producer_location,
 	};
+
+	if (spec->struct_size >=
+	    offsetof(struct sl_partition_spec, compression) +
+	        sizeof(spec->compression))
+		d.codec = spec->compression;
+	if (d.codec > SL_COMPRESSION_ZSTD) {
+		m->host->set_error(
+		    "localdisk: unknown compression %u", d.codec);
+		return SL_ENOTSUP;
+	}
 
 	if (spec->type != SL_PARTITION_BLOCKING) {
 		m->host->set_error("localdisk: partition type %u is not "

@@ -192,8 +192,9 @@ reader_release(void *state, struct sl_buffer *buf)
 
 	if (buf == NULL)
 		return;
-	if (buf->plugin_private != NULL) {
-		ld_remote_release(buf);
+	/* in a fetched reply: its input's, as next set it */
+	if (buf->plugin_private != NULL && buf->input < r->n) {
+		ld_remote_release(r->in[buf->input].rm, buf);
 		return;
 	}
 	r->host->free(buf->data);

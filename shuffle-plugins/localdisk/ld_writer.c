@@ -31,9 +31,10 @@ writer_open(
 	if ((rv = ld_desc_decode(host, desc, len, &w->d)) != 0)
 		return rv;
 	w->decoded = true;
-	if ((rv = ld_paths(host, &w->d, true, &data, &index)) == 0)
-		rv = ld_writer_open(
-		    host, data, index, w->d.nsub, LD_SPILL_BYTES, &w->f);
+	if ((rv = ld_paths(host, &w->d, true, &data, &index)) == 0 &&
+	    (rv = ld_writer_open(
+	         host, data, index, w->d.nsub, LD_SPILL_BYTES, &w->f)) == 0)
+		rv = ld_writer_compress(w->f, w->d.codec);
 	host->free(data);
 	host->free(index);
 	if (rv == 0 && (rv = ld_table_writing(host, &w->d)) == 0)

@@ -28,7 +28,7 @@ ld_desc_encode(
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	if (msgpack_pack_array(&pk, 8) == 0 &&
+	if (msgpack_pack_array(&pk, 9) == 0 &&
 	    msgpack_pack_uint32(&pk, LD_DESC_VERSION) == 0 &&
 	    msgpack_pack_str(&pk, jl) == 0 &&
 	    msgpack_pack_str_body(&pk, d->job, jl) == 0 &&
@@ -42,6 +42,7 @@ ld_desc_encode(
 	            : (msgpack_pack_str(&pk, strlen(d->location)) ||
 	                  msgpack_pack_str_body(
 	                      &pk, d->location, strlen(d->location)))) == 0 &&
+	    msgpack_pack_uint32(&pk, d->codec) == 0 &&
 	    (out->data = host->alloc(sb.size)) != NULL) {
 		memcpy(out->data, sb.data, sb.size);
 		out->len = sb.size;
@@ -110,6 +111,12 @@ ld_desc_decode(
 	if (a[7].type != MSGPACK_OBJECT_NIL &&
 	    (d->location = str_of(host, &a[7])) == NULL)
 		goto out;
+	if (u.data.via.array.size > 8) {
+		if (a[8].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    a[8].via.u64 > SL_COMPRESSION_ZSTD)
+			goto out;
+		d->codec = (uint32_t)a[8].via.u64;
+	}
 	rv = 0;
 out:
 	msgpack_unpacked_destroy(&u);

@@ -29,11 +29,13 @@
 #define LD_SPILL_BYTES (64u << 20) /* a writer's memory before a run */
 
 /* A descriptor: msgpack array [v, job, edge, producer, attempt, nsub,
- * type, location | nil]; later versions may append elements. */
+ * type, location | nil, codec]; later versions may append elements (a
+ * descriptor without codec has none). */
 struct ld_desc {
 	char *job; /* host->alloc */
 	uint32_t edge, producer, attempt, nsub, type;
 	char *location; /* NULL when none */
+	uint32_t codec; /* enum sl_compression */
 };
 
 int ld_desc_encode(
@@ -124,10 +126,10 @@ int ld_remote_open(const struct sl_host *host, const struct sl_bytes *desc,
     const char *url, uint32_t lo, uint32_t hi, void (*notify)(void *),
     void *arg, struct ld_remote **out);
 /* As ld_reader_next, never blocking: SL_EAGAIN until a fetch answered
- * (notify is called). A buffer's data lies in a reply: give it back with
- * ld_remote_release, not host->free. */
+ * (notify is called). A buffer's data may lie in a reply (plugin_private
+ * says which): give it back with ld_remote_release. */
 int ld_remote_next(struct ld_remote *r, struct sl_buffer *out);
-void ld_remote_release(struct sl_buffer *buf);
+void ld_remote_release(struct ld_remote *r, struct sl_buffer *buf);
 /* Every buffer must have been given back. */
 void ld_remote_free(struct ld_remote *r);
 /* Ask the server at url to remove d's files; does not wait. */

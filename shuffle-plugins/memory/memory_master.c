@@ -155,6 +155,15 @@ master_register(
 		    spec->type);
 		return SL_ENOTSUP;
 	}
+	/* Buffers are handed over, not stored: nothing to gain. */
+	if (spec->struct_size >=
+	        offsetof(struct sl_partition_spec, compression) +
+	            sizeof(spec->compression) &&
+	    spec->compression != SL_COMPRESSION_NONE) {
+		host->set_error("memory: compression is not supported (it "
+		                "hands buffers over; localdisk compresses)");
+		return SL_ENOTSUP;
+	}
 	d.edge = spec->edge;
 	d.producer = spec->producer;
 	d.attempt = spec->attempt;

@@ -437,6 +437,21 @@ test_run_failures(void)
 	r = sl_run_sluice("run", tmp("bad-shuffle.json"), NULL);
 	expect(&r, 1, "shuffle plugin 'nosuch' is not loaded");
 
+	/* compression asked of a plugin that does not compress: refused,
+	 * never silently ignored; the message is not mangled */
+	put(tmp("bad-codec.json"),
+	    "{\"name\":\"b\",\"vertices\":[{\"id\":"
+	    "\"g\",\"parallelism\":1,\"operator\":\"generate\",\"config\":"
+	    "{\"count\":1}},{\"id\":\"s\",\"parallelism\":1,\"operator\":"
+	    "\"file_sink\",\"config\":{\"path\":\"/tmp\"}}],"
+	    "\"edges\":[{\"from\":\"g\",\"to\":\"s\",\"distribution\":"
+	    "\"pointwise\",\"type\":\"pipelined\",\"compression\":"
+	    "\"zstd\"}]}");
+	r = sl_run_sluice("run", tmp("bad-codec.json"), NULL);
+	expect(&r, 1,
+	    "shuffle 'memory': register partition of g#0: memory: "
+	    "compression is not supported");
+
 	put(tmp("bad.json"), "{\"name\": \"x\",\n \"vertices\": [}");
 	r = sl_run_sluice("run", tmp("bad.json"), NULL);
 	expect(&r, 1, "bad.json:2:");

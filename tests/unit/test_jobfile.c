@@ -1779,6 +1779,9 @@ static const struct {
 	    "edges[0].type: unknown type 'blockin'" },
 	{ "unknown-partitioner.json", SL_EPARSE,
 	    "edges[0].partitioner: unknown partitioner 'modulo'" },
+	{ "unknown-compression.json", SL_EPARSE,
+	    "edges[0].compression: unknown compression 'gzip' (expected "
+	    "none, lz4, zstd)" },
 	{ "partitioner-on-pointwise.json", SL_EINVAL,
 	    "edges[0].partitioner: only all_to_all" },
 	{ "self-edge.json", SL_ECYCLE, "edges[0]: " },

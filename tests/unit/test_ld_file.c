@@ -14,6 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define XXH_STATIC_LINKING_ONLY
+#include <xxhash.h>
+
 #include "ld_file.h"
 #include "sl_test.h"
 #include "sl_testutil.h"
@@ -78,6 +81,8 @@ fill(unsigned char *b, size_t n, uint32_t s, uint32_t i)
 		b[k] = (unsigned char)(s * 31 + i * 7 + k);
 }
 
+static uint32_t codec; /* of the partitions written next */
+
 /* Write `per` buffers to each of nsub subpartitions, interleaved, spilling
  * every spill bytes. */
 static void
@@ -90,6 +95,7 @@ write_partition(const char *name, uint32_t nsub, uint32_t per, size_t spill)
 	snprintf(index, sizeof(index), "%s.index", path(name));
 	CU_ASSERT_EQUAL_FATAL(
 	    ld_writer_open(&host, data, index, nsub, spill, &w), 0);
+	CU_ASSERT_EQUAL_FATAL(ld_writer_compress(w, codec), 0);
 	for (uint32_t i = 0; i < per; i++)
 		for (uint32_t s = 0; s < nsub; s++) {
 			size_t n = len_of(s, i);
@@ -260,6 +266,101 @@ test_damage(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(detail, "does not fit"));
 }
 
+static off_t
+file_size(const char *name)
+{
+	char data[600];
+	struct stat st;
+
+	snprintf(data, sizeof(data), "%s.data", path(name));
+	CU_ASSERT_EQUAL_FATAL(stat(data, &st), 0);
+	return st.st_size;
+}
+
+/*
+ * Compressed partitions (lz4, zstd) read back the same, in less space;
+ * damage is caught by the checksum, and a block whose checksum holds but
+ * whose bytes do not decompress (a bug, or damage before the checksum was
+ * taken) is unreadable too, never data.
+ */
+static void
+test_compression(void)
+{
+	const char *names[] = { "plain", "lz4", "zstd" };
+	off_t size[3];
+
+	for (uint32_t c = 0; c < 3; c++) {
+		codec = c;
+		write_partition(names[c], 5, 40, 20000);
+		size[c] = file_size(names[c]);
+		check_range(names[c], 0, 4, 40);
+		check_range(names[c], 1, 3, 40);
+	}
+	codec = SL_COMPRESSION_NONE;
+	/* fill()'s bytes repeat every 256: both codecs shrink them */
+	CU_ASSERT(size[1] < size[0] / 4);
+	CU_ASSERT(size[2] < size[0] / 4);
+	CU_ASSERT_EQUAL(read_all("lz4", 0, 4), SL_EEOF);
+	{
+		char data[600];
+		uint64_t seed = 9;
+
+		snprintf(data, sizeof(data), "%s.data", path("zstd"));
+		for (int k = 0; k < 20; k++) {
+			off_t off =
+			    (off_t)(sl_rng_next(&seed) % (uint64_t)size[2]);
+
+			flip(data, off);
+			CU_ASSERT_EQUAL(read_all("zstd", 0, 4), SL_EUNREADABLE);
+			flip(data, off);
+		}
+		CU_ASSERT_EQUAL(read_all("zstd", 0, 4), SL_EEOF);
+	}
+
+	/* a compressed block's stored raw length changed, and its checksum
+	 * made to match */
+	for (uint32_t c = 1; c < 3; c++) {
+		char data[600];
+		size_t n, alln;
+		unsigned char *b, *all;
+		XXH3_state_t st;
+
+		snprintf(data, sizeof(data), "%s.data", path(names[c]));
+		b = all = (unsigned char *)sl_read_file(data, &alln);
+		n = alln;
+		CU_ASSERT_FATAL(b != NULL && n > 40);
+		/* the first compressed block (small ones are stored raw) */
+		while (b[13] == 0) {
+			size_t len = (size_t)b[8] | (size_t)b[9] << 8 |
+			    (size_t)b[10] << 16;
+
+			CU_ASSERT_FATAL(LD_BLOCK_HEADER + len < n);
+			b += LD_BLOCK_HEADER + len;
+			n -= LD_BLOCK_HEADER + len;
+		}
+		CU_ASSERT_EQUAL_FATAL(b[13], c); /* the kind's codec byte */
+		/* the raw length: a changed literal would decompress to
+		 * other bytes, which only the checksum can catch */
+		b[LD_BLOCK_HEADER] ^= 0x01;
+		XXH3_64bits_reset(&st);
+		XXH3_64bits_update(&st, b, 16);
+		XXH3_64bits_update(&st, b + LD_BLOCK_HEADER,
+		    (size_t)b[8] | (size_t)b[9] << 8 | (size_t)b[10] << 16);
+		{
+			uint64_t h = XXH3_64bits_digest(&st);
+
+			for (int i = 0; i < 8; i++)
+				b[16 + i] = (unsigned char)(h >> (8 * i));
+		}
+		b = all;
+		n = alln;
+		sl_write_file(data, b, n);
+		free(b);
+		CU_ASSERT_EQUAL(read_all(names[c], 0, 4), SL_EUNREADABLE);
+		CU_ASSERT_PTR_NOT_NULL(strstr(detail, "does not decompress"));
+	}
+}
+
 /* The temporary data file made a link to /dev/full: every write fails
  * with ENOSPC, as on a full disk. */
 static void
@@ -303,6 +404,7 @@ static const struct sl_test tests[] = {
 	{ "refusals; an unfinished writer leaves nothing", test_refusals },
 	{ "a flipped byte or a cut file is unreadable", test_damage },
 	{ "a full disk is an error that says so", test_full_disk },
+	{ "lz4 and zstd: smaller, the same, damage caught", test_compression },
 	{ "cleanup", cleanup },
 	{ NULL, NULL },
 };

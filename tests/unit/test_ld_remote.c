@@ -124,6 +124,12 @@ write_partition(uint32_t p, uint32_t per, size_t spill)
 	CU_ASSERT_EQUAL_FATAL(ld_paths(&host, &d, true, &data, &index), 0);
 	CU_ASSERT_EQUAL_FATAL(
 	    ld_writer_open(&host, data, index, d.nsub, spill, &w), 0);
+	/* producers 3 and 4 compress */
+	CU_ASSERT_EQUAL_FATAL(ld_writer_compress(w,
+	                          p == 3       ? SL_COMPRESSION_LZ4
+	                              : p == 4 ? SL_COMPRESSION_ZSTD
+	                                       : SL_COMPRESSION_NONE),
+	    0);
 	for (uint32_t i = 0; i < per; i++)
 		for (uint32_t s = 0; s < d.nsub; s++) {
 			size_t n = len_of(s, i);
@@ -207,7 +213,7 @@ fetch_range(uint32_t p, uint32_t lo, uint32_t hi, uint32_t per, bool check)
 			fill(want, b.len, s, i);
 			CU_ASSERT(memcmp(b.data, want, b.len) == 0);
 		}
-		ld_remote_release(&b);
+		ld_remote_release(r, &b);
 	}
 	if (check && rv == SL_EEOF)
 		for (uint32_t s = lo; s <= hi; s++)
@@ -230,6 +236,13 @@ test_fetch(void)
 		CU_ASSERT_EQUAL(fetch_range(p, 3, 4, 12, true), SL_EEOF);
 	}
 	CU_ASSERT(atomic_load(&notified) > 0);
+	/* compressed blocks come out as they went in */
+	write_partition(3, 12, 100000);
+	write_partition(4, 12, 100000);
+	for (uint32_t p = 3; p < 5; p++) {
+		CU_ASSERT_EQUAL(fetch_range(p, 0, 4, 12, true), SL_EEOF);
+		CU_ASSERT_EQUAL(fetch_range(p, 2, 3, 12, true), SL_EEOF);
+	}
 	/* nothing written: an empty range, at once */
 	write_partition(2, 0, 1000);
 	CU_ASSERT_EQUAL(fetch_range(2, 0, 4, 0, true), SL_EEOF);
@@ -316,9 +329,11 @@ test_release(void)
 	/* stopping the server removes what nobody released */
 	CU_ASSERT_TRUE(exists(1));
 	CU_ASSERT_TRUE(exists(2));
+	CU_ASSERT_TRUE(exists(4));
 	ld_server_ops.stop();
 	CU_ASSERT_FALSE(exists(1));
 	CU_ASSERT_FALSE(exists(2));
+	CU_ASSERT_FALSE(exists(4));
 	ld_net_fini(&host);
 }
 
