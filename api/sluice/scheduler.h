@@ -35,7 +35,7 @@ struct sl_sched_ctx {
 	void *core; /* the core's; do not touch */
 
 	uint32_t (*region_count)(const struct sl_sched_ctx *ctx);
-	/* Tasks in the region, i.e. the slots it needs. */
+	/* Tasks in the region (region_slots says what it occupies). */
 	uint32_t (*region_tasks)(const struct sl_sched_ctx *ctx, uint32_t r);
 	int (*region_state)(const struct sl_sched_ctx *ctx, uint32_t r);
 	/* Bytes the region reads from finished producers outside itself
@@ -53,6 +53,11 @@ struct sl_sched_ctx {
 	 * (unless nothing runs at all: a region larger than the cluster is
 	 * then deployed alone), SL_ESTATE when it is not ready. */
 	int (*deploy)(const struct sl_sched_ctx *ctx, uint32_t r);
+
+	/* 1.2: the slots region r needs, which deploy compares with
+	 * free_slots: one per slot-sharing group, its tasks of one index
+	 * (a pipeline of n-way vertices needs n, however long). */
+	uint32_t (*region_slots)(const struct sl_sched_ctx *ctx, uint32_t r);
 };
 
 struct sl_scheduler_ops {

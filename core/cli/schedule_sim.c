@@ -35,7 +35,8 @@ sim_deploy(const struct sl_sched_ctx *ctx, uint32_t r)
 		sli_task_name(sim->x, rg->tasks[k], name, sizeof(name));
 		json_array_append_new(tasks, json_string(name));
 	}
-	ev = json_pack("{s:i,s:o}", "deploy", (json_int_t)r, "tasks", tasks);
+	ev = json_pack("{s:i,s:o,s:i}", "deploy", (json_int_t)r, "tasks", tasks,
+	    "slots", (json_int_t)sim->s.slots[r]);
 	if (ev == NULL || json_array_append_new(sim->events, ev) != 0)
 		sim->err = SL_ENOMEM;
 	return 0;

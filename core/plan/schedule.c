@@ -260,6 +260,31 @@ out_nomem:
 	return SL_ENOMEM;
 }
 
+/* Per region, its distinct task indices: the slot-sharing groups. */
+static int
+count_slots(struct sli_sched *s)
+{
+	const struct sli_exec *x = s->x;
+	uint32_t maxpar = 1, *seen;
+
+	for (uint32_t v = 0; v < x->job->nv; v++)
+		if (x->par[v] > maxpar)
+			maxpar = x->par[v];
+	if ((seen = calloc(maxpar, sizeof(*seen))) == NULL)
+		return SL_ENOMEM;
+	for (uint32_t g = 0; g < s->r->n; g++)
+		for (uint32_t k = s->r->start[g]; k < s->r->start[g + 1]; k++) {
+			uint32_t idx = sli_task_index(x, s->r->tasks[k]);
+
+			if (seen[idx] != g + 1) {
+				seen[idx] = g + 1;
+				s->slots[g]++;
+			}
+		}
+	free(seen);
+	return 0;
+}
+
 int
 sli_sched_init(struct sli_sched *s, const struct sli_exec *x,
     const struct sli_regions *r, uint32_t slots)
@@ -274,9 +299,10 @@ sli_sched_init(struct sli_sched *s, const struct sli_exec *x,
 	s->state = calloc(r->n + 1, 1);
 	s->pending = calloc(r->n + 1, sizeof(*s->pending));
 	s->input_bytes = calloc(r->n + 1, sizeof(*s->input_bytes));
+	s->slots = calloc(r->n + 1, sizeof(*s->slots));
 	s->dep_start = calloc(r->n + 2, sizeof(*s->dep_start));
-	if (!s->state || !s->pending || !s->input_bytes || !s->dep_start ||
-	    ready_alloc(s, r->n) != 0)
+	if (!s->state || !s->pending || !s->input_bytes || !s->slots ||
+	    !s->dep_start || ready_alloc(s, r->n) != 0 || count_slots(s) != 0)
 		goto out_fail;
 
 	pointwise_deps(s, 0, NULL);
@@ -317,6 +343,7 @@ sli_sched_fini(struct sli_sched *s)
 	for (uint32_t l = 0; l < s->nrlev; l++)
 		free(s->rlev[l]);
 	free(s->input_bytes);
+	free(s->slots);
 	free(s->pending);
 	free(s->state);
 	memset(s, 0, sizeof(*s));
@@ -352,6 +379,12 @@ region_size(const struct sli_sched *s, uint32_t r)
 	return s->r->start[r + 1] - s->r->start[r];
 }
 
+static uint32_t
+region_slots(const struct sli_sched *s, uint32_t r)
+{
+	return s->slots[r];
+}
+
 int
 sli_sched_deploy(struct sli_sched *s, uint32_t r)
 {
@@ -361,7 +394,7 @@ sli_sched_deploy(struct sli_sched *s, uint32_t r)
 		return sli_err(SL_EINVAL, "no region %u", r);
 	if (s->state[r] != SL_REGION_CREATED || s->pending[r] != 0)
 		return sli_err(SL_ESTATE, "region %u is not ready", r);
-	need = region_size(s, r);
+	need = region_slots(s, r);
 	/* A region larger than the cluster runs alone rather than never. */
 	if (s->used_slots + need > s->total_slots && s->running > 0)
 		return SL_EBUSY;
@@ -378,7 +411,7 @@ sli_sched_finish(struct sli_sched *s, uint32_t r)
 {
 	if (r >= s->r->n || s->state[r] != SL_REGION_DEPLOYED)
 		return sli_err(SL_ESTATE, "region %u is not running", r);
-	s->used_slots -= region_size(s, r);
+	s->used_slots -= region_slots(s, r);
 	s->running--;
 	s->state[r] = SL_REGION_FINISHED;
 	fire(s, r, ON_FINISH);
@@ -401,6 +434,12 @@ static uint32_t
 ctx_region_tasks(const struct sl_sched_ctx *ctx, uint32_t r)
 {
 	return r < core_of(ctx)->r->n ? region_size(core_of(ctx), r) : 0;
+}
+
+static uint32_t
+ctx_region_slots(const struct sl_sched_ctx *ctx, uint32_t r)
+{
+	return r < core_of(ctx)->r->n ? region_slots(core_of(ctx), r) : 0;
 }
 
 static int
@@ -456,4 +495,5 @@ sli_sched_ctx_init(struct sl_sched_ctx *ctx, struct sli_sched *s)
 	ctx->free_slots = ctx_free_slots;
 	ctx->ready = ctx_ready;
 	ctx->deploy = ctx_deploy;
+	ctx->region_slots = ctx_region_slots;
 }

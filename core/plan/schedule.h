@@ -25,6 +25,9 @@ struct sli_sched {
 	uint8_t *state;              /* per region: enum sl_region_state */
 	uint32_t *pending;           /* per region: inputs not yet consumable */
 	uint64_t *input_bytes; /* per region; set by the runtime, 0 unknown */
+	/* per region: the slots it needs, one per slot-sharing group (its
+	 * tasks of one index share a slot, as the coordinator places them) */
+	uint32_t *slots;
 
 	/* pointwise inputs, by producer region (CSR) */
 	uint32_t *dep_start;

@@ -124,7 +124,8 @@ test_pretty_same_json(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(jb);
 	CU_ASSERT_TRUE(json_equal(ja, jb));
 	CU_ASSERT_PTR_NOT_NULL(strstr(b.out,
-	    "\n    {\"deploy\":0,\"tasks\":[\"source#0\",\"tokenize#0\"]},\n"));
+	    "\n    {\"deploy\":0,\"tasks\":[\"source#0\",\"tokenize#0\"],"
+	    "\"slots\":1},\n"));
 	json_decref(ja);
 	json_decref(jb);
 	run_result_free(&a);
@@ -431,8 +432,9 @@ test_graph_dot(void)
 	run_result_free(&r);
 }
 
-/* The region strategy on 4 slots: each region needs 2. Check the order
- * obeys readiness and slots, whatever the exact interleaving. */
+/* The region strategy on 4 slots: each region has 2 tasks of one index,
+ * which share a slot. Check the order obeys readiness and slots, whatever
+ * the exact interleaving. */
 static void
 test_schedule_region(void)
 {
@@ -440,6 +442,7 @@ test_schedule_region(void)
 	    "plan", "schedule", source_path(WC), "--slots", "4", NULL);
 	json_t *doc = json_loads(r.out, 0, NULL), *ev;
 	int deployed[8] = { 0 }, finished[8] = { 0 }, used = 0, maxused = 0;
+	int held[8] = { 0 };
 	int sources_finished = 0, ndeploy = 0;
 	size_t i;
 
@@ -455,8 +458,12 @@ test_schedule_region(void)
 			CU_ASSERT(reg >= 0 && reg < 8 && !deployed[reg]);
 			deployed[reg] = 1;
 			ndeploy++;
-			used +=
-			    (int)json_array_size(json_object_get(ev, "tasks"));
+			CU_ASSERT_EQUAL(
+			    json_array_size(json_object_get(ev, "tasks")), 2);
+			held[reg] = (int)json_integer_value(
+			    json_object_get(ev, "slots"));
+			CU_ASSERT_EQUAL(held[reg], 1);
+			used += held[reg];
 			maxused = used > maxused ? used : maxused;
 			/* count regions (4..7) read a blocking all_to_all edge
 			 * from every source region. */
@@ -466,7 +473,7 @@ test_schedule_region(void)
 			int reg = (int)json_integer_value(f);
 			CU_ASSERT(deployed[reg] && !finished[reg]);
 			finished[reg] = 1;
-			used -= 2;
+			used -= held[reg];
 			if (reg < 4)
 				sources_finished++;
 		}

@@ -569,8 +569,10 @@ test_merged_cycle(void)
 	expect_regions(&f, "a#0+c#0+b#0");
 	expect_ready(&f, "a#0+c#0+b#0");
 	CU_ASSERT(f.ctx.region_tasks(&f.ctx, 0) == 3);
+	/* one index: the three share a slot */
+	CU_ASSERT(f.ctx.region_slots(&f.ctx, 0) == 1);
 	CU_ASSERT(deploy(&f, "c#0") == 0);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 1);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 3);
 	CU_ASSERT(finish(&f, "b#0") == 0);
 	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 4);
 	fixture_free(&f);
@@ -611,7 +613,7 @@ test_merged_cycle(void)
 	CU_ASSERT(finish(&f, "z#0") == 0);
 	expect_ready(&f, "a#0+a#1+c#0+c#1+b#0+b#1");
 	CU_ASSERT(deploy(&f, "c#1") == 0);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 2);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 6); /* indices 0 and 1 */
 	expect_ready(&f, "d#0 d#1");
 	fixture_free(&f);
 
@@ -680,7 +682,7 @@ test_diamond(void)
 	expect_regions(&f, "a#0+b#0+b#1 c#0+c#1+d#0");
 	expect_ready(&f, "a#0+b#0+b#1");
 	CU_ASSERT(deploy(&f, "b#1") == 0);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 5);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 6);
 	expect_ready(&f, "");
 	CU_ASSERT(finish(&f, "a#0") == 0);
 	expect_ready(&f, "c#0+c#1+d#0");
@@ -710,13 +712,14 @@ test_slots(void)
 	struct fixture f;
 	uint32_t pq, s, tu, vw;
 
-	/* Regions of 4, 1, 6 and 6 tasks; 5 slots. */
+	/* Regions of 4, 1, 6 and 6 tasks in 2, 1, 3 and 3 slot-sharing
+	 * groups (the tasks of one index share a slot); 2 slots. */
 	FIXTURE(&f,
 	    V({ "p", 2 }, { "q", 2 }, { "s", 1 }, { "t", 3 }, { "u", 3 },
 	        { "v", 3 }, { "w", 3 }),
 	    E({ "p", "q", A2A, PIPE }, { "t", "u", A2A, PIPE },
 	        { "v", "w", PW, PIPE }, { "v", "w", A2A, PIPE }),
-	    5);
+	    2);
 	pq = region_of(&f, "p#0");
 	s = region_of(&f, "s#0");
 	tu = region_of(&f, "t#0");
@@ -725,7 +728,11 @@ test_slots(void)
 	CU_ASSERT(f.ctx.region_tasks(&f.ctx, s) == 1);
 	CU_ASSERT(f.ctx.region_tasks(&f.ctx, tu) == 6);
 	CU_ASSERT(f.ctx.region_tasks(&f.ctx, vw) == 6);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 5);
+	CU_ASSERT(f.ctx.region_slots(&f.ctx, pq) == 2);
+	CU_ASSERT(f.ctx.region_slots(&f.ctx, s) == 1);
+	CU_ASSERT(f.ctx.region_slots(&f.ctx, tu) == 3);
+	CU_ASSERT(f.ctx.region_slots(&f.ctx, vw) == 3);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 2);
 
 	/* Larger than the cluster, nothing runs: deployed alone. */
 	CU_ASSERT(f.ctx.deploy(&f.ctx, tu) == 0);
@@ -737,24 +744,24 @@ test_slots(void)
 	CU_ASSERT(f.ctx.region_state(&f.ctx, s) == CREATED);
 	expect_ready(&f, "p#0+p#1+q#0+q#1 s#0 v#0+v#1+v#2+w#0+w#1+w#2");
 	CU_ASSERT(sli_sched_finish(&f.s, tu) == 0);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 5);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 2);
 
-	/* 4 + 1 fit exactly. */
+	/* 2 fit exactly. */
 	CU_ASSERT(f.ctx.deploy(&f.ctx, pq) == 0);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 1);
-	CU_ASSERT(f.ctx.deploy(&f.ctx, vw) == SL_EBUSY);
-	CU_ASSERT(f.ctx.deploy(&f.ctx, s) == 0);
 	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 0);
+	CU_ASSERT(f.ctx.deploy(&f.ctx, s) == SL_EBUSY);
 	CU_ASSERT(sli_sched_finish(&f.s, pq) == 0);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 4);
-	/* Oversize while a 1-task region runs: busy, not alone. */
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 2);
+	CU_ASSERT(f.ctx.deploy(&f.ctx, s) == 0);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 1);
+	/* Oversize while a 1-slot region runs: busy, not alone. */
 	CU_ASSERT(f.ctx.deploy(&f.ctx, vw) == SL_EBUSY);
 	CU_ASSERT(sli_sched_finish(&f.s, s) == 0);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 5);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 2);
 	CU_ASSERT(f.ctx.deploy(&f.ctx, vw) == 0);
 	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 0);
 	CU_ASSERT(sli_sched_finish(&f.s, vw) == 0);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 5);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 2);
 	expect_ready(&f, "");
 	fixture_free(&f);
 
@@ -790,39 +797,41 @@ test_free_slots_accounting(void)
 	struct fixture f;
 	uint32_t n;
 
+	/* regions of 3 tasks: 2 slots (a#0 and b#0 share one), 3 (a#2,
+	 * a#3 and b#1 have three indices) and 3; then 1 each */
 	FIXTURE(&f, V({ "a", 6 }, { "b", 3 }, { "c", 2 }),
-	    E({ "a", "b", PW, PIPE }, { "b", "c", A2A, BLK }), 7);
+	    E({ "a", "b", PW, PIPE }, { "b", "c", A2A, BLK }), 5);
 	expect_regions(&f, "a#0+a#1+b#0 a#2+a#3+b#1 a#4+a#5+b#2 c#0 c#1");
 	n = f.ctx.region_count(&f.ctx);
 	CU_ASSERT(n == 5);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 7);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 5);
 	CU_ASSERT(deploy(&f, "a#0") == 0);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 4);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 3);
 	CU_ASSERT(deploy(&f, "a#2") == 0);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 1);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 0);
 	CU_ASSERT(deploy(&f, "a#4") == SL_EBUSY);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 1);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 0);
 	/* Refused ops leave the count alone. */
 	CU_ASSERT(deploy(&f, "a#0") == SL_ESTATE);
 	CU_ASSERT(finish(&f, "a#4") == SL_ESTATE);
 	CU_ASSERT(deploy(&f, "c#0") == SL_ESTATE);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 1);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 0);
 	CU_ASSERT(finish(&f, "b#1") == 0);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 4);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 3);
 	CU_ASSERT(finish(&f, "b#1") == SL_ESTATE);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 4);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 3);
 	CU_ASSERT(deploy(&f, "a#4") == 0);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 1);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 0);
 	CU_ASSERT(finish(&f, "a#0") == 0);
 	CU_ASSERT(finish(&f, "a#5") == 0);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 7);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 5);
 	expect_ready(&f, "c#0 c#1");
 	CU_ASSERT(deploy(&f, "c#1") == 0);
 	CU_ASSERT(deploy(&f, "c#0") == 0);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 5);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 3);
 	CU_ASSERT(finish(&f, "c#0") == 0);
 	CU_ASSERT(finish(&f, "c#1") == 0);
-	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 7);
+	CU_ASSERT(f.ctx.free_slots(&f.ctx) == 5);
 	for (uint32_t g = 0; g < n; g++)
 		CU_ASSERT(f.ctx.region_state(&f.ctx, g) == FINISHED);
 	fixture_free(&f);
@@ -961,6 +970,24 @@ enum { MAXT = 32 };
  * the ready set against the naive rule from the model's states, the states
  * and free slots against the model, and every answer of deploy and finish
  * against what the rules say. Returns what went wrong first, or NULL. */
+/* The slots region r needs by the placement rule: its distinct task
+ * indices, counted pairwise. */
+static uint32_t
+naive_slots(const struct fixture *f, uint32_t r)
+{
+	uint32_t lo = f->p.r.start[r], hi = f->p.r.start[r + 1], n = 0;
+
+	for (uint32_t a = lo; a < hi; a++) {
+		uint32_t ia = sli_task_index(&f->p.x, f->p.r.tasks[a]), b;
+
+		for (b = lo; b < a; b++)
+			if (sli_task_index(&f->p.x, f->p.r.tasks[b]) == ia)
+				break;
+		n += b == a;
+	}
+	return n;
+}
+
 static const char *
 random_schedule(struct fixture *f, uint32_t slots, const struct pair *pairs,
     uint32_t np, struct run_stats *st)
@@ -1018,7 +1045,7 @@ random_schedule(struct fixture *f, uint32_t slots, const struct pair *pairs,
 			uint32_t need;
 
 			r = got[rnd(cnt)];
-			need = f->p.r.start[r + 1] - f->p.r.start[r];
+			need = naive_slots(f, r);
 			rv = ctx->deploy(ctx, r);
 			if (need > free_want && nrun > 0) {
 				if (rv != SL_EBUSY)
@@ -1050,7 +1077,7 @@ random_schedule(struct fixture *f, uint32_t slots, const struct pair *pairs,
 			if (sli_sched_finish(&f->s, r) != 0)
 				return "finish of a running region failed";
 			state[r] = FINISHED;
-			used -= f->p.r.start[r + 1] - f->p.r.start[r];
+			used -= naive_slots(f, r);
 			left--;
 			st->finishes++;
 		} else {
