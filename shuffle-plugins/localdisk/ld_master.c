@@ -7,6 +7,9 @@
  */
 #include <stddef.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <msgpack.h>
 #include <sluice/msgpack_check.h>
@@ -20,7 +23,8 @@ struct released {
 
 struct lmaster {
 	const struct sl_host *host;
-	char **lost; /* locations of workers lost */
+	uint64_t token; /* in every descriptor: this run of the job's */
+	char **lost;    /* locations of workers lost */
 	uint32_t nlost, caplost;
 	struct released *released;
 };
@@ -32,6 +36,12 @@ master_init(void *state, const struct sl_host *host, const char *config_json)
 
 	(void)config_json;
 	m->host = host;
+	/* 0 means "none" in a descriptor */
+	while (m->token == 0)
+		if (getrandom(&m->token, sizeof(m->token), 0) !=
+		    (ssize_t)sizeof(m->token))
+			m->token =
+			    (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid();
 	return 0;
 }
 
@@ -57,8 +67,7 @@ static bool
 is_released(const struct lmaster *m, const struct ld_desc *d)
 {
 	for (const struct released *r = m->released; r != NULL; r = r->next)
-		if (r->d.edge == d->edge && r->d.producer == d->producer &&
-		    r->d.attempt == d->attempt && strcmp(r->d.job, d->job) == 0)
+		if (ld_same_partition(&r->d, d))
 			return true;
 	return false;
 }
@@ -76,6 +85,7 @@ master_register(
 		.nsub = spec->num_subpartitions,
 		.type = spec->type,
 		.location = (char *)spec->producer_location,
+		.token = m->token,
 	};
 
 	if (spec->struct_size >=
@@ -181,8 +191,9 @@ master_worker_lost(void *state, const char *location)
 	m->lost[m->nlost++] = s;
 }
 
-/* Snapshot: msgpack [[released descriptor (bin)...], [lost location...]]:
- * what makes a partition unavailable. */
+/* Snapshot: msgpack [[released descriptor (bin)...], [lost location...],
+ * token]: what makes a partition unavailable, and the token that names
+ * the job's files. */
 static int
 master_snapshot(void *state, struct sl_bytes *out)
 {
@@ -196,7 +207,7 @@ master_snapshot(void *state, struct sl_bytes *out)
 		n++;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	if (msgpack_pack_array(&pk, 2) != 0 || msgpack_pack_array(&pk, n) != 0)
+	if (msgpack_pack_array(&pk, 3) != 0 || msgpack_pack_array(&pk, n) != 0)
 		rv = SL_ENOMEM;
 	for (struct released *r = m->released; rv == 0 && r != NULL;
 	     r = r->next) {
@@ -218,6 +229,8 @@ master_snapshot(void *state, struct sl_bytes *out)
 		    msgpack_pack_str_body(&pk, m->lost[i], l) != 0)
 			rv = SL_ENOMEM;
 	}
+	if (rv == 0 && msgpack_pack_uint64(&pk, m->token) != 0)
+		rv = SL_ENOMEM;
 	if (rv == 0 && (out->data = m->host->alloc(sb.size)) == NULL)
 		rv = SL_ENOMEM;
 	if (rv == 0) {
@@ -247,7 +260,7 @@ master_restore(void *state, const void *data, size_t len)
 	if (msgpack_unpack_next(&u, data, len, &off) !=
 	        MSGPACK_UNPACK_SUCCESS ||
 	    off != len || u.data.type != MSGPACK_OBJECT_ARRAY ||
-	    u.data.via.array.size != 2 ||
+	    u.data.via.array.size < 2 ||
 	    (rel = &u.data.via.array.ptr[0])->type != MSGPACK_OBJECT_ARRAY ||
 	    (lost = &u.data.via.array.ptr[1])->type != MSGPACK_OBJECT_ARRAY)
 		goto out;
@@ -272,6 +285,14 @@ master_restore(void *state, const void *data, size_t len)
 		memcpy(s, l->via.str.ptr, l->via.str.size);
 		s[l->via.str.size] = '\0';
 		master_worker_lost(m, s);
+	}
+	if (u.data.via.array.size > 2) {
+		const msgpack_object *t = &u.data.via.array.ptr[2];
+
+		if (t->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+		    t->via.u64 == 0)
+			goto out;
+		m->token = t->via.u64;
 	}
 	rv = 0;
 out:

@@ -38,13 +38,6 @@ ld_is_remote(const struct ld_desc *d)
 	return remote;
 }
 
-static bool
-same_partition(const struct ld_desc *a, const struct ld_desc *b)
-{
-	return a->edge == b->edge && a->producer == b->producer &&
-	    a->attempt == b->attempt && strcmp(a->job, b->job) == 0;
-}
-
 /* A copy of d's key (no location). */
 static int
 key_copy(const struct sl_host *host, const struct ld_desc *d, struct ld_desc *k)
@@ -97,7 +90,7 @@ ld_served_release(const struct sl_host *host, const struct ld_desc *d)
 
 	pthread_mutex_lock(&served_mtx);
 	for (pp = &served; *pp != NULL; pp = &(*pp)->next)
-		if (same_partition(&(*pp)->key, d)) {
+		if (ld_same_partition(&(*pp)->key, d)) {
 			s = *pp;
 			*pp = s->next;
 			break;
@@ -163,7 +156,7 @@ cache_take(const struct ld_desc *key, uint32_t lo, uint32_t hi, uint64_t *gen)
 		struct cached *c = &srv.cache[i];
 
 		if (c->lo == lo && c->hi == hi &&
-		    same_partition(&c->key, key)) {
+		    ld_same_partition(&c->key, key)) {
 			r = c->r;
 			ld_desc_clear(srv.host, &c->key);
 			srv.cache[i] = srv.cache[--srv.ncached];
@@ -220,7 +213,7 @@ cache_drop(const struct ld_desc *d)
 	for (uint32_t i = 0; i < srv.ncached;) {
 		struct cached *c = &srv.cache[i];
 
-		if (d != NULL && !same_partition(&c->key, d)) {
+		if (d != NULL && !ld_same_partition(&c->key, d)) {
 			i++;
 			continue;
 		}

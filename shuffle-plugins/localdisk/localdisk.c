@@ -28,7 +28,7 @@ ld_desc_encode(
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	if (msgpack_pack_array(&pk, 9) == 0 &&
+	if (msgpack_pack_array(&pk, 10) == 0 &&
 	    msgpack_pack_uint32(&pk, LD_DESC_VERSION) == 0 &&
 	    msgpack_pack_str(&pk, jl) == 0 &&
 	    msgpack_pack_str_body(&pk, d->job, jl) == 0 &&
@@ -43,6 +43,7 @@ ld_desc_encode(
 	                  msgpack_pack_str_body(
 	                      &pk, d->location, strlen(d->location)))) == 0 &&
 	    msgpack_pack_uint32(&pk, d->codec) == 0 &&
+	    msgpack_pack_uint64(&pk, d->token) == 0 &&
 	    (out->data = host->alloc(sb.size)) != NULL) {
 		memcpy(out->data, sb.data, sb.size);
 		out->len = sb.size;
@@ -117,6 +118,11 @@ ld_desc_decode(
 			goto out;
 		d->codec = (uint32_t)a[8].via.u64;
 	}
+	if (u.data.via.array.size > 9) {
+		if (a[9].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+			goto out;
+		d->token = a[9].via.u64;
+	}
 	rv = 0;
 out:
 	msgpack_unpacked_destroy(&u);
@@ -149,16 +155,39 @@ base_dir(char *buf, size_t cap)
 		    t != NULL && t[0] == '/' ? t : "/tmp");
 }
 
+/* BASE/JOB.TOKEN, the directory of d's job */
+static void
+job_dir(const struct ld_desc *d, char *buf, size_t cap)
+{
+	char base[2048];
+
+	base_dir(base, sizeof(base));
+	if (d->token != 0)
+		snprintf(buf, cap, "%s/%s.%016llx", base, d->job,
+		    (unsigned long long)d->token);
+	else
+		snprintf(buf, cap, "%s/%s", base, d->job);
+}
+
+bool
+ld_same_partition(const struct ld_desc *a, const struct ld_desc *b)
+{
+	return a->edge == b->edge && a->producer == b->producer &&
+	    a->attempt == b->attempt && a->token == b->token &&
+	    strcmp(a->job, b->job) == 0;
+}
+
 int
 ld_paths(const struct sl_host *host, const struct ld_desc *d, bool make_dir,
     char **data, char **index)
 {
-	char base[2048], p[4096];
+	char base[2048], dir[4096], p[4200];
 
 	*data = *index = NULL;
 	base_dir(base, sizeof(base));
+	job_dir(d, dir, sizeof(dir));
 	if (make_dir) {
-		snprintf(p, sizeof(p), "%s/%s", base, d->job);
+		snprintf(p, sizeof(p), "%s", dir);
 		if ((mkdir(base, 0755) != 0 && errno != EEXIST) ||
 		    (mkdir(p, 0755) != 0 && errno != EEXIST)) {
 			host->set_error("localdisk: cannot make %s: %s", p,
@@ -166,11 +195,11 @@ ld_paths(const struct sl_host *host, const struct ld_desc *d, bool make_dir,
 			return SL_EIO;
 		}
 	}
-	snprintf(p, sizeof(p), "%s/%s/e%u.p%u.a%u.data", base, d->job, d->edge,
-	    d->producer, d->attempt);
+	snprintf(p, sizeof(p), "%s/e%u.p%u.a%u.data", dir, d->edge, d->producer,
+	    d->attempt);
 	if ((*data = host->alloc(strlen(p) + 1)) != NULL)
 		strcpy(*data, p);
-	snprintf(p, sizeof(p), "%s/%s/e%u.p%u.a%u.index", base, d->job, d->edge,
+	snprintf(p, sizeof(p), "%s/e%u.p%u.a%u.index", dir, d->edge,
 	    d->producer, d->attempt);
 	if ((*index = host->alloc(strlen(p) + 1)) != NULL)
 		strcpy(*index, p);
@@ -186,7 +215,7 @@ ld_paths(const struct sl_host *host, const struct ld_desc *d, bool make_dir,
 void
 ld_remove(const struct sl_host *host, const struct ld_desc *d)
 {
-	char *data, *index, base[2048], dir[4096];
+	char *data, *index, dir[4096];
 
 	if (ld_paths(host, d, false, &data, &index) != 0)
 		return;
@@ -195,8 +224,7 @@ ld_remove(const struct sl_host *host, const struct ld_desc *d)
 	unlink(data);
 	host->free(data);
 	host->free(index);
-	base_dir(base, sizeof(base));
-	snprintf(dir, sizeof(dir), "%s/%s", base, d->job);
+	job_dir(d, dir, sizeof(dir));
 	(void)rmdir(dir); /* fails while other partitions are there */
 }
 
@@ -213,19 +241,12 @@ struct entry {
 static pthread_mutex_t table_mtx = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *table;
 
-static bool
-same(const struct ld_desc *a, const struct ld_desc *b)
-{
-	return a->edge == b->edge && a->producer == b->producer &&
-	    a->attempt == b->attempt && strcmp(a->job, b->job) == 0;
-}
-
 /* table_mtx held */
 static struct entry *
 find(const struct ld_desc *d)
 {
 	for (struct entry *e = table; e != NULL; e = e->next)
-		if (same(&e->key, d))
+		if (ld_same_partition(&e->key, d))
 			return e;
 	return NULL;
 }

@@ -3,7 +3,7 @@
  * worker's disk (DESIGN §6), one data file and one index per partition
  * (ld_file.h). Internals shared by its files.
  *
- * Paths: BASE/JOB/e<edge>.p<producer>.a<attempt>.{data,index}, where BASE
+ * Paths: BASE/JOB.TOKEN/e<edge>.p<producer>.a<attempt>.{data,index}, where BASE
  * is $SLUICE_LOCALDISK_DIR, else $TMPDIR/sluice-localdisk, else
  * /tmp/sluice-localdisk. Each process computes them from the descriptor's
  * key, so the descriptor carries no path: processes on one host agree,
@@ -29,14 +29,20 @@
 #define LD_SPILL_BYTES (64u << 20) /* a writer's memory before a run */
 
 /* A descriptor: msgpack array [v, job, edge, producer, attempt, nsub,
- * type, location | nil, codec]; later versions may append elements (a
- * descriptor without codec has none). */
+ * type, location | nil, codec, token]; later versions may append elements
+ * (a descriptor without codec has none, without token 0). */
 struct ld_desc {
 	char *job; /* host->alloc */
 	uint32_t edge, producer, attempt, nsub, type;
 	char *location; /* NULL when none */
 	uint32_t codec; /* enum sl_compression */
+	/* the master's, random: two coordinators on one host may both run
+	 * a job "wordcount-1", and their files must not meet */
+	uint64_t token;
 };
+
+/* Whether a and b name the same partition (location and codec aside). */
+bool ld_same_partition(const struct ld_desc *a, const struct ld_desc *b);
 
 int ld_desc_encode(
     const struct sl_host *host, const struct ld_desc *d, struct sl_bytes *out);

@@ -294,6 +294,9 @@ test_run_blocking(void)
 	free(text);
 }
 
+static pid_t spawn(char *const argv[], const char *out, const char *err);
+static int wait_for(pid_t pid, double secs);
+
 /* TeraSort (examples/terasort.json): records sampled, range-partitioned
  * over a blocking localdisk edge, sorted per partition; the parts in name
  * order are sorted and a permutation of the input (validate-sorted). */
@@ -322,6 +325,29 @@ test_terasort(void)
 		snprintf(p, sizeof(p), "%s/part-%05d", tmp("ts-out"), i);
 		CU_ASSERT_EQUAL_FATAL(stat(p, &st), 0);
 		CU_ASSERT(st.st_size > 60000 * 100 / 8);
+	}
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("localdisk")), 0);
+
+	/* Two runs of the same job at once, each its own coordinator: both
+	 * call it terasort-1, and their files must not meet. */
+	{
+		char *a[] = { (char *)sluice_path(), "run",
+			(char *)source_path("examples/terasort.json"), "-D",
+			(char *)def("input", tmp("ts.bin")), "-D",
+			(char *)def("output", tmp("ts-out2")), NULL };
+		pid_t other = spawn(a, NULL, tmp("ts2.err"));
+		int st;
+
+		r = sl_run_sluice("run", source_path("examples/terasort.json"),
+		    "-D", def("input", tmp("ts.bin")), "-D",
+		    def("output", tmp("ts-out3")), NULL);
+		expect(&r, 0, "job 'terasort' finished");
+		st = wait_for(other, 60);
+		CU_ASSERT_TRUE(
+		    st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		r = sl_run_sluice("validate-sorted", tmp("ts-out2"), "--input",
+		    tmp("ts.bin"), NULL);
+		expect(&r, 0, "a permutation of");
 	}
 	CU_ASSERT_EQUAL(sl_count_entries(tmp("localdisk")), 0);
 	unsetenv("SLUICE_LOCALDISK_DIR");
