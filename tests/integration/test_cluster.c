@@ -5,6 +5,7 @@
  * signals (SIGINT, SIGKILL, SIGSTOP).
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -296,6 +297,7 @@ test_run_blocking(void)
 
 static pid_t spawn(char *const argv[], const char *out, const char *err);
 static int wait_for(pid_t pid, double secs);
+static bool file_has(const char *path, const char *needle, double secs);
 
 /* TeraSort (examples/terasort.json): records sampled, range-partitioned
  * over a blocking localdisk edge, sorted per partition; the parts in name
@@ -351,6 +353,111 @@ test_terasort(void)
 	}
 	CU_ASSERT_EQUAL(sl_count_entries(tmp("localdisk")), 0);
 	unsetenv("SLUICE_LOCALDISK_DIR");
+}
+
+/* The data file of the first finished localdisk partition under dir
+ * (BASE/JOB.TOKEN/e*.p*.a*.index): into path; false until there is one. */
+static bool
+find_partition(const char *dir, char *path, size_t cap)
+{
+	DIR *d = opendir(dir), *j;
+	struct dirent *e, *f;
+	bool found = false;
+
+	while (d != NULL && !found && (e = readdir(d)) != NULL) {
+		char sub[700];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+		if ((j = opendir(sub)) == NULL)
+			continue;
+		while (!found && (f = readdir(j)) != NULL) {
+			size_t n = strlen(f->d_name);
+
+			if (n > 6 && strcmp(f->d_name + n - 6, ".index") == 0) {
+				snprintf(path, cap, "%s/%.*s.data", sub,
+				    (int)(n - 6), f->d_name);
+				found = true;
+			}
+		}
+		closedir(j);
+	}
+	if (d != NULL)
+		closedir(d);
+	return found;
+}
+
+/*
+ * A byte flipped in a finished partition's data file while its consumer,
+ * throttled, is still at the start: the consumer finds the block that
+ * fails its checksum, and the job fails saying so; the bad bytes never
+ * reach the output as data.
+ */
+static void
+test_flipped_byte(void)
+{
+	char lib[600], job[2048], data[800];
+	char *argv[] = { (char *)sluice_path(), "run", (char *)tmp("flip.json"),
+		NULL };
+	int n, st;
+	pid_t pid;
+	bool found = false;
+
+	snprintf(lib, sizeof(lib), "%s/examples/example-ops.so",
+	    getenv("SL_BINARY_DIR") ? getenv("SL_BINARY_DIR") : "build");
+	/* 2.2 MB through a 1 MB/s throttle: two seconds of reading */
+	n = snprintf(job, sizeof(job),
+	    "{\"name\": \"flip\", \"libraries\": [\"%s\"],\n"
+	    " \"vertices\": [\n"
+	    "  {\"id\": \"gen\", \"operator\": \"generate\", "
+	    "\"parallelism\": 1, \"config\": {\"count\": 20000, "
+	    "\"value_bytes\": 100}},\n"
+	    "  {\"id\": \"slow\", \"operator\": \"throttle\", "
+	    "\"parallelism\": 1, \"config\": {\"bytes_per_second\": "
+	    "1000000}},\n"
+	    "  {\"id\": \"sink\", \"operator\": \"file_sink\", "
+	    "\"parallelism\": 1, \"config\": {\"path\": \"%s\", "
+	    "\"format\": \"records\"}}],\n"
+	    " \"edges\": [\n"
+	    "  {\"from\": \"gen\", \"to\": \"slow\", \"distribution\": "
+	    "\"pointwise\", \"type\": \"blocking\", \"shuffle\": "
+	    "\"localdisk\"},\n"
+	    "  {\"from\": \"slow\", \"to\": \"sink\", \"distribution\": "
+	    "\"pointwise\", \"type\": \"pipelined\"}]}\n",
+	    lib, tmp("flip-out"));
+	sl_write_file(tmp("flip.json"), job, (size_t)n);
+	CU_ASSERT_EQUAL(mkdir(tmp("ld-flip"), 0755), 0);
+	setenv("SLUICE_LOCALDISK_DIR", tmp("ld-flip"), 1);
+	pid = spawn(argv, NULL, tmp("flip.err"));
+	unsetenv("SLUICE_LOCALDISK_DIR");
+	for (int i = 0; i < 1000 && !found; i++) {
+		found = find_partition(tmp("ld-flip"), data, sizeof(data));
+		if (!found)
+			sleep_ms(10);
+	}
+	CU_ASSERT_TRUE(found);
+	if (found) {
+		struct stat sb;
+		unsigned char c;
+		int fd = open(data, O_RDWR);
+
+		/* in the payload of the last block, which is read last */
+		CU_ASSERT_FATAL(fd >= 0 && fstat(fd, &sb) == 0);
+		CU_ASSERT_EQUAL(pread(fd, &c, 1, sb.st_size - 10), 1);
+		c ^= 0x20;
+		CU_ASSERT_EQUAL(pwrite(fd, &c, 1, sb.st_size - 10), 1);
+		close(fd);
+	}
+	st = wait_for(pid, 60);
+	CU_ASSERT_TRUE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	if (st == -1)
+		kill(pid, SIGKILL), waitpid(pid, &st, 0);
+	CU_ASSERT_TRUE(file_has(tmp("flip.err"), "partition unreadable", 1));
+	CU_ASSERT_TRUE(file_has(tmp("flip.err"), "fails its checksum", 1));
+	/* nothing of the failed attempt is visible, and the files went */
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("flip-out")), 0);
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("ld-flip")), 0);
 }
 
 /* A scheduling strategy from outside the core (examples/
@@ -1035,6 +1142,8 @@ static const struct sl_test tests[] = {
 	{ "run: a scheduling strategy of a job's choice",
 	    test_scheduler_strategy },
 	{ "run: TeraSort, validated", test_terasort },
+	{ "run: a flipped byte in a partition fails the job",
+	    test_flipped_byte },
 	{ "run: a job brings its operator library", test_job_library },
 	{ "run: failures say why", test_run_failures },
 	{ "run: bounded memory, Ctrl-C leaves nothing",
