@@ -18,7 +18,6 @@
 #include <string.h>
 
 #include <nng/nng.h>
-#include <nng/protocol/reqrep0/req.h>
 
 #include "ld_file.h"
 #include "localdisk.h"
@@ -27,57 +26,9 @@
 #define RESEND_MS 5000
 #define MAX_REPLIES 2
 
-/* ---- one req socket per server, kept for the life of the process ---- */
-
-struct peer {
-	struct peer *next;
-	char *url;
-	nng_socket sock;
-};
-
-static pthread_mutex_t peers_mtx = PTHREAD_MUTEX_INITIALIZER;
-static struct peer *peers;
-
-static int
-peer_get(const struct sl_host *host, const char *url, nng_socket *out)
-{
-	struct peer *p;
-	int nrv = 0;
-
-	pthread_mutex_lock(&peers_mtx);
-	for (p = peers; p != NULL; p = p->next)
-		if (strcmp(p->url, url) == 0)
-			break;
-	if (p == NULL && (p = host->alloc(sizeof(*p))) != NULL) {
-		memset(p, 0, sizeof(*p));
-		if ((p->url = host->alloc(strlen(url) + 1)) == NULL ||
-		    (nrv = nng_req0_open(&p->sock)) != 0) {
-			host->free(p->url);
-			host->free(p);
-			p = NULL;
-		} else {
-			strcpy(p->url, url);
-			nng_socket_set_ms(
-			    p->sock, NNG_OPT_REQ_RESENDTIME, RESEND_MS);
-			nng_socket_set_ms(p->sock, NNG_OPT_RECONNMINT, 20);
-			nng_socket_set_ms(p->sock, NNG_OPT_RECONNMAXT, 1000);
-			nng_socket_set_size(
-			    p->sock, NNG_OPT_RECVMAXSZ, LD_NET_MAX_FRAME);
-			nng_dial(p->sock, url, NULL, NNG_FLAG_NONBLOCK);
-			p->next = peers;
-			peers = p;
-		}
-	}
-	if (p != NULL)
-		*out = p->sock;
-	pthread_mutex_unlock(&peers_mtx);
-	if (p == NULL) {
-		host->set_error("localdisk: cannot connect to %s: %s", url,
-		    nrv ? nng_strerror(nrv) : "out of memory");
-		return nrv ? SL_EIO : SL_ENOMEM;
-	}
-	return 0;
-}
+/* one req socket per server, kept for the life of the process */
+static struct shc_peers peers =
+    SHC_PEERS("localdisk", RESEND_MS, 1000, LD_NET_MAX_FRAME);
 
 static nng_msg *
 request_msg(uint32_t op, const struct sl_bytes *desc, uint32_t lo, uint32_t hi,
@@ -90,7 +41,7 @@ request_msg(uint32_t op, const struct sl_bytes *desc, uint32_t lo, uint32_t hi,
 
 	msgpack_sbuffer_init(&sb);
 	if (ld_req_encode(&sb, &q) == 0 && nng_msg_alloc(&m, 4 + sb.size) == 0)
-		ld_frame_header(&sb, nng_msg_body(m));
+		shc_frame_header(&sb, nng_msg_body(m));
 	msgpack_sbuffer_destroy(&sb);
 	return m;
 }
@@ -233,16 +184,17 @@ fetch_cb(void *arg)
 
 	if (r->sending && rv == 0) {
 		r->sending = false;
+		nng_aio_set_msg(r->aio, NULL); /* the socket's now */
 		nng_ctx_recv(r->ctx, r->aio);
 		return;
 	}
 	r->sending = false;
-	if (rv != 0) {
+	if (rv != 0 && nng_aio_get_msg(r->aio) != NULL)
 		nng_msg_free(nng_aio_get_msg(r->aio)); /* an unsent fetch */
-		nng_aio_set_msg(r->aio, NULL);
-	} else {
+	else if (rv == 0)
 		m = nng_aio_get_msg(r->aio);
-	}
+	/* the aio holds only messages nobody took (ld_remote_free) */
+	nng_aio_set_msg(r->aio, NULL);
 	pthread_mutex_lock(&r->mtx);
 	r->inflight = false;
 	if (r->stopping) {
@@ -290,7 +242,7 @@ ld_remote_open(const struct sl_host *host, const struct sl_bytes *desc,
 	}
 	memcpy(r->desc.data, desc->data, desc->len);
 	r->desc.len = desc->len;
-	if ((rv = peer_get(host, url, &r->sock)) != 0) {
+	if ((rv = shc_peer_get(&peers, host, url, &r->sock)) != 0) {
 		ld_remote_free(r);
 		return rv;
 	}
@@ -394,6 +346,10 @@ ld_remote_free(struct ld_remote *r)
 	pthread_mutex_unlock(&r->mtx);
 	if (r->aio != NULL) {
 		nng_aio_stop(r->aio);
+		/* a fetch sent by a callback as the aio stopped: the stopped
+		 * aio refused it without a callback */
+		if (nng_aio_get_msg(r->aio) != NULL)
+			nng_msg_free(nng_aio_get_msg(r->aio));
 		nng_aio_free(r->aio);
 	}
 	if (r->ctx_ok)
@@ -437,7 +393,7 @@ release_send(struct release *q, int timeout_ms)
 	nng_msg *m;
 	bool ok = false;
 
-	if (peer_get(rel.host, q->url, &sock) != 0 ||
+	if (shc_peer_get(&peers, rel.host, q->url, &sock) != 0 ||
 	    (m = request_msg(LD_OP_RELEASE, &q->desc, 0, 0, 0, 0)) == NULL)
 		return false;
 	if (nng_ctx_open(&ctx, sock) != 0) {
@@ -549,14 +505,5 @@ ld_net_fini(const struct sl_host *host)
 	if (rel.started)
 		pthread_join(rel.th, NULL);
 	rel.started = false;
-	pthread_mutex_lock(&peers_mtx);
-	while (peers != NULL) {
-		struct peer *p = peers;
-
-		peers = p->next;
-		nng_close(p->sock);
-		host->free(p->url);
-		host->free(p);
-	}
-	pthread_mutex_unlock(&peers_mtx);
+	shc_peers_close(&peers, host);
 }

@@ -23,35 +23,29 @@
 
 #include "localdisk.h"
 
-static int
-pack_key(msgpack_packer *pk, const char *k)
-{
-	size_t n = strlen(k);
-
-	if (msgpack_pack_str(pk, n) != 0)
-		return -1;
-	return msgpack_pack_str_body(pk, k, n);
-}
-
 int
 ld_req_encode(msgpack_sbuffer *sb, const struct ld_req *q)
 {
 	msgpack_packer pk;
 
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	if (msgpack_pack_map(&pk, 8) != 0 || pack_key(&pk, "v") != 0 ||
+	if (msgpack_pack_map(&pk, 8) != 0 || shc_pack_key(&pk, "v") != 0 ||
 	    msgpack_pack_uint32(&pk, LD_NET_VERSION) != 0 ||
-	    pack_key(&pk, "op") != 0 || msgpack_pack_uint32(&pk, q->op) != 0 ||
-	    pack_key(&pk, "desc") != 0 ||
+	    shc_pack_key(&pk, "op") != 0 ||
+	    msgpack_pack_uint32(&pk, q->op) != 0 ||
+	    shc_pack_key(&pk, "desc") != 0 ||
 	    msgpack_pack_bin(&pk, q->desc_len) != 0 ||
 	    msgpack_pack_bin_body(&pk, q->desc, q->desc_len) != 0 ||
-	    pack_key(&pk, "lo") != 0 || msgpack_pack_uint32(&pk, q->lo) != 0 ||
-	    pack_key(&pk, "hi") != 0 || msgpack_pack_uint32(&pk, q->hi) != 0 ||
-	    pack_key(&pk, "run") != 0 ||
+	    shc_pack_key(&pk, "lo") != 0 ||
+	    msgpack_pack_uint32(&pk, q->lo) != 0 ||
+	    shc_pack_key(&pk, "hi") != 0 ||
+	    msgpack_pack_uint32(&pk, q->hi) != 0 ||
+	    shc_pack_key(&pk, "run") != 0 ||
 	    msgpack_pack_uint32(&pk, q->run) != 0 ||
-	    pack_key(&pk, "pos") != 0 ||
+	    shc_pack_key(&pk, "pos") != 0 ||
 	    msgpack_pack_uint64(&pk, q->pos) != 0 ||
-	    pack_key(&pk, "max") != 0 || msgpack_pack_uint32(&pk, q->max) != 0)
+	    shc_pack_key(&pk, "max") != 0 ||
+	    msgpack_pack_uint32(&pk, q->max) != 0)
 		return SL_ENOMEM;
 	return 0;
 }
@@ -62,84 +56,21 @@ ld_rep_encode(msgpack_sbuffer *sb, const struct ld_rep *r)
 	msgpack_packer pk;
 
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	if (msgpack_pack_map(&pk, 6) != 0 || pack_key(&pk, "v") != 0 ||
+	if (msgpack_pack_map(&pk, 6) != 0 || shc_pack_key(&pk, "v") != 0 ||
 	    msgpack_pack_uint32(&pk, LD_NET_VERSION) != 0 ||
-	    pack_key(&pk, "st") != 0 || msgpack_pack_uint32(&pk, r->st) != 0 ||
-	    pack_key(&pk, "end") != 0 ||
+	    shc_pack_key(&pk, "st") != 0 ||
+	    msgpack_pack_uint32(&pk, r->st) != 0 ||
+	    shc_pack_key(&pk, "end") != 0 ||
 	    (r->end ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk)) != 0 ||
-	    pack_key(&pk, "run") != 0 ||
+	    shc_pack_key(&pk, "run") != 0 ||
 	    msgpack_pack_uint32(&pk, r->run) != 0 ||
-	    pack_key(&pk, "pos") != 0 ||
+	    shc_pack_key(&pk, "pos") != 0 ||
 	    msgpack_pack_uint64(&pk, r->pos) != 0 ||
-	    pack_key(&pk, "err") != 0 ||
+	    shc_pack_key(&pk, "err") != 0 ||
 	    msgpack_pack_str(&pk, strlen(r->err)) != 0 ||
 	    msgpack_pack_str_body(&pk, r->err, strlen(r->err)) != 0)
 		return SL_ENOMEM;
 	return 0;
-}
-
-void
-ld_frame_header(const msgpack_sbuffer *sb, void *dst)
-{
-	uint8_t *m = dst;
-
-	m[0] = (uint8_t)sb->size;
-	m[1] = (uint8_t)(sb->size >> 8);
-	m[2] = (uint8_t)(sb->size >> 16);
-	m[3] = (uint8_t)(sb->size >> 24);
-	memcpy(m + 4, sb->data, sb->size);
-}
-
-/* The header map of a frame of len bytes into u; *payload and *plen: what
- * follows it. */
-static int
-unframe(const void *buf, size_t len, msgpack_unpacked *u,
-    const unsigned char **payload, size_t *plen)
-{
-	const uint8_t *b = buf;
-	size_t n, off = 0;
-
-	if (buf == NULL || len < 4)
-		return SL_EPARSE;
-	n = (size_t)b[0] | (size_t)b[1] << 8 | (size_t)b[2] << 16 |
-	    (size_t)b[3] << 24;
-	if (n > len - 4 || sl_msgpack_check(b + 4, n) != 0)
-		return SL_EPARSE;
-	if (msgpack_unpack_next(u, (const char *)b + 4, n, &off) !=
-	        MSGPACK_UNPACK_SUCCESS ||
-	    off != n || u->data.type != MSGPACK_OBJECT_MAP)
-		return SL_EPARSE;
-	*payload = b + 4 + n;
-	*plen = len - 4 - n;
-	return 0;
-}
-
-static const msgpack_object *
-map_get(const msgpack_object *o, const char *key)
-{
-	size_t n = strlen(key);
-
-	for (uint32_t i = 0; i < o->via.map.size; i++) {
-		const msgpack_object *k = &o->via.map.ptr[i].key;
-
-		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-		    memcmp(k->via.str.ptr, key, n) == 0)
-			return &o->via.map.ptr[i].val;
-	}
-	return NULL;
-}
-
-static bool
-get_u64(const msgpack_object *o, const char *key, uint64_t lo, uint64_t hi,
-    uint64_t *out)
-{
-	const msgpack_object *v = map_get(o, key);
-
-	if (v == NULL || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-	    v->via.u64 < lo || v->via.u64 > hi)
-		return false;
-	*out = v->via.u64;
-	return true;
 }
 
 int
@@ -154,16 +85,16 @@ ld_req_decode(const void *buf, size_t len, struct ld_req *q)
 
 	memset(q, 0, sizeof(*q));
 	msgpack_unpacked_init(&u);
-	if (unframe(buf, len, &u, &payload, &plen) == 0 && plen == 0 &&
-	    get_u64(&u.data, "v", LD_NET_VERSION, LD_NET_VERSION, &v) &&
-	    get_u64(&u.data, "op", LD_OP_FETCH, LD_OP_RELEASE, &op) &&
-	    (d = map_get(&u.data, "desc")) != NULL &&
+	if (shc_unframe(buf, len, &u, &payload, &plen) == 0 && plen == 0 &&
+	    shc_get_u64(&u.data, "v", LD_NET_VERSION, LD_NET_VERSION, &v) &&
+	    shc_get_u64(&u.data, "op", LD_OP_FETCH, LD_OP_RELEASE, &op) &&
+	    (d = shc_map_get(&u.data, "desc")) != NULL &&
 	    d->type == MSGPACK_OBJECT_BIN && d->via.bin.size > 0 &&
-	    get_u64(&u.data, "lo", 0, LD_MAX_SUBPARTITIONS - 1, &lo) &&
-	    get_u64(&u.data, "hi", lo, LD_MAX_SUBPARTITIONS - 1, &hi) &&
-	    get_u64(&u.data, "run", 0, UINT32_MAX, &run) &&
-	    get_u64(&u.data, "pos", 0, UINT64_MAX / 2, &pos) &&
-	    get_u64(&u.data, "max", 1, LD_NET_MAX_FETCH, &max)) {
+	    shc_get_u64(&u.data, "lo", 0, LD_MAX_SUBPARTITIONS - 1, &lo) &&
+	    shc_get_u64(&u.data, "hi", lo, LD_MAX_SUBPARTITIONS - 1, &hi) &&
+	    shc_get_u64(&u.data, "run", 0, UINT32_MAX, &run) &&
+	    shc_get_u64(&u.data, "pos", 0, UINT64_MAX / 2, &pos) &&
+	    shc_get_u64(&u.data, "max", 1, LD_NET_MAX_FETCH, &max)) {
 		/* desc points into buf: msgpack-c's bin objects reference
 		 * the input */
 		q->op = (uint32_t)op;
@@ -192,14 +123,14 @@ ld_rep_decode(const void *buf, size_t len, struct ld_rep *r)
 
 	memset(r, 0, sizeof(*r));
 	msgpack_unpacked_init(&u);
-	if (unframe(buf, len, &u, &payload, &plen) != 0 ||
-	    !get_u64(&u.data, "v", LD_NET_VERSION, LD_NET_VERSION, &v) ||
-	    !get_u64(&u.data, "st", LD_ST_DATA, LD_ST_ERROR, &st) || st == 1 ||
-	    (end = map_get(&u.data, "end")) == NULL ||
+	if (shc_unframe(buf, len, &u, &payload, &plen) != 0 ||
+	    !shc_get_u64(&u.data, "v", LD_NET_VERSION, LD_NET_VERSION, &v) ||
+	    !shc_get_u64(&u.data, "st", LD_ST_DATA, LD_ST_ERROR, &st) ||
+	    st == 1 || (end = shc_map_get(&u.data, "end")) == NULL ||
 	    end->type != MSGPACK_OBJECT_BOOLEAN ||
-	    !get_u64(&u.data, "run", 0, UINT32_MAX, &run) ||
-	    !get_u64(&u.data, "pos", 0, UINT64_MAX / 2, &pos) ||
-	    (err = map_get(&u.data, "err")) == NULL ||
+	    !shc_get_u64(&u.data, "run", 0, UINT32_MAX, &run) ||
+	    !shc_get_u64(&u.data, "pos", 0, UINT64_MAX / 2, &pos) ||
+	    (err = shc_map_get(&u.data, "err")) == NULL ||
 	    err->type != MSGPACK_OBJECT_STR ||
 	    /* an error carries no blocks; data carries some or the end */
 	    (st == LD_ST_ERROR && plen != 0) ||
@@ -209,11 +140,7 @@ ld_rep_decode(const void *buf, size_t len, struct ld_rep *r)
 	r->end = end->via.boolean;
 	r->run = (uint32_t)run;
 	r->pos = pos;
-	snprintf(r->err, sizeof(r->err), "%.*s", (int)err->via.str.size,
-	    err->via.str.ptr);
-	for (size_t i = 0; r->err[i] != '\0'; i++)
-		if ((unsigned char)r->err[i] < 0x20)
-			r->err[i] = '?'; /* a peer's text, shown to users */
+	shc_copy_text(r->err, sizeof(r->err), err);
 	r->blocks = payload;
 	r->len = plen;
 	rv = 0;

@@ -236,7 +236,7 @@ reply_head(uint32_t st, bool end, const char *err)
 	msgpack_sbuffer_init(&sb);
 	if (ld_rep_encode(&sb, &rep) == 0 &&
 	    nng_msg_alloc(&m, 4 + sb.size) == 0)
-		ld_frame_header(&sb, nng_msg_body(m));
+		shc_frame_header(&sb, nng_msg_body(m));
 	msgpack_sbuffer_destroy(&sb);
 	return m;
 }
@@ -283,7 +283,7 @@ reply_blocks(struct ld_reader *r, const struct ld_req *q)
 		nng_msg_free(m);
 		return NULL;
 	}
-	ld_frame_header(
+	shc_frame_header(
 	    &sb, (unsigned char *)nng_msg_body(m) + RESERVE - 4 - sb.size);
 	nng_msg_trim(m, RESERVE - 4 - sb.size);
 	nng_msg_chop(m, cap - got);
@@ -377,8 +377,7 @@ static int
 server_start(
     const struct sl_host *host, const char *url, char *bound, size_t cap)
 {
-	nng_listener l;
-	int nrv, port;
+	int nrv, rv;
 
 	if (srv.running) {
 		host->set_error("localdisk: server already started");
@@ -393,19 +392,10 @@ server_start(
 	}
 	srv.running = true;
 	nng_socket_set_size(srv.sock, NNG_OPT_RECVMAXSZ, 64u << 10);
-	if ((nrv = nng_listener_create(&l, srv.sock, url)) != 0 ||
-	    (nrv = nng_listener_start(l, 0)) != 0) {
+	if ((rv = shc_listen(host, srv.sock, url, bound, cap, "localdisk")) !=
+	    0) {
 		server_stop();
-		host->set_error("localdisk: cannot listen on %s: %s", url,
-		    nng_strerror(nrv));
-		return SL_EIO;
-	}
-	snprintf(bound, cap, "%s", url);
-	if (strncmp(url, "tcp://", 6) == 0 &&
-	    nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port) == 0) {
-		const char *colon = strrchr(url, ':');
-
-		snprintf(bound, cap, "%.*s:%d", (int)(colon - url), url, port);
+		return rv;
 	}
 	for (int i = 0; i < NTHREADS; i++) {
 		struct sthread *t = &srv.t[i];

@@ -24,6 +24,8 @@
 #include <msgpack.h>
 #include <sluice/shuffle.h>
 
+#include "net.h"
+
 #define LD_DESC_VERSION 1
 #define LD_MAX_SUBPARTITIONS 1000000u
 #define LD_SPILL_BYTES (64u << 20) /* a writer's memory before a run */
@@ -109,11 +111,10 @@ struct ld_rep {
 	size_t len;
 };
 
-/* The header map into sb (the frame is u32 LE size, map, payload);
- * ld_frame_header writes size and map (4 + sb->size bytes) to dst. */
+/* The header map into sb (the frame is u32 LE size, map, payload:
+ * shc_frame_header writes the first two, common/net.h). */
 int ld_req_encode(msgpack_sbuffer *sb, const struct ld_req *q);
 int ld_rep_encode(msgpack_sbuffer *sb, const struct ld_rep *r);
-void ld_frame_header(const msgpack_sbuffer *sb, void *dst);
 /* SL_EPARSE for anything but a well-formed frame. */
 int ld_req_decode(const void *buf, size_t len, struct ld_req *q);
 int ld_rep_decode(const void *buf, size_t len, struct ld_rep *r);

@@ -33,6 +33,8 @@
 #include <msgpack.h>
 #include <sluice/shuffle.h>
 
+#include "net.h"
+
 #define MEM_DESC_VERSION 1
 #define MEM_DEFAULT_CREDITS 4
 /* A reader's default credits for a subpartition in another process: a fetch
@@ -214,8 +216,8 @@ int net_req_encode(msgpack_sbuffer *sb, const struct net_req *q);
 int net_rep_encode(msgpack_sbuffer *sb, const struct net_rep *r);
 int net_req_decode(const void *buf, size_t len, struct net_req *q);
 int net_rep_decode(const void *buf, size_t len, struct net_rep_in *r);
+/* (shc_frame_header, common/net.h, writes a frame's length and map) */
 /* The frame's length and header: 4 + sb->size bytes at dst. */
-void net_frame_header(const msgpack_sbuffer *sb, void *dst);
 
 /*
  * memory_server.c: serving this process's partitions. mem_is_remote: d

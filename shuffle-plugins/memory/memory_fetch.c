@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include <nng/nng.h>
-#include <nng/protocol/reqrep0/req.h>
 
 #include "memory.h"
 
@@ -24,71 +23,15 @@
  * alone in a buffer of their size (records.h), so allow large frames. */
 #define NET_MAX_FRAME (256u << 20)
 
-/* One req socket per producer server, kept for the life of the process. */
-struct peer {
-	struct peer *next;
-	char *url;
-	nng_socket sock;
-};
-
-static pthread_mutex_t peers_mtx = PTHREAD_MUTEX_INITIALIZER;
-static struct peer *peers;
-
-static int
-peer_get(const struct sl_host *host, const char *url, nng_socket *out)
-{
-	struct peer *p;
-	int nrv = 0;
-
-	pthread_mutex_lock(&peers_mtx);
-	for (p = peers; p != NULL; p = p->next)
-		if (strcmp(p->url, url) == 0)
-			break;
-	if (p == NULL && (p = host->alloc(sizeof(*p))) != NULL) {
-		memset(p, 0, sizeof(*p));
-		if ((p->url = mem_strdup(host, url)) == NULL ||
-		    (nrv = nng_req0_open(&p->sock)) != 0) {
-			host->free(p->url);
-			host->free(p);
-			p = NULL;
-		} else {
-			/* A fetch is sent once: sent again after a lost
-			 * connection it would ask for buffers twice. */
-			nng_socket_set_ms(p->sock, NNG_OPT_REQ_RESENDTIME,
-			    NNG_DURATION_INFINITE);
-			nng_socket_set_ms(p->sock, NNG_OPT_RECONNMINT, 20);
-			nng_socket_set_ms(p->sock, NNG_OPT_RECONNMAXT, 500);
-			nng_socket_set_size(
-			    p->sock, NNG_OPT_RECVMAXSZ, NET_MAX_FRAME);
-			nng_dial(p->sock, url, NULL, NNG_FLAG_NONBLOCK);
-			p->next = peers;
-			peers = p;
-		}
-	}
-	if (p != NULL)
-		*out = p->sock;
-	pthread_mutex_unlock(&peers_mtx);
-	if (p == NULL) {
-		host->set_error("memory: cannot connect to %s: %s", url,
-		    nrv ? nng_strerror(nrv) : "out of memory");
-		return nrv ? SL_EIO : SL_ENOMEM;
-	}
-	return 0;
-}
+/* One req socket per producer server, kept for the life of the process.
+ * A fetch is sent once: sent again after a lost connection it would ask
+ * for buffers twice. */
+static struct shc_peers peers = SHC_PEERS("memory", -1, 500, NET_MAX_FRAME);
 
 void
 mem_net_fini(const struct sl_host *host)
 {
-	pthread_mutex_lock(&peers_mtx);
-	while (peers != NULL) {
-		struct peer *p = peers;
-
-		peers = p->next;
-		nng_close(p->sock);
-		host->free(p->url);
-		host->free(p);
-	}
-	pthread_mutex_unlock(&peers_mtx);
+	shc_peers_close(&peers, host);
 }
 
 struct fetch {
@@ -128,7 +71,7 @@ request_msg(const struct fetch *f, uint32_t op, uint64_t seq, uint32_t n)
 
 	msgpack_sbuffer_init(&sb);
 	if (net_req_encode(&sb, &q) == 0 && nng_msg_alloc(&m, 4 + sb.size) == 0)
-		net_frame_header(&sb, nng_msg_body(m));
+		shc_frame_header(&sb, nng_msg_body(m));
 	msgpack_sbuffer_destroy(&sb);
 	return m;
 }
@@ -245,16 +188,17 @@ fetch_cb(void *arg)
 
 	if (f->sending && rv == 0) {
 		f->sending = false;
+		nng_aio_set_msg(f->aio, NULL); /* the socket's now */
 		nng_ctx_recv(f->ctx, f->aio);
 		return;
 	}
 	f->sending = false;
-	if (rv != 0) {
-		nng_msg_free(nng_aio_get_msg(f->aio));
-		nng_aio_set_msg(f->aio, NULL);
-	} else {
+	if (rv != 0 && nng_aio_get_msg(f->aio) != NULL)
+		nng_msg_free(nng_aio_get_msg(f->aio)); /* an unsent fetch */
+	else if (rv == 0)
 		m = nng_aio_get_msg(f->aio);
-	}
+	/* the aio holds only messages nobody took (fetch_stop) */
+	nng_aio_set_msg(f->aio, NULL);
 	pthread_mutex_lock(&p->mtx);
 	f->inflight = false;
 	if (f->stopping) {
@@ -314,7 +258,8 @@ fetch_start(const struct sl_host *host, struct part *p, uint32_t sub,
 	f->sub = sub;
 	f->credits = credits < NET_MAX_CREDITS ? credits : NET_MAX_CREDITS;
 	snprintf(f->url, sizeof(f->url), "%s", p->desc.location);
-	if ((rv = peer_get(host, p->desc.location, &f->sock)) != 0 ||
+	if ((rv = shc_peer_get(&peers, host, p->desc.location, &f->sock)) !=
+	        0 ||
 	    (rv = mem_desc_encode(host, &p->desc, &f->desc)) != 0) {
 		host->free(f);
 		return rv;
@@ -349,6 +294,10 @@ fetch_stop(struct fetch *f)
 	pthread_mutex_unlock(&f->p->mtx);
 	if (f->aio != NULL) {
 		nng_aio_stop(f->aio);
+		/* a fetch sent by a callback as the aio stopped: the stopped
+		 * aio refused it without a callback */
+		if (nng_aio_get_msg(f->aio) != NULL)
+			nng_msg_free(nng_aio_get_msg(f->aio));
 		nng_aio_free(f->aio);
 	}
 	if (f->ctx_ok)

@@ -21,34 +21,26 @@
 
 #include "memory.h"
 
-static int
-pack_key(msgpack_packer *pk, const char *k)
-{
-	size_t n = strlen(k);
-
-	if (msgpack_pack_str(pk, n) != 0)
-		return -1;
-	return msgpack_pack_str_body(pk, k, n);
-}
-
 int
 net_req_encode(msgpack_sbuffer *sb, const struct net_req *q)
 {
 	msgpack_packer pk;
 
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	if (msgpack_pack_map(&pk, 7) != 0 || pack_key(&pk, "v") != 0 ||
+	if (msgpack_pack_map(&pk, 7) != 0 || shc_pack_key(&pk, "v") != 0 ||
 	    msgpack_pack_uint32(&pk, NET_VERSION) != 0 ||
-	    pack_key(&pk, "op") != 0 || msgpack_pack_uint32(&pk, q->op) != 0 ||
-	    pack_key(&pk, "desc") != 0 ||
+	    shc_pack_key(&pk, "op") != 0 ||
+	    msgpack_pack_uint32(&pk, q->op) != 0 ||
+	    shc_pack_key(&pk, "desc") != 0 ||
 	    msgpack_pack_bin(&pk, q->desc_len) != 0 ||
 	    msgpack_pack_bin_body(&pk, q->desc, q->desc_len) != 0 ||
-	    pack_key(&pk, "sub") != 0 ||
+	    shc_pack_key(&pk, "sub") != 0 ||
 	    msgpack_pack_uint32(&pk, q->sub) != 0 ||
-	    pack_key(&pk, "seq") != 0 ||
-	    msgpack_pack_uint64(&pk, q->seq) != 0 || pack_key(&pk, "n") != 0 ||
+	    shc_pack_key(&pk, "seq") != 0 ||
+	    msgpack_pack_uint64(&pk, q->seq) != 0 ||
+	    shc_pack_key(&pk, "n") != 0 ||
 	    msgpack_pack_uint32(&pk, q->n) != 0 ||
-	    pack_key(&pk, "credits") != 0 ||
+	    shc_pack_key(&pk, "credits") != 0 ||
 	    msgpack_pack_uint32(&pk, q->credits) != 0)
 		return SL_ENOMEM;
 	return 0;
@@ -61,80 +53,29 @@ net_rep_encode(msgpack_sbuffer *sb, const struct net_rep *r)
 	const char *err = r->err != NULL ? r->err : "";
 
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	if (msgpack_pack_map(&pk, 6) != 0 || pack_key(&pk, "v") != 0 ||
+	if (msgpack_pack_map(&pk, 6) != 0 || shc_pack_key(&pk, "v") != 0 ||
 	    msgpack_pack_uint32(&pk, NET_VERSION) != 0 ||
-	    pack_key(&pk, "st") != 0 || msgpack_pack_uint32(&pk, r->st) != 0 ||
-	    pack_key(&pk, "end") != 0 ||
+	    shc_pack_key(&pk, "st") != 0 ||
+	    msgpack_pack_uint32(&pk, r->st) != 0 ||
+	    shc_pack_key(&pk, "end") != 0 ||
 	    (r->end ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk)) != 0 ||
-	    pack_key(&pk, "kinds") != 0 ||
+	    shc_pack_key(&pk, "kinds") != 0 ||
 	    msgpack_pack_array(&pk, r->count) != 0)
 		return SL_ENOMEM;
 	for (uint32_t i = 0; i < r->count; i++)
 		if (msgpack_pack_uint32(&pk, r->kinds[i]) != 0)
 			return SL_ENOMEM;
-	if (pack_key(&pk, "lens") != 0 ||
+	if (shc_pack_key(&pk, "lens") != 0 ||
 	    msgpack_pack_array(&pk, r->count) != 0)
 		return SL_ENOMEM;
 	for (uint32_t i = 0; i < r->count; i++)
 		if (msgpack_pack_uint64(&pk, r->lens[i]) != 0)
 			return SL_ENOMEM;
-	if (pack_key(&pk, "err") != 0 ||
+	if (shc_pack_key(&pk, "err") != 0 ||
 	    msgpack_pack_str(&pk, strlen(err)) != 0 ||
 	    msgpack_pack_str_body(&pk, err, strlen(err)) != 0)
 		return SL_ENOMEM;
 	return 0;
-}
-
-/* The header map of a frame of len bytes into u; *payload and *plen: what
- * follows it. */
-static int
-unframe(const void *buf, size_t len, msgpack_unpacked *u, const char **payload,
-    size_t *plen)
-{
-	const uint8_t *b = buf;
-	size_t n, off = 0;
-
-	if (len < 4)
-		return SL_EPARSE;
-	n = (size_t)b[0] | (size_t)b[1] << 8 | (size_t)b[2] << 16 |
-	    (size_t)b[3] << 24;
-	if (n > len - 4 || sl_msgpack_check(b + 4, n) != 0)
-		return SL_EPARSE;
-	if (msgpack_unpack_next(u, (const char *)b + 4, n, &off) !=
-	        MSGPACK_UNPACK_SUCCESS ||
-	    u->data.type != MSGPACK_OBJECT_MAP)
-		return SL_EPARSE;
-	*payload = (const char *)b + 4 + n;
-	*plen = len - 4 - n;
-	return 0;
-}
-
-static const msgpack_object *
-map_get(const msgpack_object *o, const char *key)
-{
-	size_t n = strlen(key);
-
-	for (uint32_t i = 0; i < o->via.map.size; i++) {
-		const msgpack_object *k = &o->via.map.ptr[i].key;
-
-		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-		    memcmp(k->via.str.ptr, key, n) == 0)
-			return &o->via.map.ptr[i].val;
-	}
-	return NULL;
-}
-
-static bool
-get_u64(const msgpack_object *o, const char *key, uint64_t lo, uint64_t hi,
-    uint64_t *out)
-{
-	const msgpack_object *v = map_get(o, key);
-
-	if (v == NULL || v->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
-	    v->via.u64 < lo || v->via.u64 > hi)
-		return false;
-	*out = v->via.u64;
-	return true;
 }
 
 int
@@ -142,22 +83,22 @@ net_req_decode(const void *buf, size_t len, struct net_req *q)
 {
 	msgpack_unpacked u;
 	const msgpack_object *d;
-	const char *payload;
+	const unsigned char *payload;
 	size_t plen;
 	uint64_t v, op, sub, seq, n, credits;
 	int rv = SL_EPARSE;
 
 	memset(q, 0, sizeof(*q));
 	msgpack_unpacked_init(&u);
-	if (unframe(buf, len, &u, &payload, &plen) == 0 && plen == 0 &&
-	    get_u64(&u.data, "v", NET_VERSION, NET_VERSION, &v) &&
-	    get_u64(&u.data, "op", OP_FETCH, OP_CLOSE, &op) &&
-	    (d = map_get(&u.data, "desc")) != NULL &&
+	if (shc_unframe(buf, len, &u, &payload, &plen) == 0 && plen == 0 &&
+	    shc_get_u64(&u.data, "v", NET_VERSION, NET_VERSION, &v) &&
+	    shc_get_u64(&u.data, "op", OP_FETCH, OP_CLOSE, &op) &&
+	    (d = shc_map_get(&u.data, "desc")) != NULL &&
 	    d->type == MSGPACK_OBJECT_BIN && d->via.bin.size > 0 &&
-	    get_u64(&u.data, "sub", 0, MEM_MAX_SUBPARTITIONS - 1, &sub) &&
-	    get_u64(&u.data, "seq", 0, UINT64_MAX / 2, &seq) &&
-	    get_u64(&u.data, "n", 1, NET_MAX_BATCH, &n) &&
-	    get_u64(&u.data, "credits", 1, NET_MAX_CREDITS, &credits)) {
+	    shc_get_u64(&u.data, "sub", 0, MEM_MAX_SUBPARTITIONS - 1, &sub) &&
+	    shc_get_u64(&u.data, "seq", 0, UINT64_MAX / 2, &seq) &&
+	    shc_get_u64(&u.data, "n", 1, NET_MAX_BATCH, &n) &&
+	    shc_get_u64(&u.data, "credits", 1, NET_MAX_CREDITS, &credits)) {
 		/* desc points into buf, not into u: msgpack-c's bin objects
 		 * reference the input. */
 		q->op = (uint32_t)op;
@@ -178,25 +119,25 @@ net_rep_decode(const void *buf, size_t len, struct net_rep_in *r)
 {
 	msgpack_unpacked u;
 	const msgpack_object *end, *kinds, *lens, *err;
-	const char *payload;
+	const unsigned char *payload;
 	size_t plen;
 	uint64_t v, st, total = 0;
 	int rv = SL_EPARSE;
 
 	memset(r, 0, sizeof(*r));
 	msgpack_unpacked_init(&u);
-	if (unframe(buf, len, &u, &payload, &plen) != 0 ||
-	    !get_u64(&u.data, "v", NET_VERSION, NET_VERSION, &v) ||
-	    !get_u64(&u.data, "st", ST_DATA, ST_ERROR, &st) ||
-	    (end = map_get(&u.data, "end")) == NULL ||
+	if (shc_unframe(buf, len, &u, &payload, &plen) != 0 ||
+	    !shc_get_u64(&u.data, "v", NET_VERSION, NET_VERSION, &v) ||
+	    !shc_get_u64(&u.data, "st", ST_DATA, ST_ERROR, &st) ||
+	    (end = shc_map_get(&u.data, "end")) == NULL ||
 	    end->type != MSGPACK_OBJECT_BOOLEAN ||
-	    (kinds = map_get(&u.data, "kinds")) == NULL ||
+	    (kinds = shc_map_get(&u.data, "kinds")) == NULL ||
 	    kinds->type != MSGPACK_OBJECT_ARRAY ||
-	    (lens = map_get(&u.data, "lens")) == NULL ||
+	    (lens = shc_map_get(&u.data, "lens")) == NULL ||
 	    lens->type != MSGPACK_OBJECT_ARRAY ||
 	    kinds->via.array.size != lens->via.array.size ||
 	    kinds->via.array.size > NET_MAX_BATCH ||
-	    (err = map_get(&u.data, "err")) == NULL ||
+	    (err = shc_map_get(&u.data, "err")) == NULL ||
 	    err->type != MSGPACK_OBJECT_STR)
 		goto out;
 	r->st = (uint32_t)st;
@@ -220,26 +161,10 @@ net_rep_decode(const void *buf, size_t len, struct net_rep_in *r)
 	if (total != plen || (st == ST_DATA && r->count == 0 && !r->end) ||
 	    (st == ST_ERROR && r->count != 0))
 		goto out;
-	snprintf(r->err, sizeof(r->err), "%.*s", (int)err->via.str.size,
-	    err->via.str.ptr);
-	for (size_t i = 0; r->err[i] != '\0'; i++)
-		if ((unsigned char)r->err[i] < 0x20)
-			r->err[i] = '?'; /* a peer's text, shown to users */
-	r->payload = payload;
+	shc_copy_text(r->err, sizeof(r->err), err);
+	r->payload = (const char *)payload;
 	rv = 0;
 out:
 	msgpack_unpacked_destroy(&u);
 	return rv;
-}
-
-void
-net_frame_header(const msgpack_sbuffer *sb, void *dst)
-{
-	uint8_t *m = dst;
-
-	m[0] = (uint8_t)sb->size;
-	m[1] = (uint8_t)(sb->size >> 8);
-	m[2] = (uint8_t)(sb->size >> 16);
-	m[3] = (uint8_t)(sb->size >> 24);
-	memcpy(m + 4, sb->data, sb->size);
 }

@@ -217,7 +217,7 @@ reply(struct sreq *r, uint32_t st, bool end, const struct sl_buffer *b,
 	    nng_msg_alloc(&m, 4 + sb.size + plen) == 0) {
 		char *p = (char *)nng_msg_body(m) + 4 + sb.size;
 
-		net_frame_header(&sb, nng_msg_body(m));
+		shc_frame_header(&sb, nng_msg_body(m));
 		for (uint32_t i = 0; i < count; i++) {
 			memcpy(p, b[i].data, b[i].len);
 			p += b[i].len;
@@ -509,8 +509,7 @@ static int
 server_start(
     const struct sl_host *host, const char *url, char *bound, size_t cap)
 {
-	nng_listener l;
-	int nrv, port;
+	int nrv, rv;
 
 	if (srv.running) {
 		host->set_error("memory: server already started");
@@ -523,19 +522,9 @@ server_start(
 	}
 	nng_socket_set_size(srv.sock, NNG_OPT_RECVMAXSZ, 1u << 20);
 	nng_pipe_notify(srv.sock, NNG_PIPE_EV_REM_POST, pipe_cb, NULL);
-	if ((nrv = nng_listener_create(&l, srv.sock, url)) != 0 ||
-	    (nrv = nng_listener_start(l, 0)) != 0) {
+	if ((rv = shc_listen(host, srv.sock, url, bound, cap, "memory")) != 0) {
 		nng_close(srv.sock);
-		host->set_error(
-		    "memory: cannot listen on %s: %s", url, nng_strerror(nrv));
-		return SL_EIO;
-	}
-	snprintf(bound, cap, "%s", url);
-	if (strncmp(url, "tcp://", 6) == 0 &&
-	    nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port) == 0) {
-		const char *colon = strrchr(url, ':');
-
-		snprintf(bound, cap, "%.*s:%d", (int)(colon - url), url, port);
+		return rv;
 	}
 	srv.stop = false;
 	if (pthread_create(&srv.th, NULL, server_thread, NULL) != 0) {

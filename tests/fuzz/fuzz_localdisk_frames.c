@@ -46,7 +46,7 @@ check_request(const uint8_t *data, size_t size)
 		fail("request: does not encode");
 	if ((buf = malloc(4 + sb.size)) == NULL)
 		fail("out of memory");
-	ld_frame_header(&sb, buf);
+	shc_frame_header(&sb, buf);
 	if (ld_req_decode(buf, 4 + sb.size, &q2) != 0 || q2.op != q.op ||
 	    q2.lo != q.lo || q2.hi != q.hi || q2.run != q.run ||
 	    q2.pos != q.pos || q2.max != q.max || q2.desc_len != q.desc_len ||
@@ -77,7 +77,7 @@ check_reply(const uint8_t *data, size_t size)
 		fail("reply: does not encode");
 	if ((buf = malloc(4 + sb.size + r.len + 1)) == NULL)
 		fail("out of memory");
-	ld_frame_header(&sb, buf);
+	shc_frame_header(&sb, buf);
 	if (r.len > 0)
 		memcpy(buf + 4 + sb.size, r.blocks, r.len);
 	if (ld_rep_decode(buf, 4 + sb.size + r.len, &r2) != 0 ||

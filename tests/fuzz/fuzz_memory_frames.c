@@ -43,7 +43,7 @@ check_request(const uint8_t *data, size_t size)
 		fail("request: does not encode");
 	if ((buf = malloc(4 + sb.size)) == NULL)
 		fail("out of memory");
-	net_frame_header(&sb, buf);
+	shc_frame_header(&sb, buf);
 	if (net_req_decode(buf, 4 + sb.size, &q2) != 0 || q2.op != q.op ||
 	    q2.sub != q.sub || q2.seq != q.seq || q2.n != q.n ||
 	    q2.credits != q.credits || q2.desc_len != q.desc_len ||
@@ -79,7 +79,7 @@ check_reply(const uint8_t *data, size_t size)
 		fail("reply: does not encode");
 	if ((buf = malloc(4 + sb.size + plen + 1)) == NULL)
 		fail("out of memory");
-	net_frame_header(&sb, buf);
+	shc_frame_header(&sb, buf);
 	memcpy(buf + 4 + sb.size, r.payload, plen);
 	if (net_rep_decode(buf, 4 + sb.size + plen, &r2) != 0 ||
 	    r2.st != r.st || r2.end != r.end || r2.count != r.count ||
