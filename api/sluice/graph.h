@@ -93,9 +93,28 @@ int sl_job_validate(const sl_job *job);
  * characters of [a-z0-9_-], as plugin names. */
 int sl_job_set_default_shuffle(sl_job *job, const char *plugin);
 
-/* The scheduler plugin that deploys the job's regions (default "region");
- * a plugin name as above. */
+/* The scheduler plugin that deploys the job's regions (default "region";
+ * "adaptive-batch" when a vertex is "auto"); a plugin name as above. */
 int sl_job_set_scheduler(sl_job *job, const char *plugin);
+
+/* How "auto" parallelism is decided (DESIGN §5): bounds, and the bytes a
+ * task should read. 0 inherits: a vertex's from the job's, the job's from
+ * the defaults below. */
+struct sl_adaptive_spec {
+	uint32_t min_parallelism;
+	uint32_t max_parallelism;
+	uint64_t bytes_per_task;
+};
+#define SL_DEFAULT_MIN_PARALLELISM 1
+#define SL_DEFAULT_MAX_PARALLELISM 128
+#define SL_DEFAULT_BYTES_PER_TASK (UINT64_C(64) << 20)
+
+/* The job's settings (vertex NULL) or a vertex's: SL_ERANGE for a bound
+ * above SL_MAX_PARALLELISM, SL_EINVAL for min above max when both are
+ * given, SL_ENOTFOUND for an unknown vertex. sl_job_validate checks what
+ * is in force for every vertex. */
+int sl_job_set_adaptive(
+    sl_job *job, const char *vertex, const struct sl_adaptive_spec *a);
 
 /* An operator library the job needs: an absolute path (SL_EINVAL
  * otherwise) that the coordinator and every worker load before they run

@@ -25,10 +25,7 @@ int sli_cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * disk, a closed pipe). Every command ends its output with it. */
 int sli_cli_flush(void);
 
-/* Parse a byte count: a non-negative integer with an optional k, m, g or t
- * suffix (powers of 1024). */
-bool sli_parse_bytes(const char *s, uint64_t *out);
-/* Parse an unsigned integer in [lo, hi]. */
+/* Parse an unsigned integer in [lo, hi]. (Byte counts: common/units.h.) */
 bool sli_parse_u32(const char *s, uint32_t lo, uint32_t hi, uint32_t *out);
 
 #endif

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "common/error.h"
+#include "common/units.h"
 #include "graph/exec.h"
 #include "plan/adaptive.h"
 #include "plan/failover.h"

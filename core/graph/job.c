@@ -540,6 +540,50 @@ sl_job_set_scheduler(sl_job *job, const char *plugin)
 }
 
 int
+sl_job_set_adaptive(
+    sl_job *job, const char *vertex, const struct sl_adaptive_spec *a)
+{
+	int64_t v = 0;
+
+	if (job == NULL || a == NULL)
+		return sli_err(SL_EINVAL, "no job or no settings");
+	if (vertex != NULL && (v = sli_job_find_vertex(job, vertex)) < 0)
+		return sli_err(SL_ENOTFOUND, "no vertex '%s'", vertex);
+	if (a->min_parallelism > SL_MAX_PARALLELISM ||
+	    a->max_parallelism > SL_MAX_PARALLELISM)
+		return sli_err(SL_ERANGE,
+		    "a parallelism bound above the limit of %d",
+		    SL_MAX_PARALLELISM);
+	if (a->min_parallelism != 0 && a->max_parallelism != 0 &&
+	    a->min_parallelism > a->max_parallelism)
+		return sli_err(SL_EINVAL,
+		    "min_parallelism %u is above max_parallelism %u",
+		    a->min_parallelism, a->max_parallelism);
+	if (vertex != NULL)
+		job->v[v].adaptive = *a;
+	else
+		job->adaptive = *a;
+	return 0;
+}
+
+void
+sli_job_adaptive(const sl_job *job, uint32_t v, struct sl_adaptive_spec *out)
+{
+	const struct sl_adaptive_spec *own = &job->v[v].adaptive,
+	                              *all = &job->adaptive;
+
+	out->min_parallelism = own->min_parallelism ? own->min_parallelism
+	    : all->min_parallelism                  ? all->min_parallelism
+	                           : SL_DEFAULT_MIN_PARALLELISM;
+	out->max_parallelism = own->max_parallelism ? own->max_parallelism
+	    : all->max_parallelism                  ? all->max_parallelism
+	                           : SL_DEFAULT_MAX_PARALLELISM;
+	out->bytes_per_task = own->bytes_per_task ? own->bytes_per_task
+	    : all->bytes_per_task                 ? all->bytes_per_task
+	                                          : SL_DEFAULT_BYTES_PER_TASK;
+}
+
+int
 sl_job_set_default_shuffle(sl_job *job, const char *plugin)
 {
 	char *p;
@@ -718,6 +762,18 @@ sl_job_validate(const sl_job *job)
 
 	if (job == NULL)
 		return sli_err(SL_EINVAL, "no job");
+	/* bounds given at two levels may cross: min from the job, max from
+	 * the vertex */
+	for (uint32_t v = 0; v < job->nv; v++) {
+		struct sl_adaptive_spec a;
+
+		sli_job_adaptive(job, v, &a);
+		if (a.min_parallelism > a.max_parallelism)
+			return sli_err(SL_EINVAL,
+			    "vertex '%s': min_parallelism %u is above "
+			    "max_parallelism %u",
+			    job->v[v].id, a.min_parallelism, a.max_parallelism);
+	}
 	if ((rv = sli_job_topo_order(job, &order)) == 0)
 		free(order);
 	return rv;

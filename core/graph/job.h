@@ -17,9 +17,10 @@
 struct sli_vertex {
 	char *id;
 	char *op;
-	int32_t parallelism; /* 1.. or SL_PARALLELISM_AUTO */
-	char *config_json;   /* may be NULL */
-	uint32_t *in;        /* indices of incoming edges */
+	int32_t parallelism;              /* 1.. or SL_PARALLELISM_AUTO */
+	char *config_json;                /* may be NULL */
+	struct sl_adaptive_spec adaptive; /* 0s inherit the job's */
+	uint32_t *in;                     /* indices of incoming edges */
 	uint32_t nin;
 	uint32_t capin;
 	uint32_t *out; /* indices of outgoing edges */
@@ -48,6 +49,7 @@ struct sl_job {
 	char *name;
 	char *default_shuffle;
 	char *scheduler; /* the strategy's plugin name; NULL: the default */
+	struct sl_adaptive_spec adaptive; /* 0s are the defaults */
 	/* Operator libraries the job brings: absolute paths that the
 	 * coordinator and every worker load ("libraries" in a job file). */
 	char **libs;
@@ -61,6 +63,11 @@ struct sl_job {
 	struct sli_index vindex; /* vertex id -> index */
 	struct sli_index eindex; /* edge contents -> index, to refuse repeats */
 };
+
+/* The adaptive settings in force for vertex v: its own, else the job's,
+ * else the defaults. */
+void sli_job_adaptive(
+    const sl_job *job, uint32_t v, struct sl_adaptive_spec *out);
 
 /* Index of the vertex with this id, or -1. O(1) expected. */
 int64_t sli_job_find_vertex(const sl_job *job, const char *id);

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "../common/error.h"
+#include "../common/units.h"
 #include "job.h"
 #include "jobvars.h"
 
@@ -28,9 +29,11 @@
  * ("vertexes", "paralellism") fails loudly instead of being ignored.
  */
 static const char *const job_keys[] = { "name", "shuffle", "scheduler",
-	"libraries", "vertices", "edges", NULL };
+	"libraries", "vertices", "edges", "min_parallelism", "max_parallelism",
+	"bytes_per_task", NULL };
 static const char *const vertex_keys[] = { "id", "operator", "parallelism",
-	"config", NULL };
+	"config", "min_parallelism", "max_parallelism", "bytes_per_task",
+	NULL };
 static const char *const edge_keys[] = { "from", "to", "distribution",
 	"partitioner", "type", "shuffle", "compression", NULL };
 
@@ -293,12 +296,79 @@ out_bad:
 	    show(v, buf, sizeof(buf)));
 }
 
+/* key: 1..SL_MAX_PARALLELISM, as a number or a string of digits (what a
+ * variable gives); absent leaves *out 0. */
+static int
+get_count(const struct ctx *c, json_t *obj, const char *key, uint32_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+	long long n = 0;
+	char buf[48];
+
+	*out = 0;
+	if (v == NULL)
+		return 0;
+	if ((json_is_integer(v) && (n = json_integer_value(v)) >= 1) ||
+	    (json_is_string(v) &&
+	        parse_decimal(
+	            json_string_value(v), json_string_length(v), &n) &&
+	        n >= 1)) {
+		if (n > SL_MAX_PARALLELISM)
+			return fail(c, SL_ERANGE, key,
+			    "%lld is above the limit of %d", n,
+			    SL_MAX_PARALLELISM);
+		*out = (uint32_t)n;
+		return 0;
+	}
+	return fail(c, SL_EPARSE, key, "must be a positive integer, got %s",
+	    show(v, buf, sizeof(buf)));
+}
+
+/* key: a positive byte count, a number or a string such as "64m" (powers
+ * of 1024); absent leaves *out 0. */
+static int
+get_bytes(const struct ctx *c, json_t *obj, const char *key, uint64_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+	char buf[48];
+
+	*out = 0;
+	if (v == NULL)
+		return 0;
+	if (json_is_integer(v) && json_integer_value(v) >= 1) {
+		*out = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	if (json_is_string(v) && sli_parse_bytes(json_string_value(v), out) &&
+	    *out >= 1)
+		return 0;
+	return fail(c, SL_EPARSE, key,
+	    "must be a positive byte count (4096, \"64m\", \"1g\"), got %s",
+	    show(v, buf, sizeof(buf)));
+}
+
+/* The adaptive settings of obj (the job or a vertex). */
+static int
+get_adaptive(const struct ctx *c, json_t *obj, struct sl_adaptive_spec *a)
+{
+	int rv;
+
+	if ((rv = get_count(c, obj, "min_parallelism", &a->min_parallelism)) !=
+	        0 ||
+	    (rv = get_count(c, obj, "max_parallelism", &a->max_parallelism)) !=
+	        0 ||
+	    (rv = get_bytes(c, obj, "bytes_per_task", &a->bytes_per_task)) != 0)
+		return rv;
+	return 0;
+}
+
 static int
 add_vertex(struct ctx *c, sl_job *job, json_t *jv, size_t i)
 {
 	const char *id, *op;
 	json_t *config;
 	char *config_json = NULL;
+	struct sl_adaptive_spec a;
 	int32_t par = 0;
 	int64_t dup;
 	int rv;
@@ -310,7 +380,8 @@ add_vertex(struct ctx *c, sl_job *job, json_t *jv, size_t i)
 	if ((rv = check_keys(c, jv, vertex_keys)) != 0 ||
 	    (rv = get_string(c, jv, "id", true, &id)) != 0 ||
 	    (rv = get_string(c, jv, "operator", true, &op)) != 0 ||
-	    (rv = get_parallelism(c, jv, &par)) != 0)
+	    (rv = get_parallelism(c, jv, &par)) != 0 ||
+	    (rv = get_adaptive(c, jv, &a)) != 0)
 		return rv;
 	/* Vertices are added in file order, so the index is the place. */
 	if ((dup = sli_job_find_vertex(job, id)) >= 0)
@@ -328,7 +399,24 @@ add_vertex(struct ctx *c, sl_job *job, json_t *jv, size_t i)
 	}
 	rv = sl_job_add_vertex(job, id, op, par, config_json);
 	free(config_json);
-	return rv != 0 ? fail_api(c, rv, NULL) : 0;
+	if (rv != 0)
+		return fail_api(c, rv, NULL);
+	if ((rv = sl_job_set_adaptive(job, id, &a)) != 0)
+		return fail_api(c, rv, "max_parallelism");
+	/* with the job's: a vertex's bound may cross the job's other one */
+	sli_job_adaptive(job, job->nv - 1, &a);
+	if (a.min_parallelism > a.max_parallelism)
+		return fail(c, SL_EINVAL, "max_parallelism",
+		    "min_parallelism %u (%s) is above max_parallelism %u (%s)",
+		    a.min_parallelism,
+		    job->v[job->nv - 1].adaptive.min_parallelism
+		        ? "the vertex's"
+		        : "the job's",
+		    a.max_parallelism,
+		    job->v[job->nv - 1].adaptive.max_parallelism
+		        ? "the vertex's"
+		        : "the job's");
+	return 0;
 }
 
 static int
@@ -455,6 +543,7 @@ build(struct ctx *c, json_t *root, sl_job **out)
 {
 	const char *name, *shuffle, *scheduler;
 	json_t *vertices, *edges, *libs, *item;
+	struct sl_adaptive_spec adaptive;
 	sl_job *job = NULL;
 	size_t i;
 	int rv;
@@ -471,7 +560,8 @@ build(struct ctx *c, json_t *root, sl_job **out)
 	    (rv = get_string(c, root, "scheduler", false, &scheduler)) != 0 ||
 	    (rv = get_array(c, root, "vertices", true, &vertices)) != 0 ||
 	    (rv = get_array(c, root, "edges", false, &edges)) != 0 ||
-	    (rv = get_array(c, root, "libraries", false, &libs)) != 0)
+	    (rv = get_array(c, root, "libraries", false, &libs)) != 0 ||
+	    (rv = get_adaptive(c, root, &adaptive)) != 0)
 		return rv;
 	if (json_array_size(vertices) == 0)
 		return fail(c, SL_EPARSE, "vertices",
@@ -487,6 +577,10 @@ build(struct ctx *c, json_t *root, sl_job **out)
 	if (scheduler != NULL &&
 	    (rv = sl_job_set_scheduler(job, scheduler)) != 0) {
 		rv = fail_api(c, rv, "scheduler");
+		goto out_free_job;
+	}
+	if ((rv = sl_job_set_adaptive(job, NULL, &adaptive)) != 0) {
+		rv = fail_api(c, rv, "max_parallelism");
 		goto out_free_job;
 	}
 	json_array_foreach (libs, i, item) {

@@ -433,6 +433,72 @@ test_parallelism(void)
 	sl_job_free(job);
 }
 
+/* min_parallelism, max_parallelism, bytes_per_task: the job's, a vertex's
+ * over them, the defaults under both; bad values say where. */
+static void
+test_adaptive_keys(void)
+{
+	struct sl_adaptive_spec a;
+	sl_job *job;
+
+	CU_ASSERT_EQUAL_FATAL(
+	    load("{'name':'j','max_parallelism':32,'bytes_per_task':'8m',"
+	         "'vertices':["
+	         "{'id':'a','operator':'source','parallelism':2},"
+	         "{'id':'b','operator':'count','parallelism':'auto',"
+	         "'min_parallelism':'2','bytes_per_task':1000}]}",
+	        &job),
+	    0);
+	sli_job_adaptive(job, 0, &a);
+	CU_ASSERT_EQUAL(a.min_parallelism, SL_DEFAULT_MIN_PARALLELISM);
+	CU_ASSERT_EQUAL(a.max_parallelism, 32);
+	CU_ASSERT_EQUAL(a.bytes_per_task, 8u << 20);
+	sli_job_adaptive(job, 1, &a);
+	CU_ASSERT_EQUAL(a.min_parallelism, 2);
+	CU_ASSERT_EQUAL(a.max_parallelism, 32);
+	CU_ASSERT_EQUAL(a.bytes_per_task, 1000);
+	sl_job_free(job);
+	CU_ASSERT_EQUAL_FATAL(load(ONE_VERTEX("'auto'"), &job), 0);
+	sli_job_adaptive(job, 1, &a);
+	CU_ASSERT_EQUAL(a.max_parallelism, SL_DEFAULT_MAX_PARALLELISM);
+	CU_ASSERT_EQUAL(a.bytes_per_task, SL_DEFAULT_BYTES_PER_TASK);
+	sl_job_free(job);
+
+	EXPECT_FAIL("{'name':'j','min_parallelism':8,'max_parallelism':4,"
+	            "'vertices':[{'id':'a','operator':'s','parallelism':1}]}",
+	    SL_EINVAL,
+	    "job.json: max_parallelism: min_parallelism 8 is above "
+	    "max_parallelism 4");
+	EXPECT_FAIL("{'name':'j','min_parallelism':8,'vertices':[{'id':'a',"
+	            "'operator':'s','parallelism':1,'max_parallelism':4}]}",
+	    SL_EINVAL,
+	    "job.json: vertices[0].max_parallelism: min_parallelism 8 (the "
+	    "job's) is above max_parallelism 4 (the vertex's)");
+	EXPECT_FAIL("{'name':'j','max_parallelism':0,'vertices':[{'id':'a',"
+	            "'operator':'s','parallelism':1}]}",
+	    SL_EPARSE, "max_parallelism: must be a positive integer, got 0");
+	EXPECT_FAIL("{'name':'j','vertices':[{'id':'a','operator':'s',"
+	            "'parallelism':1,'min_parallelism':1000001}]}",
+	    SL_ERANGE,
+	    "vertices[0].min_parallelism: 1000001 is above the limit");
+	EXPECT_FAIL("{'name':'j','bytes_per_task':'64q','vertices':[{'id':"
+	            "'a','operator':'s','parallelism':1}]}",
+	    SL_EPARSE, "bytes_per_task: must be a positive byte count",
+	    "got \"64q\"");
+	EXPECT_FAIL("{'name':'j','vertices':[{'id':'a','operator':'s',"
+	            "'parallelism':1,'bytes_per_task':-5}]}",
+	    SL_EPARSE, "vertices[0].bytes_per_task", "got -5");
+	/* variables give strings */
+	CU_ASSERT_EQUAL_FATAL(
+	    load_vars("{'name':'j','bytes_per_task':'${b}','vertices':[{'id':"
+	              "'a','operator':'s','parallelism':'auto'}]}",
+	        DEFS("b=1GiB"), &job),
+	    0);
+	sli_job_adaptive(job, 0, &a);
+	CU_ASSERT_EQUAL(a.bytes_per_task, UINT64_C(1) << 30);
+	sl_job_free(job);
+}
+
 static void
 test_vertex_errors(void)
 {
@@ -1861,6 +1927,7 @@ static const struct sl_test tests[] = {
 	{ "missing fields", test_missing_fields },
 	{ "wrong JSON types", test_wrong_types },
 	{ "parallelism values", test_parallelism },
+	{ "adaptive keys: job, vertex, defaults", test_adaptive_keys },
 	{ "vertex errors from the C API", test_vertex_errors },
 	{ "edges naming unknown vertices", test_edge_vertices },
 	{ "edge enums and partitioner", test_edge_enums },
