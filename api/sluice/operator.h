@@ -131,6 +131,14 @@ struct sl_operator_ops {
 	/* Optional. Free what the operator holds; called last, also after
 	 * open failed. */
 	void (*close)(void *state);
+
+	/* 1.2. Optional, sources only: the bytes the whole source will read
+	 * (e.g. its file's size), from its configuration alone, so that a
+	 * source vertex with "parallelism": "auto" gets one task per
+	 * bytes_per_task (DESIGN §5). Called in the coordinator, before any
+	 * task runs. 0 with *bytes, or a code with host->set_error. */
+	int (*input_bytes)(const struct sl_host *host, const char *config_json,
+	    uint64_t *bytes);
 };
 
 /* The ops of a SL_PLUGIN_OPERATORS plugin (struct sl_plugin.ops). */

@@ -60,6 +60,7 @@ run_in_process(const struct run_opts *o)
 	struct sli_plugin_set set = { 0 };
 	struct sli_task_metrics *m = NULL;
 	uint64_t *eb = NULL;
+	uint32_t *par = NULL;
 	struct sli_local_opts lo = { 0 };
 	struct sigaction sa, old_int, old_term;
 	struct run_progress p = { 0 };
@@ -70,11 +71,6 @@ run_in_process(const struct run_opts *o)
 
 	if (sl_job_load_file_vars(o->job_path, o->defs, o->ndefs, &job) != 0)
 		return sli_cli_fail("%s", sl_errdetail());
-	if (sli_exec_build(job, NULL, &x) != 0) {
-		rv = sli_cli_fail("%s: %s", o->job_path, sl_errdetail());
-		goto out;
-	}
-	have_x = true;
 	if (sli_plugin_set_load_default(&set, o->dirs, o->ndirs) < 0) {
 		rv = sli_cli_fail("%s", sl_errdetail());
 		goto out;
@@ -85,6 +81,13 @@ run_in_process(const struct run_opts *o)
 			    i, sl_errdetail());
 			goto out;
 		}
+	if ((rv = run_auto_sources(o->job_path, job, &set, &par)) != 0)
+		goto out;
+	if (sli_exec_build(job, par, &x) != 0) {
+		rv = sli_cli_fail("%s: %s", o->job_path, sl_errdetail());
+		goto out;
+	}
+	have_x = true;
 	if ((m = calloc(x.ntasks, sizeof(*m))) == NULL) {
 		rv = sli_cli_fail("out of memory");
 		goto out;
@@ -149,6 +152,7 @@ run_in_process(const struct run_opts *o)
 			rv = r;
 	}
 out:
+	free(par);
 	free(reason);
 	free(eb);
 	free(m);

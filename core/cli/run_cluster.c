@@ -329,6 +329,7 @@ run_cluster(const struct run_opts *o)
 	bool have_x = false, have_rg = false, progress_on = false;
 	char dir[] = "/tmp/sluice-run-XXXXXX", url[PATH_MAX + 16];
 	char *text = NULL;
+	uint32_t *par = NULL;
 	pthread_t th;
 	double t0, wall;
 	const char *how, *status;
@@ -338,11 +339,6 @@ run_cluster(const struct run_opts *o)
 	 * graph names the tasks in the progress and the summary. */
 	if (sl_job_load_file_vars(o->job_path, o->defs, o->ndefs, &job) != 0)
 		return sli_cli_fail("%s", sl_errdetail());
-	if (sli_exec_build(job, NULL, &x) != 0) {
-		rv = sli_cli_fail("%s: %s", o->job_path, sl_errdetail());
-		goto out;
-	}
-	have_x = true;
 	if ((text = read_text(o->job_path, &r.len)) == NULL) {
 		rv = sli_cli_fail("%s: %s", o->job_path, strerror(errno));
 		goto out;
@@ -358,6 +354,14 @@ run_cluster(const struct run_opts *o)
 			    i, sl_errdetail());
 			goto out;
 		}
+	/* the coordinator decides the same from the same input */
+	if ((rv = run_auto_sources(o->job_path, job, &set, &par)) != 0)
+		goto out;
+	if (sli_exec_build(job, par, &x) != 0) {
+		rv = sli_cli_fail("%s: %s", o->job_path, sl_errdetail());
+		goto out;
+	}
+	have_x = true;
 	/* What workers would refuse, refused before any starts. */
 	{
 		struct sli_plugin **sh = calloc(job->ne + 1, sizeof(*sh));
@@ -467,6 +471,7 @@ run_cluster(const struct run_opts *o)
 			rv = w;
 	}
 out:
+	free(par);
 	free(text);
 	free(r.m);
 	free(r.worker);

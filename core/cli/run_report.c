@@ -216,10 +216,13 @@ run_report_json(const struct sli_exec *x, const struct sli_task_metrics *m,
 				ts = NULL;
 			}
 		}
+		/* "auto": the parallelism was decided from the data */
 		if (ts == NULL ||
 		    json_array_append_new(vs,
-		        json_pack("{s:s,s:i,s:o}", "id", job->v[v].id,
-		            "parallelism", (int)x->par[v], "tasks", ts)) != 0) {
+		        json_pack("{s:s,s:i,s:b,s:o}", "id", job->v[v].id,
+		            "parallelism", (int)x->par[v], "auto",
+		            job->v[v].parallelism == SL_PARALLELISM_AUTO,
+		            "tasks", ts)) != 0) {
 			json_decref(vs);
 			vs = NULL;
 		}
@@ -264,5 +267,37 @@ run_write_report(const char *path, json_t *root)
 		return sli_cli_fail("--report %s: cannot write it", path);
 	}
 	json_decref(root);
+	return 0;
+}
+
+int
+run_auto_sources(const char *path, const sl_job *job,
+    const struct sli_plugin_set *set, uint32_t **par)
+{
+	uint64_t *bytes = calloc(job->nv + 1, sizeof(*bytes));
+
+	*par = calloc(job->nv + 1, sizeof(**par));
+	if (*par == NULL || bytes == NULL) {
+		free(bytes);
+		return sli_cli_fail("out of memory");
+	}
+	if (sli_auto_sources(job, set, *par, bytes) != 0) {
+		free(bytes);
+		return sli_cli_fail("%s: %s", path, sl_errdetail());
+	}
+	for (uint32_t v = 0; v < job->nv; v++)
+		if ((*par)[v] != 0 && job->v[v].nin == 0)
+			fprintf(stderr,
+			    "sluice: vertex '%s': parallelism %u for %llu "
+			    "bytes "
+			    "of input\n",
+			    job->v[v].id, (*par)[v],
+			    (unsigned long long)bytes[v]);
+		else if ((*par)[v] != 0)
+			fprintf(stderr,
+			    "sluice: vertex '%s': parallelism %u, as the "
+			    "vertices that feed it\n",
+			    job->v[v].id, (*par)[v]);
+	free(bytes);
 	return 0;
 }

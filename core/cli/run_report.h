@@ -48,6 +48,12 @@ struct run_progress {
 int run_progress_start(struct run_progress *p, pthread_t *th);
 void run_progress_stop(struct run_progress *p, pthread_t th);
 
+/* Decide the parallelism of the job's "auto" sources (sli_auto_sources)
+ * into *par (job->nv entries, 0 where nothing was decided; free()), and
+ * say each decision on stderr. 0, or 1 after saying why not. */
+int run_auto_sources(const char *path, const sl_job *job,
+    const struct sli_plugin_set *set, uint32_t **par);
+
 /* "job 'NAME' HOW in S s" and a table of the vertices' totals, on stdout. */
 void run_print_summary(const struct sli_exec *x,
     const struct sli_task_metrics *m, double wall, const char *how);

@@ -22,6 +22,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "coord.h"
+#include "exec/task.h"
 #include "graph/exec.h"
 #include "graph/job.h"
 #include "graph/jobvars.h"
@@ -87,10 +88,12 @@ struct cjob {
 	struct ctask *tasks;
 	struct sli_task_metrics *m;
 	uint64_t *edge_bytes; /* per edge: bytes its finished producers wrote */
-	uint32_t *left;       /* per region: tasks not finished */
-	double t0;            /* submitted, monotonic seconds */
-	double *rtime;        /* per region: deployed, finished (s after t0) */
-	uint32_t *pending;    /* regions the scheduler deployed in this op */
+	uint32_t *decided;    /* per vertex: parallelism decided here, or 0 */
+	uint64_t *input_bytes; /* per vertex: what the decision was made on */
+	uint32_t *left;        /* per region: tasks not finished */
+	double t0;             /* submitted, monotonic seconds */
+	double *rtime;         /* per region: deployed, finished (s after t0) */
+	uint32_t *pending;     /* regions the scheduler deployed in this op */
 	uint32_t npending;
 	uint32_t done;
 	uint32_t deployments;
@@ -974,6 +977,8 @@ job_free(struct cjob *j)
 	free(j->left);
 	free(j->rtime);
 	free(j->edge_bytes);
+	free(j->decided);
+	free(j->input_bytes);
 	free(j->pending);
 	if (j->have_x)
 		sli_exec_free(&j->x);
@@ -999,12 +1004,34 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 	         text, len, origin, defs, ndefs, &j->job, &j->json)) != 0)
 		goto fail;
 	job = j->job;
-	j->json_len = strlen(j->json);
-
-	if ((rv = sli_exec_build(job, NULL, &j->x)) != 0) {
+	for (uint32_t i = 0; i < job->nlibs; i++)
+		if ((rv = sli_plugin_set_need(c->o->set, job->libs[i])) != 0) {
+			rv = sli_err(rv, "%s: libraries[%u]: %s", origin, i,
+			    sl_errdetail());
+			goto fail;
+		}
+	/* Sources of "auto" parallelism: decided now, and written into the
+	 * document the workers get. */
+	j->decided = calloc(job->nv + 1, sizeof(*j->decided));
+	j->input_bytes = calloc(job->nv + 1, sizeof(*j->input_bytes));
+	if (j->decided == NULL || j->input_bytes == NULL) {
+		rv = sli_err(SL_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((rv = sli_auto_sources(
+	         job, c->o->set, j->decided, j->input_bytes)) != 0 ||
+	    (rv = sli_job_json_fix_parallelism(
+	         &j->json, j->decided, job->nv)) != 0) {
 		rv = sli_err(rv, "%s: %s", origin, sl_errdetail());
 		goto fail;
 	}
+	j->json_len = strlen(j->json);
+
+	if ((rv = sli_exec_build(job, j->decided, &j->x)) != 0) {
+		rv = sli_err(rv, "%s: %s", origin, sl_errdetail());
+		goto fail;
+	}
+
 	j->have_x = true;
 	j->shuffle = calloc(job->ne + 1, sizeof(*j->shuffle));
 	j->master_of = calloc(job->ne + 1, sizeof(*j->master_of));
@@ -1025,12 +1052,6 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 		}
 	for (uint32_t t = 0; t < j->x.ntasks; t++)
 		sli_task_metrics_init(&j->m[t]);
-	for (uint32_t i = 0; i < job->nlibs; i++)
-		if ((rv = sli_plugin_set_need(c->o->set, job->libs[i])) != 0) {
-			rv = sli_err(rv, "%s: libraries[%u]: %s", origin, i,
-			    sl_errdetail());
-			goto fail;
-		}
 	/* The job's strategy (its libraries may bring it), or the
 	 * coordinator's default. */
 	j->sp = job->scheduler == NULL
@@ -1064,6 +1085,18 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 	j->t0 = now_s();
 	snprintf(j->id, sizeof(j->id), "%.100s-%u",
 	    job->name != NULL ? job->name : "job", ++c->njobs);
+	for (uint32_t v = 0; v < job->nv; v++)
+		if (j->decided[v] != 0 && job->v[v].nin == 0)
+			sli_info(
+			    "coordinator: job %s: vertex '%s': parallelism "
+			    "%u for %llu bytes of input",
+			    j->id, job->v[v].id, j->decided[v],
+			    (unsigned long long)j->input_bytes[v]);
+		else if (j->decided[v] != 0)
+			sli_info(
+			    "coordinator: job %s: vertex '%s': parallelism "
+			    "%u, as the vertices that feed it",
+			    j->id, job->v[v].id, j->decided[v]);
 	snprintf(id, cap, "%s", j->id);
 	j->next = c->jobs;
 	c->jobs = j;

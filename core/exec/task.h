@@ -190,6 +190,17 @@ struct sli_local_opts {
 };
 
 /*
+ * Decide the parallelism of the job's sources whose parallelism is
+ * "auto" from their operators' input_bytes, and of the auto vertices fed
+ * pointwise by them (auto_sources.c): par[v] for those (and bytes[v] of
+ * sources when bytes is not NULL; job->nv entries each, zeroed by the
+ * caller), the others left alone. Errors name the vertex, also for an
+ * auto vertex this cannot decide.
+ */
+int sli_auto_sources(const sl_job *job, const struct sli_plugin_set *set,
+    uint32_t *par, uint64_t *bytes);
+
+/*
  * Run a whole job in this process: every partition is registered with its
  * edge's shuffle master (attempt 0), then every task runs at once, each on
  * its own thread (pipelined edges need producers and consumers alive

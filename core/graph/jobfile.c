@@ -798,3 +798,31 @@ sl_job_load_file(const char *path, sl_job **out)
 {
 	return sl_job_load_file_vars(path, NULL, 0, out);
 }
+
+int
+sli_job_json_fix_parallelism(char **json, const uint32_t *par, uint32_t nv)
+{
+	json_t *root = json_loads(*json, 0, NULL), *vs;
+	char *out;
+
+	if (root == NULL ||
+	    !json_is_array(vs = json_object_get(root, "vertices")) ||
+	    json_array_size(vs) != nv) {
+		json_decref(root);
+		return sli_err(SL_EINVAL, "not the expanded job");
+	}
+	for (uint32_t v = 0; v < nv; v++)
+		if (par[v] != 0 &&
+		    json_object_set_new(json_array_get(vs, v), "parallelism",
+		        json_integer(par[v])) != 0) {
+			json_decref(root);
+			return sli_err(SL_ENOMEM, "out of memory");
+		}
+	out = json_dumps(root, JSON_COMPACT);
+	json_decref(root);
+	if (out == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	free(*json);
+	*json = out;
+	return 0;
+}

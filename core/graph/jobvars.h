@@ -50,4 +50,12 @@ int sli_job_vars_apply(const struct sli_job_vars *vars, json_t *root,
 int sli_job_load_expanded(const char *text, size_t len, const char *origin,
     const char *const *defs, size_t ndefs, sl_job **out, char **expanded);
 
+/*
+ * The expanded document *json with the parallelism of vertex v (file
+ * order, as the job's indices) set to par[v] wherever par[v] is not 0:
+ * decisions made for "auto" vertices, so that workers build the same
+ * graph. *json is replaced (free with free()).
+ */
+int sli_job_json_fix_parallelism(char **json, const uint32_t *par, uint32_t nv);
+
 #endif

@@ -167,3 +167,18 @@ sli_adaptive_decision_free(struct sli_adaptive_decision *d)
 	d->start = NULL;
 	d->parallelism = 0;
 }
+
+uint32_t
+sli_adaptive_source(uint64_t bytes, const struct sli_adaptive_params *p)
+{
+	uint64_t t;
+
+	if (p->fixed_parallelism != 0)
+		return p->fixed_parallelism;
+	t = bytes / p->bytes_per_task + (bytes % p->bytes_per_task != 0);
+	if (t < p->min_parallelism)
+		t = p->min_parallelism;
+	if (t > p->max_parallelism)
+		t = p->max_parallelism;
+	return (uint32_t)t;
+}

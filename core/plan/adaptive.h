@@ -42,4 +42,10 @@ int sli_adaptive_decide(const uint64_t *bytes, uint32_t n,
     const struct sli_adaptive_params *p, struct sli_adaptive_decision *out);
 void sli_adaptive_decision_free(struct sli_adaptive_decision *d);
 
+/* A source's parallelism from the bytes it will read: one task per
+ * bytes_per_task (rounded up), within [min, max]; a fixed parallelism
+ * wins. */
+uint32_t sli_adaptive_source(
+    uint64_t bytes, const struct sli_adaptive_params *p);
+
 #endif

@@ -105,6 +105,13 @@ struct bi_config {
 
 int bi_config_open(struct bi_config *c, const struct sl_task_ctx *ctx,
     const char *op, const char *const *known);
+/* The same without a task (input_bytes runs in the coordinator). */
+int bi_config_parse(struct bi_config *c, const struct sl_host *host,
+    const char *config_json, const char *op, const char *const *known);
+/* input_bytes of a source that reads the file at config's "path": its
+ * size (sources' input_bytes op). */
+int bi_path_size(const struct sl_host *host, const char *config_json,
+    const char *op, const char *const *known, uint64_t *bytes);
 void bi_config_close(struct bi_config *c);
 bool bi_config_has(const struct bi_config *c, const char *key);
 /* *out: a copy from host->alloc, owned by the caller on success. */

@@ -6,7 +6,9 @@
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "builtin.h"
 
@@ -32,13 +34,20 @@ int
 bi_config_open(struct bi_config *c, const struct sl_task_ctx *ctx,
     const char *op, const char *const *known)
 {
-	const char *text = ctx->config_json != NULL ? ctx->config_json : "{}";
+	return bi_config_parse(c, ctx->host, ctx->config_json, op, known);
+}
+
+int
+bi_config_parse(struct bi_config *c, const struct sl_host *host,
+    const char *config_json, const char *op, const char *const *known)
+{
+	const char *text = config_json != NULL ? config_json : "{}";
 	json_error_t jerr;
 	json_t *root;
 	const char *key;
 	json_t *val;
 
-	c->host = ctx->host;
+	c->host = host;
 	c->op = op;
 	c->root = NULL;
 	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
@@ -182,4 +191,29 @@ bi_config_choice(struct bi_config *c, const char *key, bool required,
 	c->host->set_error(
 	    "%s: config: '%s' must be one of %s", c->op, key, list);
 	return SL_EINVAL;
+}
+
+int
+bi_path_size(const struct sl_host *host, const char *config_json,
+    const char *op, const char *const *known, uint64_t *bytes)
+{
+	struct bi_config cfg;
+	struct stat st;
+	char *path = NULL;
+	int rv;
+
+	if ((rv = bi_config_parse(&cfg, host, config_json, op, known)) != 0)
+		return rv;
+	rv = bi_config_string(&cfg, "path", true, &path);
+	bi_config_close(&cfg);
+	if (rv != 0)
+		return rv;
+	if (stat(path, &st) != 0) {
+		host->set_error("%s: %s: %s", op, path, strerror(errno));
+		rv = -errno;
+	} else {
+		*bytes = (uint64_t)st.st_size;
+	}
+	host->free(path);
+	return rv;
 }

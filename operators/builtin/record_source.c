@@ -192,6 +192,14 @@ rs_close(void *state)
 	}
 }
 
+static int
+rs_input_bytes(
+    const struct sl_host *host, const char *config_json, uint64_t *bytes)
+{
+	return bi_path_size(
+	    host, config_json, "record_source", known_keys, bytes);
+}
+
 const struct sl_operator_ops bi_record_source_ops = {
 	.struct_size = sizeof(struct sl_operator_ops),
 	.name = "record_source",
@@ -200,4 +208,5 @@ const struct sl_operator_ops bi_record_source_ops = {
 	.open = rs_open,
 	.run = rs_run,
 	.close = rs_close,
+	.input_bytes = rs_input_bytes,
 };

@@ -249,6 +249,14 @@ ts_close(void *state)
 	s->host->free(s->path);
 }
 
+static int
+ts_input_bytes(
+    const struct sl_host *host, const char *config_json, uint64_t *bytes)
+{
+	return bi_path_size(
+	    host, config_json, "text_source", known_keys, bytes);
+}
+
 const struct sl_operator_ops bi_text_source_ops = {
 	.struct_size = sizeof(struct sl_operator_ops),
 	.name = "text_source",
@@ -257,4 +265,5 @@ const struct sl_operator_ops bi_text_source_ops = {
 	.open = ts_open,
 	.run = ts_run,
 	.close = ts_close,
+	.input_bytes = ts_input_bytes,
 };

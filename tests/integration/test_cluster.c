@@ -240,6 +240,86 @@ test_run_wordcount(void)
 	free(text);
 }
 
+/* The parallelism in a report's vertex id, and whether it says "auto". */
+static int
+report_parallelism(const char *path, const char *id, bool *is_auto)
+{
+	json_t *rep = json_load_file(path, 0, NULL), *v;
+	size_t i;
+	int p = -1;
+
+	json_array_foreach (json_object_get(rep, "vertices"), i, v)
+		if (strcmp(json_string_value(json_object_get(v, "id")), id) ==
+		    0) {
+			p = (int)json_integer_value(
+			    json_object_get(v, "parallelism"));
+			*is_auto = json_is_true(json_object_get(v, "auto"));
+		}
+	json_decref(rep);
+	return p;
+}
+
+/*
+ * examples/jobs/wordcount-auto.json: the source's parallelism comes from
+ * its file's size and bytes_per_task (1 MiB), and the vertices it feeds
+ * pointwise follow; a small and a large input get different parallelisms and
+ * both the right counts. A source that cannot say its input size is refused.
+ */
+static void
+test_auto_source(void)
+{
+	size_t small_len, large_len;
+	char *small = make_text(tmp("auto-s.txt"), 300u << 10, &small_len);
+	char *large = make_text(tmp("auto-l.txt"), 3u << 20, &large_len);
+	struct run_result r;
+	bool is_auto = false;
+
+	r = sl_run_sluice("run",
+	    source_path("examples/jobs/wordcount-auto.json"), "-D",
+	    def("input", tmp("auto-s.txt")), "-D",
+	    def("output", tmp("auto-s-out")), "--report", tmp("auto-s.json"),
+	    NULL);
+	expect(&r, 0, "vertex 'read': parallelism 1 for");
+	CU_ASSERT_TRUE(
+	    output_is_wordcount(tmp("auto-s-out"), small, small_len));
+	CU_ASSERT_EQUAL(
+	    report_parallelism(tmp("auto-s.json"), "read", &is_auto), 1);
+	CU_ASSERT_TRUE(is_auto);
+
+	r = sl_run_sluice("run",
+	    source_path("examples/jobs/wordcount-auto.json"), "-D",
+	    def("input", tmp("auto-l.txt")), "-D",
+	    def("output", tmp("auto-l-out")), "--report", tmp("auto-l.json"),
+	    NULL);
+	/* 3 MiB and a little more: four tasks of at most 1 MiB */
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(r.err, "vertex 'combine': parallelism 4, as the vertices"));
+	expect(&r, 0, "vertex 'read': parallelism 4 for");
+	CU_ASSERT_TRUE(
+	    output_is_wordcount(tmp("auto-l-out"), large, large_len));
+	CU_ASSERT_EQUAL(
+	    report_parallelism(tmp("auto-l.json"), "words", &is_auto), 4);
+	CU_ASSERT_TRUE(is_auto);
+	CU_ASSERT_EQUAL(
+	    report_parallelism(tmp("auto-l.json"), "count", &is_auto), 2);
+	CU_ASSERT_FALSE(is_auto);
+
+	/* generate has no input size */
+	put(tmp("auto-gen.json"),
+	    "{\"name\":\"g\",\"vertices\":[{\"id\":\"g\",\"parallelism\":"
+	    "\"auto\",\"operator\":\"generate\",\"config\":{\"count\":1}},"
+	    "{\"id\":\"s\",\"parallelism\":1,\"operator\":\"file_sink\","
+	    "\"config\":{\"path\":\"/tmp\"}}],\"edges\":[{\"from\":\"g\","
+	    "\"to\":\"s\",\"distribution\":\"all_to_all\",\"type\":"
+	    "\"pipelined\"}]}");
+	r = sl_run_sluice("run", tmp("auto-gen.json"), NULL);
+	expect(&r, 1,
+	    "vertex 'g': parallelism \"auto\" needs the size of the "
+	    "input, and operator 'generate' cannot say it");
+	free(small);
+	free(large);
+}
+
 /* Three stages joined by blocking edges over the localdisk shuffle, on
  * fewer slots than tasks: regions run as their inputs finish, the counts
  * equal the reference, and the partitions' files are gone at the end. */
@@ -1138,6 +1218,7 @@ cleanup(void)
 
 static const struct sl_test tests[] = {
 	{ "run: WordCount on worker processes", test_run_wordcount },
+	{ "run: a source of parallelism auto", test_auto_source },
 	{ "run: blocking edges on fewer slots than tasks", test_run_blocking },
 	{ "run: a scheduling strategy of a job's choice",
 	    test_scheduler_strategy },

@@ -538,6 +538,30 @@ test_properties(void)
 		CU_ASSERT(seen[k] >= ROUNDS / 10);
 }
 
+/* A source: one task per bytes_per_task, rounded up, within the bounds;
+ * a fixed parallelism wins. */
+static void
+test_source(void)
+{
+	struct sli_adaptive_params p = { .bytes_per_task = 100,
+		.min_parallelism = 1,
+		.max_parallelism = 8 };
+
+	CU_ASSERT_EQUAL(sli_adaptive_source(0, &p), 1);
+	CU_ASSERT_EQUAL(sli_adaptive_source(1, &p), 1);
+	CU_ASSERT_EQUAL(sli_adaptive_source(100, &p), 1);
+	CU_ASSERT_EQUAL(sli_adaptive_source(101, &p), 2);
+	CU_ASSERT_EQUAL(sli_adaptive_source(799, &p), 8);
+	CU_ASSERT_EQUAL(sli_adaptive_source(801, &p), 8); /* max */
+	CU_ASSERT_EQUAL(sli_adaptive_source(UINT64_MAX, &p), 8);
+	p.min_parallelism = 3;
+	CU_ASSERT_EQUAL(sli_adaptive_source(150, &p), 3); /* min */
+	p.bytes_per_task = 1;
+	CU_ASSERT_EQUAL(sli_adaptive_source(UINT64_MAX, &p), 8);
+	p.fixed_parallelism = 5;
+	CU_ASSERT_EQUAL(sli_adaptive_source(10, &p), 5);
+}
+
 static const struct sl_test tests[] = {
 	{ "design example", test_design_example },
 	{ "all equal", test_all_equal },
@@ -551,6 +575,7 @@ static const struct sl_test tests[] = {
 	{ "min equals max", test_min_equals_max },
 	{ "single subpartition", test_single },
 	{ "saturating sums", test_saturation },
+	{ "a source from its input size", test_source },
 	{ "invalid parameters", test_invalid },
 	{ "properties", test_properties },
 	{ NULL, NULL },
