@@ -83,6 +83,15 @@ run_in_process(const struct run_opts *o)
 		}
 	if ((rv = run_auto_sources(o->job_path, job, &set, &par)) != 0)
 		goto out;
+	for (uint32_t v = 0; v < job->nv; v++)
+		if (par[v] == SLI_PAR_AT_RUN) {
+			rv = sli_cli_fail(
+			    "%s: vertex '%s': a parallelism "
+			    "decided from the producers' bytes needs "
+			    "the cluster: run without --in-process",
+			    o->job_path, job->v[v].id);
+			goto out;
+		}
 	if (sli_exec_build(job, par, &x) != 0) {
 		rv = sli_cli_fail("%s: %s", o->job_path, sl_errdetail());
 		goto out;
@@ -125,7 +134,7 @@ run_in_process(const struct run_opts *o)
 	sigaction(SIGTERM, &old_term, NULL);
 
 	if (lrv == 0) {
-		run_print_summary(&x, m, wall, "finished");
+		run_print_summary(&x, m, NULL, wall, "finished");
 		rv = sli_cli_flush();
 	} else {
 		if (run_signal != 0 && lrv == SL_ECLOSED)
@@ -134,7 +143,7 @@ run_in_process(const struct run_opts *o)
 			    "run\n");
 		else
 			sli_cli_fail("%s", reason ? reason : sl_strerror(lrv));
-		run_print_summary(&x, m, wall,
+		run_print_summary(&x, m, NULL, wall,
 		    run_signal != 0 && lrv == SL_ECLOSED ? "was cancelled"
 		                                         : "failed");
 		fflush(stdout);
@@ -143,7 +152,7 @@ run_in_process(const struct run_opts *o)
 	}
 	if (o->report != NULL) {
 		int r = run_write_report(o->report,
-		    run_report_json(&x, m, NULL, eb, NULL, NULL, wall,
+		    run_report_json(&x, m, NULL, NULL, eb, NULL, NULL, wall,
 		        lrv == 0                                   ? "FINISHED"
 		            : run_signal != 0 && lrv == SL_ECLOSED ? "CANCELLED"
 		                                                   : "FAILED",

@@ -59,6 +59,7 @@ struct rc {
 	char (*worker)[64];
 	uint64_t *edge_bytes;
 	double *rtimes; /* per region: started, ended */
+	uint32_t *par;  /* per vertex: its parallelism, as decided */
 	const struct sli_exec *x;
 	int signal;  /* the first SIGINT/SIGTERM */
 	bool killed; /* SIGKILL sent */
@@ -146,7 +147,7 @@ on_tick(uv_timer_t *h)
 		return;
 	case P_RUNNING:
 		if (sli_coord_job_info(r->coord, r->job_id, &r->info, r->m,
-		        r->worker, r->edge_bytes, r->rtimes) != 0)
+		        r->worker, r->edge_bytes, r->rtimes, r->par) != 0)
 			return;
 		r->have_info = true;
 		if (r->info.state != SLI_JOB_RUNNING)
@@ -378,6 +379,7 @@ run_cluster(const struct run_opts *o)
 	r.m = calloc(x.ntasks, sizeof(*r.m));
 	r.worker = calloc(x.ntasks, sizeof(*r.worker));
 	r.edge_bytes = calloc(job->ne + 1, sizeof(*r.edge_bytes));
+	r.par = calloc(job->nv + 1, sizeof(*r.par));
 	if (sli_regions_build(&x, &rg) != 0) {
 		rv = sli_cli_fail("%s: %s", o->job_path, sl_errdetail());
 		goto out;
@@ -386,7 +388,7 @@ run_cluster(const struct run_opts *o)
 	r.rtimes = malloc(2 * (rg.n + 1) * sizeof(*r.rtimes));
 	r.kids = calloc(o->workers, sizeof(*r.kids));
 	if (r.m == NULL || r.worker == NULL || r.kids == NULL ||
-	    r.edge_bytes == NULL || r.rtimes == NULL) {
+	    r.edge_bytes == NULL || r.rtimes == NULL || r.par == NULL) {
 		rv = sli_cli_fail("out of memory");
 		goto out;
 	}
@@ -457,13 +459,13 @@ run_cluster(const struct run_opts *o)
 		status = "FAILED";
 		sli_cli_fail("%s", r.info.message);
 	}
-	run_print_summary(&x, r.m, wall, how);
+	run_print_summary(&x, r.m, r.par, wall, how);
 	rv = sli_cli_flush();
 	if (r.info.state != SLI_JOB_FINISHED)
 		rv = r.signal != 0 ? 128 + r.signal : 1;
 	if (o->report != NULL) {
 		int w = run_write_report(o->report,
-		    run_report_json(&x, r.m, (const char(*)[64])r.worker,
+		    run_report_json(&x, r.m, r.par, (const char(*)[64])r.worker,
 		        r.edge_bytes, &rg, r.rtimes, wall, status,
 		        r.info.state == SLI_JOB_FINISHED ? NULL
 		                                         : r.info.message));
@@ -476,6 +478,7 @@ out:
 	free(r.m);
 	free(r.worker);
 	free(r.edge_bytes);
+	free(r.par);
 	free(r.rtimes);
 	if (have_rg)
 		sli_regions_free(&rg);

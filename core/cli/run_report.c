@@ -128,7 +128,7 @@ run_vertex_sum(
 
 void
 run_print_summary(const struct sli_exec *x, const struct sli_task_metrics *m,
-    double wall, const char *how)
+    const uint32_t *par, double wall, const char *how)
 {
 	const sl_job *job = x->job;
 
@@ -140,7 +140,7 @@ run_print_summary(const struct sli_exec *x, const struct sli_task_metrics *m,
 		struct vsum s = run_vertex_sum(x, m, v);
 
 		printf("%-20s %5u %14llu %14llu %14llu %14llu\n", job->v[v].id,
-		    x->par[v], (unsigned long long)s.rin,
+		    par != NULL ? par[v] : x->par[v], (unsigned long long)s.rin,
 		    (unsigned long long)s.rout, (unsigned long long)s.bin,
 		    (unsigned long long)s.bout);
 	}
@@ -182,7 +182,7 @@ regions_json(
 
 json_t *
 run_report_json(const struct sli_exec *x, const struct sli_task_metrics *m,
-    const char (*worker)[64], const uint64_t *edge_bytes,
+    const uint32_t *par, const char (*worker)[64], const uint64_t *edge_bytes,
     const struct sli_regions *rg, const double *rtimes, double wall,
     const char *status, const char *reason)
 {
@@ -191,10 +191,11 @@ run_report_json(const struct sli_exec *x, const struct sli_task_metrics *m,
 	char name[192];
 
 	for (uint32_t k = 0; vs != NULL && k < job->nv; k++) {
-		uint32_t v = x->topo[k];
+		uint32_t v = x->topo[k], pv = par != NULL ? par[v] : x->par[v];
 		json_t *ts = json_array();
 
-		for (uint32_t i = 0; ts != NULL && i < x->par[v]; i++) {
+		/* tasks above a decision never ran: not listed */
+		for (uint32_t i = 0; ts != NULL && i < pv; i++) {
 			const struct sli_task_metrics *t = &m[x->base[v] + i];
 
 			sli_task_name(x, x->base[v] + i, name, sizeof(name));
@@ -220,7 +221,7 @@ run_report_json(const struct sli_exec *x, const struct sli_task_metrics *m,
 		if (ts == NULL ||
 		    json_array_append_new(vs,
 		        json_pack("{s:s,s:i,s:b,s:o}", "id", job->v[v].id,
-		            "parallelism", (int)x->par[v], "auto",
+		            "parallelism", (int)pv, "auto",
 		            job->v[v].parallelism == SL_PARALLELISM_AUTO,
 		            "tasks", ts)) != 0) {
 			json_decref(vs);
@@ -286,7 +287,12 @@ run_auto_sources(const char *path, const sl_job *job,
 		return sli_cli_fail("%s: %s", path, sl_errdetail());
 	}
 	for (uint32_t v = 0; v < job->nv; v++)
-		if ((*par)[v] != 0 && job->v[v].nin == 0)
+		if ((*par)[v] == SLI_PAR_AT_RUN)
+			fprintf(stderr,
+			    "sluice: vertex '%s': parallelism decided when its "
+			    "producers finish\n",
+			    job->v[v].id);
+		else if ((*par)[v] != 0 && job->v[v].nin == 0)
 			fprintf(stderr,
 			    "sluice: vertex '%s': parallelism %u for %llu "
 			    "bytes "

@@ -56,7 +56,8 @@ int run_auto_sources(const char *path, const sl_job *job,
 
 /* "job 'NAME' HOW in S s" and a table of the vertices' totals, on stdout. */
 void run_print_summary(const struct sli_exec *x,
-    const struct sli_task_metrics *m, double wall, const char *how);
+    const struct sli_task_metrics *m, const uint32_t *par, double wall,
+    const char *how);
 
 /* The report: status (FINISHED, FAILED, CANCELLED), reason, per task its
  * counters and worker (worker NULL: "in-process"), per edge the bytes
@@ -64,9 +65,10 @@ void run_print_summary(const struct sli_exec *x,
  * region its tasks and when it started and ended (rtimes: 2 per region,
  * seconds after submission, negative for never). */
 json_t *run_report_json(const struct sli_exec *x,
-    const struct sli_task_metrics *m, const char (*worker)[64],
-    const uint64_t *edge_bytes, const struct sli_regions *rg,
-    const double *rtimes, double wall, const char *status, const char *reason);
+    const struct sli_task_metrics *m, const uint32_t *par,
+    const char (*worker)[64], const uint64_t *edge_bytes,
+    const struct sli_regions *rg, const double *rtimes, double wall,
+    const char *status, const char *reason);
 /* Write root (taking it) to path; 0 or 1 after saying why. */
 int run_write_report(const char *path, json_t *root);
 

@@ -69,12 +69,15 @@ struct sli_coord_job_info {
  * edge_bytes, when not NULL, gets per edge the bytes its finished
  * producers wrote; region_times, when not NULL, gets per region (numbered
  * as sli_regions_build numbers them) the seconds after submission at which
- * it was deployed and finished, -1 for what did not happen. SL_ENOTFOUND
+ * it was deployed and finished, -1 for what did not happen; par, when not
+ * NULL, gets per vertex its parallelism (for one decided while the job
+ * runs, its decision, or its max_parallelism until then). SL_ENOTFOUND
  * for an unknown id.
  */
 int sli_coord_job_info(struct sli_coord *c, const char *id,
     struct sli_coord_job_info *info, struct sli_task_metrics *m,
-    char (*worker)[64], uint64_t *edge_bytes, double *region_times);
+    char (*worker)[64], uint64_t *edge_bytes, double *region_times,
+    uint32_t *par);
 
 /* Cancel a running job: its tasks are cancelled, it ends CANCELLED. */
 void sli_coord_cancel(struct sli_coord *c, const char *id);

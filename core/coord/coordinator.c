@@ -27,6 +27,7 @@
 #include "graph/job.h"
 #include "graph/jobvars.h"
 #include "net/rpc.h"
+#include "plan/adaptive.h"
 #include "plan/regions.h"
 #include "plan/schedule.h"
 
@@ -50,7 +51,8 @@ struct cworker {
 	bool leaving; /* told to shut down */
 };
 
-enum { T_NONE, T_RUNNING, T_FINISHED, T_FAILED };
+/* T_VACANT: above an adaptive decision, never run, counted as done */
+enum { T_NONE, T_RUNNING, T_FINISHED, T_FAILED, T_VACANT };
 
 struct ctask {
 	struct cworker *w;
@@ -90,10 +92,18 @@ struct cjob {
 	uint64_t *edge_bytes; /* per edge: bytes its finished producers wrote */
 	uint32_t *decided;    /* per vertex: parallelism decided here, or 0 */
 	uint64_t *input_bytes; /* per vertex: what the decision was made on */
-	uint32_t *left;        /* per region: tasks not finished */
-	double t0;             /* submitted, monotonic seconds */
-	double *rtime;         /* per region: deployed, finished (s after t0) */
-	uint32_t *pending;     /* regions the scheduler deployed in this op */
+	/* Decided while the job runs (DESIGN §5): per vertex the decision
+	 * (parallelism 0 until made) of those with decided[v] ==
+	 * SLI_PAR_AT_RUN; per edge into one, the bytes per subpartition its
+	 * finished producers wrote; per region, the undecided vertices with
+	 * tasks in it (held until 0). */
+	struct sli_adaptive_decision *dec;
+	uint64_t **sub_bytes;
+	uint32_t *held;
+	uint32_t *left;    /* per region: tasks not finished */
+	double t0;         /* submitted, monotonic seconds */
+	double *rtime;     /* per region: deployed, finished (s after t0) */
+	uint32_t *pending; /* regions the scheduler deployed in this op */
 	uint32_t npending;
 	uint32_t done;
 	uint32_t deployments;
@@ -134,6 +144,8 @@ now_s(void)
 }
 
 static void job_try_start(struct cjob *j);
+static bool adaptive_leader(const struct cjob *j, uint32_t v);
+static int adaptive_init(struct cjob *j);
 static void job_end(struct cjob *j, int state, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -518,6 +530,7 @@ send_deploy(struct cjob *j, uint32_t t)
 	uint32_t v = j->x.task_vertex[t], idx = sli_task_index(&j->x, t);
 	const struct sli_vertex *vx = &job->v[v];
 	struct sli_wire_input ins[vx->nin ? vx->nin : 1];
+	struct sl_bytes *vacant_descs[vx->nin ? vx->nin : 1];
 	struct sli_wire_output outs[vx->nout ? vx->nout : 1];
 	struct sli_wire_chained *chain = NULL;
 	struct sli_msg m = { .type = SLI_MSG_DEPLOY };
@@ -525,9 +538,11 @@ send_deploy(struct cjob *j, uint32_t t)
 	uintptr_t *k = NULL;
 	int rv = SL_ENOMEM;
 
+	memset(vacant_descs, 0, sizeof(vacant_descs));
 	wire_outputs(j, t, outs);
 	for (uint32_t i = 0; i < vx->nin; i++) {
-		uint32_t e = vx->in[i], lo, hi, clo, chi;
+		uint32_t e = vx->in[i], from = job->e[e].from, lo, hi, clo, chi;
+		const struct sli_adaptive_decision *d = &j->dec[v];
 
 		sli_edge_producers(&j->x, e, idx, &lo, &hi);
 		sli_edge_consumers(&j->x, e, lo, &clo, &chi);
@@ -538,6 +553,27 @@ send_deploy(struct cjob *j, uint32_t t)
 			.descs = j->descs[e] + lo,
 			.ndescs = hi - lo,
 		};
+		/* decided from the bytes: a range of subpartitions */
+		if (d->start != NULL && adaptive_leader(j, v)) {
+			ins[i].sub_lo = d->start[idx];
+			ins[i].sub_hi = idx + 1 < d->parallelism
+			    ? d->start[idx + 1] - 1
+			    : j->x.par[v] - 1;
+		}
+		/* producers left vacant wrote nothing: none of theirs */
+		if (j->decided[from] == SLI_PAR_AT_RUN) {
+			struct sl_bytes *only =
+			    malloc((hi - lo + 1) * sizeof(*only));
+
+			if ((vacant_descs[i] = only) == NULL)
+				goto out;
+			ins[i].descs = only;
+			ins[i].ndescs = 0;
+			for (uint32_t p = lo; p < hi; p++)
+				if (j->tasks[j->x.base[from] + p].state !=
+				    T_VACANT)
+					only[ins[i].ndescs++] = j->descs[e][p];
+		}
 	}
 	/* The tasks chained after t ride along (operator chaining). */
 	for (uint32_t w = v; job->v[w].nout == 1 &&
@@ -590,6 +626,8 @@ out:
 	for (uint32_t i = 0; i < nchain; i++)
 		free(chain[i].outputs);
 	free(chain);
+	for (uint32_t i = 0; i < vx->nin; i++)
+		free(vacant_descs[i]);
 	return rv;
 }
 
@@ -619,6 +657,8 @@ deploy_region(struct cjob *j, uint32_t r)
 	for (uint32_t k = lo; k < hi && rv == 0; k++) {
 		uint32_t t = j->r.tasks[k], idx = sli_task_index(&j->x, t);
 
+		if (j->tasks[t].state == T_VACANT)
+			continue;
 		if (group[idx] == NULL) {
 			if ((group[idx] = pick_worker(j->c)) == NULL) {
 				rv = sli_err(SL_ESTATE, "no live worker");
@@ -633,7 +673,8 @@ deploy_region(struct cjob *j, uint32_t r)
 		rv = register_outputs(j, t);
 	}
 	for (uint32_t k = lo; k < hi && rv == 0; k++)
-		if (!chained_in(j, j->r.tasks[k]))
+		if (j->tasks[j->r.tasks[k]].state != T_VACANT &&
+		    !chained_in(j, j->r.tasks[k]))
 			rv = send_deploy(j, j->r.tasks[k]);
 	free(group);
 	return rv;
@@ -719,6 +760,9 @@ job_try_start(struct cjob *j)
 		return;
 	}
 	j->have_s = true;
+	for (uint32_t r = 0; r < j->r.n; r++)
+		if (j->held[r] > 0)
+			sli_sched_hold(&j->s, r);
 	sli_sched_ctx_init(&j->ctx, &j->s);
 	j->ctx.deploy = sched_deploy;
 	if ((j->sstate = calloc(1, j->sp->ops.scheduler.state_size + 1)) ==
@@ -741,6 +785,189 @@ job_try_start(struct cjob *j)
 	    j, j->sp->ops.scheduler.on_start(j->sstate, &j->ctx), "on_start");
 }
 
+/* ---- parallelism decided while the job runs (DESIGN §5) ---- */
+
+/* Whether v waits for its producers' bytes (not a follower). */
+static bool
+adaptive_leader(const struct cjob *j, uint32_t v)
+{
+	const struct sli_vertex *vx = &j->job->v[v];
+
+	return j->decided[v] == SLI_PAR_AT_RUN && vx->nin > 0 &&
+	    j->job->e[vx->in[0]].distribution == SL_DIST_ALL_TO_ALL;
+}
+
+/* Per edge into a leader, its bytes per subpartition; per region, the
+ * vertices decided at run time with tasks in it. */
+static int
+adaptive_init(struct cjob *j)
+{
+	const sl_job *job = j->job;
+	uint32_t *seen;
+
+	j->dec = calloc(job->nv + 1, sizeof(*j->dec));
+	j->sub_bytes = calloc(job->ne + 1, sizeof(*j->sub_bytes));
+	j->held = calloc(j->r.n + 1, sizeof(*j->held));
+	seen = calloc(j->r.n + 1, sizeof(*seen));
+	if (j->dec == NULL || j->sub_bytes == NULL || j->held == NULL ||
+	    seen == NULL) {
+		free(seen);
+		return sli_err(SL_ENOMEM, "out of memory");
+	}
+	for (uint32_t e = 0; e < job->ne; e++)
+		if (adaptive_leader(j, job->e[e].to) &&
+		    (j->sub_bytes[e] = calloc(
+		         j->x.par[job->e[e].to], sizeof(uint64_t))) == NULL) {
+			free(seen);
+			return sli_err(SL_ENOMEM, "out of memory");
+		}
+	for (uint32_t v = 0; v < job->nv; v++) {
+		if (j->decided[v] != SLI_PAR_AT_RUN)
+			continue;
+		for (uint32_t k = 0; k < j->x.par[v]; k++) {
+			uint32_t r = j->r.of_task[j->x.base[v] + k];
+
+			if (seen[r] != v + 1) {
+				seen[r] = v + 1;
+				j->held[r]++;
+			}
+		}
+	}
+	free(seen);
+	return 0;
+}
+
+/* Every producer of every input of v finished (or was left vacant). */
+static bool
+adaptive_inputs_done(const struct cjob *j, uint32_t v)
+{
+	const struct sli_vertex *vx = &j->job->v[v];
+
+	for (uint32_t i = 0; i < vx->nin; i++) {
+		uint32_t from = j->job->e[vx->in[i]].from;
+
+		for (uint32_t k = 0; k < j->x.par[from]; k++) {
+			uint8_t st = j->tasks[j->x.base[from] + k].state;
+
+			if (st != T_FINISHED && st != T_VACANT)
+				return false;
+		}
+	}
+	return true;
+}
+
+/* Apply parallelism p to v: its tasks from p up are vacant; its regions
+ * are released once no decision holds them, or skipped when nothing of
+ * them is left to run. Then v's followers take p. */
+static int
+adaptive_apply(struct cjob *j, uint32_t v, uint32_t p)
+{
+	const sl_job *job = j->job;
+	uint32_t max = j->x.par[v], *seen;
+	int rv = 0;
+
+	if ((seen = calloc(j->r.n + 1, sizeof(*seen))) == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	for (uint32_t k = 0; k < max; k++) {
+		uint32_t t = j->x.base[v] + k, r = j->r.of_task[t];
+
+		seen[r] = 1;
+		if (k >= p) {
+			j->tasks[t].state = T_VACANT;
+			j->done++;
+			j->left[r]--;
+		}
+	}
+	for (uint32_t r = 0; r < j->r.n && rv == 0; r++) {
+		uint32_t slots = 0;
+
+		if (!seen[r] || --j->held[r] > 0)
+			continue;
+		if (j->left[r] == 0) {
+			rv = sli_sched_skip(&j->s, r);
+			continue;
+		}
+		/* one slot per task index among those left */
+		for (uint32_t a = j->r.start[r]; a < j->r.start[r + 1]; a++) {
+			uint32_t ta = j->r.tasks[a], b;
+
+			if (j->tasks[ta].state == T_VACANT)
+				continue;
+			for (b = j->r.start[r]; b < a; b++)
+				if (j->tasks[j->r.tasks[b]].state != T_VACANT &&
+				    sli_task_index(&j->x, j->r.tasks[b]) ==
+				        sli_task_index(&j->x, ta))
+					break;
+			slots += b == a;
+		}
+		sli_sched_release(&j->s, r, slots);
+	}
+	free(seen);
+	for (uint32_t f = 0; f < job->nv && rv == 0; f++) {
+		const struct sli_vertex *fx = &job->v[f];
+
+		if (j->decided[f] == SLI_PAR_AT_RUN && !adaptive_leader(j, f) &&
+		    j->dec[f].parallelism == 0 && fx->nin > 0 &&
+		    job->e[fx->in[0]].from == v) {
+			j->dec[f].parallelism = p;
+			sli_info(
+			    "coordinator: job %s: vertex '%s': parallelism "
+			    "%u, as '%s'",
+			    j->id, fx->id, p, job->v[v].id);
+			rv = adaptive_apply(j, f, p);
+		}
+	}
+	return rv;
+}
+
+/* Decide every leader whose producers all finished, from the bytes they
+ * wrote per subpartition: the function `sluice plan parallelism` runs. */
+static int
+adaptive_decide_ready(struct cjob *j)
+{
+	const sl_job *job = j->job;
+
+	for (uint32_t v = 0; v < job->nv; v++) {
+		const struct sli_vertex *vx = &job->v[v];
+		struct sl_adaptive_spec a;
+		struct sli_adaptive_params p;
+		uint32_t n = j->x.par[v];
+		uint64_t *bytes, total = 0;
+		int rv;
+
+		if (!adaptive_leader(j, v) || j->dec[v].parallelism != 0 ||
+		    !adaptive_inputs_done(j, v))
+			continue;
+		if ((bytes = calloc(n, sizeof(*bytes))) == NULL)
+			return sli_err(SL_ENOMEM, "out of memory");
+		for (uint32_t i = 0; i < vx->nin; i++)
+			for (uint32_t s = 0; s < n; s++)
+				bytes[s] += j->sub_bytes[vx->in[i]][s];
+		for (uint32_t s = 0; s < n; s++)
+			total += bytes[s];
+		sli_job_adaptive(job, v, &a);
+		p = (struct sli_adaptive_params) {
+			.bytes_per_task = a.bytes_per_task,
+			.min_parallelism = a.min_parallelism,
+			.max_parallelism = a.max_parallelism,
+		};
+		rv = sli_adaptive_decide(bytes, n, &p, &j->dec[v]);
+		free(bytes);
+		if (rv != 0)
+			return sli_err(rv,
+			    "vertex '%s': deciding its parallelism: %s", vx->id,
+			    sl_errdetail());
+		sli_info("coordinator: job %s: vertex '%s': parallelism %u for "
+		         "%llu bytes in %u subpartitions (bytes_per_task %llu)",
+		    j->id, vx->id, j->dec[v].parallelism,
+		    (unsigned long long)total, n,
+		    (unsigned long long)a.bytes_per_task);
+		if ((rv = adaptive_apply(j, v, j->dec[v].parallelism)) != 0)
+			return rv;
+	}
+	return 0;
+}
+
 static void
 task_finished(struct cjob *j, uint32_t t)
 {
@@ -760,6 +987,14 @@ task_finished(struct cjob *j, uint32_t t)
 	}
 	if ((rv = sli_sched_finish(&j->s, r)) != 0) {
 		job_end(j, SLI_JOB_FAILED, "region %u: %s", r, sl_strerror(rv));
+		return;
+	}
+	if ((rv = adaptive_decide_ready(j)) != 0) {
+		job_end(j, SLI_JOB_FAILED, "%s", sl_errdetail());
+		return;
+	}
+	if (j->done == j->x.ntasks) {
+		job_end(j, SLI_JOB_FINISHED, "%s", "");
 		return;
 	}
 	deploy_pending(j,
@@ -837,6 +1072,10 @@ task_state(struct sli_coord *c, const struct sli_wire_task_state *s)
 
 			for (uint32_t i = 0; i < s->sub_bytes[k].n; i++) {
 				j->edge_bytes[e] += s->sub_bytes[k].v[i];
+				if (j->sub_bytes[e] != NULL &&
+				    i < j->x.par[j->job->e[e].to])
+					j->sub_bytes[e][i] +=
+					    s->sub_bytes[k].v[i];
 				region_input(
 				    j, e, s->index, i, s->sub_bytes[k].v[i]);
 			}
@@ -977,6 +1216,13 @@ job_free(struct cjob *j)
 	free(j->left);
 	free(j->rtime);
 	free(j->edge_bytes);
+	for (uint32_t v = 0; j->dec != NULL && v < j->job->nv; v++)
+		sli_adaptive_decision_free(&j->dec[v]);
+	free(j->dec);
+	for (uint32_t e = 0; j->sub_bytes != NULL && e < j->job->ne; e++)
+		free(j->sub_bytes[e]);
+	free(j->sub_bytes);
+	free(j->held);
 	free(j->decided);
 	free(j->input_bytes);
 	free(j->pending);
@@ -1082,6 +1328,8 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 		j->left[r] = j->r.start[r + 1] - j->r.start[r];
 		j->rtime[2 * r] = j->rtime[2 * r + 1] = -1;
 	}
+	if ((rv = adaptive_init(j)) != 0)
+		goto fail;
 	j->t0 = now_s();
 	snprintf(j->id, sizeof(j->id), "%.100s-%u",
 	    job->name != NULL ? job->name : "job", ++c->njobs);
@@ -1092,6 +1340,11 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 			    "%u for %llu bytes of input",
 			    j->id, job->v[v].id, j->decided[v],
 			    (unsigned long long)j->input_bytes[v]);
+		else if (j->decided[v] == SLI_PAR_AT_RUN)
+			sli_info(
+			    "coordinator: job %s: vertex '%s': parallelism "
+			    "decided when its producers finish",
+			    j->id, job->v[v].id);
 		else if (j->decided[v] != 0)
 			sli_info(
 			    "coordinator: job %s: vertex '%s': parallelism "
@@ -1306,7 +1559,8 @@ sli_coord_workers(struct sli_coord *c)
 int
 sli_coord_job_info(struct sli_coord *c, const char *id,
     struct sli_coord_job_info *info, struct sli_task_metrics *m,
-    char (*worker)[64], uint64_t *edge_bytes, double *region_times)
+    char (*worker)[64], uint64_t *edge_bytes, double *region_times,
+    uint32_t *par)
 {
 	struct cjob *j;
 
@@ -1324,6 +1578,9 @@ sli_coord_job_info(struct sli_coord *c, const char *id,
 		edge_bytes[e] = j->edge_bytes[e];
 	for (uint32_t i = 0; region_times != NULL && i < 2 * j->r.n; i++)
 		region_times[i] = j->rtime[i];
+	for (uint32_t v = 0; par != NULL && v < j->job->nv; v++)
+		par[v] = j->dec[v].parallelism != 0 ? j->dec[v].parallelism
+		                                    : j->x.par[v];
 	for (uint32_t t = 0; t < j->x.ntasks; t++) {
 		if (m != NULL) {
 			atomic_store(

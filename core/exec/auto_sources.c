@@ -26,9 +26,28 @@ par_of(const sl_job *job, const uint32_t *par, uint32_t u)
 	    : (uint32_t)job->v[u].parallelism;
 }
 
-/* Auto vertices fed only pointwise, by vertices of one known parallelism,
- * take it; in topological order, so chains follow. What stays auto needs
- * the producers' bytes, decided at run time. */
+/* Whether every input of vx is a blocking all_to_all edge: what the
+ * producers' bytes can decide once they finished. */
+static bool
+decided_from_bytes(const sl_job *job, const struct sli_vertex *vx)
+{
+	for (uint32_t i = 0; i < vx->nin; i++) {
+		const struct sli_edge *e = &job->e[vx->in[i]];
+
+		if (e->distribution != SL_DIST_ALL_TO_ALL ||
+		    e->type != SL_PARTITION_BLOCKING)
+			return false;
+	}
+	return vx->nin > 0;
+}
+
+/*
+ * The other auto vertices, in topological order so that chains follow:
+ * fed only pointwise by vertices of one known parallelism, they take it;
+ * fed only by blocking all_to_all edges, they are decided from the bytes
+ * when their producers finished (SLI_PAR_AT_RUN); fed only pointwise by
+ * one such vertex of the same max_parallelism, they follow it then.
+ */
 static int
 follow_pointwise(const sl_job *job, uint32_t *par)
 {
@@ -37,12 +56,17 @@ follow_pointwise(const sl_job *job, uint32_t *par)
 
 	if ((rv = sli_job_topo_order(job, &order)) != 0)
 		return rv;
-	for (uint32_t k = 0; k < job->nv; k++) {
+	for (uint32_t k = 0; k < job->nv && rv == 0; k++) {
 		uint32_t v = order[k], p = 0;
 		const struct sli_vertex *vx = &job->v[v];
+		struct sl_adaptive_spec a, b;
 
 		if (vx->parallelism != SL_PARALLELISM_AUTO || par[v] != 0)
 			continue;
+		if (decided_from_bytes(job, vx)) {
+			par[v] = SLI_PAR_AT_RUN;
+			continue;
+		}
 		for (uint32_t i = 0; i < vx->nin; i++) {
 			const struct sli_edge *e = &job->e[vx->in[i]];
 			uint32_t q = par_of(job, par, e->from);
@@ -54,15 +78,27 @@ follow_pointwise(const sl_job *job, uint32_t *par)
 			}
 			p = q;
 		}
-		if (p == 0) {
-			rv = sli_err(SL_ENOTSUP,
-			    "vertex '%s': parallelism \"auto\" from the bytes "
-			    "its producers write is not decided by this build "
-			    "yet (only sources, and vertices fed pointwise by "
-			    "vertices of one parallelism); give a number",
-			    vx->id);
-			break;
+		if (p == SLI_PAR_AT_RUN) {
+			/* one leader: the same tasks, one for one */
+			sli_job_adaptive(job, v, &a);
+			sli_job_adaptive(job, job->e[vx->in[0]].from, &b);
+			if (a.max_parallelism != b.max_parallelism)
+				rv = sli_err(SL_EINVAL,
+				    "vertex '%s': follows '%s' pointwise, so "
+				    "its max_parallelism must be the same (%u, "
+				    "not %u)",
+				    vx->id, job->v[job->e[vx->in[0]].from].id,
+				    b.max_parallelism, a.max_parallelism);
 		}
+		if (p == 0)
+			rv = sli_err(SL_ENOTSUP,
+			    "vertex '%s': parallelism \"auto\" is decided for "
+			    "sources, for vertices whose inputs are all "
+			    "blocking all_to_all edges, and for vertices fed "
+			    "pointwise by vertices of one parallelism; this "
+			    "one "
+			    "is none of them: give a number",
+			    vx->id);
 		par[v] = p;
 	}
 	free(order);

@@ -194,8 +194,10 @@ struct sli_local_opts {
  * "auto" from their operators' input_bytes, and of the auto vertices fed
  * pointwise by them (auto_sources.c): par[v] for those (and bytes[v] of
  * sources when bytes is not NULL; job->nv entries each, zeroed by the
- * caller), the others left alone. Errors name the vertex, also for an
- * auto vertex this cannot decide.
+ * caller), and SLI_PAR_AT_RUN for those decided while the job runs
+ * (inputs all blocking all_to_all, and their pointwise followers); the
+ * others left alone. Errors name the vertex, also for an auto vertex that
+ * none of this decides.
  */
 int sli_auto_sources(const sl_job *job, const struct sli_plugin_set *set,
     uint32_t *par, uint64_t *bytes);

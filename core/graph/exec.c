@@ -29,6 +29,13 @@ sli_exec_build(
 		    ? par_override[v]
 		    : (uint32_t)job->v[v].parallelism;
 
+		if (p == SLI_PAR_AT_RUN) {
+			struct sl_adaptive_spec a;
+
+			sli_job_adaptive(job, v, &a);
+			p = a.max_parallelism;
+		}
+
 		if (job->v[v].parallelism == SL_PARALLELISM_AUTO &&
 		    !(par_override && par_override[v])) {
 			rv = sli_err(SL_EINVAL,

@@ -35,6 +35,10 @@ struct sli_exec {
  */
 int sli_exec_build(
     const sl_job *job, const uint32_t *par_override, struct sli_exec *x);
+/* A par_override for an "auto" vertex decided while the job runs
+ * (DESIGN §5): expanded at its max_parallelism, the tasks above the
+ * decision left vacant. */
+#define SLI_PAR_AT_RUN UINT32_MAX
 void sli_exec_free(struct sli_exec *x);
 
 static inline uint32_t

@@ -20,6 +20,7 @@
 
 #include "../common/error.h"
 #include "../common/units.h"
+#include "exec.h"
 #include "job.h"
 #include "jobvars.h"
 
@@ -812,7 +813,7 @@ sli_job_json_fix_parallelism(char **json, const uint32_t *par, uint32_t nv)
 		return sli_err(SL_EINVAL, "not the expanded job");
 	}
 	for (uint32_t v = 0; v < nv; v++)
-		if (par[v] != 0 &&
+		if (par[v] != 0 && par[v] != SLI_PAR_AT_RUN &&
 		    json_object_set_new(json_array_get(vs, v), "parallelism",
 		        json_integer(par[v])) != 0) {
 			json_decref(root);

@@ -52,7 +52,8 @@ int sli_job_load_expanded(const char *text, size_t len, const char *origin,
 
 /*
  * The expanded document *json with the parallelism of vertex v (file
- * order, as the job's indices) set to par[v] wherever par[v] is not 0:
+ * order, as the job's indices) set to par[v] wherever par[v] is not 0 or
+ * SLI_PAR_AT_RUN (those stay "auto"):
  * decisions made for "auto" vertices, so that workers build the same
  * graph. *json is replaced (free with free()).
  */

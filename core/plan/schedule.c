@@ -418,6 +418,31 @@ sli_sched_finish(struct sli_sched *s, uint32_t r)
 	return 0;
 }
 
+void
+sli_sched_hold(struct sli_sched *s, uint32_t r)
+{
+	if (s->pending[r]++ == 0)
+		ready_remove(s, r);
+}
+
+void
+sli_sched_release(struct sli_sched *s, uint32_t r, uint32_t slots)
+{
+	s->slots[r] = slots;
+	satisfy(s, r);
+}
+
+int
+sli_sched_skip(struct sli_sched *s, uint32_t r)
+{
+	if (r >= s->r->n || s->state[r] != SL_REGION_CREATED)
+		return sli_err(SL_ESTATE, "region %u cannot be skipped", r);
+	ready_remove(s, r);
+	s->state[r] = SL_REGION_FINISHED;
+	fire(s, r, ON_FINISH);
+	return 0;
+}
+
 static struct sli_sched *
 core_of(const struct sl_sched_ctx *ctx)
 {

@@ -61,6 +61,17 @@ int sli_sched_deploy(struct sli_sched *s, uint32_t region);
 /* DEPLOYED -> FINISHED; frees its slots and makes consumers ready. */
 int sli_sched_finish(struct sli_sched *s, uint32_t region);
 
+/*
+ * Adaptive parallelism (DESIGN §5): a region with tasks of a vertex whose
+ * parallelism is decided while the job runs is held (never ready) until
+ * the decision; then it is released, with the slots its remaining tasks
+ * need, or skipped when the decision left none of its tasks (FINISHED
+ * without running, so its consumers may become ready).
+ */
+void sli_sched_hold(struct sli_sched *s, uint32_t region);
+void sli_sched_release(struct sli_sched *s, uint32_t region, uint32_t slots);
+int sli_sched_skip(struct sli_sched *s, uint32_t region);
+
 /* A ctx whose ops read and act on s. */
 void sli_sched_ctx_init(struct sl_sched_ctx *ctx, struct sli_sched *s);
 

@@ -97,6 +97,25 @@ static void stop_services(struct worker *w);
 
 /* ---- jobs ---- */
 
+/* The job's graph as the coordinator expanded it: vertices still "auto"
+ * in the document it sent are decided while the job runs, at their
+ * max_parallelism (the coordinator tells each task what it reads). */
+static int
+build_graph(struct wjob *j)
+{
+	uint32_t *par = calloc(j->job->nv + 1, sizeof(*par));
+	int rv;
+
+	if (par == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	for (uint32_t v = 0; v < j->job->nv; v++)
+		if (j->job->v[v].parallelism == SL_PARALLELISM_AUTO)
+			par[v] = SLI_PAR_AT_RUN;
+	rv = sli_exec_build(j->job, par, &j->x);
+	free(par);
+	return rv;
+}
+
 static int
 job_get(struct worker *w, const struct sli_wire_deploy *d, struct wjob **out)
 {
@@ -115,7 +134,7 @@ job_get(struct worker *w, const struct sli_wire_deploy *d, struct wjob **out)
 	}
 	if (sl_job_load_json(d->job_json, d->job_json_len, d->job, &j->job) !=
 	        0 ||
-	    sli_exec_build(j->job, NULL, &j->x) != 0) {
+	    build_graph(j) != 0) {
 		sl_job_free(j->job);
 		free(j->id);
 		free(j);

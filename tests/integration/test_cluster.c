@@ -320,6 +320,78 @@ test_auto_source(void)
 	free(large);
 }
 
+/*
+ * examples/jobs/wordcount-adaptive.json: count's parallelism is decided
+ * when the combiners finished, from the bytes they wrote per subpartition
+ * (1 MiB a task, at most 32), and write follows it; the tasks above the
+ * decision never run and write no part file. A small and a large input
+ * get different parallelisms and both the right counts.
+ */
+static char *
+distinct_words(const char *path, size_t want, size_t *len)
+{
+	char *text = malloc(want + 32);
+	uint64_t seed = 42;
+
+	*len = 0;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	while (*len < want)
+		*len += (size_t)sprintf(text + *len, "w%u%c",
+		    sl_rng_below(&seed, 400000), *len % 80 < 72 ? ' ' : '\n');
+	sl_write_file(path, text, *len);
+	return text;
+}
+
+static void
+test_auto_from_bytes(void)
+{
+	size_t small_len, large_len;
+	char *small = make_text(tmp("ad-s.txt"), 100u << 10, &small_len);
+	/* many distinct words: the partial counts stay large */
+	char *large = distinct_words(tmp("ad-l.txt"), 6u << 20, &large_len);
+	struct run_result r;
+	bool is_auto = false;
+	int ps, pl;
+
+	setenv("SLUICE_LOCALDISK_DIR", tmp("ld-adaptive"), 1);
+	CU_ASSERT_EQUAL(mkdir(tmp("ld-adaptive"), 0755), 0);
+	r = sl_run_sluice("run",
+	    source_path("examples/jobs/wordcount-adaptive.json"), "-D",
+	    def("input", tmp("ad-s.txt")), "-D", def("output", tmp("ad-s-out")),
+	    "--report", tmp("ad-s.json"), NULL);
+	expect(&r, 0, "vertex 'count': parallelism decided when its producers");
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("ad-s-out"), small, small_len));
+	ps = report_parallelism(tmp("ad-s.json"), "count", &is_auto);
+	CU_ASSERT_TRUE(is_auto);
+	CU_ASSERT_EQUAL(ps, 1);
+	CU_ASSERT_EQUAL(
+	    report_parallelism(tmp("ad-s.json"), "write", &is_auto), ps);
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("ad-s-out")), ps);
+
+	r = sl_run_sluice("run",
+	    source_path("examples/jobs/wordcount-adaptive.json"), "-D",
+	    def("input", tmp("ad-l.txt")), "-D", def("output", tmp("ad-l-out")),
+	    "--report", tmp("ad-l.json"), NULL);
+	expect(&r, 0, NULL);
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("ad-l-out"), large, large_len));
+	pl = report_parallelism(tmp("ad-l.json"), "count", &is_auto);
+	CU_ASSERT(pl > ps && pl <= 32);
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("ad-l-out")), pl);
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("ld-adaptive")), 0);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+
+	/* in one process nothing runs while the job is planned */
+	r = sl_run_sluice("run", "--in-process",
+	    source_path("examples/jobs/wordcount-adaptive.json"), "-D",
+	    def("input", tmp("ad-s.txt")), "-D", def("output", tmp("ad-x")),
+	    NULL);
+	expect(&r, 1,
+	    "vertex 'count': a parallelism decided from the "
+	    "producers' bytes needs the cluster");
+	free(small);
+	free(large);
+}
+
 /* Three stages joined by blocking edges over the localdisk shuffle, on
  * fewer slots than tasks: regions run as their inputs finish, the counts
  * equal the reference, and the partitions' files are gone at the end. */
@@ -1219,6 +1291,8 @@ cleanup(void)
 static const struct sl_test tests[] = {
 	{ "run: WordCount on worker processes", test_run_wordcount },
 	{ "run: a source of parallelism auto", test_auto_source },
+	{ "run: parallelism decided from the producers' bytes",
+	    test_auto_from_bytes },
 	{ "run: blocking edges on fewer slots than tasks", test_run_blocking },
 	{ "run: a scheduling strategy of a job's choice",
 	    test_scheduler_strategy },
