@@ -58,6 +58,23 @@ struct sl_sched_ctx {
 	 * free_slots: one per slot-sharing group, its tasks of one index
 	 * (a pipeline of n-way vertices needs n, however long). */
 	uint32_t (*region_slots)(const struct sl_sched_ctx *ctx, uint32_t r);
+
+	/* 1.2: deciding a parallelism while the job runs (DESIGN §5), from
+	 * on_parallelism_needed only. The bytes per subpartition the
+	 * producers of vertex v wrote (as many as its max_parallelism: the
+	 * return value; up to cap copied into out). */
+	uint32_t (*vertex_input_bytes)(const struct sl_sched_ctx *ctx,
+	    uint32_t v, uint64_t *out, uint32_t cap);
+	/* The rule of DESIGN §5 with v's min_parallelism, max_parallelism
+	 * and bytes_per_task: what `sluice plan parallelism` computes. */
+	int (*decide_parallelism)(const struct sl_sched_ctx *ctx, uint32_t v);
+	/* A rule of the strategy's own: p tasks, task k reading the
+	 * subpartitions from starts[k] to starts[k+1] - 1 (the last to the
+	 * end); starts[0] is 0 and they increase. SL_EINVAL otherwise. */
+	int (*set_parallelism)(const struct sl_sched_ctx *ctx, uint32_t v,
+	    uint32_t p, const uint32_t *starts);
+	/* The vertex's id, for messages and logs. */
+	const char *(*vertex_name)(const struct sl_sched_ctx *ctx, uint32_t v);
 };
 
 struct sl_scheduler_ops {
@@ -88,6 +105,14 @@ struct sl_scheduler_ops {
 	 * were reset to CREATED by a failover and must run again. */
 	int (*on_regions_reset)(void *state, const struct sl_sched_ctx *ctx,
 	    const uint32_t *regions, uint32_t n);
+
+	/* 1.2. Optional: a strategy without it cannot run a job whose
+	 * parallelism is decided while it runs. Vertex v's parallelism is
+	 * "auto" and every producer it reads finished: decide it before
+	 * returning, with ctx->decide_parallelism or ctx->set_parallelism.
+	 * Its regions become ready afterwards (on_region_finished follows). */
+	int (*on_parallelism_needed)(
+	    void *state, const struct sl_sched_ctx *ctx, uint32_t v);
 };
 
 #ifdef __cplusplus

@@ -146,6 +146,11 @@ now_s(void)
 static void job_try_start(struct cjob *j);
 static bool adaptive_leader(const struct cjob *j, uint32_t v);
 static int adaptive_init(struct cjob *j);
+static uint32_t sched_vertex_input_bytes(
+    const struct sl_sched_ctx *ctx, uint32_t v, uint64_t *out, uint32_t cap);
+static int sched_decide_parallelism(const struct sl_sched_ctx *ctx, uint32_t v);
+static int sched_set_parallelism(const struct sl_sched_ctx *ctx, uint32_t v,
+    uint32_t p, const uint32_t *starts);
 static void job_end(struct cjob *j, int state, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -765,6 +770,9 @@ job_try_start(struct cjob *j)
 			sli_sched_hold(&j->s, r);
 	sli_sched_ctx_init(&j->ctx, &j->s);
 	j->ctx.deploy = sched_deploy;
+	j->ctx.vertex_input_bytes = sched_vertex_input_bytes;
+	j->ctx.decide_parallelism = sched_decide_parallelism;
+	j->ctx.set_parallelism = sched_set_parallelism;
 	if ((j->sstate = calloc(1, j->sp->ops.scheduler.state_size + 1)) ==
 	    NULL) {
 		job_end(j, SLI_JOB_FAILED, "out of memory");
@@ -920,50 +928,154 @@ adaptive_apply(struct cjob *j, uint32_t v, uint32_t p)
 	return rv;
 }
 
-/* Decide every leader whose producers all finished, from the bytes they
- * wrote per subpartition: the function `sluice plan parallelism` runs. */
+/* The bytes per subpartition v's producers wrote, summed over its
+ * inputs: n = its max_parallelism entries, malloc'd. */
+static uint64_t *
+adaptive_bytes(const struct cjob *j, uint32_t v, uint64_t *total)
+{
+	const struct sli_vertex *vx = &j->job->v[v];
+	uint32_t n = j->x.par[v];
+	uint64_t *bytes = calloc(n + 1, sizeof(*bytes));
+
+	*total = 0;
+	for (uint32_t i = 0; bytes != NULL && i < vx->nin; i++)
+		for (uint32_t s = 0; s < n; s++)
+			bytes[s] += j->sub_bytes[vx->in[i]][s];
+	for (uint32_t s = 0; bytes != NULL && s < n; s++)
+		*total += bytes[s];
+	return bytes;
+}
+
+/* v may be decided now: a leader, undecided, its producers finished. */
+static bool
+adaptive_due(const struct cjob *j, uint32_t v)
+{
+	return v < j->job->nv && adaptive_leader(j, v) &&
+	    j->dec[v].parallelism == 0 && adaptive_inputs_done(j, v);
+}
+
+/* Take decision d for v (owned on success), say it, apply it. */
+static int
+adaptive_take(struct cjob *j, uint32_t v, struct sli_adaptive_decision *d)
+{
+	struct sl_adaptive_spec a;
+	uint64_t total = 0;
+
+	free(adaptive_bytes(j, v, &total));
+	sli_job_adaptive(j->job, v, &a);
+	j->dec[v] = *d;
+	sli_info("coordinator: job %s: vertex '%s': parallelism %u for %llu "
+	         "bytes in %u subpartitions (bytes_per_task %llu)",
+	    j->id, j->job->v[v].id, d->parallelism, (unsigned long long)total,
+	    j->x.par[v], (unsigned long long)a.bytes_per_task);
+	return adaptive_apply(j, v, d->parallelism);
+}
+
+static uint32_t
+sched_vertex_input_bytes(
+    const struct sl_sched_ctx *ctx, uint32_t v, uint64_t *out, uint32_t cap)
+{
+	struct cjob *j = ctx->core;
+	uint64_t total, *bytes;
+	uint32_t n;
+
+	if (!adaptive_due(j, v) ||
+	    (bytes = adaptive_bytes(j, v, &total)) == NULL)
+		return 0;
+	n = j->x.par[v];
+	for (uint32_t s = 0; out != NULL && s < n && s < cap; s++)
+		out[s] = bytes[s];
+	free(bytes);
+	return n;
+}
+
+static int
+sched_decide_parallelism(const struct sl_sched_ctx *ctx, uint32_t v)
+{
+	struct cjob *j = ctx->core;
+	struct sl_adaptive_spec a;
+	struct sli_adaptive_params p;
+	struct sli_adaptive_decision d;
+	uint64_t total, *bytes;
+	int rv;
+
+	if (!adaptive_due(j, v))
+		return sli_err(SL_ESTATE,
+		    "vertex %u is not waiting for its "
+		    "parallelism",
+		    v);
+	if ((bytes = adaptive_bytes(j, v, &total)) == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	sli_job_adaptive(j->job, v, &a);
+	p = (struct sli_adaptive_params) {
+		.bytes_per_task = a.bytes_per_task,
+		.min_parallelism = a.min_parallelism,
+		.max_parallelism = a.max_parallelism,
+	};
+	rv = sli_adaptive_decide(bytes, j->x.par[v], &p, &d);
+	free(bytes);
+	if (rv != 0)
+		return rv;
+	if ((rv = adaptive_take(j, v, &d)) != 0)
+		return rv;
+	return 0;
+}
+
+static int
+sched_set_parallelism(const struct sl_sched_ctx *ctx, uint32_t v, uint32_t p,
+    const uint32_t *starts)
+{
+	struct cjob *j = ctx->core;
+	struct sli_adaptive_decision d;
+	uint32_t n;
+
+	if (!adaptive_due(j, v))
+		return sli_err(SL_ESTATE,
+		    "vertex %u is not waiting for its "
+		    "parallelism",
+		    v);
+	n = j->x.par[v];
+	if (p < 1 || p > n || starts == NULL || starts[0] != 0)
+		return sli_err(SL_EINVAL,
+		    "vertex '%s': parallelism %u: needs "
+		    "1..%u ranges from subpartition 0",
+		    j->job->v[v].id, p, n);
+	for (uint32_t k = 1; k < p; k++)
+		if (starts[k] <= starts[k - 1] || starts[k] >= n)
+			return sli_err(SL_EINVAL,
+			    "vertex '%s': range %u starts "
+			    "at %u, not after %u and below %u",
+			    j->job->v[v].id, k, starts[k], starts[k - 1], n);
+	d.parallelism = p;
+	if ((d.start = malloc(p * sizeof(*d.start))) == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	memcpy(d.start, starts, p * sizeof(*d.start));
+	return adaptive_take(j, v, &d);
+}
+
+/* Ask the strategy to decide every leader whose producers all finished. */
 static int
 adaptive_decide_ready(struct cjob *j)
 {
-	const sl_job *job = j->job;
-
-	for (uint32_t v = 0; v < job->nv; v++) {
-		const struct sli_vertex *vx = &job->v[v];
-		struct sl_adaptive_spec a;
-		struct sli_adaptive_params p;
-		uint32_t n = j->x.par[v];
-		uint64_t *bytes, total = 0;
+	for (uint32_t v = 0; v < j->job->nv; v++) {
 		int rv;
 
-		if (!adaptive_leader(j, v) || j->dec[v].parallelism != 0 ||
-		    !adaptive_inputs_done(j, v))
+		if (!adaptive_due(j, v))
 			continue;
-		if ((bytes = calloc(n, sizeof(*bytes))) == NULL)
-			return sli_err(SL_ENOMEM, "out of memory");
-		for (uint32_t i = 0; i < vx->nin; i++)
-			for (uint32_t s = 0; s < n; s++)
-				bytes[s] += j->sub_bytes[vx->in[i]][s];
-		for (uint32_t s = 0; s < n; s++)
-			total += bytes[s];
-		sli_job_adaptive(job, v, &a);
-		p = (struct sli_adaptive_params) {
-			.bytes_per_task = a.bytes_per_task,
-			.min_parallelism = a.min_parallelism,
-			.max_parallelism = a.max_parallelism,
-		};
-		rv = sli_adaptive_decide(bytes, n, &p, &j->dec[v]);
-		free(bytes);
+		sli_err_clear();
+		rv = j->sp->ops.scheduler.on_parallelism_needed(
+		    j->sstate, &j->ctx, v);
 		if (rv != 0)
 			return sli_err(rv,
-			    "vertex '%s': deciding its parallelism: %s", vx->id,
-			    sl_errdetail());
-		sli_info("coordinator: job %s: vertex '%s': parallelism %u for "
-		         "%llu bytes in %u subpartitions (bytes_per_task %llu)",
-		    j->id, vx->id, j->dec[v].parallelism,
-		    (unsigned long long)total, n,
-		    (unsigned long long)a.bytes_per_task);
-		if ((rv = adaptive_apply(j, v, j->dec[v].parallelism)) != 0)
-			return rv;
+			    "scheduler '%s': deciding the parallelism of '%s': "
+			    "%s",
+			    j->sp->name, j->job->v[v].id,
+			    *sl_errdetail() ? sl_errdetail() : sl_strerror(rv));
+		if (j->dec[v].parallelism == 0)
+			return sli_err(SL_ESTATE,
+			    "scheduler '%s' did not decide the parallelism of "
+			    "'%s'",
+			    j->sp->name, j->job->v[v].id);
 	}
 	return 0;
 }
@@ -1239,6 +1351,7 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
     size_t cap)
 {
 	struct cjob *j = calloc(1, sizeof(*j));
+	const char *at_run = NULL, *sname;
 	const sl_job *job;
 	int rv;
 
@@ -1299,15 +1412,30 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 	for (uint32_t t = 0; t < j->x.ntasks; t++)
 		sli_task_metrics_init(&j->m[t]);
 	/* The job's strategy (its libraries may bring it), or the
-	 * coordinator's default. */
-	j->sp = job->scheduler == NULL
+	 * coordinator's default; "adaptive-batch" when a parallelism is
+	 * decided while the job runs. */
+	for (uint32_t v = 0; v < job->nv && at_run == NULL; v++)
+		if (j->decided[v] == SLI_PAR_AT_RUN)
+			at_run = job->v[v].id;
+	sname = job->scheduler != NULL ? job->scheduler
+	    : at_run != NULL           ? "adaptive-batch"
+	                               : NULL;
+	j->sp = sname == NULL
 	    ? c->sched
-	    : sli_plugin_set_find(
-	          c->o->set, SL_PLUGIN_SCHEDULER, job->scheduler);
+	    : sli_plugin_set_find(c->o->set, SL_PLUGIN_SCHEDULER, sname);
 	if (j->sp == NULL) {
 		rv = sli_err(SL_ENOTFOUND,
 		    "%s: scheduler: no scheduler plugin named '%s' is loaded",
-		    origin, job->scheduler);
+		    origin, sname);
+		goto fail;
+	}
+	if (at_run != NULL &&
+	    j->sp->ops.scheduler.on_parallelism_needed == NULL) {
+		rv = sli_err(SL_ENOTSUP,
+		    "%s: vertex '%s': its parallelism is decided while the job "
+		    "runs, which scheduler '%s' cannot do (no "
+		    "on_parallelism_needed; 'adaptive-batch' can)",
+		    origin, at_run, j->sp->name);
 		goto fail;
 	}
 	if ((rv = sli_exec_resolve(&j->x, c->o->set, j->shuffle)) != 0) {

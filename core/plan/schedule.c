@@ -507,6 +507,42 @@ ctx_deploy(const struct sl_sched_ctx *ctx, uint32_t r)
 	return sli_sched_deploy(core_of(ctx), r);
 }
 
+static uint32_t
+ctx_no_input_bytes(
+    const struct sl_sched_ctx *ctx, uint32_t v, uint64_t *out, uint32_t cap)
+{
+	(void)ctx;
+	(void)v;
+	(void)out;
+	(void)cap;
+	return 0;
+}
+
+static int
+ctx_no_decide(const struct sl_sched_ctx *ctx, uint32_t v)
+{
+	(void)ctx;
+	(void)v;
+	return sli_err(SL_ENOTSUP, "no parallelism is decided here");
+}
+
+static int
+ctx_no_set(const struct sl_sched_ctx *ctx, uint32_t v, uint32_t p,
+    const uint32_t *starts)
+{
+	(void)p;
+	(void)starts;
+	return ctx_no_decide(ctx, v);
+}
+
+static const char *
+ctx_vertex_name(const struct sl_sched_ctx *ctx, uint32_t v)
+{
+	const sl_job *job = core_of(ctx)->x->job;
+
+	return v < job->nv ? job->v[v].id : "?";
+}
+
 void
 sli_sched_ctx_init(struct sl_sched_ctx *ctx, struct sli_sched *s)
 {
@@ -521,4 +557,9 @@ sli_sched_ctx_init(struct sl_sched_ctx *ctx, struct sli_sched *s)
 	ctx->ready = ctx_ready;
 	ctx->deploy = ctx_deploy;
 	ctx->region_slots = ctx_region_slots;
+	/* the runtime that decides parallelisms puts its own */
+	ctx->vertex_input_bytes = ctx_no_input_bytes;
+	ctx->decide_parallelism = ctx_no_decide;
+	ctx->set_parallelism = ctx_no_set;
+	ctx->vertex_name = ctx_vertex_name;
 }

@@ -277,6 +277,9 @@ load_scheduler(struct sli_plugin *p)
 	 * in loader.h applies it. */
 	if (!FITS(ss, struct sl_scheduler_ops, on_regions_reset))
 		s->on_regions_reset = NULL;
+	/* absent: the strategy cannot run jobs decided while they run */
+	if (!FITS(ss, struct sl_scheduler_ops, on_parallelism_needed))
+		s->on_parallelism_needed = NULL;
 	s->struct_size = sizeof(*s);
 	return 0;
 }

@@ -5,6 +5,12 @@
  * their hybrid inputs started, so a job larger than the cluster runs stage
  * by stage. This is Flink's pipelined-region strategy minus its
  * optimisations for speculative deployment.
+ *
+ * Built a second time with SL_ADAPTIVE_BATCH as the "adaptive-batch"
+ * strategy (Flink's adaptive batch scheduler): the same deployment, and
+ * parallelisms decided while the job runs by the rule of DESIGN §5, which
+ * the core offers as ctx->decide_parallelism. A strategy with a rule of
+ * its own calls ctx->set_parallelism instead (docs/writing-a-scheduler.md).
  */
 #include <sluice/scheduler.h>
 
@@ -48,11 +54,26 @@ on_region_finished(void *state, const struct sl_sched_ctx *ctx, uint32_t r)
 	return deploy_ready(state, ctx);
 }
 
+#ifdef SL_ADAPTIVE_BATCH
+static int
+on_parallelism_needed(void *state, const struct sl_sched_ctx *ctx, uint32_t v)
+{
+	(void)state;
+	return ctx->decide_parallelism(ctx, v);
+}
+#define STRATEGY "adaptive-batch"
+#else
+#define STRATEGY "region"
+#endif
+
 static const struct sl_scheduler_ops ops = {
 	.struct_size = sizeof(struct sl_scheduler_ops),
 	.state_size = sizeof(struct region_state),
 	.on_start = on_start,
 	.on_region_finished = on_region_finished,
+#ifdef SL_ADAPTIVE_BATCH
+	.on_parallelism_needed = on_parallelism_needed,
+#endif
 };
 
 static const struct sl_plugin plugin = {
@@ -61,7 +82,7 @@ static const struct sl_plugin plugin = {
 	.abi_minor = SL_ABI_MINOR,
 	.struct_size = sizeof(struct sl_plugin),
 	.kind = SL_PLUGIN_SCHEDULER,
-	.name = "region",
+	.name = STRATEGY,
 	.version = "0.1.0",
 	.ops = &ops,
 };

@@ -322,8 +322,9 @@ test_auto_source(void)
 
 /*
  * examples/jobs/wordcount-adaptive.json: count's parallelism is decided
- * when the combiners finished, from the bytes they wrote per subpartition
- * (1 MiB a task, at most 32), and write follows it; the tasks above the
+ * when the combiners finished, by the adaptive-batch strategy (chosen for
+ * the job), from the bytes they wrote per subpartition (1 MiB a task, at
+ * most 32), and write follows it; the tasks above the
  * decision never run and write no part file. A small and a large input
  * get different parallelisms and both the right counts.
  */
@@ -379,6 +380,27 @@ test_auto_from_bytes(void)
 	CU_ASSERT_EQUAL(sl_count_entries(tmp("ad-l-out")), pl);
 	CU_ASSERT_EQUAL(sl_count_entries(tmp("ld-adaptive")), 0);
 	unsetenv("SLUICE_LOCALDISK_DIR");
+
+	/* a strategy that cannot decide is refused, saying which can */
+	{
+		char job[1024];
+
+		snprintf(job, sizeof(job),
+		    "{\"name\":\"r\",\"scheduler\":\"region\",\"vertices\":["
+		    "{\"id\":\"read\",\"operator\":\"text_source\","
+		    "\"parallelism\":1,\"config\":{\"path\":\"%s\"}},"
+		    "{\"id\":\"words\",\"operator\":\"tokenize\","
+		    "\"parallelism\":\"auto\"}],\"edges\":[{\"from\":\"read\","
+		    "\"to\":\"words\",\"distribution\":\"all_to_all\","
+		    "\"type\":\"blocking\",\"shuffle\":\"localdisk\"}]}",
+		    tmp("ad-s.txt"));
+		put(tmp("ad-region.json"), job);
+		r = sl_run_sluice("run", tmp("ad-region.json"), NULL);
+		expect(&r, 1,
+		    "vertex 'words': its parallelism is decided "
+		    "while the job runs, which scheduler 'region' "
+		    "cannot do");
+	}
 
 	/* in one process nothing runs while the job is planned */
 	r = sl_run_sluice("run", "--in-process",
