@@ -1218,6 +1218,34 @@ static int submit_locked(struct sli_coord *c, const char *text, size_t len,
     const char *origin, const char *const *defs, size_t ndefs, char *id,
     size_t cap);
 
+/* What `sluice status` says of a job: its message, and the parallelism
+ * decided for each "auto" vertex ("?" while it waits for its producers). */
+static void
+job_status_text(const struct cjob *j, char *buf, size_t cap)
+{
+	size_t n = (size_t)snprintf(buf, cap, "%s", j->message);
+	bool first = true;
+
+	for (uint32_t v = 0; j->decided != NULL && v < j->job->nv && n < cap;
+	     v++) {
+		uint32_t p = j->decided[v] == SLI_PAR_AT_RUN
+		    ? j->dec[v].parallelism
+		    : j->decided[v];
+		char num[16] = "?";
+
+		if (j->job->v[v].parallelism != SL_PARALLELISM_AUTO)
+			continue;
+		if (p != 0)
+			snprintf(num, sizeof(num), "%u", p);
+		n += (size_t)snprintf(buf + n, cap - n, "%s%s=%s",
+		    !first      ? " "
+		        : n > 0 ? "; parallelism "
+		                : "parallelism ",
+		    j->job->v[v].id, num);
+		first = false;
+	}
+}
+
 static void
 on_request(
     void *arg, struct sli_rpc_req *req, const struct sli_msg *m, uint32_t pipe)
@@ -1275,9 +1303,13 @@ on_request(
 		struct sli_msg r = { .type = SLI_MSG_JOBS };
 		struct sli_wire_job *v =
 		    calloc(c->njobs ? c->njobs : 1, sizeof(*v));
+		char(*text)[3072] =
+		    calloc(c->njobs ? c->njobs : 1, sizeof(*text));
 		uint32_t n = 0;
 
-		if (v == NULL) {
+		if (v == NULL || text == NULL) {
+			free(v);
+			free(text);
 			sli_rpc_reply_error(req, "out of memory");
 			break;
 		}
@@ -1290,11 +1322,13 @@ on_request(
 
 			o->job = j->id;
 			o->state = (uint32_t)j->state;
-			o->message = j->message;
+			job_status_text(j, text[n], sizeof(text[n]));
+			o->message = text[n];
 		}
 		r.jobs.jobs = v;
 		sli_rpc_reply(req, &r);
 		free(v);
+		free(text);
 		break;
 	}
 	default:

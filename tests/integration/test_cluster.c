@@ -1150,6 +1150,13 @@ test_standalone_tcp(void)
 	/* the data crossed processes: both workers ran tasks */
 	CU_ASSERT_TRUE(file_has(tmp("coord.err"), "FINISHED", 1));
 
+	/* decisions of "auto" parallelism are in the job's status */
+	r = sl_run_sluice("submit", "--coordinator", url,
+	    source_path("examples/jobs/wordcount-auto.json"), "-D",
+	    def("input", tmp("tcp.txt")), "-D", def("output", tmp("tcp-auto")),
+	    "--wait", NULL);
+	expect(&r, 0, "FINISHED: parallelism read=2 words=2 combine=2");
+
 	r = sl_run_sluice("submit", "--coordinator", url, source_path(WC), "-D",
 	    "input=/nonexistent", "-D", def("output", tmp("tcp-fail")),
 	    "--wait", NULL);
@@ -1162,7 +1169,9 @@ test_standalone_tcp(void)
 	r = sl_run_sluice("status", "--coordinator", url, NULL);
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "wordcount-1"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "FINISHED"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "wordcount-2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out,
+	    "wordcount-auto-2                 FINISHED   parallelism read=2"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "wordcount-3"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "FAILED"));
 	expect(&r, 0, NULL);
 
