@@ -22,6 +22,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "coord.h"
+#include "coord_impl.h"
 #include "exec/task.h"
 #include "graph/exec.h"
 #include "graph/job.h"
@@ -32,82 +33,6 @@
 #include "plan/schedule.h"
 
 #define CALL_TIMEOUT_MS 10000
-#define MAX_MASTERS 16
-
-struct cworker {
-	struct cworker *next;
-	struct sli_coord *c;
-	char *id;
-	char *ctl_url;
-	char *host;
-	uint32_t pid;
-	uint32_t slots;
-	struct sli_wire_service *data;
-	uint32_t ndata;
-	struct sli_rpc_client *cl;
-	uint64_t last_seen; /* ms */
-	uint32_t placed;    /* slot-sharing groups placed here, running */
-	bool lost;
-	bool leaving; /* told to shut down */
-};
-
-/* T_VACANT: above an adaptive decision, never run, counted as done */
-enum { T_NONE, T_RUNNING, T_FINISHED, T_FAILED, T_VACANT };
-
-struct ctask {
-	struct cworker *w;
-	uint32_t attempt;
-	uint8_t state;
-	bool slot; /* first of its slot-sharing group: holds w's slot */
-};
-
-struct cmaster {
-	struct sli_plugin *p;
-	void *state;
-};
-
-struct cjob {
-	struct sli_sched s; /* first: the scheduler ctx's core pointer */
-	struct sli_coord *c;
-	struct cjob *next;
-	char id[128];
-	int state;
-	char message[2048];
-	char *json; /* after -D substitution, for the workers */
-	size_t json_len;
-	sl_job *job;
-	struct sli_exec x;
-	struct sli_regions r;
-	bool have_x, have_r, have_s, started, sched_init;
-	struct sl_sched_ctx ctx;
-	struct sli_plugin *sp;
-	void *sstate;
-	struct sli_plugin **shuffle; /* per edge */
-	uint32_t *master_of;         /* per edge */
-	struct cmaster masters[MAX_MASTERS];
-	uint32_t nmasters;
-	struct sl_bytes **descs; /* per edge, per producer task */
-	struct ctask *tasks;
-	struct sli_task_metrics *m;
-	uint64_t *edge_bytes; /* per edge: bytes its finished producers wrote */
-	uint32_t *decided;    /* per vertex: parallelism decided here, or 0 */
-	uint64_t *input_bytes; /* per vertex: what the decision was made on */
-	/* Decided while the job runs (DESIGN §5): per vertex the decision
-	 * (parallelism 0 until made) of those with decided[v] ==
-	 * SLI_PAR_AT_RUN; per edge into one, the bytes per subpartition its
-	 * finished producers wrote; per region, the undecided vertices with
-	 * tasks in it (held until 0). */
-	struct sli_adaptive_decision *dec;
-	uint64_t **sub_bytes;
-	uint32_t *held;
-	uint32_t *left;    /* per region: tasks not finished */
-	double t0;         /* submitted, monotonic seconds */
-	double *rtime;     /* per region: deployed, finished (s after t0) */
-	uint32_t *pending; /* regions the scheduler deployed in this op */
-	uint32_t npending;
-	uint32_t done;
-	uint32_t deployments;
-};
 
 struct sli_coord {
 	const struct sli_coord_opts *o;
@@ -144,15 +69,6 @@ now_s(void)
 }
 
 static void job_try_start(struct cjob *j);
-static bool adaptive_leader(const struct cjob *j, uint32_t v);
-static int adaptive_init(struct cjob *j);
-static uint32_t sched_vertex_input_bytes(
-    const struct sl_sched_ctx *ctx, uint32_t v, uint64_t *out, uint32_t cap);
-static int sched_decide_parallelism(const struct sl_sched_ctx *ctx, uint32_t v);
-static int sched_set_parallelism(const struct sl_sched_ctx *ctx, uint32_t v,
-    uint32_t p, const uint32_t *starts);
-static void job_end(struct cjob *j, int state, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 /* ---- workers ---- */
 
@@ -217,8 +133,8 @@ worker_lost(struct cworker *w, const char *why)
 			hit = j->tasks[t].w == w &&
 			    j->tasks[t].state == T_RUNNING;
 		if (hit)
-			job_end(j, SLI_JOB_FAILED, "worker %s lost: %s", w->id,
-			    why);
+			sli_coord_job_end(j, SLI_JOB_FAILED,
+			    "worker %s lost: %s", w->id, why);
 	}
 }
 
@@ -371,8 +287,8 @@ masters_close(struct cjob *j)
 	}
 }
 
-static void
-job_end(struct cjob *j, int state, const char *fmt, ...)
+void
+sli_coord_job_end(struct cjob *j, int state, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -452,8 +368,9 @@ deploy_done(void *arg, int rv, const struct sli_msg *reply)
 			break;
 		sli_task_name(&j->x, t, name, sizeof(name));
 		j->tasks[t].state = T_FAILED;
-		job_end(j, SLI_JOB_FAILED, "task %s could not start on %s: %s",
-		    name, j->tasks[t].w->id,
+		sli_coord_job_end(j, SLI_JOB_FAILED,
+		    "task %s could not start on %s: %s", name,
+		    j->tasks[t].w->id,
 		    rv != 0                            ? sl_errdetail()
 		        : reply->type == SLI_MSG_ERROR ? reply->error.message
 		                                       : "unexpected reply");
@@ -559,7 +476,7 @@ send_deploy(struct cjob *j, uint32_t t)
 			.ndescs = hi - lo,
 		};
 		/* decided from the bytes: a range of subpartitions */
-		if (d->start != NULL && adaptive_leader(j, v)) {
+		if (d->start != NULL && sli_coord_adaptive_leader(j, v)) {
 			ins[i].sub_lo = d->start[idx];
 			ins[i].sub_hi = idx + 1 < d->parallelism
 			    ? d->start[idx + 1] - 1
@@ -690,14 +607,15 @@ static void
 deploy_pending(struct cjob *j, int oprv, const char *op)
 {
 	if (oprv != 0) {
-		job_end(j, SLI_JOB_FAILED, "scheduler '%s': %s: %s",
+		sli_coord_job_end(j, SLI_JOB_FAILED, "scheduler '%s': %s: %s",
 		    j->sp->name, op, sl_strerror(oprv));
 		return;
 	}
 	for (uint32_t i = 0; i < j->npending && j->state == SLI_JOB_RUNNING;
 	     i++)
 		if (deploy_region(j, j->pending[i]) != 0)
-			job_end(j, SLI_JOB_FAILED, "%s", sl_errdetail());
+			sli_coord_job_end(
+			    j, SLI_JOB_FAILED, "%s", sl_errdetail());
 	j->npending = 0;
 }
 
@@ -757,11 +675,11 @@ job_try_start(struct cjob *j)
 		return; /* waits for a worker */
 	j->started = true;
 	if ((rv = masters_open(j)) != 0) {
-		job_end(j, SLI_JOB_FAILED, "%s", sl_errdetail());
+		sli_coord_job_end(j, SLI_JOB_FAILED, "%s", sl_errdetail());
 		return;
 	}
 	if ((rv = sli_sched_init(&j->s, &j->x, &j->r, slots)) != 0) {
-		job_end(j, SLI_JOB_FAILED, "%s", sl_errdetail());
+		sli_coord_job_end(j, SLI_JOB_FAILED, "%s", sl_errdetail());
 		return;
 	}
 	j->have_s = true;
@@ -770,18 +688,16 @@ job_try_start(struct cjob *j)
 			sli_sched_hold(&j->s, r);
 	sli_sched_ctx_init(&j->ctx, &j->s);
 	j->ctx.deploy = sched_deploy;
-	j->ctx.vertex_input_bytes = sched_vertex_input_bytes;
-	j->ctx.decide_parallelism = sched_decide_parallelism;
-	j->ctx.set_parallelism = sched_set_parallelism;
+	sli_coord_adaptive_ctx(&j->ctx);
 	if ((j->sstate = calloc(1, j->sp->ops.scheduler.state_size + 1)) ==
 	    NULL) {
-		job_end(j, SLI_JOB_FAILED, "out of memory");
+		sli_coord_job_end(j, SLI_JOB_FAILED, "out of memory");
 		return;
 	}
 	if ((rv = j->sp->ops.scheduler.init(
 	         j->sstate, &j->sp->host, &j->ctx)) != 0) {
 		j->sp->ops.scheduler.fini(j->sstate);
-		job_end(j, SLI_JOB_FAILED, "scheduler '%s': init: %s",
+		sli_coord_job_end(j, SLI_JOB_FAILED, "scheduler '%s': init: %s",
 		    j->sp->name, sl_strerror(rv));
 		return;
 	}
@@ -791,293 +707,6 @@ job_try_start(struct cjob *j)
 	    j->id, j->x.ntasks, j->r.n, slots, j->sp->name);
 	deploy_pending(
 	    j, j->sp->ops.scheduler.on_start(j->sstate, &j->ctx), "on_start");
-}
-
-/* ---- parallelism decided while the job runs (DESIGN §5) ---- */
-
-/* Whether v waits for its producers' bytes (not a follower). */
-static bool
-adaptive_leader(const struct cjob *j, uint32_t v)
-{
-	const struct sli_vertex *vx = &j->job->v[v];
-
-	return j->decided[v] == SLI_PAR_AT_RUN && vx->nin > 0 &&
-	    j->job->e[vx->in[0]].distribution == SL_DIST_ALL_TO_ALL;
-}
-
-/* Per edge into a leader, its bytes per subpartition; per region, the
- * vertices decided at run time with tasks in it. */
-static int
-adaptive_init(struct cjob *j)
-{
-	const sl_job *job = j->job;
-	uint32_t *seen;
-
-	j->dec = calloc(job->nv + 1, sizeof(*j->dec));
-	j->sub_bytes = calloc(job->ne + 1, sizeof(*j->sub_bytes));
-	j->held = calloc(j->r.n + 1, sizeof(*j->held));
-	seen = calloc(j->r.n + 1, sizeof(*seen));
-	if (j->dec == NULL || j->sub_bytes == NULL || j->held == NULL ||
-	    seen == NULL) {
-		free(seen);
-		return sli_err(SL_ENOMEM, "out of memory");
-	}
-	for (uint32_t e = 0; e < job->ne; e++)
-		if (adaptive_leader(j, job->e[e].to) &&
-		    (j->sub_bytes[e] = calloc(
-		         j->x.par[job->e[e].to], sizeof(uint64_t))) == NULL) {
-			free(seen);
-			return sli_err(SL_ENOMEM, "out of memory");
-		}
-	for (uint32_t v = 0; v < job->nv; v++) {
-		if (j->decided[v] != SLI_PAR_AT_RUN)
-			continue;
-		for (uint32_t k = 0; k < j->x.par[v]; k++) {
-			uint32_t r = j->r.of_task[j->x.base[v] + k];
-
-			if (seen[r] != v + 1) {
-				seen[r] = v + 1;
-				j->held[r]++;
-			}
-		}
-	}
-	free(seen);
-	return 0;
-}
-
-/* Every producer of every input of v finished (or was left vacant). */
-static bool
-adaptive_inputs_done(const struct cjob *j, uint32_t v)
-{
-	const struct sli_vertex *vx = &j->job->v[v];
-
-	for (uint32_t i = 0; i < vx->nin; i++) {
-		uint32_t from = j->job->e[vx->in[i]].from;
-
-		for (uint32_t k = 0; k < j->x.par[from]; k++) {
-			uint8_t st = j->tasks[j->x.base[from] + k].state;
-
-			if (st != T_FINISHED && st != T_VACANT)
-				return false;
-		}
-	}
-	return true;
-}
-
-/* Apply parallelism p to v: its tasks from p up are vacant; its regions
- * are released once no decision holds them, or skipped when nothing of
- * them is left to run. Then v's followers take p. */
-static int
-adaptive_apply(struct cjob *j, uint32_t v, uint32_t p)
-{
-	const sl_job *job = j->job;
-	uint32_t max = j->x.par[v], *seen;
-	int rv = 0;
-
-	if ((seen = calloc(j->r.n + 1, sizeof(*seen))) == NULL)
-		return sli_err(SL_ENOMEM, "out of memory");
-	for (uint32_t k = 0; k < max; k++) {
-		uint32_t t = j->x.base[v] + k, r = j->r.of_task[t];
-
-		seen[r] = 1;
-		if (k >= p) {
-			j->tasks[t].state = T_VACANT;
-			j->done++;
-			j->left[r]--;
-		}
-	}
-	for (uint32_t r = 0; r < j->r.n && rv == 0; r++) {
-		uint32_t slots = 0;
-
-		if (!seen[r] || --j->held[r] > 0)
-			continue;
-		if (j->left[r] == 0) {
-			rv = sli_sched_skip(&j->s, r);
-			continue;
-		}
-		/* one slot per task index among those left */
-		for (uint32_t a = j->r.start[r]; a < j->r.start[r + 1]; a++) {
-			uint32_t ta = j->r.tasks[a], b;
-
-			if (j->tasks[ta].state == T_VACANT)
-				continue;
-			for (b = j->r.start[r]; b < a; b++)
-				if (j->tasks[j->r.tasks[b]].state != T_VACANT &&
-				    sli_task_index(&j->x, j->r.tasks[b]) ==
-				        sli_task_index(&j->x, ta))
-					break;
-			slots += b == a;
-		}
-		sli_sched_release(&j->s, r, slots);
-	}
-	free(seen);
-	for (uint32_t f = 0; f < job->nv && rv == 0; f++) {
-		const struct sli_vertex *fx = &job->v[f];
-
-		if (j->decided[f] == SLI_PAR_AT_RUN && !adaptive_leader(j, f) &&
-		    j->dec[f].parallelism == 0 && fx->nin > 0 &&
-		    job->e[fx->in[0]].from == v) {
-			j->dec[f].parallelism = p;
-			sli_info(
-			    "coordinator: job %s: vertex '%s': parallelism "
-			    "%u, as '%s'",
-			    j->id, fx->id, p, job->v[v].id);
-			rv = adaptive_apply(j, f, p);
-		}
-	}
-	return rv;
-}
-
-/* The bytes per subpartition v's producers wrote, summed over its
- * inputs: n = its max_parallelism entries, malloc'd. */
-static uint64_t *
-adaptive_bytes(const struct cjob *j, uint32_t v, uint64_t *total)
-{
-	const struct sli_vertex *vx = &j->job->v[v];
-	uint32_t n = j->x.par[v];
-	uint64_t *bytes = calloc(n + 1, sizeof(*bytes));
-
-	*total = 0;
-	for (uint32_t i = 0; bytes != NULL && i < vx->nin; i++)
-		for (uint32_t s = 0; s < n; s++)
-			bytes[s] += j->sub_bytes[vx->in[i]][s];
-	for (uint32_t s = 0; bytes != NULL && s < n; s++)
-		*total += bytes[s];
-	return bytes;
-}
-
-/* v may be decided now: a leader, undecided, its producers finished. */
-static bool
-adaptive_due(const struct cjob *j, uint32_t v)
-{
-	return v < j->job->nv && adaptive_leader(j, v) &&
-	    j->dec[v].parallelism == 0 && adaptive_inputs_done(j, v);
-}
-
-/* Take decision d for v (owned on success), say it, apply it. */
-static int
-adaptive_take(struct cjob *j, uint32_t v, struct sli_adaptive_decision *d)
-{
-	struct sl_adaptive_spec a;
-	uint64_t total = 0;
-
-	free(adaptive_bytes(j, v, &total));
-	sli_job_adaptive(j->job, v, &a);
-	j->dec[v] = *d;
-	sli_info("coordinator: job %s: vertex '%s': parallelism %u for %llu "
-	         "bytes in %u subpartitions (bytes_per_task %llu)",
-	    j->id, j->job->v[v].id, d->parallelism, (unsigned long long)total,
-	    j->x.par[v], (unsigned long long)a.bytes_per_task);
-	return adaptive_apply(j, v, d->parallelism);
-}
-
-static uint32_t
-sched_vertex_input_bytes(
-    const struct sl_sched_ctx *ctx, uint32_t v, uint64_t *out, uint32_t cap)
-{
-	struct cjob *j = ctx->core;
-	uint64_t total, *bytes;
-	uint32_t n;
-
-	if (!adaptive_due(j, v) ||
-	    (bytes = adaptive_bytes(j, v, &total)) == NULL)
-		return 0;
-	n = j->x.par[v];
-	for (uint32_t s = 0; out != NULL && s < n && s < cap; s++)
-		out[s] = bytes[s];
-	free(bytes);
-	return n;
-}
-
-static int
-sched_decide_parallelism(const struct sl_sched_ctx *ctx, uint32_t v)
-{
-	struct cjob *j = ctx->core;
-	struct sl_adaptive_spec a;
-	struct sli_adaptive_params p;
-	struct sli_adaptive_decision d;
-	uint64_t total, *bytes;
-	int rv;
-
-	if (!adaptive_due(j, v))
-		return sli_err(SL_ESTATE,
-		    "vertex %u is not waiting for its "
-		    "parallelism",
-		    v);
-	if ((bytes = adaptive_bytes(j, v, &total)) == NULL)
-		return sli_err(SL_ENOMEM, "out of memory");
-	sli_job_adaptive(j->job, v, &a);
-	p = (struct sli_adaptive_params) {
-		.bytes_per_task = a.bytes_per_task,
-		.min_parallelism = a.min_parallelism,
-		.max_parallelism = a.max_parallelism,
-	};
-	rv = sli_adaptive_decide(bytes, j->x.par[v], &p, &d);
-	free(bytes);
-	if (rv != 0)
-		return rv;
-	if ((rv = adaptive_take(j, v, &d)) != 0)
-		return rv;
-	return 0;
-}
-
-static int
-sched_set_parallelism(const struct sl_sched_ctx *ctx, uint32_t v, uint32_t p,
-    const uint32_t *starts)
-{
-	struct cjob *j = ctx->core;
-	struct sli_adaptive_decision d;
-	uint32_t n;
-
-	if (!adaptive_due(j, v))
-		return sli_err(SL_ESTATE,
-		    "vertex %u is not waiting for its "
-		    "parallelism",
-		    v);
-	n = j->x.par[v];
-	if (p < 1 || p > n || starts == NULL || starts[0] != 0)
-		return sli_err(SL_EINVAL,
-		    "vertex '%s': parallelism %u: needs "
-		    "1..%u ranges from subpartition 0",
-		    j->job->v[v].id, p, n);
-	for (uint32_t k = 1; k < p; k++)
-		if (starts[k] <= starts[k - 1] || starts[k] >= n)
-			return sli_err(SL_EINVAL,
-			    "vertex '%s': range %u starts "
-			    "at %u, not after %u and below %u",
-			    j->job->v[v].id, k, starts[k], starts[k - 1], n);
-	d.parallelism = p;
-	if ((d.start = malloc(p * sizeof(*d.start))) == NULL)
-		return sli_err(SL_ENOMEM, "out of memory");
-	memcpy(d.start, starts, p * sizeof(*d.start));
-	return adaptive_take(j, v, &d);
-}
-
-/* Ask the strategy to decide every leader whose producers all finished. */
-static int
-adaptive_decide_ready(struct cjob *j)
-{
-	for (uint32_t v = 0; v < j->job->nv; v++) {
-		int rv;
-
-		if (!adaptive_due(j, v))
-			continue;
-		sli_err_clear();
-		rv = j->sp->ops.scheduler.on_parallelism_needed(
-		    j->sstate, &j->ctx, v);
-		if (rv != 0)
-			return sli_err(rv,
-			    "scheduler '%s': deciding the parallelism of '%s': "
-			    "%s",
-			    j->sp->name, j->job->v[v].id,
-			    *sl_errdetail() ? sl_errdetail() : sl_strerror(rv));
-		if (j->dec[v].parallelism == 0)
-			return sli_err(SL_ESTATE,
-			    "scheduler '%s' did not decide the parallelism of "
-			    "'%s'",
-			    j->sp->name, j->job->v[v].id);
-	}
-	return 0;
 }
 
 static void
@@ -1094,19 +723,20 @@ task_finished(struct cjob *j, uint32_t t)
 	for (uint32_t k = j->r.start[r]; k < j->r.start[r + 1]; k++)
 		slot_free(&j->tasks[j->r.tasks[k]]);
 	if (j->done == j->x.ntasks) {
-		job_end(j, SLI_JOB_FINISHED, "%s", "");
+		sli_coord_job_end(j, SLI_JOB_FINISHED, "%s", "");
 		return;
 	}
 	if ((rv = sli_sched_finish(&j->s, r)) != 0) {
-		job_end(j, SLI_JOB_FAILED, "region %u: %s", r, sl_strerror(rv));
+		sli_coord_job_end(
+		    j, SLI_JOB_FAILED, "region %u: %s", r, sl_strerror(rv));
 		return;
 	}
-	if ((rv = adaptive_decide_ready(j)) != 0) {
-		job_end(j, SLI_JOB_FAILED, "%s", sl_errdetail());
+	if ((rv = sli_coord_adaptive_decide_ready(j)) != 0) {
+		sli_coord_job_end(j, SLI_JOB_FAILED, "%s", sl_errdetail());
 		return;
 	}
 	if (j->done == j->x.ntasks) {
-		job_end(j, SLI_JOB_FINISHED, "%s", "");
+		sli_coord_job_end(j, SLI_JOB_FINISHED, "%s", "");
 		return;
 	}
 	deploy_pending(j,
@@ -1198,10 +828,10 @@ task_state(struct sli_coord *c, const struct sli_wire_task_state *s)
 	ct->state = T_FAILED;
 	sli_task_name(&j->x, t, name, sizeof(name));
 	if (s->state == SLI_WIRE_CANCELLED)
-		job_end(j, SLI_JOB_FAILED, "task %s was cancelled on worker %s",
-		    name, ct->w->id);
+		sli_coord_job_end(j, SLI_JOB_FAILED,
+		    "task %s was cancelled on worker %s", name, ct->w->id);
 	else
-		job_end(j, SLI_JOB_FAILED, "%s", s->error);
+		sli_coord_job_end(j, SLI_JOB_FAILED, "%s", s->error);
 }
 
 /* ---- the server: workers and clients ---- */
@@ -1490,7 +1120,7 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 		j->left[r] = j->r.start[r + 1] - j->r.start[r];
 		j->rtime[2 * r] = j->rtime[2 * r + 1] = -1;
 	}
-	if ((rv = adaptive_init(j)) != 0)
+	if ((rv = sli_coord_adaptive_init(j)) != 0)
 		goto fail;
 	j->t0 = now_s();
 	snprintf(j->id, sizeof(j->id), "%.100s-%u",
@@ -1554,7 +1184,7 @@ on_post(void *arg)
 		struct cjob *j = job_find(c, p->id);
 
 		if (j != NULL)
-			job_end(j, SLI_JOB_CANCELLED, "cancelled");
+			sli_coord_job_end(j, SLI_JOB_CANCELLED, "cancelled");
 		break;
 	}
 	case P_SHUTDOWN:

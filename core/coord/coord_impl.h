@@ -1,0 +1,119 @@
+/*
+ * The coordinator's private state, shared by coordinator.c (workers, jobs,
+ * deploying) and adaptive_run.c (parallelism decided while a job runs).
+ * Everything here is guarded by the coordinator's mutex and touched on its
+ * loop thread.
+ */
+#ifndef SLI_COORD_IMPL_H
+#define SLI_COORD_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sluice/scheduler.h>
+
+#include "exec/task.h"
+#include "graph/exec.h"
+#include "graph/job.h"
+#include "plan/adaptive.h"
+#include "plan/regions.h"
+#include "plan/schedule.h"
+#include "plugin/loader.h"
+#include "wire/wire.h"
+
+#define MAX_MASTERS 16
+
+struct cworker {
+	struct cworker *next;
+	struct sli_coord *c;
+	char *id;
+	char *ctl_url;
+	char *host;
+	uint32_t pid;
+	uint32_t slots;
+	struct sli_wire_service *data;
+	uint32_t ndata;
+	struct sli_rpc_client *cl;
+	uint64_t last_seen; /* ms */
+	uint32_t placed;    /* slot-sharing groups placed here, running */
+	bool lost;
+	bool leaving; /* told to shut down */
+};
+
+/* T_VACANT: above an adaptive decision, never run, counted as done */
+enum { T_NONE, T_RUNNING, T_FINISHED, T_FAILED, T_VACANT };
+
+struct ctask {
+	struct cworker *w;
+	uint32_t attempt;
+	uint8_t state;
+	bool slot; /* first of its slot-sharing group: holds w's slot */
+};
+
+struct cmaster {
+	struct sli_plugin *p;
+	void *state;
+};
+
+struct cjob {
+	struct sli_sched s; /* first: the scheduler ctx's core pointer */
+	struct sli_coord *c;
+	struct cjob *next;
+	char id[128];
+	int state;
+	char message[2048];
+	char *json; /* after -D substitution, for the workers */
+	size_t json_len;
+	sl_job *job;
+	struct sli_exec x;
+	struct sli_regions r;
+	bool have_x, have_r, have_s, started, sched_init;
+	struct sl_sched_ctx ctx;
+	struct sli_plugin *sp;
+	void *sstate;
+	struct sli_plugin **shuffle; /* per edge */
+	uint32_t *master_of;         /* per edge */
+	struct cmaster masters[MAX_MASTERS];
+	uint32_t nmasters;
+	struct sl_bytes **descs; /* per edge, per producer task */
+	struct ctask *tasks;
+	struct sli_task_metrics *m;
+	uint64_t *edge_bytes; /* per edge: bytes its finished producers wrote */
+	uint32_t *decided;    /* per vertex: parallelism decided here, or 0 */
+	uint64_t *input_bytes; /* per vertex: what the decision was made on */
+	/* Decided while the job runs (DESIGN §5): per vertex the decision
+	 * (parallelism 0 until made) of those with decided[v] ==
+	 * SLI_PAR_AT_RUN; per edge into one, the bytes per subpartition its
+	 * finished producers wrote; per region, the undecided vertices with
+	 * tasks in it (held until 0). */
+	struct sli_adaptive_decision *dec;
+	uint64_t **sub_bytes;
+	uint32_t *held;
+	uint32_t *left;    /* per region: tasks not finished */
+	double t0;         /* submitted, monotonic seconds */
+	double *rtime;     /* per region: deployed, finished (s after t0) */
+	uint32_t *pending; /* regions the scheduler deployed in this op */
+	uint32_t npending;
+	uint32_t done;
+	uint32_t deployments;
+};
+
+/* End a running job (a no-op once ended): cancel what runs, free slots,
+ * close the scheduler and the shuffle masters. */
+void sli_coord_job_end(struct cjob *j, int state, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- adaptive_run.c: parallelism decided while the job runs ---- */
+
+/* Whether v waits for its producers' bytes (decided at run time and fed by
+ * all_to_all edges; not a pointwise follower). */
+bool sli_coord_adaptive_leader(const struct cjob *j, uint32_t v);
+/* Allocate the job's decision state and count the decisions each region
+ * waits for (j->held). */
+int sli_coord_adaptive_init(struct cjob *j);
+/* Fill the scheduler ctx's adaptive ops. */
+void sli_coord_adaptive_ctx(struct sl_sched_ctx *ctx);
+/* Ask the strategy to decide every leader whose producers all finished. */
+int sli_coord_adaptive_decide_ready(struct cjob *j);
+
+#endif
