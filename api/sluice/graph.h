@@ -104,10 +104,17 @@ struct sl_adaptive_spec {
 	uint32_t min_parallelism;
 	uint32_t max_parallelism;
 	uint64_t bytes_per_task;
+	/* A range of subpartitions holding more than skew_factor x
+	 * bytes_per_task is split among several tasks when the vertex's
+	 * operator can merge partial results (DESIGN §5, docs/job-file.md);
+	 * SL_SKEW_NEVER: never. */
+	uint32_t skew_factor;
 };
 #define SL_DEFAULT_MIN_PARALLELISM 1
 #define SL_DEFAULT_MAX_PARALLELISM 128
 #define SL_DEFAULT_BYTES_PER_TASK (UINT64_C(64) << 20)
+#define SL_DEFAULT_SKEW_FACTOR 4
+#define SL_SKEW_NEVER UINT32_MAX
 
 /* The job's settings (vertex NULL) or a vertex's: SL_ERANGE for a bound
  * above SL_MAX_PARALLELISM, SL_EINVAL for min above max when both are

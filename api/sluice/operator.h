@@ -139,6 +139,20 @@ struct sl_operator_ops {
 	 * task runs. 0 with *bytes, or a code with host->set_error. */
 	int (*input_bytes)(const struct sl_host *host, const char *config_json,
 	    uint64_t *bytes);
+
+	/*
+	 * 1.2. Optional, aggregations that finish with a merge: write into
+	 * buf (cap bytes, NUL-terminated) the "config" with which this same
+	 * operator, given records it emitted (its partial results over parts
+	 * of one key group's input, on input 0), emits what it would have
+	 * emitted over the whole input; e.g. counts merge by a sum. With it
+	 * the core may split a hot subpartition among several tasks and
+	 * merge their results in one (DESIGN §5). Called in the coordinator.
+	 * 0, or a code with host->set_error when this configuration cannot
+	 * merge (SL_ENOTSUP).
+	 */
+	int (*merge_config)(const struct sl_host *host, const char *config_json,
+	    char *buf, size_t cap);
 };
 
 /* The ops of a SL_PLUGIN_OPERATORS plugin (struct sl_plugin.ops). */

@@ -194,9 +194,16 @@ run_report_json(const struct sli_exec *x, const struct sli_task_metrics *m,
 		uint32_t v = x->topo[k], pv = par != NULL ? par[v] : x->par[v];
 		json_t *ts = json_array();
 
-		/* tasks above a decision never ran: not listed */
-		for (uint32_t i = 0; ts != NULL && i < pv; i++) {
+		/* tasks above a decision never ran: not listed, but for
+		 * those that read part of a split range (they have a
+		 * worker) */
+		for (uint32_t i = 0; ts != NULL && i < x->par[v]; i++) {
 			const struct sli_task_metrics *t = &m[x->base[v] + i];
+
+			if (i >= pv &&
+			    (worker == NULL ||
+			        worker[x->base[v] + i][0] == '\0'))
+				continue;
 
 			sli_task_name(x, x->base[v] + i, name, sizeof(name));
 			if (json_array_append_new(ts,

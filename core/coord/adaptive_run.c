@@ -23,8 +23,8 @@ sli_coord_adaptive_leader(const struct cjob *j, uint32_t v)
 	    j->job->e[vx->in[0]].distribution == SL_DIST_ALL_TO_ALL;
 }
 
-/* Per edge into a leader, its bytes per subpartition; per region, the
- * vertices decided at run time with tasks in it. */
+/* Per edge into a leader, its bytes per producer and subpartition; per
+ * region, the vertices decided at run time with tasks in it. */
 int
 sli_coord_adaptive_init(struct cjob *j)
 {
@@ -34,16 +34,18 @@ sli_coord_adaptive_init(struct cjob *j)
 	j->dec = calloc(job->nv + 1, sizeof(*j->dec));
 	j->sub_bytes = calloc(job->ne + 1, sizeof(*j->sub_bytes));
 	j->held = calloc(j->r.n + 1, sizeof(*j->held));
+	j->skew = calloc(job->nv + 1, sizeof(*j->skew));
 	seen = calloc(j->r.n + 1, sizeof(*seen));
 	if (j->dec == NULL || j->sub_bytes == NULL || j->held == NULL ||
-	    seen == NULL) {
+	    j->skew == NULL || seen == NULL) {
 		free(seen);
 		return sli_err(SL_ENOMEM, "out of memory");
 	}
 	for (uint32_t e = 0; e < job->ne; e++)
 		if (sli_coord_adaptive_leader(j, job->e[e].to) &&
-		    (j->sub_bytes[e] = calloc(
-		         j->x.par[job->e[e].to], sizeof(uint64_t))) == NULL) {
+		    (j->sub_bytes[e] = calloc((size_t)j->x.par[job->e[e].from] *
+		             j->x.par[job->e[e].to],
+		         sizeof(uint64_t))) == NULL) {
 			free(seen);
 			return sli_err(SL_ENOMEM, "out of memory");
 		}
@@ -82,11 +84,32 @@ adaptive_inputs_done(const struct cjob *j, uint32_t v)
 	return true;
 }
 
-/* Apply parallelism p to v: its tasks from p up are vacant; its regions
- * are released once no decision holds them, or skipped when nothing of
- * them is left to run. Then v's followers take p. */
+uint32_t
+sli_coord_region_slots(const struct cjob *j, uint32_t r)
+{
+	uint32_t slots = 0;
+
+	for (uint32_t a = j->r.start[r]; a < j->r.start[r + 1]; a++) {
+		uint32_t ta = j->r.tasks[a], b;
+
+		if (j->tasks[ta].state == T_VACANT)
+			continue;
+		for (b = j->r.start[r]; b < a; b++)
+			if (j->tasks[j->r.tasks[b]].state != T_VACANT &&
+			    sli_task_index(&j->x, j->r.tasks[b]) ==
+			        sli_task_index(&j->x, ta))
+				break;
+		slots += b == a;
+	}
+	return slots;
+}
+
+/* Apply parallelism p to v: its tasks from keep (p, or above it the
+ * helpers of split ranges) up are vacant; its regions are released once no
+ * decision holds them, or skipped when nothing of them is left to run.
+ * Then v's followers take p. */
 static int
-adaptive_apply(struct cjob *j, uint32_t v, uint32_t p)
+adaptive_apply(struct cjob *j, uint32_t v, uint32_t p, uint32_t keep)
 {
 	const sl_job *job = j->job;
 	uint32_t max = j->x.par[v], *seen;
@@ -98,35 +121,20 @@ adaptive_apply(struct cjob *j, uint32_t v, uint32_t p)
 		uint32_t t = j->x.base[v] + k, r = j->r.of_task[t];
 
 		seen[r] = 1;
-		if (k >= p) {
+		if (k >= keep) {
 			j->tasks[t].state = T_VACANT;
 			j->done++;
 			j->left[r]--;
 		}
 	}
 	for (uint32_t r = 0; r < j->r.n && rv == 0; r++) {
-		uint32_t slots = 0;
-
 		if (!seen[r] || --j->held[r] > 0)
 			continue;
 		if (j->left[r] == 0) {
 			rv = sli_sched_skip(&j->s, r);
 			continue;
 		}
-		/* one slot per task index among those left */
-		for (uint32_t a = j->r.start[r]; a < j->r.start[r + 1]; a++) {
-			uint32_t ta = j->r.tasks[a], b;
-
-			if (j->tasks[ta].state == T_VACANT)
-				continue;
-			for (b = j->r.start[r]; b < a; b++)
-				if (j->tasks[j->r.tasks[b]].state != T_VACANT &&
-				    sli_task_index(&j->x, j->r.tasks[b]) ==
-				        sli_task_index(&j->x, ta))
-					break;
-			slots += b == a;
-		}
-		sli_sched_release(&j->s, r, slots);
+		sli_sched_release(&j->s, r, sli_coord_region_slots(j, r));
 	}
 	free(seen);
 	for (uint32_t f = 0; f < job->nv && rv == 0; f++) {
@@ -141,7 +149,7 @@ adaptive_apply(struct cjob *j, uint32_t v, uint32_t p)
 			    "coordinator: job %s: vertex '%s': parallelism "
 			    "%u, as '%s'",
 			    j->id, fx->id, p, job->v[v].id);
-			rv = adaptive_apply(j, f, p);
+			rv = adaptive_apply(j, f, p, p);
 		}
 	}
 	return rv;
@@ -157,9 +165,14 @@ adaptive_bytes(const struct cjob *j, uint32_t v, uint64_t *total)
 	uint64_t *bytes = calloc(n + 1, sizeof(*bytes));
 
 	*total = 0;
-	for (uint32_t i = 0; bytes != NULL && i < vx->nin; i++)
-		for (uint32_t s = 0; s < n; s++)
-			bytes[s] += j->sub_bytes[vx->in[i]][s];
+	for (uint32_t i = 0; bytes != NULL && i < vx->nin; i++) {
+		const uint64_t *row = j->sub_bytes[vx->in[i]];
+		uint32_t m = j->x.par[j->job->e[vx->in[i]].from];
+
+		for (uint32_t q = 0; q < m; q++, row += n)
+			for (uint32_t s = 0; s < n; s++)
+				bytes[s] += row[s];
+	}
 	for (uint32_t s = 0; bytes != NULL && s < n; s++)
 		*total += bytes[s];
 	return bytes;
@@ -173,12 +186,186 @@ adaptive_due(const struct cjob *j, uint32_t v)
 	    j->dec[v].parallelism == 0 && adaptive_inputs_done(j, v);
 }
 
-/* Take decision d for v (owned on success), say it, apply it. */
+/* ---- skew: a hot range split among helpers, merged by its task ---- */
+
+/*
+ * Whether v's ranges may be split: one input and one output edge, each of
+ * its tasks in a region of its own (a merger waits for its helpers, so
+ * they must not share its region), and an operator that can merge its
+ * partial results: then its merge configuration goes into buf.
+ */
+static bool
+skew_allowed(const struct cjob *j, uint32_t v, char *buf, size_t cap)
+{
+	const struct sli_vertex *vx = &j->job->v[v];
+	const struct sl_operator_ops *op;
+	struct sli_plugin *lib;
+
+	if (vx->nin != 1 || vx->nout != 1 || j->x.par[v] < 2)
+		return false;
+	for (uint32_t k = 1; k < j->x.par[v]; k++)
+		if (j->r.of_task[j->x.base[v] + k] ==
+		    j->r.of_task[j->x.base[v]])
+			return false;
+	op = sli_operator_find(j->set, vx->op, &lib);
+	if (op == NULL || op->merge_config == NULL)
+		return false;
+	sli_err_clear();
+	if (op->merge_config(&lib->host,
+	        vx->config_json ? vx->config_json : "{}", buf, cap) != 0) {
+		sli_debug("coordinator: vertex '%s' is not split: %s", vx->id,
+		    sl_errdetail());
+		return false;
+	}
+	buf[cap - 1] = '\0';
+	return true;
+}
+
+static void
+skew_free_one(struct cskew *k)
+{
+	if (k == NULL)
+		return;
+	free(k->owner);
+	free(k->desc);
+	free(k);
+}
+
+/*
+ * Split v's hot ranges (decision d, taken) among helpers at the task
+ * indices from d->parallelism up; hold each merger's region until its
+ * helpers finished. Returns the helpers (0: nothing split), or -1.
+ */
+static int64_t
+skew_plan(struct cjob *j, uint32_t v)
+{
+	const struct sli_adaptive_decision *d = &j->dec[v];
+	uint32_t e = j->job->v[v].in[0], n = j->x.par[v],
+	         m = j->x.par[j->job->e[e].from], next = d->parallelism,
+	         nsplit = 0;
+	struct sli_adaptive_split *split = NULL;
+	struct sli_adaptive_params p;
+	struct sl_adaptive_spec a;
+	struct cskew *k;
+	char config[sizeof(k->config)];
+
+	if (!skew_allowed(j, v, config, sizeof(config)))
+		return 0;
+	sli_job_adaptive(j->job, v, &a);
+	p = (struct sli_adaptive_params) {
+		.bytes_per_task = a.bytes_per_task,
+		.min_parallelism = 1,
+		.max_parallelism = n,
+	};
+	if (sli_adaptive_skew(j->sub_bytes[e], m, n, d, &p, a.skew_factor,
+	        n - d->parallelism, &split, &nsplit) != 0)
+		return -1;
+	if (nsplit == 0)
+		return 0;
+	if ((k = calloc(1, sizeof(*k))) == NULL ||
+	    (k->owner = calloc((size_t)n * 4, sizeof(uint32_t))) == NULL ||
+	    (k->desc = calloc(n, sizeof(*k->desc))) == NULL) {
+		skew_free_one(k);
+		sli_adaptive_splits_free(split, nsplit);
+		sli_err(SL_ENOMEM, "out of memory");
+		return -1;
+	}
+	memcpy(k->config, config, sizeof(config));
+	k->first = k->owner + n;
+	k->count = k->first + n;
+	k->left = k->count + n;
+	k->master = j->master_of[e];
+	for (uint32_t i = 0; i < n; i++)
+		k->owner[i] = UINT32_MAX;
+	for (uint32_t i = 0; i < nsplit; i++) {
+		const struct sli_adaptive_split *s = &split[i];
+		uint32_t o = s->range;
+
+		k->first[o] = next;
+		k->count[o] = k->left[o] = s->nslices;
+		for (uint32_t q = 0; q < s->nslices; q++, next++) {
+			k->owner[next] = o;
+			k->first[next] = s->first[q];
+			k->count[next] =
+			    (q + 1 < s->nslices ? s->first[q + 1] : m) -
+			    s->first[q];
+		}
+		sli_sched_hold(&j->s, j->r.of_task[j->x.base[v] + o]);
+		sli_info("coordinator: job %s: vertex '%s': range %u split "
+		         "among %u tasks (%s#%u..%u), merged by %s#%u",
+		    j->id, j->job->v[v].id, o, s->nslices, j->job->v[v].id,
+		    next - s->nslices, next - 1, j->job->v[v].id, o);
+	}
+	k->helpers = next - d->parallelism;
+	j->skew[v] = k;
+	sli_adaptive_splits_free(split, nsplit);
+	return k->helpers;
+}
+
+int
+sli_coord_skew_role(const struct cjob *j, uint32_t t, uint32_t *merger)
+{
+	uint32_t v = j->x.task_vertex[t], idx = sli_task_index(&j->x, t);
+	const struct cskew *k = j->skew != NULL ? j->skew[v] : NULL;
+
+	if (k == NULL)
+		return 0;
+	if (k->owner[idx] != UINT32_MAX) {
+		if (merger != NULL)
+			*merger = k->owner[idx];
+		return 1;
+	}
+	return k->count[idx] > 0 ? 2 : 0;
+}
+
+int
+sli_coord_skew_finished(struct cjob *j, uint32_t t)
+{
+	uint32_t v = j->x.task_vertex[t], o, r;
+	struct cskew *k;
+
+	if (sli_coord_skew_role(j, t, &o) != 1)
+		return 0;
+	k = j->skew[v];
+	if (--k->left[o] > 0)
+		return 0;
+	r = j->r.of_task[j->x.base[v] + o];
+	sli_sched_release(&j->s, r, sli_coord_region_slots(j, r));
+	return 0;
+}
+
+void
+sli_coord_skew_free(struct cjob *j)
+{
+	for (uint32_t v = 0; j->skew != NULL && v < j->job->nv; v++) {
+		struct cskew *k = j->skew[v];
+		struct cmaster *m;
+
+		if (k == NULL)
+			continue;
+		m = &j->masters[k->master];
+		for (uint32_t i = 0; i < j->x.par[v]; i++) {
+			if (k->desc[i].data == NULL)
+				continue;
+			if (m->state != NULL)
+				m->p->ops.shuffle.master.release_partition(
+				    m->state, k->desc[i].data, k->desc[i].len);
+			m->p->host.free(k->desc[i].data);
+		}
+		skew_free_one(k);
+	}
+	free(j->skew);
+	j->skew = NULL;
+}
+
+/* Take decision d for v (owned on success), say it, split its hot ranges,
+ * apply it. */
 static int
 adaptive_take(struct cjob *j, uint32_t v, struct sli_adaptive_decision *d)
 {
 	struct sl_adaptive_spec a;
 	uint64_t total = 0;
+	int64_t helpers;
 
 	free(adaptive_bytes(j, v, &total));
 	sli_job_adaptive(j->job, v, &a);
@@ -187,7 +374,10 @@ adaptive_take(struct cjob *j, uint32_t v, struct sli_adaptive_decision *d)
 	         "bytes in %u subpartitions (bytes_per_task %llu)",
 	    j->id, j->job->v[v].id, d->parallelism, (unsigned long long)total,
 	    j->x.par[v], (unsigned long long)a.bytes_per_task);
-	return adaptive_apply(j, v, d->parallelism);
+	if ((helpers = skew_plan(j, v)) < 0)
+		return SL_ENOMEM;
+	return adaptive_apply(
+	    j, v, d->parallelism, d->parallelism + (uint32_t)helpers);
 }
 
 static uint32_t

@@ -55,9 +55,27 @@ struct cmaster {
 	void *state;
 };
 
+/*
+ * A vertex's split hot ranges (DESIGN §5 skew; adaptive_run.c), per task
+ * index of the vertex: a helper reads its range from a slice of the
+ * producers and writes a partial partition; the range's own task, the
+ * merger, reads those partitions with the operator's merge configuration.
+ */
+struct cskew {
+	char config[1024];     /* the operator's merge_config */
+	uint32_t *owner;       /* helper: its merger's index; else UINT32_MAX */
+	uint32_t *first;       /* helper: its first producer; merger: helper */
+	uint32_t *count;       /* helper: its producers; merger: its helpers */
+	uint32_t *left;        /* merger: its helpers not finished */
+	struct sl_bytes *desc; /* helper: its partial partition */
+	uint32_t master;       /* the shuffle master of the vertex's input */
+	uint32_t helpers;      /* in all */
+};
+
 struct cjob {
 	struct sli_sched s; /* first: the scheduler ctx's core pointer */
 	struct sli_coord *c;
+	struct sli_plugin_set *set; /* the coordinator's plugins */
 	struct cjob *next;
 	char id[128];
 	int state;
@@ -83,12 +101,14 @@ struct cjob {
 	uint64_t *input_bytes; /* per vertex: what the decision was made on */
 	/* Decided while the job runs (DESIGN §5): per vertex the decision
 	 * (parallelism 0 until made) of those with decided[v] ==
-	 * SLI_PAR_AT_RUN; per edge into one, the bytes per subpartition its
-	 * finished producers wrote; per region, the undecided vertices with
-	 * tasks in it (held until 0). */
+	 * SLI_PAR_AT_RUN; per edge into one, the bytes its finished
+	 * producers wrote (row per producer, column per subpartition); per
+	 * region, the undecided vertices with tasks in it (held until 0);
+	 * per vertex, its split ranges (NULL: none). */
 	struct sli_adaptive_decision *dec;
 	uint64_t **sub_bytes;
 	uint32_t *held;
+	struct cskew **skew;
 	uint32_t *left;    /* per region: tasks not finished */
 	double t0;         /* submitted, monotonic seconds */
 	double *rtime;     /* per region: deployed, finished (s after t0) */
@@ -115,5 +135,14 @@ int sli_coord_adaptive_init(struct cjob *j);
 void sli_coord_adaptive_ctx(struct sl_sched_ctx *ctx);
 /* Ask the strategy to decide every leader whose producers all finished. */
 int sli_coord_adaptive_decide_ready(struct cjob *j);
+/* Task t's part in a split range: helper (returns 1, *merger its merger's
+ * task index), merger (2), or none (0). */
+int sli_coord_skew_role(const struct cjob *j, uint32_t t, uint32_t *merger);
+/* Task t finished: a merger whose helpers all did is released. */
+int sli_coord_skew_finished(struct cjob *j, uint32_t t);
+/* Free the job's split state, releasing the partial partitions. */
+void sli_coord_skew_free(struct cjob *j);
+/* The slots region r needs: one per task index among those not vacant. */
+uint32_t sli_coord_region_slots(const struct cjob *j, uint32_t r);
 
 #endif

@@ -260,6 +260,7 @@ task_cancel(struct cjob *j, uint32_t t)
 static void
 masters_close(struct cjob *j)
 {
+	sli_coord_skew_free(j);
 	for (uint32_t e = 0; j->descs != NULL && e < j->job->ne; e++) {
 		struct cmaster *m = &j->masters[j->master_of[e]];
 		uint32_t np = j->x.par[j->job->e[e].from];
@@ -379,11 +380,47 @@ deploy_done(void *arg, int rv, const struct sli_msg *reply)
 	uv_mutex_unlock(&c->mtx);
 }
 
+/* A helper of a split range writes its partial result to one blocking
+ * partition of its input edge's plugin, which its merger reads. */
+static int
+register_partial(struct cjob *j, uint32_t t)
+{
+	const sl_job *job = j->job;
+	uint32_t v = j->x.task_vertex[t], idx = sli_task_index(&j->x, t);
+	uint32_t e = job->v[v].in[0];
+	struct cskew *k = j->skew[v];
+	struct cmaster *m = &j->masters[k->master];
+	struct sl_partition_spec ps = {
+		.struct_size = sizeof(ps),
+		.type = SL_PARTITION_BLOCKING,
+		.job_id = j->id,
+		.edge = job->v[v].out[0], /* its own: no one else's name */
+		.producer = idx,
+		.attempt = j->tasks[t].attempt,
+		.num_subpartitions = 1,
+		.producer_location = worker_data_url(j->tasks[t].w, m->p->name),
+		.compression = (uint32_t)job->e[e].compression,
+	};
+	int rv;
+
+	sli_err_clear();
+	if ((rv = m->p->ops.shuffle.master.register_partition(
+	         m->state, &ps, &k->desc[idx])) != 0)
+		return sli_err(rv,
+		    "shuffle '%s': register the partial result of %s#%u: %s",
+		    m->p->name, job->v[v].id, idx,
+		    *sl_errdetail() ? sl_errdetail() : sl_strerror(rv));
+	return 0;
+}
+
 static int
 register_outputs(struct cjob *j, uint32_t t)
 {
 	const sl_job *job = j->job;
 	uint32_t v = j->x.task_vertex[t], idx = sli_task_index(&j->x, t);
+
+	if (sli_coord_skew_role(j, t, NULL) == 1)
+		return register_partial(j, t);
 
 	for (uint32_t k = 0; k < job->v[v].nout; k++) {
 		uint32_t e = job->v[v].out[k];
@@ -420,9 +457,17 @@ register_outputs(struct cjob *j, uint32_t t)
 static void
 wire_outputs(struct cjob *j, uint32_t t, struct sli_wire_output *out)
 {
-	const struct sli_vertex *vx = &j->job->v[j->x.task_vertex[t]];
-	uint32_t idx = sli_task_index(&j->x, t);
+	uint32_t v = j->x.task_vertex[t], idx = sli_task_index(&j->x, t);
+	const struct sli_vertex *vx = &j->job->v[v];
 
+	if (sli_coord_skew_role(j, t, NULL) == 1) {
+		out[0] = (struct sli_wire_output) {
+			.edge = vx->out[0],
+			.num_subpartitions = 1,
+			.desc = j->skew[v]->desc[idx],
+		};
+		return;
+	}
 	for (uint32_t i = 0; i < vx->nout; i++) {
 		uint32_t e = vx->out[i];
 
@@ -445,26 +490,21 @@ chained_in(const struct cjob *j, uint32_t t)
 	    sli_exec_chained(&j->x, vx->in[0]);
 }
 
-static int
-send_deploy(struct cjob *j, uint32_t t)
+/* Task t's inputs as the wire carries them, into ins[] (its vertex's in
+ * edges, in order). */
+static void
+wire_inputs(struct cjob *j, uint32_t t, struct sli_wire_input *ins)
 {
 	const sl_job *job = j->job;
-	uint32_t v = j->x.task_vertex[t], idx = sli_task_index(&j->x, t);
+	uint32_t v = j->x.task_vertex[t], idx = sli_task_index(&j->x, t), o;
 	const struct sli_vertex *vx = &job->v[v];
-	struct sli_wire_input ins[vx->nin ? vx->nin : 1];
-	struct sl_bytes *vacant_descs[vx->nin ? vx->nin : 1];
-	struct sli_wire_output outs[vx->nout ? vx->nout : 1];
-	struct sli_wire_chained *chain = NULL;
-	struct sli_msg m = { .type = SLI_MSG_DEPLOY };
-	uint32_t nchain = 0;
-	uintptr_t *k = NULL;
-	int rv = SL_ENOMEM;
+	const struct sli_adaptive_decision *d = &j->dec[v];
+	int role = sli_coord_skew_role(j, t, &o);
 
-	memset(vacant_descs, 0, sizeof(vacant_descs));
-	wire_outputs(j, t, outs);
 	for (uint32_t i = 0; i < vx->nin; i++) {
 		uint32_t e = vx->in[i], from = job->e[e].from, lo, hi, clo, chi;
-		const struct sli_adaptive_decision *d = &j->dec[v];
+		/* a helper reads its merger's range */
+		uint32_t r = role == 1 ? o : idx;
 
 		sli_edge_producers(&j->x, e, idx, &lo, &hi);
 		sli_edge_consumers(&j->x, e, lo, &clo, &chi);
@@ -477,28 +517,57 @@ send_deploy(struct cjob *j, uint32_t t)
 		};
 		/* decided from the bytes: a range of subpartitions */
 		if (d->start != NULL && sli_coord_adaptive_leader(j, v)) {
-			ins[i].sub_lo = d->start[idx];
-			ins[i].sub_hi = idx + 1 < d->parallelism
-			    ? d->start[idx + 1] - 1
+			ins[i].sub_lo = d->start[r];
+			ins[i].sub_hi = r + 1 < d->parallelism
+			    ? d->start[r + 1] - 1
 			    : j->x.par[v] - 1;
 		}
-		/* producers left vacant wrote nothing: none of theirs */
-		if (j->decided[from] == SLI_PAR_AT_RUN) {
-			struct sl_bytes *only =
-			    malloc((hi - lo + 1) * sizeof(*only));
+		/* producers left vacant (the tail) wrote nothing */
+		if (j->decided[from] == SLI_PAR_AT_RUN)
+			while (ins[i].ndescs > 0 &&
+			    j->tasks[j->x.base[from] + lo + ins[i].ndescs - 1]
+			            .state == T_VACANT)
+				ins[i].ndescs--;
+		if (role == 1) {
+			/* a slice of the producers (none of them vacant) */
+			uint32_t first = j->skew[v]->first[idx],
+			         n = j->skew[v]->count[idx];
 
-			if ((vacant_descs[i] = only) == NULL)
-				goto out;
-			ins[i].descs = only;
-			ins[i].ndescs = 0;
-			for (uint32_t p = lo; p < hi; p++)
-				if (j->tasks[j->x.base[from] + p].state !=
-				    T_VACANT)
-					only[ins[i].ndescs++] = j->descs[e][p];
+			ins[i].first = first;
+			ins[i].descs = j->descs[e] + lo + first;
+			ins[i].ndescs = first >= ins[i].ndescs ? 0
+			    : n < ins[i].ndescs - first        ? n
+			                                : ins[i].ndescs - first;
+		} else if (role == 2) {
+			/* the helpers' partial results, one subpartition */
+			ins[i].first = j->skew[v]->first[idx];
+			ins[i].descs = j->skew[v]->desc + ins[i].first;
+			ins[i].ndescs = j->skew[v]->count[idx];
+			ins[i].partials = 1;
+			ins[i].sub_lo = ins[i].sub_hi = 0;
 		}
 	}
-	/* The tasks chained after t ride along (operator chaining). */
-	for (uint32_t w = v; job->v[w].nout == 1 &&
+}
+
+static int
+send_deploy(struct cjob *j, uint32_t t)
+{
+	const sl_job *job = j->job;
+	uint32_t v = j->x.task_vertex[t], idx = sli_task_index(&j->x, t);
+	const struct sli_vertex *vx = &job->v[v];
+	struct sli_wire_input ins[vx->nin ? vx->nin : 1];
+	struct sli_wire_output outs[vx->nout ? vx->nout : 1];
+	struct sli_wire_chained *chain = NULL;
+	struct sli_msg m = { .type = SLI_MSG_DEPLOY };
+	uint32_t nchain = 0;
+	uintptr_t *k = NULL;
+	int role = sli_coord_skew_role(j, t, NULL), rv = SL_ENOMEM;
+
+	wire_inputs(j, t, ins);
+	wire_outputs(j, t, outs);
+	/* The tasks chained after t ride along (operator chaining); a
+	 * helper's followers are vacant: its result goes to its merger. */
+	for (uint32_t w = v; role != 1 && job->v[w].nout == 1 &&
 	     sli_exec_chained(&j->x, job->v[w].out[0]);) {
 		uint32_t c;
 		struct sli_wire_chained *nc;
@@ -528,6 +597,8 @@ send_deploy(struct cjob *j, uint32_t t)
 	m.deploy.noutputs = vx->nout;
 	m.deploy.chain = chain;
 	m.deploy.nchain = nchain;
+	m.deploy.partial = role == 1;
+	m.deploy.config = role == 2 ? j->skew[v]->config : NULL;
 	if ((k = calloc(4, sizeof(*k))) == NULL ||
 	    (k[1] = (uintptr_t)strdup(j->id)) == 0)
 		goto out;
@@ -548,8 +619,6 @@ out:
 	for (uint32_t i = 0; i < nchain; i++)
 		free(chain[i].outputs);
 	free(chain);
-	for (uint32_t i = 0; i < vx->nin; i++)
-		free(vacant_descs[i]);
 	return rv;
 }
 
@@ -726,7 +795,8 @@ task_finished(struct cjob *j, uint32_t t)
 		sli_coord_job_end(j, SLI_JOB_FINISHED, "%s", "");
 		return;
 	}
-	if ((rv = sli_sched_finish(&j->s, r)) != 0) {
+	if ((rv = sli_sched_finish(&j->s, r)) != 0 ||
+	    (rv = sli_coord_skew_finished(j, t)) != 0) {
 		sli_coord_job_end(
 		    j, SLI_JOB_FAILED, "region %u: %s", r, sl_strerror(rv));
 		return;
@@ -806,18 +876,23 @@ task_state(struct sli_coord *c, const struct sli_wire_task_state *s)
 		    s->state == SLI_WIRE_FINISHED ? T_FINISHED : T_FAILED;
 		return;
 	}
+	/* a helper's partial result is not its edge's: not counted */
+	if (s->state == SLI_WIRE_FINISHED &&
+	    sli_coord_skew_role(j, t, NULL) == 1) {
+		task_finished(j, t);
+		return;
+	}
 	if (s->state == SLI_WIRE_FINISHED) {
 		const struct sli_vertex *vx = &j->job->v[s->vertex];
 
 		for (uint32_t k = 0; k < s->nsub_bytes && k < vx->nout; k++) {
-			uint32_t e = vx->out[k];
+			uint32_t e = vx->out[k], n = j->x.par[j->job->e[e].to];
 
 			for (uint32_t i = 0; i < s->sub_bytes[k].n; i++) {
 				j->edge_bytes[e] += s->sub_bytes[k].v[i];
-				if (j->sub_bytes[e] != NULL &&
-				    i < j->x.par[j->job->e[e].to])
-					j->sub_bytes[e][i] +=
-					    s->sub_bytes[k].v[i];
+				if (j->sub_bytes[e] != NULL && i < n)
+					j->sub_bytes[e][(size_t)s->index * n +
+					    i] += s->sub_bytes[k].v[i];
 				region_input(
 				    j, e, s->index, i, s->sub_bytes[k].v[i]);
 			}
@@ -1022,6 +1097,7 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 	if (j == NULL)
 		return sli_err(SL_ENOMEM, "out of memory");
 	j->c = c;
+	j->set = c->o->set;
 	j->state = SLI_JOB_RUNNING;
 	if ((rv = sli_job_load_expanded(
 	         text, len, origin, defs, ndefs, &j->job, &j->json)) != 0)

@@ -195,7 +195,14 @@ check_spec(struct sli_task_run *r)
 	if (s->chain != NULL && !sli_exec_chained(x, r->v->out[0]))
 		return task_fail(r, SL_EINVAL,
 		    "output 0 (edge %u) cannot be chained", r->v->out[0]);
-	for (uint32_t k = r->next != NULL ? 1 : 0; k < r->nout; k++) {
+	if (s->partial &&
+	    (r->nout != 1 || s->chain != NULL ||
+	        s->outputs[0].num_subpartitions != 1))
+		return task_fail(r, SL_EINVAL,
+		    "a partial task needs one output of one subpartition and "
+		    "nothing chained");
+	for (uint32_t k = r->next != NULL || s->partial ? 1 : 0; k < r->nout;
+	     k++) {
 		uint32_t e = r->v->out[k];
 		uint32_t want = expected_subs(x, e, idx);
 
@@ -211,14 +218,29 @@ check_spec(struct sli_task_run *r)
 		uint32_t lo, hi;
 
 		sli_edge_producers(x, e, idx, &lo, &hi);
+		if (in->partials) {
+			/* the vertex's own tasks, none of them this one */
+			lo = 0;
+			hi = x->par[x->task_vertex[s->task]];
+			if (k > 0 || r->nin != 1 || in->first + in->ndescs > hi)
+				return task_fail(r, SL_EINVAL,
+				    "input %u (edge %u): partial results of "
+				    "tasks %u..%u: only of a task with one "
+				    "input, within the vertex's %u",
+				    k, e, in->first, in->first + in->ndescs - 1,
+				    hi);
+		}
 		if (in->shuffle == NULL ||
 		    in->shuffle->desc.kind != SL_PLUGIN_SHUFFLE ||
-		    in->ndescs != hi - lo || in->descs == NULL ||
+		    (uint64_t)in->first + in->ndescs > hi - lo ||
+		    (in->descs == NULL && in->ndescs > 0) ||
 		    in->sub_lo > in->sub_hi)
 			return task_fail(r, SL_EINVAL,
 			    "input %u (edge %u): needs a shuffle plugin and "
-			    "%u descriptors (producers %u..%u), got %u",
-			    k, e, hi - lo, lo, hi - 1, in->ndescs);
+			    "at most %u descriptors (producers %u..%u), got "
+			    "%u from %u",
+			    k, e, hi - lo, lo, hi - 1, in->ndescs,
+			    lo + in->first);
 	}
 	return 0;
 }
@@ -268,6 +290,11 @@ in_open(struct sli_task_run *r)
 		in->edge = r->v->in[k];
 		in->from = x->job->v[x->job->e[in->edge].from].id;
 		sli_edge_producers(x, in->edge, idx, &in->plo, &hi);
+		in->plo += spec->first;
+		if (spec->partials) {
+			in->from = r->v->id;
+			in->plo = spec->first;
+		}
 		in->ops = &p->ops.shuffle.reader;
 		in->host = &p->host;
 		in->plugin = p->name;
@@ -483,7 +510,9 @@ run_setup(struct sli_task_run *r, const struct sli_task_spec *spec,
 		.host = spec->op_host,
 		.job = job->name,
 		.vertex = r->v->id,
-		.config_json = r->v->config_json ? r->v->config_json : "{}",
+		.config_json = spec->config_json ? spec->config_json
+		    : r->v->config_json          ? r->v->config_json
+		                                 : "{}",
 		.index = sli_task_index(x, spec->task),
 		.parallelism = x->par[x->task_vertex[spec->task]],
 		.attempt = spec->attempt,

@@ -108,11 +108,19 @@ struct sli_task_output {
 struct sli_task_input {
 	struct sli_plugin *shuffle; /* borrowed */
 	/* One descriptor per producer partition this task reads, in
-	 * producer order: descs[k] is producer lo + k, where [lo, hi) is
-	 * sli_edge_producers for this task (so ndescs == hi - lo). Borrowed;
-	 * the reader copies what it needs during open. */
+	 * producer order: descs[k] is producer lo + first + k, where [lo, hi)
+	 * is sli_edge_producers for this task and first + ndescs <= hi - lo
+	 * (fewer than all when producers were left vacant by an adaptive
+	 * decision, or when a hot subpartition is split among tasks that
+	 * each read a slice of its producers). Borrowed; the reader copies
+	 * what it needs during open. */
 	const struct sl_bytes *descs;
 	uint32_t ndescs;
+	uint32_t first;
+	/* A split hot subpartition's merge (DESIGN §5): descs are the
+	 * partial results of tasks first.. of this task's own vertex, one
+	 * subpartition each; only input 0 of a task with one input. */
+	bool partials;
 	/* The subpartitions read from every descriptor (inclusive). */
 	uint32_t sub_lo;
 	uint32_t sub_hi;
@@ -143,6 +151,16 @@ struct sli_task_spec {
 	 * the first stage's failure. NULL: none.
 	 */
 	const struct sli_task_spec *chain;
+	/*
+	 * A split hot subpartition (DESIGN §5): a partial task reads a slice
+	 * of its producers and hands all it emits to outputs[0], one
+	 * subpartition of a blocking partition that the merging task reads;
+	 * the vertex must have one output and nothing chained. config_json,
+	 * when not NULL, replaces the vertex's configuration (the merging
+	 * task's: the operator's merge_config).
+	 */
+	bool partial;
+	const char *config_json;
 };
 
 /*

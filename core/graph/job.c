@@ -581,6 +581,9 @@ sli_job_adaptive(const sl_job *job, uint32_t v, struct sl_adaptive_spec *out)
 	out->bytes_per_task = own->bytes_per_task ? own->bytes_per_task
 	    : all->bytes_per_task                 ? all->bytes_per_task
 	                                          : SL_DEFAULT_BYTES_PER_TASK;
+	out->skew_factor = own->skew_factor ? own->skew_factor
+	    : all->skew_factor              ? all->skew_factor
+	                                    : SL_DEFAULT_SKEW_FACTOR;
 }
 
 int

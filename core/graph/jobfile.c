@@ -31,10 +31,10 @@
  */
 static const char *const job_keys[] = { "name", "shuffle", "scheduler",
 	"libraries", "vertices", "edges", "min_parallelism", "max_parallelism",
-	"bytes_per_task", NULL };
+	"bytes_per_task", "skew_factor", NULL };
 static const char *const vertex_keys[] = { "id", "operator", "parallelism",
 	"config", "min_parallelism", "max_parallelism", "bytes_per_task",
-	NULL };
+	"skew_factor", NULL };
 static const char *const edge_keys[] = { "from", "to", "distribution",
 	"partitioner", "type", "shuffle", "compression", NULL };
 
@@ -348,6 +348,30 @@ get_bytes(const struct ctx *c, json_t *obj, const char *key, uint64_t *out)
 	    show(v, buf, sizeof(buf)));
 }
 
+/* "skew_factor": 0 (never split) or a multiple of bytes_per_task. */
+static int
+get_skew(const struct ctx *c, json_t *obj, uint32_t *out)
+{
+	json_t *v = json_object_get(obj, "skew_factor");
+	char buf[48];
+
+	*out = 0;
+	if (v == NULL)
+		return 0;
+	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
+	    json_integer_value(v) < 1000000) {
+		*out = json_integer_value(v) == 0
+		    ? SL_SKEW_NEVER
+		    : (uint32_t)json_integer_value(v);
+		return 0;
+	}
+	return fail(c, SL_EPARSE, "skew_factor",
+	    "must be 0 (never split a hot subpartition) or how many times "
+	    "bytes_per_task a task may read before it is split, below "
+	    "1000000; got %s",
+	    show(v, buf, sizeof(buf)));
+}
+
 /* The adaptive settings of obj (the job or a vertex). */
 static int
 get_adaptive(const struct ctx *c, json_t *obj, struct sl_adaptive_spec *a)
@@ -358,7 +382,9 @@ get_adaptive(const struct ctx *c, json_t *obj, struct sl_adaptive_spec *a)
 	        0 ||
 	    (rv = get_count(c, obj, "max_parallelism", &a->max_parallelism)) !=
 	        0 ||
-	    (rv = get_bytes(c, obj, "bytes_per_task", &a->bytes_per_task)) != 0)
+	    (rv = get_bytes(c, obj, "bytes_per_task", &a->bytes_per_task)) !=
+	        0 ||
+	    (rv = get_skew(c, obj, &a->skew_factor)) != 0)
 		return rv;
 	return 0;
 }

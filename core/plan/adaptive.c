@@ -13,6 +13,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include <sluice/graph.h>
+
 #include "../common/error.h"
 #include "adaptive.h"
 
@@ -181,4 +183,120 @@ sli_adaptive_source(uint64_t bytes, const struct sli_adaptive_params *p)
 	if (t > p->max_parallelism)
 		t = p->max_parallelism;
 	return (uint32_t)t;
+}
+
+/* The bytes of range k of d, per producer (row[m]) and in all. */
+static uint64_t
+range_bytes(const uint64_t *bytes, uint32_t m, uint32_t n,
+    const struct sli_adaptive_decision *d, uint32_t k, uint64_t *row)
+{
+	uint32_t lo = d->start[k],
+	         hi = k + 1 < d->parallelism ? d->start[k + 1] : n;
+	uint64_t all = 0;
+
+	for (uint32_t q = 0; q < m; q++) {
+		row[q] = 0;
+		for (uint32_t i = lo; i < hi; i++)
+			row[q] = sat_add(row[q], bytes[(size_t)q * n + i]);
+		all = sat_add(all, row[q]);
+	}
+	return all;
+}
+
+void
+sli_adaptive_splits_free(struct sli_adaptive_split *s, uint32_t n)
+{
+	for (uint32_t i = 0; s != NULL && i < n; i++)
+		free(s[i].first);
+	free(s);
+}
+
+int
+sli_adaptive_skew(const uint64_t *bytes, uint32_t m, uint32_t n,
+    const struct sli_adaptive_decision *d, const struct sli_adaptive_params *p,
+    uint32_t factor, uint32_t room, struct sli_adaptive_split **out,
+    uint32_t *nout)
+{
+	uint64_t *total = NULL, *row = NULL, limit;
+	uint32_t *order = NULL, nsplit = 0;
+	struct sli_adaptive_split *split = NULL;
+	int rv = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (factor == 0 || factor == SL_SKEW_NEVER || m == 0 ||
+	    d->parallelism == 0 || room < 2)
+		return 0;
+	limit = p->bytes_per_task > UINT64_MAX / factor
+	    ? UINT64_MAX
+	    : p->bytes_per_task * factor;
+	total = calloc(d->parallelism, sizeof(*total));
+	order = calloc(d->parallelism, sizeof(*order));
+	row = calloc(m, sizeof(*row));
+	split = calloc(d->parallelism, sizeof(*split));
+	if (total == NULL || order == NULL || row == NULL || split == NULL) {
+		rv = sli_err(SL_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* the ranges above the limit, largest first (insertion: few) */
+	for (uint32_t k = 0; k < d->parallelism; k++) {
+		uint32_t at;
+
+		if ((total[k] = range_bytes(bytes, m, n, d, k, row)) <= limit)
+			continue;
+		for (at = nsplit; at > 0 && total[order[at - 1]] < total[k];
+		     at--)
+			order[at] = order[at - 1];
+		order[at] = k;
+		nsplit++;
+	}
+	*nout = 0;
+	for (uint32_t i = 0; i < nsplit && room >= 2; i++) {
+		uint32_t k = order[i], busy = 0;
+		uint64_t want = total[k] / p->bytes_per_task +
+		    (total[k] % p->bytes_per_task != 0);
+		struct sli_adaptive_params sp = {
+			.bytes_per_task = p->bytes_per_task,
+			.min_parallelism = 1,
+			.max_parallelism = m,
+		};
+		struct sli_adaptive_decision slices;
+
+		range_bytes(bytes, m, n, d, k, row);
+		for (uint32_t q = 0; q < m; q++)
+			busy += row[q] > 0;
+		if (want > busy)
+			want = busy;
+		if (want > room)
+			want = room;
+		if (want < 2)
+			continue;
+		sp.fixed_parallelism = (uint32_t)want;
+		if ((rv = sli_adaptive_decide(row, m, &sp, &slices)) != 0)
+			goto out;
+		split[*nout] = (struct sli_adaptive_split) {
+			.range = k,
+			.nslices = slices.parallelism,
+			.first = slices.start,
+		};
+		room -= slices.parallelism;
+		(*nout)++;
+	}
+	if (*nout == 0) {
+		free(split);
+		split = NULL;
+	}
+	*out = split;
+	split = NULL;
+out:
+	if (rv != 0) {
+		sli_adaptive_splits_free(split, *nout);
+		split = NULL;
+		*nout = 0;
+	}
+	free(split);
+	free(total);
+	free(order);
+	free(row);
+	return rv;
 }

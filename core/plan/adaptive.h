@@ -42,6 +42,34 @@ int sli_adaptive_decide(const uint64_t *bytes, uint32_t n,
     const struct sli_adaptive_params *p, struct sli_adaptive_decision *out);
 void sli_adaptive_decision_free(struct sli_adaptive_decision *d);
 
+/*
+ * Skew (DESIGN §5, docs/job-file.md): a range of d holding more than
+ * factor x bytes_per_task is read by several tasks, each from a
+ * contiguous slice of the m producers, and their partial results merged
+ * by the range's own task. A range gets ceil(bytes / bytes_per_task)
+ * slices, no more than its producers with bytes in it, and the extra tasks
+ * of all splits stay within room (the largest ranges are served first; a
+ * range left fewer than 2 is not split). The slices' bounds are the
+ * decision above over the producers' bytes in the range, with the slice
+ * count as a fixed parallelism.
+ */
+struct sli_adaptive_split {
+	uint32_t range;   /* the decision's range */
+	uint32_t nslices; /* >= 2 */
+	/* nslices entries: slice q reads producers [first[q], first[q + 1]),
+	 * the last one up to m. malloc, owned by the split. */
+	uint32_t *first;
+};
+
+/* bytes: m rows (producers) of n (subpartitions). factor 0 or
+ * SL_SKEW_NEVER never splits. *out: malloc'd, *nout entries, free with
+ * sli_adaptive_splits_free; NULL and 0 when nothing is split. */
+int sli_adaptive_skew(const uint64_t *bytes, uint32_t m, uint32_t n,
+    const struct sli_adaptive_decision *d, const struct sli_adaptive_params *p,
+    uint32_t factor, uint32_t room, struct sli_adaptive_split **out,
+    uint32_t *nout);
+void sli_adaptive_splits_free(struct sli_adaptive_split *s, uint32_t n);
+
 /* A source's parallelism from the bytes it will read: one task per
  * bytes_per_task (rounded up), within [min, max]; a fixed parallelism
  * wins. */

@@ -100,6 +100,8 @@ static const struct wire_field input[] = {
 	U32(struct sli_wire_input, "sub_hi", sub_hi, 0, SL_MAX_PARALLELISM - 1),
 	LIST(struct sli_wire_input, "descriptors", descs, ndescs,
 	    SL_MAX_PARALLELISM, &bin_elem, struct sl_bytes),
+	U32(struct sli_wire_input, "first", first, 0, SL_MAX_PARALLELISM - 1),
+	U32(struct sli_wire_input, "partials", partials, 0, 1),
 };
 
 static const char *
@@ -148,6 +150,8 @@ static const struct wire_field deploy[] = {
 	    &output_elem, struct sli_wire_output),
 	LIST(struct sli_wire_deploy, "chain", chain, nchain,
 	    SL_MAX_VERTICES - 1, &chained_elem, struct sli_wire_chained),
+	U32(struct sli_wire_deploy, "partial", partial, 0, 1),
+	STRING(struct sli_wire_deploy, "config", WF_TEXT, config, 0),
 };
 
 static const struct wire_field cancel[] = {

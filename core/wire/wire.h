@@ -132,6 +132,8 @@ struct sli_wire_input {
 	 * ndescs <= SL_MAX_PARALLELISM; an empty one has data NULL. */
 	struct sl_bytes *descs;
 	uint32_t ndescs;
+	uint32_t first;    /* struct sli_task_input.first */
+	uint32_t partials; /* 0 or 1: struct sli_task_input.partials */
 };
 
 /* One outgoing edge of a deployed task: struct sli_task_output. */
@@ -167,6 +169,11 @@ struct sli_wire_deploy {
 	 * SL_MAX_VERTICES. */
 	struct sli_wire_chained *chain;
 	uint32_t nchain;
+	/* A split hot subpartition (struct sli_task_spec.partial and
+	 * config_json): 0 or 1, and the merging configuration, "" for the
+	 * vertex's own. */
+	uint32_t partial;
+	char *config;
 };
 
 struct sli_wire_cancel {

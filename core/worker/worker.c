@@ -58,6 +58,7 @@ struct wtask {
 	struct sli_task_ctl ctl;
 	struct sli_task_input *ins; /* stage 0's */
 	uint32_t nins;
+	char *config; /* stage 0's configuration, when deployed with one */
 	int rv;
 	char detail[2048];
 };
@@ -196,6 +197,7 @@ task_free(struct wtask *t)
 	}
 	free(t->st);
 	free(t->ins);
+	free(t->config);
 	if (t->ctl_ok)
 		sli_task_ctl_destroy(&t->ctl);
 	free(t);
@@ -310,7 +312,7 @@ find_shuffle(struct worker *w, const sl_job *job, uint32_t e)
 /* Stage g: vertex v's operator and outputs (copied from o[0..nout)). */
 static int
 stage_build(struct worker *w, struct wtask *t, struct wstage *g, uint32_t v,
-    const struct sli_wire_output *o, uint32_t nout)
+    const struct sli_wire_output *o, uint32_t nout, bool partial)
 {
 	const sl_job *job = t->j->job;
 	const struct sli_exec *x = &t->j->x;
@@ -319,6 +321,10 @@ stage_build(struct worker *w, struct wtask *t, struct wstage *g, uint32_t v,
 
 	if (t->index >= x->par[v])
 		return sli_err(SL_EINVAL, "job %s: no task %s#%u", t->j->id,
+		    vx->id, t->index);
+	if (partial && (vx->nin != 1 || nout != 1))
+		return sli_err(SL_EINVAL,
+		    "task %s#%u: partial, but not one input and one output",
 		    vx->id, t->index);
 	if (nout != vx->nout)
 		return sli_err(SL_EINVAL,
@@ -341,7 +347,10 @@ stage_build(struct worker *w, struct wtask *t, struct wstage *g, uint32_t v,
 		if (o[k].edge != vx->out[k])
 			return sli_err(SL_EINVAL, "output %u: edge %u, not %u",
 			    k, o[k].edge, vx->out[k]);
-		if ((to->shuffle = find_shuffle(w, job, o[k].edge)) == NULL)
+		/* a partial result goes where its vertex's input came
+		 * through: a blocking partition of that edge's plugin */
+		if ((to->shuffle = find_shuffle(
+		         w, job, partial ? vx->in[0] : o[k].edge)) == NULL)
 			return SL_ENOTFOUND;
 		to->num_subpartitions = o[k].num_subpartitions;
 		to->sub_bytes =
@@ -381,9 +390,15 @@ task_build(struct worker *w, struct wtask *t, const struct sli_wire_deploy *d)
 	if ((t->st = calloc(1 + d->nchain, sizeof(*t->st))) == NULL)
 		return sli_err(SL_ENOMEM, "out of memory");
 	t->nst = 1 + d->nchain;
-	if ((rv = stage_build(
-	         w, t, &t->st[0], d->vertex, d->outputs, d->noutputs)) != 0)
+	if ((rv = stage_build(w, t, &t->st[0], d->vertex, d->outputs,
+	         d->noutputs, d->partial != 0)) != 0)
 		return rv;
+	t->st[0].spec.partial = d->partial != 0;
+	if (d->config != NULL && d->config[0] != '\0') {
+		if ((t->config = strdup(d->config)) == NULL)
+			return sli_err(SL_ENOMEM, "out of memory");
+		t->st[0].spec.config_json = t->config;
+	}
 	for (uint32_t c = 0; c < d->nchain; c++) {
 		const struct sli_wire_chained *ch = &d->chain[c];
 		const struct sli_vertex *prev = &job->v[t->st[c].vertex];
@@ -396,7 +411,7 @@ task_build(struct worker *w, struct wtask *t, const struct sli_wire_deploy *d)
 			    "before it",
 			    vx->id, d->index, c);
 		if ((rv = stage_build(w, t, &t->st[c + 1], ch->vertex,
-		         ch->outputs, ch->noutputs)) != 0)
+		         ch->outputs, ch->noutputs, false)) != 0)
 			return rv;
 		t->st[c].spec.chain = &t->st[c + 1].spec;
 	}
@@ -429,6 +444,8 @@ task_build(struct worker *w, struct wtask *t, const struct sli_wire_deploy *d)
 		}
 		ti->sub_lo = in->sub_lo;
 		ti->sub_hi = in->sub_hi;
+		ti->first = in->first;
+		ti->partials = in->partials != 0;
 	}
 	t->st[0].spec.inputs = t->ins;
 	return 0;

@@ -211,6 +211,42 @@ agg_close(void *state)
 	agg_table_fini(&a->table);
 }
 
+/*
+ * A final total of a key over part of its records plus the totals over
+ * the other parts is its total over all: a final sum merges them, whatever
+ * the function (a count's pieces are counts to add up). A partial stage
+ * needs no merge: its output is a final stage's input anyway.
+ */
+static int
+agg_merge_config(
+    const struct sl_host *host, const char *config_json, char *buf, size_t cap)
+{
+	static const char merge[] =
+	    "{\"function\": \"sum\", \"mode\": \"final\"}";
+	struct bi_config cfg;
+	int mode, rv;
+
+	if ((rv = bi_config_parse(
+	         &cfg, host, config_json, "hash_aggregate", known_keys)) != 0)
+		return rv;
+	rv = bi_config_choice(&cfg, "mode", true, modes, &mode);
+	bi_config_close(&cfg);
+	if (rv != 0)
+		return rv;
+	if (mode != MODE_FINAL) {
+		host->set_error(
+		    "hash_aggregate: mode \"partial\" has nothing to "
+		    "merge");
+		return SL_ENOTSUP;
+	}
+	if (cap < sizeof(merge)) {
+		host->set_error("hash_aggregate: no room for the merge config");
+		return SL_ERANGE;
+	}
+	memcpy(buf, merge, sizeof(merge));
+	return 0;
+}
+
 const struct sl_operator_ops bi_hash_aggregate_ops = {
 	.struct_size = sizeof(struct sl_operator_ops),
 	.name = "hash_aggregate",
@@ -219,4 +255,5 @@ const struct sl_operator_ops bi_hash_aggregate_ops = {
 	.process = agg_process,
 	.finish = agg_finish,
 	.close = agg_close,
+	.merge_config = agg_merge_config,
 };

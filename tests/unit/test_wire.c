@@ -170,6 +170,8 @@ sample(int t, int variant, struct sli_msg *m)
 			in->sub_lo = i;
 			in->sub_hi =
 			    variant == 2 ? SL_MAX_PARALLELISM - 1 : i * 2;
+			in->first = variant == 2 ? SL_MAX_PARALLELISM - 1 : i;
+			in->partials = i == 1;
 			/* 2: one input of 1000 small descriptors, one of a
 			 * 2 MiB one, one of none. */
 			in->ndescs = i == 2          ? 0
@@ -194,6 +196,9 @@ sample(int t, int variant, struct sli_msg *m)
 			    variant == 2 ? SL_MAX_PARALLELISM : 1 + o;
 			d->outputs[o].desc = xbytes(o ? 0 : 80, o);
 		}
+		d->partial = variant == 2;
+		d->config =
+		    variant == 2 ? xstrdup("{\"mode\": \"final\"}") : NULL;
 		/* 1: one chained task; 2: 3 of them, one without outputs */
 		d->nchain = variant == 2 ? 3 : 1;
 		d->chain = xcalloc(d->nchain, sizeof(*d->chain));
@@ -387,7 +392,7 @@ test_exact_bytes(void)
 	struct sli_msg m = { .type = SLI_MSG_HEARTBEAT };
 	struct sl_bytes desc = { "\x01\x02", 2 };
 	struct sli_wire_output out = { 5, 300, { NULL, 0 } };
-	struct sli_wire_input in = { 1, 0, 2, &desc, 1 };
+	struct sli_wire_input in = { 1, 0, 2, &desc, 1, 3, 1 };
 
 	m.heartbeat.worker = "w1";
 	m.heartbeat.running = 3;
@@ -418,7 +423,7 @@ test_exact_bytes(void)
 	m.deploy.outputs = &out;
 	m.deploy.noutputs = 1;
 	expect_bytes(&m,
-	    "8a"
+	    "8c"
 	    "a17601"
 	    "a17405"
 	    "a36a6f62"
@@ -433,7 +438,7 @@ test_exact_bytes(void)
 	    "c4027b7d" /* job_json bin "{}" */
 	    "a6696e70757473"
 	    "91"
-	    "84"
+	    "86"
 	    "a465646765"
 	    "01"
 	    "a67375625f6c6f"
@@ -443,6 +448,10 @@ test_exact_bytes(void)
 	    "ab64657363726970746f7273"
 	    "91"
 	    "c4020102"
+	    "a56669727374"
+	    "03" /* first */
+	    "a87061727469616c73"
+	    "01" /* partials */
 	    "a76f757470757473"
 	    "91"
 	    "83"
@@ -454,7 +463,11 @@ test_exact_bytes(void)
 	    "aa64657363726970746f72"
 	    "c400"
 	    "a5636861696e" /* chain */
-	    "90");
+	    "90"
+	    "a77061727469616c"
+	    "00" /* partial */
+	    "a6636f6e666967"
+	    "a0"); /* config "" */
 }
 
 /* ---- hand-made msgpack, for what our encoder never writes ---- */
@@ -647,16 +660,16 @@ test_reject_fields(void)
 	/* The example of the design: a descriptor that is not bytes. */
 	REJECT("DEPLOY.inputs[2].descriptors[0]: expected binary, got int",
 	    "M s u s u s s s s s u s u s u s A"
-	    "M s u s u s u s A"
-	    "M s u s u s u s A"
+	    "M s u s u s u s A s u s u"
+	    "M s u s u s u s A s u s u"
 	    "M s u s u s u s A u"
 	    "s A",
 	    9u, "v", 1u, "t", 5u, "job", "j", "job_json", "{}", "vertex", 0u,
 	    "index", 0u, "attempt", 0u, "inputs", 3u, /**/
-	    4u, "edge", 0u, "sub_lo", 0u, "sub_hi", 0u, "descriptors", 0u, 4u,
-	    "edge", 1u, "sub_lo", 0u, "sub_hi", 0u, "descriptors", 0u, 4u,
-	    "edge", 2u, "sub_lo", 0u, "sub_hi", 0u, "descriptors", 1u, 7u,
-	    "outputs", 0u);
+	    6u, "edge", 0u, "sub_lo", 0u, "sub_hi", 0u, "descriptors", 0u,
+	    "first", 0u, "partials", 0u, 6u, "edge", 1u, "sub_lo", 0u, "sub_hi",
+	    0u, "descriptors", 0u, "first", 0u, "partials", 0u, 4u, "edge", 2u,
+	    "sub_lo", 0u, "sub_hi", 0u, "descriptors", 1u, 7u, "outputs", 0u);
 
 	/* Out of range. */
 	REJECT("HELLO.slots: 0 out of range 1..4294967295",
@@ -684,10 +697,11 @@ test_reject_fields(void)
 	    "attempt", 0u, "inputs", 0u, "outputs", 1u, 3u, "edge", 0u,
 	    "num_subpartitions", 0u, "descriptor", "", (size_t)0);
 	REJECT("DEPLOY.inputs[0]: sub_lo 5 > sub_hi 3",
-	    "M s u s u s s s s s u s u s u s A M s u s u s u s A s A", 9u, "v",
-	    1u, "t", 5u, "job", "j", "job_json", "{}", "vertex", 0u, "index",
-	    0u, "attempt", 0u, "inputs", 1u, 4u, "edge", 0u, "sub_lo", 5u,
-	    "sub_hi", 3u, "descriptors", 0u, "outputs", 0u);
+	    "M s u s u s s s s s u s u s u s A M s u s u s u s A s u s u s A",
+	    9u, "v", 1u, "t", 5u, "job", "j", "job_json", "{}", "vertex", 0u,
+	    "index", 0u, "attempt", 0u, "inputs", 1u, 6u, "edge", 0u, "sub_lo",
+	    5u, "sub_hi", 3u, "descriptors", 0u, "first", 0u, "partials", 0u,
+	    "outputs", 0u);
 
 	/* Strings. */
 	REJECT("HEARTBEAT.worker: empty", "M s u s u s s s u", 4u, "v", 1u, "t",
