@@ -58,8 +58,9 @@ struct rc {
 	struct sli_task_metrics *m;
 	char (*worker)[64];
 	uint64_t *edge_bytes;
-	double *rtimes; /* per region: started, ended */
-	uint32_t *par;  /* per vertex: its parallelism, as decided */
+	double *rtimes;  /* per region: started, ended */
+	uint32_t *par;   /* per vertex: its parallelism, as decided */
+	uint32_t *split; /* per vertex: tasks above it reading split ranges */
 	const struct sli_exec *x;
 	int signal;  /* the first SIGINT/SIGTERM */
 	bool killed; /* SIGKILL sent */
@@ -147,7 +148,8 @@ on_tick(uv_timer_t *h)
 		return;
 	case P_RUNNING:
 		if (sli_coord_job_info(r->coord, r->job_id, &r->info, r->m,
-		        r->worker, r->edge_bytes, r->rtimes, r->par) != 0)
+		        r->worker, r->edge_bytes, r->rtimes, r->par,
+		        r->split) != 0)
 			return;
 		r->have_info = true;
 		if (r->info.state != SLI_JOB_RUNNING)
@@ -380,6 +382,7 @@ run_cluster(const struct run_opts *o)
 	r.worker = calloc(x.ntasks, sizeof(*r.worker));
 	r.edge_bytes = calloc(job->ne + 1, sizeof(*r.edge_bytes));
 	r.par = calloc(job->nv + 1, sizeof(*r.par));
+	r.split = calloc(job->nv + 1, sizeof(*r.split));
 	if (sli_regions_build(&x, &rg) != 0) {
 		rv = sli_cli_fail("%s: %s", o->job_path, sl_errdetail());
 		goto out;
@@ -388,7 +391,8 @@ run_cluster(const struct run_opts *o)
 	r.rtimes = malloc(2 * (rg.n + 1) * sizeof(*r.rtimes));
 	r.kids = calloc(o->workers, sizeof(*r.kids));
 	if (r.m == NULL || r.worker == NULL || r.kids == NULL ||
-	    r.edge_bytes == NULL || r.rtimes == NULL || r.par == NULL) {
+	    r.edge_bytes == NULL || r.rtimes == NULL || r.par == NULL ||
+	    r.split == NULL) {
 		rv = sli_cli_fail("out of memory");
 		goto out;
 	}
@@ -459,6 +463,20 @@ run_cluster(const struct run_opts *o)
 		status = "FAILED";
 		sli_cli_fail("%s", r.info.message);
 	}
+	/* what was decided while the job ran */
+	for (uint32_t v = 0; v < job->nv; v++) {
+		if (par == NULL || par[v] != SLI_PAR_AT_RUN ||
+		    r.par[v] == x.par[v])
+			continue;
+		fprintf(stderr, "sluice: vertex '%s': parallelism %u",
+		    job->v[v].id, r.par[v]);
+		if (r.split[v] > 0)
+			fprintf(stderr,
+			    ", and %u more tasks that split its hot "
+			    "ranges",
+			    r.split[v]);
+		fputc('\n', stderr);
+	}
 	run_print_summary(&x, r.m, r.par, wall, how);
 	rv = sli_cli_flush();
 	if (r.info.state != SLI_JOB_FINISHED)
@@ -479,6 +497,7 @@ out:
 	free(r.worker);
 	free(r.edge_bytes);
 	free(r.par);
+	free(r.split);
 	free(r.rtimes);
 	if (have_rg)
 		sli_regions_free(&rg);

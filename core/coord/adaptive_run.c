@@ -335,7 +335,7 @@ sli_coord_skew_finished(struct cjob *j, uint32_t t)
 }
 
 void
-sli_coord_skew_free(struct cjob *j)
+sli_coord_skew_release(struct cjob *j)
 {
 	for (uint32_t v = 0; j->skew != NULL && v < j->job->nv; v++) {
 		struct cskew *k = j->skew[v];
@@ -351,9 +351,17 @@ sli_coord_skew_free(struct cjob *j)
 				m->p->ops.shuffle.master.release_partition(
 				    m->state, k->desc[i].data, k->desc[i].len);
 			m->p->host.free(k->desc[i].data);
+			k->desc[i].data = NULL;
 		}
-		skew_free_one(k);
 	}
+}
+
+void
+sli_coord_skew_free(struct cjob *j)
+{
+	sli_coord_skew_release(j);
+	for (uint32_t v = 0; j->skew != NULL && v < j->job->nv; v++)
+		skew_free_one(j->skew[v]);
 	free(j->skew);
 	j->skew = NULL;
 }

@@ -71,13 +71,14 @@ struct sli_coord_job_info {
  * as sli_regions_build numbers them) the seconds after submission at which
  * it was deployed and finished, -1 for what did not happen; par, when not
  * NULL, gets per vertex its parallelism (for one decided while the job
- * runs, its decision, or its max_parallelism until then). SL_ENOTFOUND
- * for an unknown id.
+ * runs, its decision, or its max_parallelism until then); split, when
+ * not NULL, gets per vertex the tasks above its parallelism that read part
+ * of a split hot range (DESIGN §5). SL_ENOTFOUND for an unknown id.
  */
 int sli_coord_job_info(struct sli_coord *c, const char *id,
     struct sli_coord_job_info *info, struct sli_task_metrics *m,
     char (*worker)[64], uint64_t *edge_bytes, double *region_times,
-    uint32_t *par);
+    uint32_t *par, uint32_t *split);
 
 /* Cancel a running job: its tasks are cancelled, it ends CANCELLED. */
 void sli_coord_cancel(struct sli_coord *c, const char *id);

@@ -140,7 +140,9 @@ int sli_coord_adaptive_decide_ready(struct cjob *j);
 int sli_coord_skew_role(const struct cjob *j, uint32_t t, uint32_t *merger);
 /* Task t finished: a merger whose helpers all did is released. */
 int sli_coord_skew_finished(struct cjob *j, uint32_t t);
-/* Free the job's split state, releasing the partial partitions. */
+/* Release the partial partitions (the job ended); free the split state
+ * (releasing what is left), when the job goes. */
+void sli_coord_skew_release(struct cjob *j);
 void sli_coord_skew_free(struct cjob *j);
 /* The slots region r needs: one per task index among those not vacant. */
 uint32_t sli_coord_region_slots(const struct cjob *j, uint32_t r);

@@ -260,7 +260,7 @@ task_cancel(struct cjob *j, uint32_t t)
 static void
 masters_close(struct cjob *j)
 {
-	sli_coord_skew_free(j);
+	sli_coord_skew_release(j);
 	for (uint32_t e = 0; j->descs != NULL && e < j->job->ne; e++) {
 		struct cmaster *m = &j->masters[j->master_of[e]];
 		uint32_t np = j->x.par[j->job->e[e].from];
@@ -940,7 +940,10 @@ job_status_text(const struct cjob *j, char *buf, size_t cap)
 
 		if (j->job->v[v].parallelism != SL_PARALLELISM_AUTO)
 			continue;
-		if (p != 0)
+		if (p != 0 && j->skew != NULL && j->skew[v] != NULL)
+			snprintf(
+			    num, sizeof(num), "%u+%u", p, j->skew[v]->helpers);
+		else if (p != 0)
 			snprintf(num, sizeof(num), "%u", p);
 		n += (size_t)snprintf(buf + n, cap - n, "%s%s=%s",
 		    !first      ? " "
@@ -1074,6 +1077,7 @@ job_free(struct cjob *j)
 		free(j->sub_bytes[e]);
 	free(j->sub_bytes);
 	free(j->held);
+	sli_coord_skew_free(j);
 	free(j->decided);
 	free(j->input_bytes);
 	free(j->pending);
@@ -1428,7 +1432,7 @@ int
 sli_coord_job_info(struct sli_coord *c, const char *id,
     struct sli_coord_job_info *info, struct sli_task_metrics *m,
     char (*worker)[64], uint64_t *edge_bytes, double *region_times,
-    uint32_t *par)
+    uint32_t *par, uint32_t *split)
 {
 	struct cjob *j;
 
@@ -1449,6 +1453,10 @@ sli_coord_job_info(struct sli_coord *c, const char *id,
 	for (uint32_t v = 0; par != NULL && v < j->job->nv; v++)
 		par[v] = j->dec[v].parallelism != 0 ? j->dec[v].parallelism
 		                                    : j->x.par[v];
+	for (uint32_t v = 0; split != NULL && v < j->job->nv; v++)
+		split[v] = j->skew != NULL && j->skew[v] != NULL
+		    ? j->skew[v]->helpers
+		    : 0;
 	for (uint32_t t = 0; t < j->x.ntasks; t++) {
 		if (m != NULL) {
 			atomic_store(

@@ -353,16 +353,19 @@ static int
 get_skew(const struct ctx *c, json_t *obj, uint32_t *out)
 {
 	json_t *v = json_object_get(obj, "skew_factor");
+	long long n = -1;
 	char buf[48];
 
 	*out = 0;
 	if (v == NULL)
 		return 0;
-	if (json_is_integer(v) && json_integer_value(v) >= 0 &&
-	    json_integer_value(v) < 1000000) {
-		*out = json_integer_value(v) == 0
-		    ? SL_SKEW_NEVER
-		    : (uint32_t)json_integer_value(v);
+	if (json_is_integer(v))
+		n = json_integer_value(v);
+	else if (json_is_string(v) &&
+	    !parse_decimal(json_string_value(v), json_string_length(v), &n))
+		n = -1;
+	if (n >= 0 && n < 1000000) {
+		*out = n == 0 ? SL_SKEW_NEVER : (uint32_t)n;
 		return 0;
 	}
 	return fail(c, SL_EPARSE, "skew_factor",

@@ -414,6 +414,109 @@ test_auto_from_bytes(void)
 	free(large);
 }
 
+/* The largest bytes_in of a vertex's tasks in a report, their sum, and how
+ * many tasks it lists. */
+static uint64_t
+report_task_bytes(const char *path, const char *id, uint64_t *sum, int *n)
+{
+	json_t *rep = json_load_file(path, 0, NULL), *v, *t;
+	uint64_t max = 0;
+	size_t i, k;
+
+	*sum = 0;
+	*n = 0;
+	json_array_foreach (json_object_get(rep, "vertices"), i, v) {
+		if (strcmp(json_string_value(json_object_get(v, "id")), id) !=
+		    0)
+			continue;
+		json_array_foreach (json_object_get(v, "tasks"), k, t) {
+			uint64_t b = (uint64_t)json_integer_value(
+			    json_object_get(t, "bytes_in"));
+
+			*sum += b;
+			(*n)++;
+			if (b > max)
+				max = b;
+		}
+	}
+	json_decref(rep);
+	return max;
+}
+
+/*
+ * examples/jobs/wordcount-skew.json (no combiner: every occurrence of a
+ * word crosses the shuffle) on a text where one word is 60% of all: the
+ * range holding it is far above skew_factor (2) x bytes_per_task (1 MiB),
+ * so it is split among more tasks, each reading a slice of the producers,
+ * and merged by its own task; the counts are right (the hot word's too),
+ * no task reads a fifth of the input, and the partial results' partitions
+ * are gone at the end. With skew_factor 0 nothing is split: one task reads
+ * all of the hot word, and the output is the same.
+ */
+static void
+test_auto_skew(void)
+{
+	size_t want = 5u << 20, len = 0, jlen;
+	char *text = malloc(want + 32), *job;
+	uint64_t seed = 7, sum, max;
+	struct run_result r;
+	bool is_auto = false;
+	int p, n;
+	char *at;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+	while (len < want)
+		len += (size_t)(sl_rng_below(&seed, 10) < 6
+		        ? sprintf(
+		              text + len, "hot%c", len % 80 < 72 ? ' ' : '\n')
+		        : sprintf(text + len, "w%u%c",
+		              sl_rng_below(&seed, 100000),
+		              len % 80 < 72 ? ' ' : '\n'));
+	sl_write_file(tmp("skew.txt"), text, len);
+	setenv("SLUICE_LOCALDISK_DIR", tmp("ld-skew"), 1);
+	CU_ASSERT_EQUAL(mkdir(tmp("ld-skew"), 0755), 0);
+
+	r = sl_run_sluice("run",
+	    source_path("examples/jobs/wordcount-skew.json"), "-D",
+	    def("input", tmp("skew.txt")), "-D", def("output", tmp("skew-out")),
+	    "--report", tmp("skew.json"), NULL);
+	expect(&r, 0, "more tasks that split its hot ranges");
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("skew-out"), text, len));
+	p = report_parallelism(tmp("skew.json"), "count", &is_auto);
+	CU_ASSERT_TRUE(is_auto);
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("skew-out")), p);
+	max = report_task_bytes(tmp("skew.json"), "count", &sum, &n);
+	CU_ASSERT(n > p); /* the helpers ran, and are in the report */
+	CU_ASSERT(max > 0 && max < sum / 5);
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("ld-skew")), 0);
+
+	/* never split */
+	job = sl_read_file(
+	    source_path("examples/jobs/wordcount-skew.json"), &jlen);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(job);
+	at = strstr(job, "\"skew_factor\": 2");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+	at[strlen("\"skew_factor\": ")] = '0';
+	put(tmp("skew-never.json"), job);
+	r = sl_run_sluice("run", tmp("skew-never.json"), "-D",
+	    def("input", tmp("skew.txt")), "-D",
+	    def("output", tmp("skew-never-out")), "--report",
+	    tmp("skew-never.json.report"), NULL);
+	CU_ASSERT_PTR_NULL(strstr(r.err, "split"));
+	expect(&r, 0, NULL);
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("skew-never-out"), text, len));
+	max =
+	    report_task_bytes(tmp("skew-never.json.report"), "count", &sum, &n);
+	CU_ASSERT_EQUAL(n,
+	    report_parallelism(
+	        tmp("skew-never.json.report"), "count", &is_auto));
+	CU_ASSERT(max > sum / 4); /* the hot word alone is half the bytes */
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("ld-skew")), 0);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+	free(job);
+	free(text);
+}
+
 /* Three stages joined by blocking edges over the localdisk shuffle, on
  * fewer slots than tasks: regions run as their inputs finish, the counts
  * equal the reference, and the partitions' files are gone at the end. */
@@ -1324,6 +1427,8 @@ static const struct sl_test tests[] = {
 	{ "run: a source of parallelism auto", test_auto_source },
 	{ "run: parallelism decided from the producers' bytes",
 	    test_auto_from_bytes },
+	{ "a hot subpartition split among tasks, counts right",
+	    test_auto_skew },
 	{ "run: blocking edges on fewer slots than tasks", test_run_blocking },
 	{ "run: a scheduling strategy of a job's choice",
 	    test_scheduler_strategy },

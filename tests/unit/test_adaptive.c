@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include <sluice/errors.h>
+#include <sluice/graph.h>
 
 #include "plan/adaptive.h"
 #include "sl_test.h"
@@ -562,6 +563,120 @@ test_source(void)
 	CU_ASSERT_EQUAL(sli_adaptive_source(10, &p), 5);
 }
 
+/* Skew: 4 producers x 4 subpartitions, subpartition 2 hot. */
+static const uint64_t skewed[4 * 4] = {
+	10, 10, 100, 10, /* producer 0 */
+	10, 10, 300, 10, /* 1 */
+	10, 10, 0, 10,   /* 2: none of the hot one */
+	10, 10, 200, 10, /* 3 */
+};
+
+static void
+decide_skewed(struct sli_adaptive_decision *d)
+{
+	struct sli_adaptive_params p = params(100, 1, 4, 0);
+	uint64_t sum[4] = { 0 };
+
+	for (uint32_t q = 0; q < 4; q++)
+		for (uint32_t i = 0; i < 4; i++)
+			sum[i] += skewed[q * 4 + i];
+	/* 40 | 40 | 600 | 40: ranges [0,1] [2] [3] */
+	CU_ASSERT_EQUAL_FATAL(sli_adaptive_decide(sum, 4, &p, d), 0);
+	CU_ASSERT_EQUAL_FATAL(d->parallelism, 3);
+	CU_ASSERT_EQUAL(d->start[1], 2);
+}
+
+/* The hot range gets ceil(600 / 100) = 6 slices, cut to the 3 producers
+ * that have bytes in it; the slices balance the producers' bytes. */
+static void
+test_skew_split(void)
+{
+	struct sli_adaptive_params p = params(100, 1, 4, 0);
+	struct sli_adaptive_decision d;
+	struct sli_adaptive_split *s;
+	uint32_t n;
+
+	decide_skewed(&d);
+	CU_ASSERT_EQUAL_FATAL(
+	    sli_adaptive_skew(skewed, 4, 4, &d, &p, 2, 10, &s, &n), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL(s[0].range, 1);
+	CU_ASSERT_EQUAL_FATAL(s[0].nslices, 3);
+	/* 100 | 300 + 0 | 200: an empty producer never opens a slice */
+	CU_ASSERT_EQUAL(s[0].first[0], 0);
+	CU_ASSERT_EQUAL(s[0].first[1], 1);
+	CU_ASSERT_EQUAL(s[0].first[2], 3);
+	sli_adaptive_splits_free(s, n);
+	sli_adaptive_decision_free(&d);
+}
+
+/* Not split: at or below the factor, factor 0 or "never", no room. */
+static void
+test_skew_none(void)
+{
+	struct sli_adaptive_params p = params(100, 1, 4, 0);
+	struct sli_adaptive_decision d;
+	struct sli_adaptive_split *s = (void *)&d;
+	uint32_t n = 7;
+
+	decide_skewed(&d);
+	CU_ASSERT_EQUAL(
+	    sli_adaptive_skew(skewed, 4, 4, &d, &p, 6, 10, &s, &n), 0);
+	CU_ASSERT_PTR_NULL(s); /* 600 is not above 6 x 100 */
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(
+	    sli_adaptive_skew(skewed, 4, 4, &d, &p, 0, 10, &s, &n), 0);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(
+	    sli_adaptive_skew(skewed, 4, 4, &d, &p, SL_SKEW_NEVER, 10, &s, &n),
+	    0);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(
+	    sli_adaptive_skew(skewed, 4, 4, &d, &p, 2, 1, &s, &n), 0);
+	CU_ASSERT_EQUAL(n, 0); /* one spare task cannot split anything */
+	/* two spare tasks: two slices */
+	CU_ASSERT_EQUAL_FATAL(
+	    sli_adaptive_skew(skewed, 4, 4, &d, &p, 2, 2, &s, &n), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL(s[0].nslices, 2);
+	sli_adaptive_splits_free(s, n);
+	sli_adaptive_decision_free(&d);
+}
+
+/* Two hot ranges, room for one split of 3 and nothing for the other: the
+ * larger is served first; the slices cover the producers exactly. */
+static void
+test_skew_largest_first(void)
+{
+	static const uint64_t b[3 * 2] = { 200, 400, 200, 400, 200, 400 };
+	struct sli_adaptive_params p = params(100, 1, 2, 0);
+	uint64_t sum[2] = { 600, 1200 };
+	struct sli_adaptive_decision d;
+	struct sli_adaptive_split *s;
+	uint32_t n;
+
+	CU_ASSERT_EQUAL_FATAL(sli_adaptive_decide(sum, 2, &p, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(d.parallelism, 2);
+	CU_ASSERT_EQUAL_FATAL(
+	    sli_adaptive_skew(b, 3, 2, &d, &p, 1, 4, &s, &n), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL(s[0].range, 1);
+	CU_ASSERT_EQUAL(s[0].nslices, 3);
+	CU_ASSERT_EQUAL(s[0].first[0], 0);
+	CU_ASSERT_EQUAL(s[0].first[1], 1);
+	CU_ASSERT_EQUAL(s[0].first[2], 2);
+	sli_adaptive_splits_free(s, n);
+	/* room for both: 3 and 3 */
+	CU_ASSERT_EQUAL_FATAL(
+	    sli_adaptive_skew(b, 3, 2, &d, &p, 1, 6, &s, &n), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_EQUAL(s[0].range, 1);
+	CU_ASSERT_EQUAL(s[1].range, 0);
+	CU_ASSERT_EQUAL(s[1].nslices, 3);
+	sli_adaptive_splits_free(s, n);
+	sli_adaptive_decision_free(&d);
+}
+
 static const struct sl_test tests[] = {
 	{ "design example", test_design_example },
 	{ "all equal", test_all_equal },
@@ -578,6 +693,9 @@ static const struct sl_test tests[] = {
 	{ "a source from its input size", test_source },
 	{ "invalid parameters", test_invalid },
 	{ "properties", test_properties },
+	{ "skew: a hot range split by producers", test_skew_split },
+	{ "skew: when nothing is split", test_skew_none },
+	{ "skew: the largest range first", test_skew_largest_first },
 	{ NULL, NULL },
 };
 

@@ -497,6 +497,31 @@ test_adaptive_keys(void)
 	sli_job_adaptive(job, 0, &a);
 	CU_ASSERT_EQUAL(a.bytes_per_task, UINT64_C(1) << 30);
 	sl_job_free(job);
+
+	/* skew_factor: the job's, a vertex's, 0 for never, the default */
+	CU_ASSERT_EQUAL_FATAL(
+	    load_vars("{'name':'j','skew_factor':'${f}','vertices':["
+	              "{'id':'a','operator':'s','parallelism':'auto'},"
+	              "{'id':'b','operator':'c','parallelism':'auto',"
+	              "'skew_factor':0}]}",
+	        DEFS("f=3"), &job),
+	    0);
+	sli_job_adaptive(job, 0, &a);
+	CU_ASSERT_EQUAL(a.skew_factor, 3);
+	sli_job_adaptive(job, 1, &a);
+	CU_ASSERT_EQUAL(a.skew_factor, SL_SKEW_NEVER);
+	sl_job_free(job);
+	CU_ASSERT_EQUAL_FATAL(load(ONE_VERTEX("'auto'"), &job), 0);
+	sli_job_adaptive(job, 1, &a);
+	CU_ASSERT_EQUAL(a.skew_factor, SL_DEFAULT_SKEW_FACTOR);
+	sl_job_free(job);
+	EXPECT_FAIL("{'name':'j','vertices':[{'id':'a','operator':'s',"
+	            "'parallelism':1,'skew_factor':-1}]}",
+	    SL_EPARSE, "vertices[0].skew_factor: must be 0 (never split",
+	    "got -1");
+	EXPECT_FAIL("{'name':'j','skew_factor':1.5,'vertices':[{'id':'a',"
+	            "'operator':'s','parallelism':1}]}",
+	    SL_EPARSE, "skew_factor: must be 0", "got 1.5");
 }
 
 static void
