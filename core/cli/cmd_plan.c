@@ -26,7 +26,8 @@ static const char plan_usage[] =
     "  sluice plan failover JOB.json --failed TASK... [--lost TASK]...\n"
     "                       [--parallelism V=N]... [--pretty]\n"
     "  sluice plan parallelism --min N --max N --bytes-per-task BYTES\n"
-    "                       [--parallelism P] --input B0,B1,... [--input ...]\n"
+    "                       [--parallelism P] [--skew-factor F]\n"
+    "                       --input B0,B1,... [--input ...]\n"
     "  sluice plan schedule JOB.json [--scheduler NAME] [--slots N]\n"
     "                       [--plugin-dir DIR]... [--parallelism V=N]...\n"
     "  sluice plan graph JOB.json [--format dot] [--parallelism V=N]...\n"
@@ -35,7 +36,9 @@ static const char plan_usage[] =
     "TASK is VERTEX#INDEX, e.g. count#3. --parallelism V=N fixes the\n"
     "parallelism of vertex V (needed for \"auto\" vertices). BYTES take k, m,\n"
     "g, t suffixes (powers of 1024; 64m, 64M, 64MiB alike). --input @FILE\n"
-    "reads the counts from a file. Output is one JSON object (graph: dot).\n";
+    "reads the counts from a file; with --skew-factor each --input is one\n"
+    "producer's, and ranges above F x BYTES are split among slices of the\n"
+    "producers (\"splits\"). Output is one JSON object (graph: dot).\n";
 
 /* What every job-based plan command shares: the job, its tasks, regions. */
 struct plan_job {
@@ -387,6 +390,30 @@ parse_byte_list(const char *arg, uint64_t **out, uint32_t *n)
 	return 0;
 }
 
+/* [{"range": k, "producers": [[first, last], ...]}, ...] */
+static json_t *
+splits_json(const struct sli_adaptive_split *s, uint32_t n, uint32_t m)
+{
+	json_t *a = json_array();
+
+	for (uint32_t i = 0; a != NULL && i < n; i++) {
+		json_t *sl = json_array();
+
+		for (uint32_t q = 0; sl != NULL && q < s[i].nslices; q++) {
+			uint32_t end =
+			    q + 1 < s[i].nslices ? s[i].first[q + 1] : m;
+
+			json_array_append_new(sl,
+			    json_pack("[ii]", (json_int_t)s[i].first[q],
+			        (json_int_t)end - 1));
+		}
+		json_array_append_new(a,
+		    json_pack("{s:i,s:o*}", "range", (json_int_t)s[i].range,
+		        "producers", sl));
+	}
+	return a;
+}
+
 static int
 plan_parallelism(int argc, char **argv)
 {
@@ -396,14 +423,16 @@ plan_parallelism(int argc, char **argv)
 		{ "bytes-per-task", required_argument, NULL, 'c' },
 		{ "parallelism", required_argument, NULL, 'p' },
 		{ "input", required_argument, NULL, 'i' },
+		{ "skew-factor", required_argument, NULL, 's' },
 		{ "pretty", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sli_adaptive_params p = { 0 };
 	struct sli_adaptive_decision d = { 0 };
-	uint64_t *sum = NULL;
-	uint32_t n = 0;
+	struct sli_adaptive_split *split = NULL;
+	uint64_t *sum = NULL, *rows = NULL;
+	uint32_t n = 0, nrows = 0, nsplit = 0, skew = 0;
 	bool have_min = false, have_max = false, have_l = false, pretty = false;
 	int c, rv = 0;
 	json_t *ranges;
@@ -452,20 +481,41 @@ plan_parallelism(int argc, char **argv)
 				    "--parallelism: expected 1..%d",
 				    SL_MAX_PARALLELISM);
 			break;
+		case 's':
+			if (!sli_parse_u32(optarg, 0, 999999, &skew))
+				rv = sli_cli_usage("--skew-factor: expected "
+				                   "0..999999");
+			if (skew == 0)
+				skew = SL_SKEW_NEVER;
+			break;
 		case 'i':
 			if ((rv = parse_byte_list(optarg, &in, &k)) != 0)
 				break;
-			if (sum == NULL) {
-				sum = in;
-				n = k;
-				break;
-			}
-			if (k != n) {
+			if (sum != NULL && k != n) {
 				free(in);
 				rv = sli_cli_usage(
 				    "--input: every input needs the same "
 				    "number of subpartitions (%u, not %u)",
 				    n, k);
+				break;
+			}
+			/* every row, for splitting by producers */
+			{
+				uint64_t *more = realloc(rows,
+				    ((size_t)nrows + 1) * k * sizeof(*rows));
+
+				if (more == NULL) {
+					free(in);
+					rv = sli_cli_fail("out of memory");
+					break;
+				}
+				rows = more;
+				memcpy(rows + (size_t)nrows++ * k, in,
+				    k * sizeof(*in));
+			}
+			if (sum == NULL) {
+				sum = in;
+				n = k;
 				break;
 			}
 			for (uint32_t i = 0; i < n; i++)
@@ -510,12 +560,24 @@ plan_parallelism(int argc, char **argv)
 		    json_pack(
 		        "[ii]", (json_int_t)d.start[k], (json_int_t)last));
 	}
-	rv = print_json(json_pack("{s:i,s:o}", "parallelism",
-	                    (json_int_t)d.parallelism, "ranges", ranges),
+	if (skew != 0 &&
+	    sli_adaptive_skew(rows, nrows, n, &d, &p, skew, n - d.parallelism,
+	        &split, &nsplit) != 0) {
+		json_decref(ranges);
+		sli_adaptive_decision_free(&d);
+		rv = sli_cli_fail("plan parallelism: %s", sl_errdetail());
+		goto out;
+	}
+	rv = print_json(
+	    json_pack("{s:i,s:o,s:o*}", "parallelism",
+	        (json_int_t)d.parallelism, "ranges", ranges, "splits",
+	        skew != 0 ? splits_json(split, nsplit, nrows) : NULL),
 	    pretty);
+	sli_adaptive_splits_free(split, nsplit);
 	sli_adaptive_decision_free(&d);
 out:
 	free(sum);
+	free(rows);
 	return rv;
 }
 

@@ -203,6 +203,34 @@ test_parallelism_fixed(void)
 	expect_json(&r, "{\"parallelism\": 2, \"ranges\": [[0,1],[2,3]]}");
 }
 
+/* With --skew-factor every --input is a producer's: the hot range (500
+ * bytes, above 2 x 100) is split among slices of the producers that have
+ * bytes in it, the same function the coordinator calls. */
+static void
+test_parallelism_skew(void)
+{
+	struct run_result r = sl_run_sluice("plan", "parallelism", "--min", "1",
+	    "--max", "8", "--bytes-per-task", "100", "--skew-factor", "2",
+	    "--input", "10,10,100,10,0,0,0,0", "--input",
+	    "10,10,300,10,0,0,0,0", "--input", "10,10,0,10,0,0,0,0", "--input",
+	    "10,10,100,10,0,0,0,0", NULL);
+	expect_json(&r,
+	    "{\"parallelism\": 3, \"ranges\": [[0,1],[2,2],[3,7]], "
+	    "\"splits\": [{\"range\": 1, \"producers\": "
+	    "[[0,0],[1,2],[3,3]]}]}");
+	/* 0: never */
+	r = sl_run_sluice("plan", "parallelism", "--min", "1", "--max", "8",
+	    "--bytes-per-task", "100", "--skew-factor", "0", "--input",
+	    "10,10,500,10,0,0,0,0", NULL);
+	expect_json(&r,
+	    "{\"parallelism\": 3, \"ranges\": [[0,1],[2,2],[3,7]], "
+	    "\"splits\": []}");
+	r = sl_run_sluice("plan", "parallelism", "--min", "1", "--max", "8",
+	    "--bytes-per-task", "100", "--skew-factor", "-1", "--input", "1",
+	    NULL);
+	expect_error(&r, 2, "--skew-factor: expected 0..999999");
+}
+
 static void
 test_parallelism_errors(void)
 {
@@ -538,6 +566,8 @@ static const struct sl_test tests[] = {
 	{ "plan parallelism: the DESIGN example", test_parallelism_example },
 	{ "plan parallelism sums inputs", test_parallelism_inputs_summed },
 	{ "plan parallelism with a fixed parallelism", test_parallelism_fixed },
+	{ "plan parallelism: a hot range split by producers",
+	    test_parallelism_skew },
 	{ "plan parallelism rejects bad input", test_parallelism_errors },
 	{ "plan parallelism reads --input @FILE", test_parallelism_input_file },
 	{ "plan parallelism refuses empty fields and repeats",
