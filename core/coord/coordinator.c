@@ -522,12 +522,13 @@ wire_inputs(struct cjob *j, uint32_t t, struct sli_wire_input *ins)
 			    ? d->start[r + 1] - 1
 			    : j->x.par[v] - 1;
 		}
-		/* producers left vacant (the tail) wrote nothing */
-		if (j->decided[from] == SLI_PAR_AT_RUN)
-			while (ins[i].ndescs > 0 &&
-			    j->tasks[j->x.base[from] + lo + ins[i].ndescs - 1]
-			            .state == T_VACANT)
-				ins[i].ndescs--;
+		/* producers above a decision (vacant, or helpers whose
+		 * output went to their merger) wrote nothing here */
+		if (j->decided[from] == SLI_PAR_AT_RUN) {
+			uint32_t p = j->dec[from].parallelism;
+
+			ins[i].ndescs = p <= lo ? 0 : (p < hi ? p : hi) - lo;
+		}
 		if (role == 1) {
 			/* a slice of the producers (none of them vacant) */
 			uint32_t first = j->skew[v]->first[idx],

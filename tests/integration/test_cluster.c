@@ -512,6 +512,33 @@ test_auto_skew(void)
 	        tmp("skew-never.json.report"), "count", &is_auto));
 	CU_ASSERT(max > sum / 4); /* the hot word alone is half the bytes */
 	CU_ASSERT_EQUAL(sl_count_entries(tmp("ld-skew")), 0);
+
+	/* a split vertex feeding a fixed one all_to_all: its consumers read
+	 * the decided tasks' partitions only, none of the helpers' */
+	put(tmp("skew-down.json"),
+	    "{\"name\":\"d\",\"bytes_per_task\":\"1m\",\"skew_factor\":2,"
+	    "\"max_parallelism\":32,\"vertices\":["
+	    "{\"id\":\"read\",\"operator\":\"text_source\",\"parallelism\":"
+	    "\"auto\",\"config\":{\"path\":\"${input}\"}},"
+	    "{\"id\":\"words\",\"operator\":\"tokenize\",\"parallelism\":"
+	    "\"auto\"},{\"id\":\"count\",\"operator\":\"hash_aggregate\","
+	    "\"parallelism\":\"auto\",\"config\":{\"function\":\"count\","
+	    "\"mode\":\"final\"}},{\"id\":\"write\",\"operator\":"
+	    "\"file_sink\",\"parallelism\":2,\"config\":{\"path\":"
+	    "\"${output}\",\"format\":\"tsv\"}}],\"edges\":["
+	    "{\"from\":\"read\",\"to\":\"words\",\"distribution\":"
+	    "\"pointwise\",\"type\":\"pipelined\"},{\"from\":\"words\","
+	    "\"to\":\"count\",\"distribution\":\"all_to_all\",\"type\":"
+	    "\"blocking\",\"shuffle\":\"localdisk\"},{\"from\":\"count\","
+	    "\"to\":\"write\",\"distribution\":\"all_to_all\",\"type\":"
+	    "\"blocking\",\"shuffle\":\"localdisk\"}]}");
+	r = sl_run_sluice("run", tmp("skew-down.json"), "-D",
+	    def("input", tmp("skew.txt")), "-D",
+	    def("output", tmp("skew-down-out")), NULL);
+	expect(&r, 0, "more tasks that split its hot ranges");
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("skew-down-out"), text, len));
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("skew-down-out")), 2);
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("ld-skew")), 0);
 	unsetenv("SLUICE_LOCALDISK_DIR");
 	free(job);
 	free(text);
