@@ -35,9 +35,10 @@ sli_coord_adaptive_init(struct cjob *j)
 	j->sub_bytes = calloc(job->ne + 1, sizeof(*j->sub_bytes));
 	j->held = calloc(j->r.n + 1, sizeof(*j->held));
 	j->skew = calloc(job->nv + 1, sizeof(*j->skew));
+	j->scanned = calloc(job->ne + 1, sizeof(*j->scanned));
 	seen = calloc(j->r.n + 1, sizeof(*seen));
 	if (j->dec == NULL || j->sub_bytes == NULL || j->held == NULL ||
-	    j->skew == NULL || seen == NULL) {
+	    j->skew == NULL || j->scanned == NULL || seen == NULL) {
 		free(seen);
 		return sli_err(SL_ENOMEM, "out of memory");
 	}
@@ -65,17 +66,23 @@ sli_coord_adaptive_init(struct cjob *j)
 	return 0;
 }
 
-/* Every producer of every input of v finished (or was left vacant). */
+/*
+ * Every producer of every input of v finished (or was left vacant). Asked
+ * after every region that finishes, so each edge keeps how far its
+ * producers are known to be done: the scans add up to one pass over them.
+ * (Failover, which can undo a finish, will have to move it back.)
+ */
 static bool
-adaptive_inputs_done(const struct cjob *j, uint32_t v)
+adaptive_inputs_done(struct cjob *j, uint32_t v)
 {
 	const struct sli_vertex *vx = &j->job->v[v];
 
 	for (uint32_t i = 0; i < vx->nin; i++) {
-		uint32_t from = j->job->e[vx->in[i]].from;
+		uint32_t e = vx->in[i], from = j->job->e[e].from;
 
-		for (uint32_t k = 0; k < j->x.par[from]; k++) {
-			uint8_t st = j->tasks[j->x.base[from] + k].state;
+		for (; j->scanned[e] < j->x.par[from]; j->scanned[e]++) {
+			uint8_t st =
+			    j->tasks[j->x.base[from] + j->scanned[e]].state;
 
 			if (st != T_FINISHED && st != T_VACANT)
 				return false;
@@ -180,7 +187,7 @@ adaptive_bytes(const struct cjob *j, uint32_t v, uint64_t *total)
 
 /* v may be decided now: a leader, undecided, its producers finished. */
 static bool
-adaptive_due(const struct cjob *j, uint32_t v)
+adaptive_due(struct cjob *j, uint32_t v)
 {
 	return v < j->job->nv && sli_coord_adaptive_leader(j, v) &&
 	    j->dec[v].parallelism == 0 && adaptive_inputs_done(j, v);

@@ -109,6 +109,7 @@ struct cjob {
 	uint64_t **sub_bytes;
 	uint32_t *held;
 	struct cskew **skew;
+	uint32_t *scanned; /* per edge: producers known finished, from 0 */
 	uint32_t *left;    /* per region: tasks not finished */
 	double t0;         /* submitted, monotonic seconds */
 	double *rtime;     /* per region: deployed, finished (s after t0) */

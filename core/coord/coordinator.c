@@ -1078,6 +1078,7 @@ job_free(struct cjob *j)
 		free(j->sub_bytes[e]);
 	free(j->sub_bytes);
 	free(j->held);
+	free(j->scanned);
 	sli_coord_skew_free(j);
 	free(j->decided);
 	free(j->input_bytes);
