@@ -271,7 +271,10 @@ sli_adaptive_skew(const uint64_t *bytes, uint32_t m, uint32_t n,
 			want = room;
 		if (want < 2)
 			continue;
+		/* equal slices: start from an even share, and the search
+		 * finds the smallest largest slice when that is not it */
 		sp.fixed_parallelism = (uint32_t)want;
+		sp.bytes_per_task = total[k] / want + (total[k] % want != 0);
 		if ((rv = sli_adaptive_decide(row, m, &sp, &slices)) != 0)
 			goto out;
 		split[*nout] = (struct sli_adaptive_split) {

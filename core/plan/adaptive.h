@@ -51,7 +51,8 @@ void sli_adaptive_decision_free(struct sli_adaptive_decision *d);
  * of all splits stay within room (the largest ranges are served first; a
  * range left fewer than 2 is not split). The slices' bounds are the
  * decision above over the producers' bytes in the range, with the slice
- * count as a fixed parallelism.
+ * count as a fixed parallelism and an even share as the limit: about
+ * equal slices.
  */
 struct sli_adaptive_split {
 	uint32_t range;   /* the decision's range */

@@ -677,6 +677,33 @@ test_skew_largest_first(void)
 	sli_adaptive_decision_free(&d);
 }
 
+/* Slices are even shares, not packed at bytes_per_task: 9 producers of 10
+ * bytes in 3 slices are 3 | 3 | 3, where packing at 40 would give 4 | 4 | 1.
+ */
+static void
+test_skew_even_slices(void)
+{
+	uint64_t b[9];
+	struct sli_adaptive_params p = params(40, 1, 4, 0);
+	struct sli_adaptive_decision d = { 0 };
+	uint32_t start0 = 0;
+	struct sli_adaptive_split *s;
+	uint32_t n;
+
+	for (uint32_t q = 0; q < 9; q++)
+		b[q] = 10;
+	d.parallelism = 1;
+	d.start = &start0;
+	/* 90 bytes, 3 slices wanted (ceil(90 / 40)), room for 3 */
+	CU_ASSERT_EQUAL_FATAL(
+	    sli_adaptive_skew(b, 9, 1, &d, &p, 2, 3, &s, &n), 0);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL_FATAL(s[0].nslices, 3);
+	CU_ASSERT_EQUAL(s[0].first[1], 3);
+	CU_ASSERT_EQUAL(s[0].first[2], 6);
+	sli_adaptive_splits_free(s, n);
+}
+
 static const struct sl_test tests[] = {
 	{ "design example", test_design_example },
 	{ "all equal", test_all_equal },
@@ -696,6 +723,7 @@ static const struct sl_test tests[] = {
 	{ "skew: a hot range split by producers", test_skew_split },
 	{ "skew: when nothing is split", test_skew_none },
 	{ "skew: the largest range first", test_skew_largest_first },
+	{ "skew: even slices", test_skew_even_slices },
 	{ NULL, NULL },
 };
 
