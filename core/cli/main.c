@@ -28,6 +28,7 @@ static const char usage[] =
     "  submit --coordinator URL JOB.json   submit a job to it\n"
     "  status --coordinator URL     its jobs and their states\n"
     "  gen-records --count N --output FILE   100-byte records for TeraSort\n"
+    "  gen-words --words N --output FILE     Zipf-distributed words of text\n"
     "  validate-sorted DIR [--input FILE]    check a sorted output\n"
     "  plugins [--check FILE.so]    the plugins found, or check one file\n"
     "  version                      print the version\n"
@@ -123,6 +124,8 @@ main(int argc, char **argv)
 		return sli_cmd_status(argc - 1, argv + 1);
 	if (strcmp(cmd, "gen-records") == 0)
 		return sli_cmd_gen_records(argc - 1, argv + 1);
+	if (strcmp(cmd, "gen-words") == 0)
+		return sli_cmd_gen_words(argc - 1, argv + 1);
 	if (strcmp(cmd, "validate-sorted") == 0)
 		return sli_cmd_validate_sorted(argc - 1, argv + 1);
 	fprintf(stderr, "sluice: unknown command '%s'\n\n%s", cmd, usage);
