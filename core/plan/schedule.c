@@ -298,11 +298,13 @@ sli_sched_init(struct sli_sched *s, const struct sli_exec *x,
 	s->total_slots = slots;
 	s->state = calloc(r->n + 1, 1);
 	s->pending = calloc(r->n + 1, sizeof(*s->pending));
+	s->holds = calloc(r->n + 1, sizeof(*s->holds));
 	s->input_bytes = calloc(r->n + 1, sizeof(*s->input_bytes));
 	s->slots = calloc(r->n + 1, sizeof(*s->slots));
 	s->dep_start = calloc(r->n + 2, sizeof(*s->dep_start));
-	if (!s->state || !s->pending || !s->input_bytes || !s->slots ||
-	    !s->dep_start || ready_alloc(s, r->n) != 0 || count_slots(s) != 0)
+	if (!s->state || !s->pending || !s->holds || !s->input_bytes ||
+	    !s->slots || !s->dep_start || ready_alloc(s, r->n) != 0 ||
+	    count_slots(s) != 0)
 		goto out_fail;
 
 	pointwise_deps(s, 0, NULL);
@@ -345,6 +347,7 @@ sli_sched_fini(struct sli_sched *s)
 	free(s->input_bytes);
 	free(s->slots);
 	free(s->pending);
+	free(s->holds);
 	free(s->state);
 	memset(s, 0, sizeof(*s));
 }
@@ -421,6 +424,7 @@ sli_sched_finish(struct sli_sched *s, uint32_t r)
 void
 sli_sched_hold(struct sli_sched *s, uint32_t r)
 {
+	s->holds[r]++;
 	if (s->pending[r]++ == 0)
 		ready_remove(s, r);
 }
@@ -429,7 +433,65 @@ void
 sli_sched_release(struct sli_sched *s, uint32_t r, uint32_t slots)
 {
 	s->slots[r] = slots;
+	s->holds[r]--;
 	satisfy(s, r);
+}
+
+/* Whether region p's partitions are consumable for `on`. */
+static bool
+fired(const struct sli_sched *s, uint32_t p, uint8_t on)
+{
+	return s->state[p] == SL_REGION_FINISHED ||
+	    (on == ON_START && s->state[p] == SL_REGION_DEPLOYED);
+}
+
+void
+sli_sched_restart(struct sli_sched *s, const uint8_t *restart)
+{
+	uint32_t n = s->r->n;
+
+	for (uint32_t r = 0; r < n; r++) {
+		if (!restart[r] || s->state[r] == SL_REGION_CREATED)
+			continue;
+		if (s->state[r] == SL_REGION_DEPLOYED) {
+			s->used_slots -= region_slots(s, r);
+			s->running--;
+		}
+		s->state[r] = SL_REGION_CREATED;
+	}
+	/* count again what init and fire counted as things happened */
+	for (uint32_t r = 0; r < n; r++)
+		s->pending[r] = s->holds[r];
+	for (uint32_t g = 0; g < s->ngroup; g++)
+		s->group[g].done = 0;
+	for (uint32_t p = 0; p < n; p++) {
+		for (uint32_t k = s->dep_start[p]; k < s->dep_start[p + 1]; k++)
+			if (!fired(s, p, s->dep[k].on))
+				s->pending[s->dep[k].consumer]++;
+		for (uint32_t k = s->pg_start[p]; k < s->pg_start[p + 1]; k++) {
+			struct sli_sched_group *g = &s->group[s->pg[k]];
+
+			if (fired(s, p, g->on))
+				g->done++;
+		}
+	}
+	for (uint32_t i = 0; i < s->ngroup; i++) {
+		struct sli_sched_group *g = &s->group[i];
+
+		if (g->done < g->nprod)
+			for (uint32_t c = 0; c < g->nconsumers; c++)
+				s->pending[g->consumers[c]]++;
+		/* the inner region waits for the producers other than itself
+		 * (it is one of them, and not fired while it restarts) */
+		if (g->inner != UINT32_MAX && g->nprod > 1 &&
+		    g->done < g->nprod - 1)
+			s->pending[g->inner]++;
+	}
+	for (uint32_t r = 0; r < n; r++) {
+		ready_remove(s, r);
+		if (s->state[r] == SL_REGION_CREATED && s->pending[r] == 0)
+			ready_add(s, r);
+	}
 }
 
 int

@@ -24,6 +24,7 @@ struct sli_sched {
 	const struct sli_regions *r; /* borrowed */
 	uint8_t *state;              /* per region: enum sl_region_state */
 	uint32_t *pending;           /* per region: inputs not yet consumable */
+	uint32_t *holds;       /* per region: sli_sched_hold not released */
 	uint64_t *input_bytes; /* per region; set by the runtime, 0 unknown */
 	/* per region: the slots it needs, one per slot-sharing group (its
 	 * tasks of one index share a slot, as the coordinator places them) */
@@ -71,6 +72,14 @@ int sli_sched_finish(struct sli_sched *s, uint32_t region);
 void sli_sched_hold(struct sli_sched *s, uint32_t region);
 void sli_sched_release(struct sli_sched *s, uint32_t region, uint32_t slots);
 int sli_sched_skip(struct sli_sched *s, uint32_t region);
+
+/*
+ * Failover (DESIGN §4): the regions marked in restart[] (one byte each)
+ * are CREATED again, the running ones' slots freed; readiness is then
+ * counted afresh from every region's state, so a consumer of a restarted
+ * region waits for it again. Linear in regions + dependencies.
+ */
+void sli_sched_restart(struct sli_sched *s, const uint8_t *restart);
 
 /* A ctx whose ops read and act on s. */
 void sli_sched_ctx_init(struct sl_sched_ctx *ctx, struct sli_sched *s);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "plan_fixture.h"
+#include "plan/failover.h"
 #include "plan/regions.h"
 #include "plan/schedule.h"
 #include "sl_test.h"
@@ -961,7 +962,7 @@ test_bad_states(void)
 /* --- Random graphs and schedules against the naive reference. --- */
 
 struct run_stats {
-	uint64_t steps, deploys, finishes, busy, refused, early;
+	uint64_t steps, deploys, finishes, busy, refused, early, restarts;
 };
 
 enum { MAXT = 32 };
@@ -996,9 +997,9 @@ random_schedule(struct fixture *f, uint32_t slots, const struct pair *pairs,
 	uint32_t n = f->p.r.n, cnt, got[MAXT], running[MAXT], nrun = 0;
 	uint64_t used = 0;
 	uint8_t state[MAXT] = { 0 }, want[MAXT];
-	uint32_t left = n;
+	uint32_t left = n, restarts = 0;
 
-	for (uint32_t step = 0; step < 8 * n + 16; step++) {
+	for (uint32_t step = 0; step < (8 + 8 * restarts) * n + 16; step++) {
 		uint32_t free_want, r;
 		int rv;
 
@@ -1026,6 +1027,38 @@ random_schedule(struct fixture *f, uint32_t slots, const struct pair *pairs,
 		if (left == 0)
 			return cnt == 0 ? NULL : "ready regions after the end";
 
+		/* Now and then a failover: a region that ran or runs fails,
+		 * and the regions DESIGN §4 gives restart. */
+		if (restarts < 3 && rnd(10) == 0) {
+			uint8_t restart[MAXT] = { 0 };
+			uint32_t t;
+
+			r = rnd(n);
+			if (state[r] == CREATED)
+				continue;
+			t = f->p.r.tasks[f->p.r.start[r]];
+			if (sli_failover_regions(
+			        &f->p.x, &f->p.r, &t, 1, NULL, restart) != 0)
+				return "failover set failed";
+			sli_sched_restart(&f->s, restart);
+			for (uint32_t g = 0; g < n; g++) {
+				if (!restart[g] || state[g] == CREATED)
+					continue;
+				if (state[g] == DEPLOYED) {
+					for (uint32_t k = 0; k < nrun; k++)
+						if (running[k] == g)
+							running[k] =
+							    running[--nrun];
+					used -= naive_slots(f, g);
+				} else {
+					left++;
+				}
+				state[g] = CREATED;
+			}
+			restarts++;
+			st->restarts++;
+			continue;
+		}
 		/* Now and then an op that must be refused. */
 		if (rnd(8) == 0) {
 			r = rnd(n);
@@ -1144,16 +1177,18 @@ test_random_against_naive(void)
 		fixture_free(&f);
 	}
 	printf("\n    %u schedules, %llu steps: %llu deploys, %llu finishes, "
-	       "%llu busy, %llu refused, %llu beside a running producer ",
+	       "%llu busy, %llu refused, %llu beside a running producer, %llu "
+	       "failovers ",
 	    rounds, (unsigned long long)st.steps,
 	    (unsigned long long)st.deploys, (unsigned long long)st.finishes,
 	    (unsigned long long)st.busy, (unsigned long long)st.refused,
-	    (unsigned long long)st.early);
+	    (unsigned long long)st.early, (unsigned long long)st.restarts);
 	/* The schedules must exercise every rule, not only the easy ones. */
 	CU_ASSERT(st.deploys > 2000);
 	CU_ASSERT(st.busy > 100);
 	CU_ASSERT(st.refused > 100);
 	CU_ASSERT(st.early > 100);
+	CU_ASSERT(st.restarts > 300);
 }
 
 /* --- Scale: never m x n. --- */
