@@ -20,6 +20,7 @@ sli_task_metrics_init(struct sli_task_metrics *m)
 	atomic_init(&m->records_out, 0);
 	atomic_init(&m->bytes_out, 0);
 	atomic_init(&m->ended, false);
+	m->unreadable_edge = m->unreadable_producer = UINT32_MAX;
 }
 
 int
@@ -323,6 +324,10 @@ unreadable(struct sli_task_run *r, uint32_t k, uint32_t input, const char *what,
 {
 	struct in_edge *in = &r->in[k];
 
+	if (r->metrics != NULL && r->err == 0 && !r->spec->inputs[k].partials) {
+		r->metrics->unreadable_edge = in->edge;
+		r->metrics->unreadable_producer = in->plo + input;
+	}
 	return task_fail(r, SL_EUNREADABLE,
 	    "input %u (edge %u from '%s'): producer %s#%u: %s: %s", k, in->edge,
 	    in->from, in->from, in->plo + input, what, why);

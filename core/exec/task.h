@@ -60,6 +60,11 @@ struct sli_task_metrics {
 	struct sli_task_counter counters[SLI_TASK_COUNTERS];
 	uint32_t ncounters;
 	uint32_t counters_dropped;
+	/* The task failed with SL_EUNREADABLE: the edge and producer index
+	 * of the partition it could not read (DESIGN §4 rule 2 restarts that
+	 * producer); UINT32_MAX otherwise, and for a split range's partial
+	 * results (not a graph edge's). Written by the task thread. */
+	uint32_t unreadable_edge, unreadable_producer;
 };
 
 /* Zero m (atomics included). */

@@ -85,6 +85,9 @@ static const struct wire_field task_state[] = {
 	U64(struct sli_wire_task_state, "bytes_out", bytes_out),
 	LIST(struct sli_wire_task_state, "sub_bytes", sub_bytes, nsub_bytes,
 	    SL_MAX_EDGES, &u64s_elem, struct sli_wire_u64s),
+	U32(struct sli_wire_task_state, "bad_edge", bad_edge, 0, UINT32_MAX),
+	U32(struct sli_wire_task_state, "bad_producer", bad_producer, 0,
+	    UINT32_MAX),
 };
 
 static const struct wire_field welcome[] = {

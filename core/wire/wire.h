@@ -116,6 +116,10 @@ struct sli_wire_task_state {
 	 * (struct sli_task_output.sub_bytes); nsub_bytes <= SL_MAX_EDGES. */
 	struct sli_wire_u64s *sub_bytes;
 	uint32_t nsub_bytes;
+	/* FAILED reading a partition that is not there or not what it should
+	 * be: its edge and producer index (struct sli_task_metrics); else
+	 * both UINT32_MAX. */
+	uint32_t bad_edge, bad_producer;
 };
 
 struct sli_wire_welcome {

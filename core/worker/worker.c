@@ -236,6 +236,8 @@ report(struct worker *w, struct wtask *t, int state)
 		s->records_out = atomic_load(&g->m.records_out);
 		s->bytes_in = atomic_load(&g->m.bytes_in);
 		s->bytes_out = atomic_load(&g->m.bytes_out);
+		s->bad_edge = g->m.unreadable_edge;
+		s->bad_producer = g->m.unreadable_producer;
 		if (state == SLI_WIRE_FINISHED && g->nouts <= 64) {
 			for (uint32_t k = 0; k < g->nouts; k++) {
 				sb[k].v = g->outs[k].sub_bytes;

@@ -128,6 +128,8 @@ sample(int t, int variant, struct sli_msg *m)
 		s->bytes_out = big;
 		if (variant == 0)
 			break;
+		s->bad_edge = variant == 2 ? UINT32_MAX : (uint32_t)variant;
+		s->bad_producer = variant == 2 ? UINT32_MAX - 1 : 7;
 		s->nsub_bytes = variant == 2 ? 3 : 2;
 		s->sub_bytes = xcalloc(s->nsub_bytes, sizeof(*s->sub_bytes));
 		for (uint32_t e = 0; e < s->nsub_bytes; e++) {
