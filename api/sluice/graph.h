@@ -123,6 +123,104 @@ struct sl_adaptive_spec {
 int sl_job_set_adaptive(
     sl_job *job, const char *vertex, const struct sl_adaptive_spec *a);
 
+/*
+ * What the coordinator does when a task fails (DESIGN §4,
+ * docs/job-file.md "Restart strategies"): whether to restart the regions
+ * the failure touches, and after how long. Only the fields of the chosen
+ * strategy are read.
+ *
+ * Unset fields take the defaults below. A count (attempts, failures) or a
+ * multiplier of 0 is unset; a duration is unset when it is
+ * SL_RESTART_UNSET and jitter when it is SL_RESTART_JITTER_UNSET, because
+ * 0 is a value there: a delay of 0 restarts at once and a jitter of 0
+ * adds none. So start from SL_RESTART_SPEC_INIT, not from zeros, and set
+ * what you mean:
+ *
+ *   struct sl_restart_spec r = SL_RESTART_SPEC_INIT;
+ *   r.strategy = SL_RESTART_FIXED_DELAY;
+ *   r.attempts = 5;
+ */
+enum sl_restart_strategy {
+	SL_RESTART_DEFAULT = 0, /* fixed-delay, 3 attempts, 1 s; nothing
+	                         * else of the spec is read */
+	SL_RESTART_NONE,        /* the first failure fails the job */
+	SL_RESTART_FIXED_DELAY,
+	SL_RESTART_EXPONENTIAL_DELAY,
+	SL_RESTART_FAILURE_RATE,
+};
+
+struct sl_restart_spec {
+	uint32_t strategy; /* enum sl_restart_strategy */
+	/* fixed-delay: restarts in all (default 3); exponential-delay:
+	 * restarts since the backoff was last reset (default
+	 * SL_RESTART_UNLIMITED). The one failure more gives up. */
+	uint32_t attempts;
+	uint64_t delay_ms; /* fixed-delay, failure-rate: default 1 s; 0 ok */
+	/* exponential-delay: the first backoff and the largest (defaults
+	 * 1 s and 60 s; both > 0, initial <= max) */
+	uint64_t initial_ms, max_ms;
+	double multiplier; /* exponential-delay: >= 1, default 1.5 */
+	double jitter;     /* exponential-delay: 0..1, default 0.1 */
+	/* exponential-delay: a failure more than this after the previous
+	 * one starts again from initial_ms (default 1 h; > 0) */
+	uint64_t reset_after_ms;
+	/* failure-rate: failures allowed within interval_ms (default 1, at
+	 * most SL_RESTART_MAX_FAILURES; interval default 60 s, > 0) */
+	uint32_t failures;
+	uint64_t interval_ms;
+};
+#define SL_RESTART_UNSET UINT64_MAX
+#define SL_RESTART_JITTER_UNSET (-1.0)
+#define SL_RESTART_UNLIMITED UINT32_MAX
+#define SL_RESTART_SPEC_INIT                                                  \
+	{                                                                     \
+		.strategy = SL_RESTART_DEFAULT, .attempts = 0,                \
+		.delay_ms = SL_RESTART_UNSET, .initial_ms = SL_RESTART_UNSET, \
+		.max_ms = SL_RESTART_UNSET, .multiplier = 0,                  \
+		.jitter = SL_RESTART_JITTER_UNSET,                            \
+		.reset_after_ms = SL_RESTART_UNSET, .failures = 0,            \
+		.interval_ms = SL_RESTART_UNSET                               \
+	}
+#define SL_DEFAULT_RESTART_ATTEMPTS 3
+#define SL_DEFAULT_RESTART_DELAY_MS 1000
+#define SL_DEFAULT_RESTART_INITIAL_MS 1000
+#define SL_DEFAULT_RESTART_MAX_MS 60000
+#define SL_DEFAULT_RESTART_MULTIPLIER 1.5
+#define SL_DEFAULT_RESTART_JITTER 0.1
+#define SL_DEFAULT_RESTART_RESET_AFTER_MS 3600000
+#define SL_DEFAULT_RESTART_FAILURES 1
+#define SL_DEFAULT_RESTART_INTERVAL_MS 60000
+/* Every duration is at most a year; failure-rate keeps the time of each
+ * failure it allows. */
+#define SL_RESTART_MAX_MS (UINT64_C(365) * 24 * 3600 * 1000)
+#define SL_RESTART_MAX_FAILURES 10000
+
+/* The job's restart strategy, checked and copied: SL_EINVAL with a detail
+ * naming the field for a value out of its range or an unknown strategy;
+ * the job is then unchanged. */
+int sl_job_set_restart(sl_job *job, const struct sl_restart_spec *r);
+
+/*
+ * Fault injection (docs/job-file.md "Faults"), for tests and for trying
+ * failover: attempt `attempt` of task `task` ("VERTEX#INDEX", e.g.
+ * "count#1"; attempt 0 is its first run) does `action` once it has
+ * handled after_records records (taken in; given out, for a source; 0: at
+ * once). action is "fail" (the task fails with an injected error) or
+ * "crash_worker" (the worker process running it dies as by SIGKILL).
+ * Errors: SL_EINVAL for a malformed task or an unknown action,
+ * SL_ENOTFOUND for an unknown vertex, SL_ERANGE for an index at or above
+ * the vertex's parallelism when that is fixed (an "auto" vertex's is not
+ * known yet) or for more than SL_MAX_FAULTS faults, SL_EEXISTS for a
+ * second fault on the same task and attempt.
+ */
+enum sl_fault_action {
+	SL_FAULT_FAIL = 0,
+	SL_FAULT_CRASH_WORKER = 1,
+};
+#define SL_MAX_FAULTS 256
+int sl_job_add_fault(sl_job *job, const char *task, uint32_t attempt,
+    uint64_t after_records, const char *action);
+
 /* An operator library the job needs: an absolute path (SL_EINVAL
  * otherwise) that the coordinator and every worker load before they run
  * the job. At most 256. */

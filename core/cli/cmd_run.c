@@ -29,12 +29,16 @@ static const char run_usage[] =
     "usage:\n"
     "  sluice run JOB.json [-D NAME=VALUE]... [--workers N] [--slots N]\n"
     "             [--in-process] [--plugin-dir DIR]... [--report FILE]\n"
+    "             [--kill-worker-after SECONDS] [--respawn]\n"
     "\n"
     "Starts a coordinator and --workers worker processes (default 2) with\n"
     "--slots slots each (default 2) on this machine, runs the job, and\n"
     "stops them. --in-process runs every task as a thread of this process\n"
     "instead (jobs whose edges are all pipelined). -D NAME=VALUE sets\n"
     "${NAME} in the job file.\n"
+    "--kill-worker-after SECONDS kills one worker process with SIGKILL that\n"
+    "long after the job started (failover: the job goes on without it);\n"
+    "--respawn starts a worker that died again.\n"
     "--report FILE writes what every task did as JSON. Progress goes to\n"
     "stderr, the summary to stdout. Exit 0 when the job finished, 1 when it\n"
     "failed, 130 when interrupted (Ctrl-C cancels the run).\n";
@@ -151,12 +155,18 @@ run_in_process(const struct run_opts *o)
 		    run_signal != 0 && lrv == SL_ECLOSED ? 128 + run_signal : 1;
 	}
 	if (o->report != NULL) {
-		int r = run_write_report(o->report,
-		    run_report_json(&x, m, NULL, NULL, eb, NULL, NULL, wall,
-		        lrv == 0                                   ? "FINISHED"
-		            : run_signal != 0 && lrv == SL_ECLOSED ? "CANCELLED"
-		                                                   : "FAILED",
-		        lrv == 0 ? NULL : (reason ? reason : "failed")));
+		struct run_report rep = {
+			.x = &x,
+			.m = m,
+			.edge_bytes = eb,
+			.wall = wall,
+			.status = lrv == 0                         ? "FINISHED"
+			    : run_signal != 0 && lrv == SL_ECLOSED ? "CANCELLED"
+			                                           : "FAILED",
+			.reason =
+			    lrv == 0 ? NULL : (reason ? reason : "failed"),
+		};
+		int r = run_write_report(o->report, run_report_json(&rep));
 		if (r != 0 && rv == 0)
 			rv = r;
 	}
@@ -181,6 +191,8 @@ sli_cmd_run(int argc, char **argv)
 		{ "slots", required_argument, NULL, 's' },
 		{ "plugin-dir", required_argument, NULL, 'd' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "kill-worker-after", required_argument, NULL, 'k' },
+		{ "respawn", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -223,6 +235,24 @@ sli_cmd_run(int argc, char **argv)
 		case 'd':
 			o.dirs[o.ndirs++] = optarg;
 			break;
+		case 'k': {
+			char *end;
+
+			errno = 0;
+			o.kill_worker_after = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    !(o.kill_worker_after > 0) ||
+			    o.kill_worker_after > 1e6) {
+				rv = sli_cli_usage("run: --kill-worker-after: "
+				                   "seconds above 0, not '%s'",
+				    optarg);
+				goto out;
+			}
+			break;
+		}
+		case 'R':
+			o.respawn = true;
+			break;
 		case 'r':
 			if (o.report != NULL) {
 				rv = sli_cli_usage("run: --report given twice");
@@ -248,6 +278,11 @@ sli_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	o.job_path = argv[optind];
+	if (in_process && (o.kill_worker_after > 0 || o.respawn)) {
+		rv = sli_cli_usage("run: --kill-worker-after and --respawn "
+		                   "need worker processes, not --in-process");
+		goto out;
+	}
 	rv = in_process ? run_in_process(&o) : run_cluster(&o);
 out:
 	free(o.defs);

@@ -37,8 +37,10 @@ struct child {
 	uv_process_t proc;
 	bool spawned;
 	bool exited;
+	bool closed; /* proc's handle closed: it may be spawned again */
 	int64_t status;
 	int term_signal;
+	uint32_t respawns;
 };
 
 struct rc {
@@ -55,19 +57,31 @@ struct rc {
 	char job_id[128];
 	const char *text;
 	size_t len;
-	struct sli_task_metrics *m;
-	char (*worker)[64];
-	uint64_t *edge_bytes;
-	double *rtimes;  /* per region: started, ended */
-	uint32_t *par;   /* per vertex: its parallelism, as decided */
-	uint32_t *split; /* per vertex: tasks above it reading split ranges */
+	/* what the coordinator says of the job, polled (coord.h) */
+	struct sli_coord_job_out out;
+	json_t *failovers;
 	const struct sli_exec *x;
 	int signal;  /* the first SIGINT/SIGTERM */
 	bool killed; /* SIGKILL sent */
 	struct sli_coord_job_info info;
 	bool have_info;
 	char failure[2048]; /* why the run could not run the job */
+	/* the worker command line (spawn_one) */
+	char exe[PATH_MAX];
+	char **args;
+	char id[32], slots[16], ppid[16];
+	bool killed_one; /* --kill-worker-after done */
 };
+
+#define MAX_RESPAWNS 10
+
+static void kill_and_respawn(struct rc *r);
+
+static void
+on_closed(uv_handle_t *h)
+{
+	((struct child *)h->data)->closed = true;
+}
 
 static void
 on_exit_cb(uv_process_t *p, int64_t status, int term_signal)
@@ -79,7 +93,7 @@ on_exit_cb(uv_process_t *p, int64_t status, int term_signal)
 	k->status = status;
 	k->term_signal = term_signal;
 	r->alive--;
-	uv_close((uv_handle_t *)p, NULL);
+	uv_close((uv_handle_t *)p, on_closed);
 }
 
 static void
@@ -147,9 +161,9 @@ on_tick(uv_timer_t *h)
 		}
 		return;
 	case P_RUNNING:
-		if (sli_coord_job_info(r->coord, r->job_id, &r->info, r->m,
-		        r->worker, r->edge_bytes, r->rtimes, r->par,
-		        r->split) != 0)
+		kill_and_respawn(r);
+		if (sli_coord_job_info(
+		        r->coord, r->job_id, &r->info, &r->out) != 0)
 			return;
 		r->have_info = true;
 		if (r->info.state != SLI_JOB_RUNNING)
@@ -196,70 +210,112 @@ on_signal(uv_signal_t *h, int sig)
 		enter(r, P_STOPPING);
 }
 
+/* Start worker process i ("worker-I"). */
+static int
+spawn_one(struct rc *r, uint32_t i)
+{
+	struct child *k = &r->kids[i];
+	uv_stdio_container_t io[3] = {
+		{ .flags = UV_IGNORE },
+		{ .flags = UV_IGNORE },
+		{ .flags = UV_INHERIT_FD, .data.fd = STDERR_FILENO },
+	};
+	uv_process_options_t po = {
+		.exit_cb = on_exit_cb,
+		.file = r->exe,
+		.args = r->args,
+		.stdio = io,
+		.stdio_count = 3,
+		/* Its own session: a Ctrl-C at the terminal reaches this
+		 * process only, which cancels the job first. */
+		.flags = UV_PROCESS_DETACHED,
+	};
+	int e;
+
+	snprintf(r->id, sizeof(r->id), "worker-%u", i + 1);
+	memset(&k->proc, 0, sizeof(k->proc));
+	k->proc.data = k;
+	k->exited = k->closed = false;
+	if ((e = uv_spawn(&r->loop, &k->proc, &po)) != 0)
+		return sli_err(
+		    SL_EIO, "cannot start worker process: %s", uv_strerror(e));
+	k->spawned = true;
+	r->alive++;
+	return 0;
+}
+
 static int
 spawn_workers(struct rc *r, const char *url, const char *dir)
 {
 	const struct run_opts *o = r->o;
-	char exe[PATH_MAX], slots[16], id[32], ppid[16];
-	char **args;
 	ssize_t n;
 	size_t na = 0;
 	int rv = 0;
 
-	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) < 0)
+	if ((n = readlink("/proc/self/exe", r->exe, sizeof(r->exe) - 1)) < 0)
 		return sli_err(SL_EIO, "/proc/self/exe: %s", strerror(errno));
-	exe[n] = '\0';
-	if ((args = calloc(16 + 2 * o->ndirs, sizeof(char *))) == NULL)
+	r->exe[n] = '\0';
+	if ((r->args = calloc(16 + 2 * o->ndirs, sizeof(char *))) == NULL)
 		return sli_err(SL_ENOMEM, "out of memory");
-	snprintf(slots, sizeof(slots), "%u", o->slots);
-	snprintf(ppid, sizeof(ppid), "%d", (int)getpid());
-	args[na++] = exe;
-	args[na++] = "worker";
-	args[na++] = "--coordinator";
-	args[na++] = (char *)url;
-	args[na++] = "--slots";
-	args[na++] = slots;
-	args[na++] = "--parent-pid";
-	args[na++] = ppid;
-	args[na++] = "--run-dir";
-	args[na++] = (char *)dir;
+	snprintf(r->slots, sizeof(r->slots), "%u", o->slots);
+	snprintf(r->ppid, sizeof(r->ppid), "%d", (int)getpid());
+	r->args[na++] = r->exe;
+	r->args[na++] = "worker";
+	r->args[na++] = "--coordinator";
+	r->args[na++] = (char *)url;
+	r->args[na++] = "--slots";
+	r->args[na++] = r->slots;
+	r->args[na++] = "--parent-pid";
+	r->args[na++] = r->ppid;
+	r->args[na++] = "--run-dir";
+	r->args[na++] = (char *)dir;
 	for (size_t i = 0; i < o->ndirs; i++) {
-		args[na++] = "--plugin-dir";
-		args[na++] = (char *)o->dirs[i];
+		r->args[na++] = "--plugin-dir";
+		r->args[na++] = (char *)o->dirs[i];
 	}
-	args[na++] = "--id";
-	args[na++] = id;
-	args[na] = NULL;
-	for (uint32_t i = 0; i < r->nkids; i++) {
-		uv_stdio_container_t io[3] = {
-			{ .flags = UV_IGNORE },
-			{ .flags = UV_IGNORE },
-			{ .flags = UV_INHERIT_FD, .data.fd = STDERR_FILENO },
-		};
-		uv_process_options_t po = {
-			.exit_cb = on_exit_cb,
-			.file = exe,
-			.args = args,
-			.stdio = io,
-			.stdio_count = 3,
-			/* Its own session: a Ctrl-C at the terminal reaches
-			 * this process only, which cancels the job first. */
-			.flags = UV_PROCESS_DETACHED,
-		};
-		int e;
+	r->args[na++] = "--id";
+	r->args[na++] = r->id;
+	r->args[na] = NULL;
+	for (uint32_t i = 0; i < r->nkids && rv == 0; i++)
+		rv = spawn_one(r, i);
+	return rv;
+}
 
-		snprintf(id, sizeof(id), "worker-%u", i + 1);
-		r->kids[i].proc.data = &r->kids[i];
-		if ((e = uv_spawn(&r->loop, &r->kids[i].proc, &po)) != 0) {
-			rv = sli_err(SL_EIO, "cannot start worker process: %s",
-			    uv_strerror(e));
+/* While the job runs: --kill-worker-after, and --respawn of the dead. */
+static void
+kill_and_respawn(struct rc *r)
+{
+	const struct run_opts *o = r->o;
+
+	if (o->kill_worker_after > 0 && !r->killed_one &&
+	    run_now() - r->t_phase >= o->kill_worker_after) {
+		for (uint32_t i = 0; i < r->nkids; i++) {
+			struct child *k = &r->kids[i];
+
+			if (!k->spawned || k->exited)
+				continue;
+			fprintf(stderr,
+			    "sluice: --kill-worker-after: killing worker-%u "
+			    "(pid %d) with SIGKILL\n",
+			    i + 1, (int)k->proc.pid);
+			uv_process_kill(&k->proc, SIGKILL);
 			break;
 		}
-		r->kids[i].spawned = true;
-		r->alive++;
+		r->killed_one = true;
 	}
-	free(args);
-	return rv;
+	for (uint32_t i = 0; o->respawn && i < r->nkids; i++) {
+		struct child *k = &r->kids[i];
+
+		if (!k->spawned || !k->closed || k->respawns >= MAX_RESPAWNS)
+			continue;
+		k->respawns++;
+		fprintf(stderr,
+		    "sluice: worker-%u died (%s %d): starting it again\n",
+		    i + 1, k->term_signal ? "signal" : "status",
+		    k->term_signal ? k->term_signal : (int)k->status);
+		if (spawn_one(r, i) != 0)
+			fprintf(stderr, "sluice: %s\n", sl_errdetail());
+	}
 }
 
 /* Remove the run directory and the sockets in it. nng removes a socket
@@ -323,6 +379,7 @@ int
 run_cluster(const struct run_opts *o)
 {
 	struct rc r = { .o = o };
+	struct sli_coord_job_out *o_ = &r.out;
 	struct sli_coord_opts co = { 0 };
 	struct sli_plugin_set set = { 0 };
 	struct run_progress p = { 0 };
@@ -378,28 +435,31 @@ run_cluster(const struct run_opts *o)
 			goto out;
 		}
 	}
-	r.m = calloc(x.ntasks, sizeof(*r.m));
-	r.worker = calloc(x.ntasks, sizeof(*r.worker));
-	r.edge_bytes = calloc(job->ne + 1, sizeof(*r.edge_bytes));
-	r.par = calloc(job->nv + 1, sizeof(*r.par));
-	r.split = calloc(job->nv + 1, sizeof(*r.split));
+
+	o_->m = calloc(x.ntasks, sizeof(*o_->m));
+	o_->worker = calloc(x.ntasks, sizeof(*o_->worker));
+	o_->attempts = calloc(x.ntasks, sizeof(*o_->attempts));
+	o_->edge_bytes = calloc(job->ne + 1, sizeof(*o_->edge_bytes));
+	o_->par = calloc(job->nv + 1, sizeof(*o_->par));
+	o_->split = calloc(job->nv + 1, sizeof(*o_->split));
+	o_->failovers = &r.failovers;
 	if (sli_regions_build(&x, &rg) != 0) {
 		rv = sli_cli_fail("%s: %s", o->job_path, sl_errdetail());
 		goto out;
 	}
 	have_rg = true;
-	r.rtimes = malloc(2 * (rg.n + 1) * sizeof(*r.rtimes));
+	o_->region_times = malloc(2 * (rg.n + 1) * sizeof(double));
 	r.kids = calloc(o->workers, sizeof(*r.kids));
-	if (r.m == NULL || r.worker == NULL || r.kids == NULL ||
-	    r.edge_bytes == NULL || r.rtimes == NULL || r.par == NULL ||
-	    r.split == NULL) {
+	if (o_->m == NULL || o_->worker == NULL || o_->attempts == NULL ||
+	    r.kids == NULL || o_->edge_bytes == NULL ||
+	    o_->region_times == NULL || o_->par == NULL || o_->split == NULL) {
 		rv = sli_cli_fail("out of memory");
 		goto out;
 	}
 	for (uint32_t t = 0; t < x.ntasks; t++)
-		sli_task_metrics_init(&r.m[t]);
+		sli_task_metrics_init(&o_->m[t]);
 	for (uint32_t i = 0; i < 2 * rg.n; i++)
-		r.rtimes[i] = -1;
+		o_->region_times[i] = -1;
 	r.nkids = o->workers;
 	r.x = &x;
 	if (mkdtemp(dir) == NULL) {
@@ -430,7 +490,7 @@ run_cluster(const struct run_opts *o)
 	uv_timer_start(&r.tick, on_tick, TICK_MS, TICK_MS);
 
 	p.x = &x;
-	p.m = r.m;
+	p.m = o_->m;
 	p.tty = isatty(STDERR_FILENO);
 	t0 = p.start = run_now();
 	progress_on = run_progress_start(&p, &th) == 0;
@@ -466,42 +526,57 @@ run_cluster(const struct run_opts *o)
 	/* what was decided while the job ran */
 	for (uint32_t v = 0; v < job->nv; v++) {
 		if (par == NULL || par[v] != SLI_PAR_AT_RUN ||
-		    r.par[v] == x.par[v])
+		    o_->par[v] == x.par[v])
 			continue;
 		fprintf(stderr, "sluice: vertex '%s': parallelism %u",
-		    job->v[v].id, r.par[v]);
-		if (r.split[v] > 0)
+		    job->v[v].id, o_->par[v]);
+		if (o_->split[v] > 0)
 			fprintf(stderr,
 			    ", and %u more tasks that split its hot "
 			    "ranges",
-			    r.split[v]);
+			    o_->split[v]);
 		fputc('\n', stderr);
 	}
-	run_print_summary(&x, r.m, r.par, wall, how);
+	run_print_summary(&x, o_->m, o_->par, wall, how);
 	rv = sli_cli_flush();
 	if (r.info.state != SLI_JOB_FINISHED)
 		rv = r.signal != 0 ? 128 + r.signal : 1;
 	if (o->report != NULL) {
 		int w = run_write_report(o->report,
-		    run_report_json(&x, r.m, r.par, (const char(*)[64])r.worker,
-		        r.edge_bytes, &rg, r.rtimes, wall, status,
-		        r.info.state == SLI_JOB_FINISHED ? NULL
-		                                         : r.info.message));
+		    run_report_json(&(struct run_report) {
+		        .x = &x,
+		        .m = o_->m,
+		        .par = o_->par,
+		        .worker = (const char(*)[64])o_->worker,
+		        .attempts = o_->attempts,
+		        .edge_bytes = o_->edge_bytes,
+		        .rg = &rg,
+		        .rtimes = o_->region_times,
+		        .failovers = r.failovers,
+		        .wall = wall,
+		        .status = status,
+		        .reason = r.info.state == SLI_JOB_FINISHED
+		            ? NULL
+		            : r.info.message,
+		    }));
 		if (w != 0 && rv == 0)
 			rv = w;
 	}
 out:
 	free(par);
 	free(text);
-	free(r.m);
-	free(r.worker);
-	free(r.edge_bytes);
-	free(r.par);
-	free(r.split);
-	free(r.rtimes);
+	free(r.out.m);
+	free(r.out.worker);
+	free(r.out.attempts);
+	free(r.out.edge_bytes);
+	free(r.out.par);
+	free(r.out.split);
+	free(r.out.region_times);
+	json_decref(r.failovers);
 	if (have_rg)
 		sli_regions_free(&rg);
 	free(r.kids);
+	free(r.args);
 	sli_plugin_set_clear(&set);
 	if (have_x)
 		sli_exec_free(&x);

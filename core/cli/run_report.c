@@ -181,11 +181,12 @@ regions_json(
 }
 
 json_t *
-run_report_json(const struct sli_exec *x, const struct sli_task_metrics *m,
-    const uint32_t *par, const char (*worker)[64], const uint64_t *edge_bytes,
-    const struct sli_regions *rg, const double *rtimes, double wall,
-    const char *status, const char *reason)
+run_report_json(const struct run_report *rep)
 {
+	const struct sli_exec *x = rep->x;
+	const struct sli_task_metrics *m = rep->m;
+	const uint32_t *par = rep->par;
+	const char(*worker)[64] = rep->worker;
 	const sl_job *job = x->job;
 	json_t *root, *vs = json_array(), *es = json_array();
 	char name[192];
@@ -208,7 +209,11 @@ run_report_json(const struct sli_exec *x, const struct sli_task_metrics *m,
 			sli_task_name(x, x->base[v] + i, name, sizeof(name));
 			if (json_array_append_new(ts,
 			        json_pack("{s:s,s:i,s:s,s:I,s:I,s:I,s:I}", "id",
-			            name, "attempts", 1, "worker",
+			            name, "attempts",
+			            rep->attempts != NULL
+			                ? (int)rep->attempts[x->base[v] + i]
+			                : 1,
+			            "worker",
 			            worker != NULL ? worker[x->base[v] + i]
 			                           : "in-process",
 			            "records_in",
@@ -245,7 +250,7 @@ run_report_json(const struct sli_exec *x, const struct sli_task_metrics *m,
 		if (json_array_append_new(es,
 		        json_pack("{s:s,s:s,s:I}", "from", job->v[ed->from].id,
 		            "to", job->v[ed->to].id, "bytes",
-		            (json_int_t)edge_bytes[e])) != 0) {
+		            (json_int_t)rep->edge_bytes[e])) != 0) {
 			json_decref(es);
 			es = NULL;
 		}
@@ -254,11 +259,20 @@ run_report_json(const struct sli_exec *x, const struct sli_task_metrics *m,
 		json_decref(vs);
 		return NULL;
 	}
-	root = json_pack("{s:s,s:s?,s:f,s:o,s:o}", "status", status, "reason",
-	    reason, "wall_seconds", wall, "vertices", vs, "edges", es);
-	if (root != NULL && rg != NULL &&
-	    json_object_set_new(root, "regions", regions_json(x, rg, rtimes)) !=
-	        0) {
+	root = json_pack("{s:s,s:s?,s:f,s:o,s:o}", "status", rep->status,
+	    "reason", rep->reason, "wall_seconds", rep->wall, "vertices", vs,
+	    "edges", es);
+	if (root != NULL && rep->rg != NULL &&
+	    json_object_set_new(
+	        root, "regions", regions_json(x, rep->rg, rep->rtimes)) != 0) {
+		json_decref(root);
+		root = NULL;
+	}
+	/* per failover: when, which task, why, what restarted */
+	if (root != NULL &&
+	    json_object_set_new(root, "failovers",
+	        rep->failovers != NULL ? json_incref(rep->failovers)
+	                               : json_array()) != 0) {
 		json_decref(root);
 		root = NULL;
 	}

@@ -22,6 +22,11 @@ struct run_opts {
 	const char *report;
 	uint32_t workers; /* worker processes of the local cluster */
 	uint32_t slots;   /* slots per worker */
+	/* Failure tests and demos: SIGKILL one worker this many seconds
+	 * after the job started (0: never); start a worker that died again
+	 * while the job runs. */
+	double kill_worker_after;
+	bool respawn;
 };
 
 /* The local cluster: a coordinator in this process, workers as child
@@ -59,16 +64,23 @@ void run_print_summary(const struct sli_exec *x,
     const struct sli_task_metrics *m, const uint32_t *par, double wall,
     const char *how);
 
-/* The report: status (FINISHED, FAILED, CANCELLED), reason, per task its
- * counters and worker (worker NULL: "in-process"), per edge the bytes
- * shuffled (edge_bytes, job->ne entries), and, when rg is not NULL, per
- * region its tasks and when it started and ended (rtimes: 2 per region,
- * seconds after submission, negative for never). */
-json_t *run_report_json(const struct sli_exec *x,
-    const struct sli_task_metrics *m, const uint32_t *par,
-    const char (*worker)[64], const uint64_t *edge_bytes,
-    const struct sli_regions *rg, const double *rtimes, double wall,
-    const char *status, const char *reason);
+/* What a report says; NULL members are left out or take their default. */
+struct run_report {
+	const struct sli_exec *x;
+	const struct sli_task_metrics *m; /* per task: its counters */
+	const uint32_t *par;          /* per vertex, as decided; NULL: x's */
+	const char (*worker)[64];     /* per task; NULL: "in-process" */
+	const uint32_t *attempts;     /* per task; NULL: 1 each */
+	const uint64_t *edge_bytes;   /* per edge: the bytes shuffled */
+	const struct sli_regions *rg; /* per region its tasks and times */
+	const double *rtimes; /* 2 per region: s after submission, < 0 never */
+	json_t *failovers;    /* borrowed: the coordinator's events */
+	double wall;
+	const char *status; /* FINISHED, FAILED, CANCELLED */
+	const char *reason; /* why not FINISHED */
+};
+
+json_t *run_report_json(const struct run_report *r);
 /* Write root (taking it) to path; 0 or 1 after saying why. */
 int run_write_report(const char *path, json_t *root);
 

@@ -342,6 +342,30 @@ sli_coord_skew_finished(struct cjob *j, uint32_t t)
 }
 
 void
+sli_coord_skew_reset(struct cjob *j, uint32_t t)
+{
+	uint32_t v = j->x.task_vertex[t], idx = sli_task_index(&j->x, t), o;
+	struct cskew *k;
+	struct cmaster *m;
+
+	if (sli_coord_skew_role(j, t, &o) != 1)
+		return;
+	k = j->skew[v];
+	m = &j->masters[k->master];
+	if (k->desc[idx].data != NULL) {
+		if (m->state != NULL)
+			m->p->ops.shuffle.master.release_partition(
+			    m->state, k->desc[idx].data, k->desc[idx].len);
+		m->p->host.free(k->desc[idx].data);
+		k->desc[idx].data = NULL;
+	}
+	/* only a finished helper was counted off its merger; a merger that
+	 * no longer waits waits again */
+	if (j->tasks[t].state == T_FINISHED && k->left[o]++ == 0)
+		sli_sched_hold(&j->s, j->r.of_task[j->x.base[v] + o]);
+}
+
+void
 sli_coord_skew_release(struct cjob *j)
 {
 	for (uint32_t v = 0; j->skew != NULL && v < j->job->nv; v++) {

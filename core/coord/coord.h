@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "exec/task.h"
 #include "plugin/loader.h"
 
@@ -57,28 +59,40 @@ struct sli_coord_job_info {
 	int state; /* enum sli_job_state */
 	char message[2048];
 	uint32_t ntasks;
-	uint32_t done;     /* tasks finished */
-	uint32_t attempts; /* task deployments so far */
+	uint32_t done;      /* tasks finished */
+	uint32_t attempts;  /* task deployments so far */
+	uint32_t failovers; /* restarts after failures so far */
 };
 
 /*
- * What the job is doing. m, when not NULL, has one entry per task of the
- * job's execution graph (the job built from the same text) and gets each
- * task's latest counters; worker, when not NULL, gets per task the id of
- * the worker it ran on (cap bytes each, "" when not deployed);
- * edge_bytes, when not NULL, gets per edge the bytes its finished
- * producers wrote; region_times, when not NULL, gets per region (numbered
- * as sli_regions_build numbers them) the seconds after submission at which
- * it was deployed and finished, -1 for what did not happen; par, when not
- * NULL, gets per vertex its parallelism (for one decided while the job
- * runs, its decision, or its max_parallelism until then); split, when
- * not NULL, gets per vertex the tasks above its parallelism that read part
- * of a split hot range (DESIGN §5). SL_ENOTFOUND for an unknown id.
+ * Where sli_coord_job_info copies what it knows of a job; NULL members are
+ * skipped. Per task of the job's execution graph (the job built from the
+ * same text): m, its latest counters; worker, the id of the worker it ran
+ * or runs on (cap bytes each, "" when never deployed); attempts, the
+ * attempts made (0: never deployed). Per edge: edge_bytes, what its
+ * finished producers wrote (of their latest attempts). Per region
+ * (numbered as sli_regions_build numbers them): region_times, the seconds
+ * after submission at which it was last deployed and finished, -1 for
+ * what did not happen. Per vertex: par, its parallelism (for one decided
+ * while the job runs, its decision, or its max_parallelism until then);
+ * split, the tasks above it that read part of a split hot range (DESIGN
+ * §5). failovers: the failover events as the report gives them (the
+ * previous value released).
  */
+struct sli_coord_job_out {
+	struct sli_task_metrics *m;
+	char (*worker)[64];
+	uint32_t *attempts;
+	uint64_t *edge_bytes;
+	double *region_times;
+	uint32_t *par;
+	uint32_t *split;
+	json_t **failovers;
+};
+
+/* What the job is doing. SL_ENOTFOUND for an unknown id. */
 int sli_coord_job_info(struct sli_coord *c, const char *id,
-    struct sli_coord_job_info *info, struct sli_task_metrics *m,
-    char (*worker)[64], uint64_t *edge_bytes, double *region_times,
-    uint32_t *par, uint32_t *split);
+    struct sli_coord_job_info *info, const struct sli_coord_job_out *out);
 
 /* Cancel a running job: its tasks are cancelled, it ends CANCELLED. */
 void sli_coord_cancel(struct sli_coord *c, const char *id);

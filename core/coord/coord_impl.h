@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <sluice/scheduler.h>
 
 #include "exec/task.h"
@@ -17,6 +18,7 @@
 #include "graph/job.h"
 #include "plan/adaptive.h"
 #include "plan/regions.h"
+#include "plan/restart.h"
 #include "plan/schedule.h"
 #include "plugin/loader.h"
 #include "wire/wire.h"
@@ -72,6 +74,17 @@ struct cskew {
 	uint32_t helpers;      /* in all */
 };
 
+/* A failover, for the report (failover_run.c). */
+struct cfailover {
+	double at;           /* s after submission */
+	uint32_t task;       /* the failed task (the first of a worker's) */
+	uint32_t attempt;    /* its attempt that failed */
+	char *cause;         /* why */
+	uint32_t *restarted; /* the deployed tasks restarted, ascending */
+	uint32_t nrestarted;
+	uint64_t delay_ms; /* the restart strategy's delay */
+};
+
 struct cjob {
 	struct sli_sched s; /* first: the scheduler ctx's core pointer */
 	struct sli_coord *c;
@@ -110,6 +123,19 @@ struct cjob {
 	uint32_t *held;
 	struct cskew **skew;
 	uint32_t *scanned; /* per edge: producers known finished, from 0 */
+	/* Failover (failover_run.c): the restart strategy's state; per edge,
+	 * per producer, partitions a consumer found unreadable (NULL rows
+	 * until one is); per task and output, the bytes it wrote (what a
+	 * restart takes back from edge_bytes); per region, restarted and
+	 * held until restart_due (ms, 0: none); the events. */
+	struct sli_restart restart;
+	uint8_t **lost;
+	uint64_t *task_bytes;
+	uint32_t maxout;
+	uint8_t *waiting;
+	uint64_t restart_due;
+	struct cfailover *events;
+	uint32_t nevents;
 	uint32_t *left;    /* per region: tasks not finished */
 	double t0;         /* submitted, monotonic seconds */
 	double *rtime;     /* per region: deployed, finished (s after t0) */
@@ -123,6 +149,35 @@ struct cjob {
  * close the scheduler and the shuffle masters. */
 void sli_coord_job_end(struct cjob *j, int state, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* Shared by the files of the coordinator (coordinator.c). */
+uint64_t sli_coord_now_ms(void);
+double sli_coord_now_s(void);
+void sli_coord_task_cancel(struct cjob *j, uint32_t t);
+void sli_coord_slot_free(struct ctask *ct);
+/* Deploy what the scheduler chose during its last op (oprv its result). */
+void sli_coord_deploy_pending(struct cjob *j, int oprv, const char *op);
+/* Wake the loop at due_ms (monotonic) to restart what waits for it. */
+void sli_coord_arm_retry(struct sli_coord *c, uint64_t due_ms);
+
+/* ---- failover_run.c: restarting what failed (DESIGN §4) ---- */
+
+int sli_coord_failover_init(struct cjob *j);
+void sli_coord_failover_free(struct cjob *j);
+/* Tasks failed[0..n) failed for `cause`: the restart strategy decides;
+ * then the restart set is reset and held until its delay passed, or the
+ * job fails saying why. */
+void sli_coord_failover(
+    struct cjob *j, const uint32_t *failed, uint32_t n, const char *cause);
+/* The tasks w ran that its loss undoes, as one failover. */
+void sli_coord_failover_worker(
+    struct cjob *j, const struct cworker *w, const char *why);
+/* Redeploy what waited for its delay, when due at now (ms). */
+void sli_coord_failover_due(struct cjob *j, uint64_t now);
+/* A consumer could not read producer `producer`'s partition on edge e. */
+void sli_coord_unreadable(struct cjob *j, uint32_t e, uint32_t producer);
+/* The events as the report gives them. */
+json_t *sli_coord_failover_json(const struct cjob *j);
 
 /* ---- adaptive_run.c: parallelism decided while the job runs ---- */
 
@@ -141,6 +196,9 @@ int sli_coord_adaptive_decide_ready(struct cjob *j);
 int sli_coord_skew_role(const struct cjob *j, uint32_t t, uint32_t *merger);
 /* Task t finished: a merger whose helpers all did is released. */
 int sli_coord_skew_finished(struct cjob *j, uint32_t t);
+/* Task t restarts: a helper's partial result is released and its merger
+ * waits for it again. */
+void sli_coord_skew_reset(struct cjob *j, uint32_t t);
 /* Release the partial partitions (the job ended); free the split state
  * (releasing what is left), when the job goes. */
 void sli_coord_skew_release(struct cjob *j);

@@ -40,6 +40,7 @@ struct sli_coord {
 	uv_loop_t loop;
 	struct sli_loopq q;
 	uv_timer_t tick;
+	uv_timer_t retry; /* the next failover restart due */
 	uv_thread_t th;
 	uv_mutex_t mtx;
 	struct sli_rpc_server *srv;
@@ -50,8 +51,8 @@ struct sli_coord {
 	bool stopping;
 };
 
-static uint64_t
-now_ms(void)
+uint64_t
+sli_coord_now_ms(void)
 {
 	struct timespec ts;
 
@@ -59,8 +60,8 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static double
-now_s(void)
+double
+sli_coord_now_s(void)
 {
 	struct timespec ts;
 
@@ -105,10 +106,9 @@ worker_free(struct cworker *w)
 	free(w);
 }
 
-/* A worker is gone: its tasks cannot finish. Until failover exists (it
- * restarts what must restart), every job that has a task there that is not
- * finished, or a finished one whose pipelined output may still be read,
- * fails. */
+/* A worker is gone: its shuffle data with it (each master is told), the
+ * tasks it ran fail over, with the finished ones whose partitions a
+ * consumer still needs (failover_run.c). */
 static void
 worker_lost(struct cworker *w, const char *why)
 {
@@ -121,20 +121,13 @@ worker_lost(struct cworker *w, const char *why)
 	    "coordinator: worker %s (pid %u on %s) %s: %s", w->id, w->pid,
 	    w->host, w->leaving ? "left" : "lost", why);
 	for (struct cjob *j = c->jobs; j != NULL; j = j->next) {
-		bool hit = false;
-
 		if (j->state != SLI_JOB_RUNNING || !j->started)
 			continue;
 		for (uint32_t i = 0; i < j->nmasters; i++)
 			for (uint32_t k = 0; k < w->ndata; k++)
 				j->masters[i].p->ops.shuffle.master.worker_lost(
 				    j->masters[i].state, w->data[k].url);
-		for (uint32_t t = 0; t < j->x.ntasks && !hit; t++)
-			hit = j->tasks[t].w == w &&
-			    j->tasks[t].state == T_RUNNING;
-		if (hit)
-			sli_coord_job_end(j, SLI_JOB_FAILED,
-			    "worker %s lost: %s", w->id, why);
+		sli_coord_failover_worker(j, w, why);
 	}
 }
 
@@ -192,7 +185,7 @@ worker_register(struct sli_coord *c, const struct sli_wire_hello *h)
 		worker_free(w);
 		return rv;
 	}
-	w->last_seen = now_ms();
+	w->last_seen = sli_coord_now_ms();
 	if (old != NULL) {
 		/* Keep the old record (tasks point at it) but out of the
 		 * way: its id is taken. */
@@ -209,7 +202,8 @@ static void
 on_tick(uv_timer_t *h)
 {
 	struct sli_coord *c = h->data;
-	uint64_t now = now_ms(), limit = (uint64_t)c->hb_ms * c->misses;
+	uint64_t now = sli_coord_now_ms(),
+	         limit = (uint64_t)c->hb_ms * c->misses;
 
 	uv_mutex_lock(&c->mtx);
 	for (struct cworker *w = c->workers; w != NULL; w = w->next) {
@@ -224,10 +218,40 @@ on_tick(uv_timer_t *h)
 	uv_mutex_unlock(&c->mtx);
 }
 
+/* Restarts whose delay passed; then wait for the next one. */
+static void
+on_retry(uv_timer_t *h)
+{
+	struct sli_coord *c = h->data;
+	uint64_t now = sli_coord_now_ms(), next = 0;
+
+	uv_mutex_lock(&c->mtx);
+	for (struct cjob *j = c->jobs; j != NULL; j = j->next)
+		sli_coord_failover_due(j, now);
+	for (struct cjob *j = c->jobs; j != NULL; j = j->next)
+		if (j->restart_due != 0 && (next == 0 || j->restart_due < next))
+			next = j->restart_due;
+	if (next != 0)
+		sli_coord_arm_retry(c, next);
+	uv_mutex_unlock(&c->mtx);
+}
+
+void
+sli_coord_arm_retry(struct sli_coord *c, uint64_t due_ms)
+{
+	uint64_t now = sli_coord_now_ms(), in = due_ms > now ? due_ms - now : 0;
+
+	/* the earliest wins: a later one is found again when this fires */
+	if (uv_is_active((uv_handle_t *)&c->retry) &&
+	    uv_timer_get_due_in(&c->retry) <= in)
+		return;
+	uv_timer_start(&c->retry, on_retry, in, 0);
+}
+
 /* ---- jobs: ending ---- */
 
-static void
-slot_free(struct ctask *ct)
+void
+sli_coord_slot_free(struct ctask *ct)
 {
 	if (ct->slot && ct->w != NULL && ct->w->placed > 0)
 		ct->w->placed--;
@@ -242,8 +266,8 @@ cancel_done(void *arg, int rv, const struct sli_msg *reply)
 	(void)reply;
 }
 
-static void
-task_cancel(struct cjob *j, uint32_t t)
+void
+sli_coord_task_cancel(struct cjob *j, uint32_t t)
 {
 	struct ctask *ct = &j->tasks[t];
 	struct sli_msg m = { .type = SLI_MSG_CANCEL };
@@ -301,9 +325,9 @@ sli_coord_job_end(struct cjob *j, int state, const char *fmt, ...)
 	va_end(ap);
 	if (state != SLI_JOB_FINISHED)
 		for (uint32_t t = 0; t < j->x.ntasks; t++)
-			task_cancel(j, t);
+			sli_coord_task_cancel(j, t);
 	for (uint32_t t = 0; t < j->x.ntasks; t++)
-		slot_free(&j->tasks[t]);
+		sli_coord_slot_free(&j->tasks[t]);
 	if (j->sched_init) {
 		j->sp->ops.scheduler.fini(j->sstate);
 		j->sched_init = false;
@@ -360,21 +384,20 @@ deploy_done(void *arg, int rv, const struct sli_msg *reply)
 	free(k);
 	uv_mutex_lock(&c->mtx);
 	for (struct cjob *j = c->jobs; j != NULL; j = j->next) {
-		char name[192];
+		char cause[1024];
 
 		if (strcmp(j->id, jid) != 0 || j->state != SLI_JOB_RUNNING ||
 		    j->tasks[t].attempt != attempt)
 			continue;
 		if (rv == 0 && reply->type == SLI_MSG_OK)
 			break;
-		sli_task_name(&j->x, t, name, sizeof(name));
 		j->tasks[t].state = T_FAILED;
-		sli_coord_job_end(j, SLI_JOB_FAILED,
-		    "task %s could not start on %s: %s", name,
+		snprintf(cause, sizeof(cause), "could not start on %s: %s",
 		    j->tasks[t].w->id,
 		    rv != 0                            ? sl_errdetail()
 		        : reply->type == SLI_MSG_ERROR ? reply->error.message
 		                                       : "unexpected reply");
+		sli_coord_failover(j, &t, 1, cause);
 		break;
 	}
 	uv_mutex_unlock(&c->mtx);
@@ -637,7 +660,7 @@ deploy_region(struct cjob *j, uint32_t r)
 	struct cworker **group;
 	int rv = 0;
 
-	j->rtime[2 * r] = now_s() - j->t0;
+	j->rtime[2 * r] = sli_coord_now_s() - j->t0;
 	for (uint32_t k = lo; k < hi; k++) {
 		uint32_t idx = sli_task_index(&j->x, j->r.tasks[k]);
 
@@ -672,9 +695,8 @@ deploy_region(struct cjob *j, uint32_t r)
 	return rv;
 }
 
-/* Deploy what the scheduler chose during its last op. */
-static void
-deploy_pending(struct cjob *j, int oprv, const char *op)
+void
+sli_coord_deploy_pending(struct cjob *j, int oprv, const char *op)
 {
 	if (oprv != 0) {
 		sli_coord_job_end(j, SLI_JOB_FAILED, "scheduler '%s': %s: %s",
@@ -775,7 +797,7 @@ job_try_start(struct cjob *j)
 	sli_info("coordinator: job %s started: %u tasks in %u regions, %u "
 	         "slots, scheduler '%s'",
 	    j->id, j->x.ntasks, j->r.n, slots, j->sp->name);
-	deploy_pending(
+	sli_coord_deploy_pending(
 	    j, j->sp->ops.scheduler.on_start(j->sstate, &j->ctx), "on_start");
 }
 
@@ -789,9 +811,9 @@ task_finished(struct cjob *j, uint32_t t)
 	j->done++;
 	if (--j->left[r] > 0)
 		return;
-	j->rtime[2 * r + 1] = now_s() - j->t0;
+	j->rtime[2 * r + 1] = sli_coord_now_s() - j->t0;
 	for (uint32_t k = j->r.start[r]; k < j->r.start[r + 1]; k++)
-		slot_free(&j->tasks[j->r.tasks[k]]);
+		sli_coord_slot_free(&j->tasks[j->r.tasks[k]]);
 	if (j->done == j->x.ntasks) {
 		sli_coord_job_end(j, SLI_JOB_FINISHED, "%s", "");
 		return;
@@ -810,7 +832,7 @@ task_finished(struct cjob *j, uint32_t t)
 		sli_coord_job_end(j, SLI_JOB_FINISHED, "%s", "");
 		return;
 	}
-	deploy_pending(j,
+	sli_coord_deploy_pending(j,
 	    j->sp->ops.scheduler.on_region_finished(j->sstate, &j->ctx, r),
 	    "on_region_finished");
 }
@@ -855,7 +877,7 @@ task_state(struct sli_coord *c, const struct sli_wire_task_state *s)
 	struct sli_task_metrics *m;
 	struct ctask *ct;
 	uint32_t t;
-	char name[192];
+	char cause[2048];
 
 	if (j == NULL || !j->have_x || s->vertex >= j->job->nv ||
 	    s->index >= j->x.par[s->vertex])
@@ -891,6 +913,8 @@ task_state(struct sli_coord *c, const struct sli_wire_task_state *s)
 
 			for (uint32_t i = 0; i < s->sub_bytes[k].n; i++) {
 				j->edge_bytes[e] += s->sub_bytes[k].v[i];
+				j->task_bytes[(size_t)t * j->maxout + k] +=
+				    s->sub_bytes[k].v[i];
 				if (j->sub_bytes[e] != NULL && i < n)
 					j->sub_bytes[e][(size_t)s->index * n +
 					    i] += s->sub_bytes[k].v[i];
@@ -902,12 +926,14 @@ task_state(struct sli_coord *c, const struct sli_wire_task_state *s)
 		return;
 	}
 	ct->state = T_FAILED;
-	sli_task_name(&j->x, t, name, sizeof(name));
+	if (s->bad_edge != UINT32_MAX)
+		sli_coord_unreadable(j, s->bad_edge, s->bad_producer);
 	if (s->state == SLI_WIRE_CANCELLED)
-		sli_coord_job_end(j, SLI_JOB_FAILED,
-		    "task %s was cancelled on worker %s", name, ct->w->id);
+		snprintf(
+		    cause, sizeof(cause), "cancelled on worker %s", ct->w->id);
 	else
-		sli_coord_job_end(j, SLI_JOB_FAILED, "%s", s->error);
+		snprintf(cause, sizeof(cause), "%s", s->error);
+	sli_coord_failover(j, &t, 1, cause);
 }
 
 /* ---- the server: workers and clients ---- */
@@ -986,7 +1012,7 @@ on_request(
 			    req, "unknown worker '%s'", m->heartbeat.worker);
 			break;
 		}
-		w->last_seen = now_ms();
+		w->last_seen = sli_coord_now_ms();
 		reply_ok(req);
 		break;
 	case SLI_MSG_TASK_STATE:
@@ -1055,6 +1081,7 @@ job_free(struct cjob *j)
 	if (j->sched_init)
 		j->sp->ops.scheduler.fini(j->sstate);
 	masters_close(j);
+	sli_coord_failover_free(j);
 	free(j->sstate);
 	if (j->have_s)
 		sli_sched_fini(&j->s);
@@ -1202,9 +1229,10 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 		j->left[r] = j->r.start[r + 1] - j->r.start[r];
 		j->rtime[2 * r] = j->rtime[2 * r + 1] = -1;
 	}
-	if ((rv = sli_coord_adaptive_init(j)) != 0)
+	if ((rv = sli_coord_adaptive_init(j)) != 0 ||
+	    (rv = sli_coord_failover_init(j)) != 0)
 		goto fail;
-	j->t0 = now_s();
+	j->t0 = sli_coord_now_s();
 	snprintf(j->id, sizeof(j->id), "%.100s-%u",
 	    job->name != NULL ? job->name : "job", ++c->njobs);
 	for (uint32_t v = 0; v < job->nv; v++)
@@ -1292,6 +1320,8 @@ on_post(void *arg)
 		c->stopping = true;
 		uv_timer_stop(&c->tick);
 		uv_close((uv_handle_t *)&c->tick, NULL);
+		uv_timer_stop(&c->retry);
+		uv_close((uv_handle_t *)&c->retry, NULL);
 		c->srv = NULL;
 		c->workers = NULL;
 		uv_mutex_unlock(&c->mtx);
@@ -1377,10 +1407,13 @@ sli_coord_start(const struct sli_coord_opts *o, struct sli_coord **out)
 	uv_timer_init(&c->loop, &c->tick);
 	c->tick.data = c;
 	uv_timer_start(&c->tick, on_tick, c->hb_ms, c->hb_ms);
+	uv_timer_init(&c->loop, &c->retry);
+	c->retry.data = c;
 	if (uv_thread_create(&c->th, loop_thread, c) != 0) {
 		rv = sli_err(SL_ENOMEM, "cannot start the coordinator thread");
 		sli_rpc_server_close(c->srv);
 		uv_close((uv_handle_t *)&c->tick, NULL);
+		uv_close((uv_handle_t *)&c->retry, NULL);
 		sli_loopq_close(&c->q);
 		uv_run(&c->loop, UV_RUN_DEFAULT);
 		goto fail_loop;
@@ -1432,9 +1465,7 @@ sli_coord_workers(struct sli_coord *c)
 
 int
 sli_coord_job_info(struct sli_coord *c, const char *id,
-    struct sli_coord_job_info *info, struct sli_task_metrics *m,
-    char (*worker)[64], uint64_t *edge_bytes, double *region_times,
-    uint32_t *par, uint32_t *split)
+    struct sli_coord_job_info *info, const struct sli_coord_job_out *o)
 {
 	struct cjob *j;
 
@@ -1448,18 +1479,22 @@ sli_coord_job_info(struct sli_coord *c, const char *id,
 	info->ntasks = j->x.ntasks;
 	info->done = j->done;
 	info->attempts = j->deployments;
-	for (uint32_t e = 0; edge_bytes != NULL && e < j->job->ne; e++)
-		edge_bytes[e] = j->edge_bytes[e];
-	for (uint32_t i = 0; region_times != NULL && i < 2 * j->r.n; i++)
-		region_times[i] = j->rtime[i];
-	for (uint32_t v = 0; par != NULL && v < j->job->nv; v++)
-		par[v] = j->dec[v].parallelism != 0 ? j->dec[v].parallelism
-		                                    : j->x.par[v];
-	for (uint32_t v = 0; split != NULL && v < j->job->nv; v++)
-		split[v] = j->skew != NULL && j->skew[v] != NULL
+	info->failovers = j->nevents;
+	for (uint32_t e = 0; o->edge_bytes != NULL && e < j->job->ne; e++)
+		o->edge_bytes[e] = j->edge_bytes[e];
+	for (uint32_t i = 0; o->region_times != NULL && i < 2 * j->r.n; i++)
+		o->region_times[i] = j->rtime[i];
+	for (uint32_t v = 0; o->par != NULL && v < j->job->nv; v++)
+		o->par[v] = j->dec[v].parallelism != 0 ? j->dec[v].parallelism
+		                                       : j->x.par[v];
+	for (uint32_t v = 0; o->split != NULL && v < j->job->nv; v++)
+		o->split[v] = j->skew != NULL && j->skew[v] != NULL
 		    ? j->skew[v]->helpers
 		    : 0;
 	for (uint32_t t = 0; t < j->x.ntasks; t++) {
+		const struct ctask *ct = &j->tasks[t];
+		struct sli_task_metrics *m = o->m;
+
 		if (m != NULL) {
 			atomic_store(
 			    &m[t].records_in, atomic_load(&j->m[t].records_in));
@@ -1471,9 +1506,18 @@ sli_coord_job_info(struct sli_coord *c, const char *id,
 			    &m[t].bytes_out, atomic_load(&j->m[t].bytes_out));
 			atomic_store(&m[t].ended, atomic_load(&j->m[t].ended));
 		}
-		if (worker != NULL)
-			snprintf(worker[t], sizeof(worker[t]), "%s",
-			    j->tasks[t].w != NULL ? j->tasks[t].w->id : "");
+		if (o->worker != NULL && (ct->w != NULL || ct->attempt == 0))
+			snprintf(o->worker[t], sizeof(o->worker[t]), "%s",
+			    ct->w != NULL ? ct->w->id : "");
+		if (o->attempts != NULL)
+			o->attempts[t] = ct->attempt +
+			    (ct->state == T_RUNNING ||
+			        ct->state == T_FINISHED ||
+			        ct->state == T_FAILED);
+	}
+	if (o->failovers != NULL) {
+		json_decref(*o->failovers);
+		*o->failovers = sli_coord_failover_json(j);
 	}
 	uv_mutex_unlock(&c->mtx);
 	return 0;

@@ -303,6 +303,8 @@ task_emit(
 		return chain_emit(r, rec);
 	o = &r->out[out];
 	r->records_out++;
+	if (r->v->nin == 0 && (rv = task_fault_check(r, r->records_out)) != 0)
+		return rv;
 	switch (o->distribution) {
 	case SL_DIST_ALL_TO_ALL:
 		if (o->partitioner == SL_PARTITIONER_ROUND_ROBIN)

@@ -3,12 +3,14 @@
  * shuffle readers, failure and cancellation. output.c routes what the
  * operator emits. docs/runtime-tasks.md describes the whole.
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "task_impl.h"
 
 void
@@ -366,6 +368,10 @@ consume(struct sli_task_run *r, uint32_t k, const struct sl_buffer *b)
 	sli_err_clear();
 	while ((rv = sli_recs_next(&it, &rec)) == 0) {
 		r->records_in++;
+		if ((rv = task_fault_check(r, r->records_in)) != 0) {
+			task_publish(r);
+			return rv;
+		}
 		if ((rv = op->process(r->op_state, &r->ctx, k, &rec)) != 0) {
 			task_publish(r);
 			return op_fail(r, rv, "process");
@@ -540,6 +546,24 @@ run_setup(struct sli_task_run *r, const struct sli_task_spec *spec,
 }
 
 int
+task_fault_check(struct sli_task_run *r, uint64_t handled)
+{
+	const struct sli_task_spec *s = r->spec;
+
+	if (s->fault == SLI_FAULT_NONE || handled < s->fault_after)
+		return 0;
+	if (s->fault == SLI_FAULT_CRASH) {
+		sli_warn("task %s: injected fault after %llu records: killing "
+		         "this process",
+		    r->name, (unsigned long long)handled);
+		raise(SIGKILL);
+	}
+	return task_fail(r, SL_EIO,
+	    "injected fault after %llu records (the job's \"faults\")",
+	    (unsigned long long)handled);
+}
+
+int
 chain_emit(struct sli_task_run *r, const struct sl_record *rec)
 {
 	struct sli_task_run *n = r->next;
@@ -552,6 +576,8 @@ chain_emit(struct sli_task_run *r, const struct sl_record *rec)
 		return task_fail(r, n->err, "chained stage failed");
 	r->records_out++;
 	r->bytes_out += len;
+	if (r->v->nin == 0 && (rv = task_fault_check(r, r->records_out)) != 0)
+		return rv;
 	if (o->sub_bytes != NULL)
 		o->sub_bytes[0] +=
 		    len; /* pointwise, m == n: one subpartition */
@@ -561,6 +587,8 @@ chain_emit(struct sli_task_run *r, const struct sl_record *rec)
 		task_publish(r);
 		task_publish(n);
 	}
+	if ((rv = task_fault_check(n, n->records_in)) != 0)
+		return task_fail(r, rv, "chained stage failed");
 	sli_err_clear();
 	if ((rv = n->spec->op->process(n->op_state, &n->ctx, 0, rec)) != 0) {
 		op_fail(n, rv, "process");
@@ -606,6 +634,8 @@ run_chain(struct sli_task_run *head)
 			return;
 		}
 		r->op_ok = true;
+		if (task_fault_check(r, 0) != 0)
+			return;
 	}
 	if (head->spec->op->run != NULL) {
 		sli_err_clear();

@@ -166,7 +166,17 @@ struct sli_task_spec {
 	 */
 	bool partial;
 	const char *config_json;
+	/*
+	 * Fault injection (a job's "faults", docs/job-file.md): once this
+	 * stage handled fault_after records (taken in; given out, for a
+	 * source), it fails (SLI_FAULT_FAIL) or kills its whole process as
+	 * SIGKILL does (SLI_FAULT_CRASH). SLI_FAULT_NONE: none.
+	 */
+	int fault;
+	uint64_t fault_after;
 };
+
+enum { SLI_FAULT_NONE, SLI_FAULT_FAIL, SLI_FAULT_CRASH };
 
 /*
  * Run the task on the calling thread until it succeeded, failed or was

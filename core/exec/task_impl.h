@@ -113,4 +113,8 @@ void out_fail(struct sli_task_run *r);
 void out_close(struct sli_task_run *r);
 void out_fini(struct sli_task_run *r);
 
+/* Fault injection: 0, or the stage's failure when its fault is due after
+ * `handled` records (a crash does not return). */
+int task_fault_check(struct sli_task_run *r, uint64_t handled);
+
 #endif

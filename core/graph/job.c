@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../common/error.h"
+#include "../plan/restart.h"
 #include "job.h"
 
 static const char *const dist_names[] = { "pointwise", "all_to_all",
@@ -181,6 +182,7 @@ sl_job_free(sl_job *job)
 	for (uint32_t i = 0; i < job->nlibs; i++)
 		free(job->libs[i]);
 	free(job->libs);
+	free(job->faults);
 	free(job->name);
 	free(job->default_shuffle);
 	free(job->scheduler);
@@ -584,6 +586,134 @@ sli_job_adaptive(const sl_job *job, uint32_t v, struct sl_adaptive_spec *out)
 	out->skew_factor = own->skew_factor ? own->skew_factor
 	    : all->skew_factor              ? all->skew_factor
 	                                    : SL_DEFAULT_SKEW_FACTOR;
+}
+
+int
+sl_job_set_restart(sl_job *job, const struct sl_restart_spec *r)
+{
+	struct sl_restart_spec filled;
+	const char *field;
+	int rv;
+
+	if (job == NULL || r == NULL)
+		return sli_err(SL_EINVAL, "no job or no restart strategy");
+	if ((rv = sli_restart_resolve(r, &filled, &field)) != 0) {
+		char detail[512];
+
+		snprintf(detail, sizeof(detail), "%s", sl_errdetail());
+		return sli_err(rv, "restart: %s: %s", field, detail);
+	}
+	job->restart = *r;
+	return 0;
+}
+
+void
+sli_job_restart(const sl_job *job, struct sl_restart_spec *out)
+{
+	/* checked when it was set, so this cannot fail */
+	if (sli_restart_resolve(&job->restart, out, NULL) != 0)
+		sli_restart_resolve(
+		    &(struct sl_restart_spec) {
+		        .strategy = SL_RESTART_DEFAULT },
+		    out, NULL);
+}
+
+static const char *const fault_actions[] = { "fail", "crash_worker" };
+
+const char *
+sli_fault_action_name(uint32_t action)
+{
+	return name_of(fault_actions, NELEM(fault_actions), (int)action);
+}
+
+int
+sli_fault_action_parse(const char *s)
+{
+	return parse_name(fault_actions, NELEM(fault_actions), s);
+}
+
+const struct sli_fault *
+sli_job_fault(
+    const sl_job *job, uint32_t vertex, uint32_t index, uint32_t attempt)
+{
+	for (uint32_t i = 0; i < job->nfaults; i++) {
+		const struct sli_fault *f = &job->faults[i];
+
+		if (f->vertex == vertex && f->index == index &&
+		    f->attempt == attempt)
+			return f;
+	}
+	return NULL;
+}
+
+int
+sl_job_add_fault(sl_job *job, const char *task, uint32_t attempt,
+    uint64_t after_records, const char *action)
+{
+	char id[ID_MAX + 1];
+	const char *hash = task != NULL ? strrchr(task, '#') : NULL;
+	const char *p;
+	struct sli_fault f = { .attempt = attempt,
+		.after_records = after_records };
+	struct sli_fault *nf;
+	int64_t v;
+	int act;
+
+	if (job == NULL)
+		return sli_err(SL_EINVAL, "no job");
+	if (hash == NULL || hash == task || hash[1] == '\0')
+		return sli_err(SL_EINVAL,
+		    "task '%.160s': expected VERTEX#INDEX, such as 'count#1'",
+		    task != NULL ? task : "(null)");
+	for (p = hash + 1; *p >= '0' && *p <= '9'; p++)
+		if (f.index <= SL_MAX_PARALLELISM)
+			f.index = f.index * 10 + (uint32_t)(*p - '0');
+	if (*p != '\0')
+		return sli_err(SL_EINVAL,
+		    "task '%.160s': the index after '#' must be a task "
+		    "number, 0 or more",
+		    task);
+	/* ids are [A-Za-z0-9_.-], so the last '#' ends the vertex's */
+	if ((size_t)(hash - task) > ID_MAX)
+		return sli_err(
+		    SL_ENOTFOUND, "task '%.160s': unknown vertex", task);
+	memcpy(id, task, (size_t)(hash - task));
+	id[hash - task] = '\0';
+	if ((v = sli_job_find_vertex(job, id)) < 0)
+		return sli_err(SL_ENOTFOUND,
+		    "task '%.160s': unknown vertex '%s'", task, id);
+	f.vertex = (uint32_t)v;
+	/* an "auto" vertex's task count is decided later; its tasks can
+	 * never number SL_MAX_PARALLELISM or more */
+	if (f.index >= (job->v[v].parallelism == SL_PARALLELISM_AUTO
+	                       ? (uint32_t)SL_MAX_PARALLELISM
+	                       : (uint32_t)job->v[v].parallelism))
+		return job->v[v].parallelism == SL_PARALLELISM_AUTO
+		    ? sli_err(SL_ERANGE,
+		          "task '%.160s': a task index is below %d", task,
+		          SL_MAX_PARALLELISM)
+		    : sli_err(SL_ERANGE,
+		          "task '%.160s': vertex '%s' has parallelism %d, so "
+		          "its tasks are %s#0 to %s#%d",
+		          task, id, job->v[v].parallelism, id, id,
+		          job->v[v].parallelism - 1);
+	if ((act = sli_fault_action_parse(action)) < 0)
+		return sli_err(SL_EINVAL,
+		    "unknown action '%.64s' (expected fail or crash_worker)",
+		    action != NULL ? action : "(null)");
+	f.action = (uint32_t)act;
+	if (sli_job_fault(job, f.vertex, f.index, attempt) != NULL)
+		return sli_err(SL_EEXISTS,
+		    "task %s#%u, attempt %u, has a fault already", id, f.index,
+		    attempt);
+	if (job->nfaults >= SL_MAX_FAULTS)
+		return sli_err(SL_ERANGE, "more than %d faults", SL_MAX_FAULTS);
+	if ((nf = realloc(job->faults, (job->nfaults + 1) * sizeof(*nf))) ==
+	    NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	job->faults = nf;
+	nf[job->nfaults++] = f;
+	return 0;
 }
 
 int

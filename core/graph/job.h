@@ -38,6 +38,16 @@ struct sli_edge {
 	int compression; /* enum sl_compression */
 };
 
+/* A fault to inject (sl_job_add_fault): attempt `attempt` of task
+ * VERTEX#INDEX does `action` once it has handled after_records records. */
+struct sli_fault {
+	uint32_t vertex;        /* index in job->v */
+	uint32_t index;         /* the task's index within its vertex */
+	uint32_t attempt;       /* 0: the first run */
+	uint64_t after_records; /* 0: at once */
+	uint32_t action;        /* enum sl_fault_action */
+};
+
 /* Open addressing with linear probing: each slot holds an index + 1, 0 is
  * empty. cap is 0 or a power of two, at least twice the entries. */
 struct sli_index {
@@ -54,6 +64,11 @@ struct sl_job {
 	 * coordinator and every worker load ("libraries" in a job file). */
 	char **libs;
 	uint32_t nlibs;
+	/* As given, checked; SL_RESTART_DEFAULT until set. Read it with
+	 * sli_job_restart. */
+	struct sl_restart_spec restart;
+	struct sli_fault *faults; /* in the order they were added */
+	uint32_t nfaults;
 	struct sli_vertex *v;
 	uint32_t nv;
 	uint32_t capv;
@@ -68,6 +83,20 @@ struct sl_job {
  * else the defaults. */
 void sli_job_adaptive(
     const sl_job *job, uint32_t v, struct sl_adaptive_spec *out);
+
+/* The job's restart strategy, resolved (sli_restart_resolve in
+ * plan/restart.h): never SL_RESTART_DEFAULT, every field of the strategy
+ * filled in. */
+void sli_job_restart(const sl_job *job, struct sl_restart_spec *out);
+
+/* The fault for this attempt of task (vertex, index), or NULL. At most
+ * SL_MAX_FAULTS faults, so a scan. */
+const struct sli_fault *sli_job_fault(
+    const sl_job *job, uint32_t vertex, uint32_t index, uint32_t attempt);
+
+/* "fail", "crash_worker" ("?" for anything else), and back (-1). */
+const char *sli_fault_action_name(uint32_t action);
+int sli_fault_action_parse(const char *s);
 
 /* Index of the vertex with this id, or -1. O(1) expected. */
 int64_t sli_job_find_vertex(const sl_job *job, const char *id);

@@ -20,6 +20,7 @@
 
 #include "../common/error.h"
 #include "../common/units.h"
+#include "../plan/restart.h"
 #include "exec.h"
 #include "job.h"
 #include "jobvars.h"
@@ -31,12 +32,21 @@
  */
 static const char *const job_keys[] = { "name", "shuffle", "scheduler",
 	"libraries", "vertices", "edges", "min_parallelism", "max_parallelism",
-	"bytes_per_task", "skew_factor", NULL };
+	"bytes_per_task", "skew_factor", "restart", "faults", NULL };
 static const char *const vertex_keys[] = { "id", "operator", "parallelism",
 	"config", "min_parallelism", "max_parallelism", "bytes_per_task",
 	"skew_factor", NULL };
 static const char *const edge_keys[] = { "from", "to", "distribution",
 	"partitioner", "type", "shuffle", "compression", NULL };
+/* Every key of "restart"; which of them a strategy takes is below. */
+static const char *const restart_keys[] = { "strategy", "attempts", "delay",
+	"initial", "max", "multiplier", "jitter", "reset_after", "failures",
+	"interval", NULL };
+static const char *const fault_keys[] = { "task", "attempt", "after_records",
+	"action", NULL };
+
+/* Far beyond any task's input, and below where parse_decimal saturates. */
+#define MAX_AFTER_RECORDS UINT64_C(1000000000000000000)
 
 /* Far beyond any sane job file; stops `sluice plan /dev/zero`. */
 #define MAX_FILE_SIZE (64u << 20)
@@ -44,7 +54,7 @@ static const char *const edge_keys[] = { "from", "to", "distribution",
 /* Where we are, for messages: "job.json: vertices[3].parallelism: ...". */
 struct ctx {
 	const char *origin;
-	char where[32]; /* "" (top level), "vertices[3]", "edges[12]" */
+	char where[32]; /* "", "vertices[3]", "edges[12]", "restart" */
 };
 
 static int fail(const struct ctx *c, int rv, const char *field, const char *fmt,
@@ -392,6 +402,229 @@ get_adaptive(const struct ctx *c, json_t *obj, struct sl_adaptive_spec *a)
 	return 0;
 }
 
+/* key: an integer 0..max, a number or a string of digits; absent leaves
+ * *out alone. */
+static int
+get_natural(const struct ctx *c, json_t *obj, const char *key, uint64_t max,
+    uint64_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+	long long n = -1;
+	char buf[48];
+
+	if (v == NULL)
+		return 0;
+	if (json_is_integer(v))
+		n = json_integer_value(v);
+	else if (json_is_string(v) &&
+	    !parse_decimal(json_string_value(v), json_string_length(v), &n))
+		n = -1;
+	if ((json_is_integer(v) || json_is_string(v)) && n >= 0) {
+		if ((unsigned long long)n > max)
+			return fail(c, SL_ERANGE, key,
+			    "%s is above the limit of %llu",
+			    show(v, buf, sizeof(buf)), (unsigned long long)max);
+		*out = (uint64_t)n;
+		return 0;
+	}
+	return fail(c, SL_EPARSE, key, "must be an integer, 0 or more, got %s",
+	    show(v, buf, sizeof(buf)));
+}
+
+/* key: milliseconds, as a number or a string ("250", "250ms", "1.5s",
+ * "2m", "1h"); absent leaves *out alone (SL_RESTART_UNSET). */
+static int
+get_duration(const struct ctx *c, json_t *obj, const char *key, uint64_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+	char buf[48];
+
+	if (v == NULL)
+		return 0;
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	if (json_is_string(v) &&
+	    sli_parse_duration_ms(json_string_value(v), out))
+		return 0;
+	return fail(c, SL_EPARSE, key,
+	    "must be a duration: milliseconds (250) or a string such as "
+	    "\"250ms\", \"1.5s\", \"2m\", \"1h\"; got %s",
+	    show(v, buf, sizeof(buf)));
+}
+
+/* key: a number, or a string holding one in decimal ("1.5", "-2"); absent
+ * leaves *out alone. The range is sli_restart_resolve's to check. */
+static int
+get_real(const struct ctx *c, json_t *obj, const char *key, double *out)
+{
+	json_t *v = json_object_get(obj, key);
+	char buf[48];
+
+	if (v == NULL)
+		return 0;
+	if (json_is_number(v)) {
+		*out = json_number_value(v);
+		return 0;
+	}
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v), *p = s + (*s == '-');
+		size_t digits = strspn(p, "0123456789");
+
+		if (digits > 0 && p[digits] == '.')
+			digits += 1 + strspn(p + digits + 1, "0123456789");
+		if (digits > 0 && p[digits] == '\0' && p[digits - 1] != '.' &&
+		    digits < 64) {
+			*out = strtod(s, NULL);
+			return 0;
+		}
+	}
+	return fail(c, SL_EPARSE, key, "must be a number, got %s",
+	    show(v, buf, sizeof(buf)));
+}
+
+/*
+ * "restart": {"strategy": ..., and that strategy's settings}. A setting of
+ * another strategy is an error rather than ignored: "initial" under
+ * fixed-delay means the writer believes in a backoff that will not happen.
+ */
+static int
+set_restart(struct ctx *c, sl_job *job, json_t *jr)
+{
+	/* by enum sl_restart_strategy; "strategy" is everyone's */
+	static const char *const takes[][7] = {
+		[SL_RESTART_NONE] = { NULL },
+		[SL_RESTART_FIXED_DELAY] = { "attempts", "delay", NULL },
+		[SL_RESTART_EXPONENTIAL_DELAY] = { "initial", "max",
+		    "multiplier", "jitter", "reset_after", "attempts", NULL },
+		[SL_RESTART_FAILURE_RATE] = { "failures", "interval", "delay",
+		    NULL },
+	};
+	static const char *const names[] = { "none", "fixed-delay",
+		"exponential-delay", "failure-rate", NULL };
+	struct sl_restart_spec r = SL_RESTART_SPEC_INIT;
+	const char *key, *field;
+	json_t *val;
+	int strategy = SL_RESTART_DEFAULT, rv;
+
+	snprintf(c->where, sizeof(c->where), "restart");
+	if (!json_is_object(jr))
+		return fail(c, SL_EPARSE, NULL, "expected an object, got %s",
+		    type_name(jr));
+	if ((rv = check_keys(c, jr, restart_keys)) != 0 ||
+	    (rv = get_enum(c, jr, "strategy", true, "strategy",
+	         sli_restart_strategy_parse, names, &strategy)) != 0)
+		return rv;
+	json_object_foreach (jr, key, val) {
+		const char *const *t = takes[strategy];
+		char list[96] = "";
+		size_t k;
+
+		for (k = 0; t[k] != NULL && strcmp(t[k], key) != 0; k++)
+			;
+		if (t[k] != NULL || strcmp(key, "strategy") == 0)
+			continue;
+		for (k = 0; t[k] != NULL; k++)
+			snprintf(list + strlen(list),
+			    sizeof(list) - strlen(list), "%s%s", k ? ", " : "",
+			    t[k]);
+		if (k == 0)
+			return fail(c, SL_EPARSE, key,
+			    "strategy none takes no settings");
+		return fail(c, SL_EPARSE, key,
+		    "not a setting of %s, which takes %s",
+		    sli_restart_strategy_name((uint32_t)strategy), list);
+	}
+	r.strategy = (uint32_t)strategy;
+	/* 0 attempts is a strategy of its own */
+	if ((val = json_object_get(jr, "attempts")) != NULL &&
+	    ((json_is_integer(val) && json_integer_value(val) == 0) ||
+	        (json_is_string(val) &&
+	            strcmp(json_string_value(val), "0") == 0)))
+		return fail(c, SL_EPARSE, "attempts",
+		    "0 would never restart: say \"strategy\": \"none\"");
+	if ((rv = get_count(c, jr, "attempts", &r.attempts)) != 0 ||
+	    (rv = get_count(c, jr, "failures", &r.failures)) != 0 ||
+	    (rv = get_duration(c, jr, "delay", &r.delay_ms)) != 0 ||
+	    (rv = get_duration(c, jr, "initial", &r.initial_ms)) != 0 ||
+	    (rv = get_duration(c, jr, "max", &r.max_ms)) != 0 ||
+	    (rv = get_duration(c, jr, "reset_after", &r.reset_after_ms)) != 0 ||
+	    (rv = get_duration(c, jr, "interval", &r.interval_ms)) != 0 ||
+	    (rv = get_real(c, jr, "multiplier", &r.multiplier)) != 0 ||
+	    (rv = get_real(c, jr, "jitter", &r.jitter)) != 0)
+		return rv;
+	/* The C API reads these values as "unset"; written, they are wrong. */
+	if (json_object_get(jr, "multiplier") != NULL && r.multiplier == 0)
+		return fail(c, SL_EINVAL, "multiplier",
+		    "must be a number of at least 1, got 0");
+	if (json_object_get(jr, "jitter") != NULL && r.jitter < 0)
+		return fail(c, SL_EINVAL, "jitter",
+		    "must be between 0 and 1 (a share of the backoff), got %g",
+		    r.jitter);
+	/* The ranges are the C API's; ask first, for the field's name. */
+	if ((rv = sli_restart_resolve(&r, &r, &field)) != 0)
+		return fail_api(c, rv, field);
+	if ((rv = sl_job_set_restart(job, &r)) != 0)
+		return fail_api(c, rv, NULL);
+	return 0;
+}
+
+/* faults[i]: {"task": "count#1", "attempt": 0, "after_records": 1000,
+ * "action": "fail"}. */
+static int
+add_fault(struct ctx *c, sl_job *job, json_t *jf, size_t i)
+{
+	static const char *const actions[] = { "fail", "crash_worker", NULL };
+	const char *task;
+	uint64_t attempt = 0, after = 0;
+	int action = 0, rv;
+
+	snprintf(c->where, sizeof(c->where), "faults[%zu]", i);
+	if (!json_is_object(jf))
+		return fail(c, SL_EPARSE, NULL, "expected an object, got %s",
+		    type_name(jf));
+	if ((rv = check_keys(c, jf, fault_keys)) != 0 ||
+	    (rv = get_string(c, jf, "task", true, &task)) != 0 ||
+	    (rv = get_enum(c, jf, "action", true, "action",
+	         sli_fault_action_parse, actions, &action)) != 0 ||
+	    (rv = get_natural(c, jf, "attempt", UINT32_MAX, &attempt)) != 0 ||
+	    (rv = get_natural(
+	         c, jf, "after_records", MAX_AFTER_RECORDS, &after)) != 0)
+		return rv;
+	rv = sl_job_add_fault(job, task, (uint32_t)attempt, after,
+	    sli_fault_action_name((uint32_t)action));
+	if (rv == SL_EEXISTS || rv == SL_ENOTFOUND) {
+		/* the C API got as far as the vertex: task is VERTEX#INDEX */
+		const char *hash = strrchr(task, '#');
+		char id[160];
+
+		snprintf(id, sizeof(id), "%.*s", (int)(hash - task), task);
+		if (rv == SL_EEXISTS) {
+			/* added in file order, so the index is the place */
+			const struct sli_fault *f = sli_job_fault(job,
+			    (uint32_t)sli_job_find_vertex(job, id),
+			    (uint32_t)strtoul(hash + 1, NULL, 10),
+			    (uint32_t)attempt);
+
+			return sli_err(rv,
+			    "%s: %s repeats faults[%u]: the same task and "
+			    "attempt",
+			    c->origin, c->where,
+			    f != NULL ? (unsigned)(f - job->faults) : 0);
+		}
+		for (uint32_t v = 0; v < job->nv; v++)
+			if (close_to(id, job->v[v].id))
+				return fail(c, rv, NULL,
+				    "task '%.160s': unknown vertex '%s' (did "
+				    "you mean '%s'?)",
+				    task, id, job->v[v].id);
+	}
+	if (rv != 0)
+		return fail_api(c, rv, NULL);
+	return 0;
+}
+
 static int
 add_vertex(struct ctx *c, sl_job *job, json_t *jv, size_t i)
 {
@@ -572,7 +805,7 @@ static int
 build(struct ctx *c, json_t *root, sl_job **out)
 {
 	const char *name, *shuffle, *scheduler;
-	json_t *vertices, *edges, *libs, *item;
+	json_t *vertices, *edges, *libs, *faults, *restart, *item;
 	struct sl_adaptive_spec adaptive;
 	sl_job *job = NULL;
 	size_t i;
@@ -591,6 +824,7 @@ build(struct ctx *c, json_t *root, sl_job **out)
 	    (rv = get_array(c, root, "vertices", true, &vertices)) != 0 ||
 	    (rv = get_array(c, root, "edges", false, &edges)) != 0 ||
 	    (rv = get_array(c, root, "libraries", false, &libs)) != 0 ||
+	    (rv = get_array(c, root, "faults", false, &faults)) != 0 ||
 	    (rv = get_adaptive(c, root, &adaptive)) != 0)
 		return rv;
 	if (json_array_size(vertices) == 0)
@@ -628,6 +862,9 @@ build(struct ctx *c, json_t *root, sl_job **out)
 			goto out_free_job;
 		}
 	}
+	if ((restart = json_object_get(root, "restart")) != NULL &&
+	    (rv = set_restart(c, job, restart)) != 0)
+		goto out_free_job;
 	json_array_foreach (vertices, i, item) {
 		if ((rv = add_vertex(c, job, item, i)) != 0)
 			goto out_free_job;
@@ -643,6 +880,10 @@ build(struct ctx *c, json_t *root, sl_job **out)
 	if ((rv = sl_job_validate(job)) != 0) {
 		rv = fail_api(c, rv, "edges");
 		goto out_free_job;
+	}
+	json_array_foreach (faults, i, item) {
+		if ((rv = add_fault(c, job, item, i)) != 0)
+			goto out_free_job;
 	}
 	*out = job;
 	return 0;
@@ -829,6 +1070,42 @@ sl_job_load_file(const char *path, sl_job **out)
 	return sl_job_load_file_vars(path, NULL, 0, out);
 }
 
+/*
+ * A fault on a task above what an "auto" vertex got can never strike, and
+ * the document with the parallelism written in would fail to load because
+ * of it (a fixed parallelism checks fault indices): leave it out.
+ */
+static void
+drop_idle_faults(json_t *root, json_t *vs, const uint32_t *par, uint32_t nv)
+{
+	json_t *fs = json_object_get(root, "faults");
+	size_t i = 0;
+
+	while (json_is_array(fs) && i < json_array_size(fs)) {
+		const char *task = json_string_value(
+		    json_object_get(json_array_get(fs, i), "task"));
+		const char *hash = task != NULL ? strrchr(task, '#') : NULL;
+		bool idle = false;
+
+		for (uint32_t v = 0; hash != NULL && v < nv; v++) {
+			const char *id = json_string_value(
+			    json_object_get(json_array_get(vs, v), "id"));
+
+			if (id != NULL && strlen(id) == (size_t)(hash - task) &&
+			    memcmp(id, task, (size_t)(hash - task)) == 0) {
+				idle = par[v] != 0 &&
+				    par[v] != SLI_PAR_AT_RUN &&
+				    strtoul(hash + 1, NULL, 10) >= par[v];
+				break;
+			}
+		}
+		if (idle)
+			json_array_remove(fs, i);
+		else
+			i++;
+	}
+}
+
 int
 sli_job_json_fix_parallelism(char **json, const uint32_t *par, uint32_t nv)
 {
@@ -848,6 +1125,7 @@ sli_job_json_fix_parallelism(char **json, const uint32_t *par, uint32_t nv)
 			json_decref(root);
 			return sli_err(SL_ENOMEM, "out of memory");
 		}
+	drop_idle_faults(root, vs, par, nv);
 	out = json_dumps(root, JSON_COMPACT);
 	json_decref(root);
 	if (out == NULL)

@@ -368,6 +368,18 @@ stage_build(struct worker *w, struct wtask *t, struct wstage *g, uint32_t v,
 	g->spec.exec = x;
 	g->spec.task = x->base[v] + t->index;
 	g->spec.attempt = t->attempt;
+	/* a fault the job asks to inject into this attempt */
+	{
+		const struct sli_fault *f =
+		    sli_job_fault(job, v, t->index, t->attempt);
+
+		if (f != NULL) {
+			g->spec.fault = f->action == SL_FAULT_CRASH_WORKER
+			    ? SLI_FAULT_CRASH
+			    : SLI_FAULT_FAIL;
+			g->spec.fault_after = f->after_records;
+		}
+	}
 	g->spec.outputs = g->outs;
 	g->spec.metrics = &g->m;
 	return 0;

@@ -695,24 +695,31 @@ find_partition(const char *dir, char *path, size_t cap)
 /*
  * A byte flipped in a finished partition's data file while its consumer,
  * throttled, is still at the start: the consumer finds the block that
- * fails its checksum, and the job fails saying so; the bad bytes never
- * reach the output as data.
+ * fails its checksum. With restarts (`recover`) that partition counts as
+ * lost (DESIGN §4 rule 2): its producer runs again, then its consumer, and
+ * the job finishes with every record once; the report names the failover.
+ * Without ("none") the job fails saying so. Either way the bad bytes never
+ * reach the output as data and the partitions' files go.
  */
 static void
-test_flipped_byte(void)
+flipped_byte(bool recover)
 {
-	char lib[600], job[2048], data[800];
-	char *argv[] = { (char *)sluice_path(), "run", (char *)tmp("flip.json"),
+	char lib[600], job[2048], data[800], jpath[600], rpath[600];
+	char *argv[] = { (char *)sluice_path(), "run", jpath, "--report", rpath,
 		NULL };
 	int n, st;
 	pid_t pid;
 	bool found = false;
 
+	/* tmp()'s buffers are reused: argv keeps copies */
+	snprintf(jpath, sizeof(jpath), "%s", tmp("flip.json"));
+	snprintf(rpath, sizeof(rpath), "%s", tmp("flip-report.json"));
 	snprintf(lib, sizeof(lib), "%s/examples/example-ops.so",
 	    getenv("SL_BINARY_DIR") ? getenv("SL_BINARY_DIR") : "build");
 	/* 2.2 MB through a 1 MB/s throttle: two seconds of reading */
 	n = snprintf(job, sizeof(job),
 	    "{\"name\": \"flip\", \"libraries\": [\"%s\"],\n"
+	    " \"restart\": %s,\n"
 	    " \"vertices\": [\n"
 	    "  {\"id\": \"gen\", \"operator\": \"generate\", "
 	    "\"parallelism\": 1, \"config\": {\"count\": 20000, "
@@ -729,8 +736,13 @@ test_flipped_byte(void)
 	    "\"localdisk\"},\n"
 	    "  {\"from\": \"slow\", \"to\": \"sink\", \"distribution\": "
 	    "\"pointwise\", \"type\": \"pipelined\"}]}\n",
-	    lib, tmp("flip-out"));
+	    lib,
+	    recover ? "{\"strategy\": \"fixed-delay\", \"delay\": \"10ms\"}"
+	            : "{\"strategy\": \"none\"}",
+	    tmp("flip-out"));
 	sl_write_file(tmp("flip.json"), job, (size_t)n);
+	sl_rm_rf(tmp("ld-flip"));
+	sl_rm_rf(tmp("flip-out"));
 	CU_ASSERT_EQUAL(mkdir(tmp("ld-flip"), 0755), 0);
 	setenv("SLUICE_LOCALDISK_DIR", tmp("ld-flip"), 1);
 	pid = spawn(argv, NULL, tmp("flip.err"));
@@ -754,14 +766,293 @@ test_flipped_byte(void)
 		close(fd);
 	}
 	st = wait_for(pid, 60);
-	CU_ASSERT_TRUE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1);
 	if (st == -1)
 		kill(pid, SIGKILL), waitpid(pid, &st, 0);
 	CU_ASSERT_TRUE(file_has(tmp("flip.err"), "partition unreadable", 1));
 	CU_ASSERT_TRUE(file_has(tmp("flip.err"), "fails its checksum", 1));
-	/* nothing of the failed attempt is visible, and the files went */
-	CU_ASSERT_EQUAL(sl_count_entries(tmp("flip-out")), 0);
 	CU_ASSERT_EQUAL(sl_count_entries(tmp("ld-flip")), 0);
+	if (!recover) {
+		CU_ASSERT_TRUE(
+		    st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 1);
+		CU_ASSERT_TRUE(
+		    file_has(tmp("flip.err"), "none: no restarts", 1));
+		/* nothing of the failed attempt is visible */
+		CU_ASSERT_EQUAL(sl_count_entries(tmp("flip-out")), 0);
+		return;
+	}
+	CU_ASSERT_TRUE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	{
+		size_t len = 0;
+		char *out = sl_read_file(tmp("flip-out/part-00000"), &len);
+		json_t *rep = json_load_file(tmp("flip-report.json"), 0, NULL);
+		json_t *ev =
+		    json_array_get(json_object_get(rep, "failovers"), 0);
+		json_t *rs = json_object_get(ev, "restarted");
+
+		size_t at = 0, nrec = 0;
+
+		/* every record once: u32 length, then that many bytes */
+		while (out != NULL && at + 4 <= len) {
+			uint32_t rl;
+
+			memcpy(&rl, out + at, 4);
+			at += 4 + (size_t)rl;
+			nrec++;
+		}
+		CU_ASSERT_EQUAL(at, len);
+		CU_ASSERT_EQUAL(nrec, 20000);
+		CU_ASSERT_EQUAL(
+		    json_array_size(json_object_get(rep, "failovers")), 1);
+		CU_ASSERT_STRING_EQUAL(
+		    json_string_value(json_object_get(ev, "task")), "slow#0");
+		/* rule 2: the producer of the bad partition, then its region */
+		CU_ASSERT_EQUAL(json_array_size(rs), 3);
+		CU_ASSERT_STRING_EQUAL(
+		    json_string_value(json_array_get(rs, 0)), "gen#0");
+		free(out);
+		json_decref(rep);
+	}
+}
+
+static void
+test_flipped_byte(void)
+{
+	flipped_byte(false);
+}
+
+static void
+test_flipped_byte_recovered(void)
+{
+	flipped_byte(true);
+}
+
+/* The blocking WordCount (examples/jobs/wordcount-blocking.json: read ->
+ * words -> combine x4, count x3, write x3, two localdisk edges) with
+ * `extra` top-level members ("restart", "faults"). */
+static void
+put_blocking_wc(const char *path, const char *extra)
+{
+	char job[4096];
+
+	snprintf(job, sizeof(job),
+	    "{\"name\": \"wcb\", %s, \"vertices\": ["
+	    "{\"id\": \"read\", \"operator\": \"text_source\", "
+	    "\"parallelism\": 4, \"config\": {\"path\": \"${input}\"}},"
+	    "{\"id\": \"words\", \"operator\": \"tokenize\", "
+	    "\"parallelism\": 4},"
+	    "{\"id\": \"combine\", \"operator\": \"hash_aggregate\", "
+	    "\"parallelism\": 4, \"config\": {\"function\": \"count\", "
+	    "\"mode\": \"partial\", \"max_entries\": 512}},"
+	    "{\"id\": \"count\", \"operator\": \"hash_aggregate\", "
+	    "\"parallelism\": 3, \"config\": {\"function\": \"sum\", "
+	    "\"mode\": \"final\"}},"
+	    "{\"id\": \"write\", \"operator\": \"file_sink\", "
+	    "\"parallelism\": 3, \"config\": {\"path\": \"${output}\", "
+	    "\"format\": \"tsv\"}}], \"edges\": ["
+	    "{\"from\": \"read\", \"to\": \"words\", \"distribution\": "
+	    "\"pointwise\", \"type\": \"pipelined\"},"
+	    "{\"from\": \"words\", \"to\": \"combine\", \"distribution\": "
+	    "\"pointwise\", \"type\": \"pipelined\"},"
+	    "{\"from\": \"combine\", \"to\": \"count\", \"distribution\": "
+	    "\"all_to_all\", \"type\": \"blocking\", \"shuffle\": "
+	    "\"localdisk\"},"
+	    "{\"from\": \"count\", \"to\": \"write\", \"distribution\": "
+	    "\"pointwise\", \"type\": \"blocking\", \"shuffle\": "
+	    "\"localdisk\"}]}",
+	    extra);
+	put(path, job);
+}
+
+/* A task's attempts in a report; -1 when it is not there. */
+static int
+report_attempts(const char *path, const char *task)
+{
+	json_t *rep = json_load_file(path, 0, NULL), *v, *t;
+	size_t i, k;
+	int n = -1;
+
+	json_array_foreach (json_object_get(rep, "vertices"), i, v)
+		json_array_foreach (json_object_get(v, "tasks"), k, t)
+			if (strcmp(json_string_value(json_object_get(t, "id")),
+			        task) == 0)
+				n = (int)json_integer_value(
+				    json_object_get(t, "attempts"));
+	json_decref(rep);
+	return n;
+}
+
+/* Every task of a report ran `want` attempts, but for those listed. */
+static bool
+report_attempts_all(const char *path, int want, const char *const *but)
+{
+	json_t *rep = json_load_file(path, 0, NULL), *v, *t;
+	size_t i, k;
+	bool ok = rep != NULL;
+
+	json_array_foreach (json_object_get(rep, "vertices"), i, v)
+		json_array_foreach (json_object_get(v, "tasks"), k, t) {
+			const char *id =
+			    json_string_value(json_object_get(t, "id"));
+			bool listed = false;
+
+			for (const char *const *b = but; *b != NULL; b++)
+				listed = listed || strcmp(*b, id) == 0;
+			if (!listed &&
+			    json_integer_value(
+			        json_object_get(t, "attempts")) != want) {
+				fprintf(stderr, "\n  %s: %lld attempts\n", id,
+				    (long long)json_integer_value(
+				        json_object_get(t, "attempts")));
+				ok = false;
+			}
+		}
+	json_decref(rep);
+	return ok;
+}
+
+/* The restarted tasks of failover event i, space-separated. */
+static void
+report_restarted(const char *path, size_t i, char *buf, size_t cap)
+{
+	json_t *rep = json_load_file(path, 0, NULL), *t;
+	json_t *ev = json_array_get(json_object_get(rep, "failovers"), i);
+	size_t k, n = 0;
+
+	buf[0] = '\0';
+	json_array_foreach (json_object_get(ev, "restarted"), k, t)
+		n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s",
+		    k ? " " : "", json_string_value(t));
+	json_decref(rep);
+}
+
+/*
+ * A task that fails (an injected fault) in a three-region job: only its
+ * region restarts (the consumers of count#1 had not started: blocking), it
+ * runs a second attempt, and the output equals the reference; the report
+ * says which task failed, why, and what restarted.
+ */
+static void
+test_failover_task(void)
+{
+	size_t len;
+	char *text = make_text(tmp("fo.txt"), 1u << 20, &len), set[512];
+	struct run_result r;
+	const char *const but[] = { "count#1", NULL };
+
+	setenv("SLUICE_LOCALDISK_DIR", tmp("ld-fo"), 1);
+	CU_ASSERT_EQUAL(mkdir(tmp("ld-fo"), 0755), 0);
+	put_blocking_wc(tmp("fo.json"),
+	    "\"restart\": {\"strategy\": \"fixed-delay\", \"attempts\": 3, "
+	    "\"delay\": \"20ms\"}, \"faults\": [{\"task\": \"count#1\", "
+	    "\"after_records\": 100, \"action\": \"fail\"}]");
+	r = sl_run_sluice("run", tmp("fo.json"), "-D",
+	    def("input", tmp("fo.txt")), "-D", def("output", tmp("fo-out")),
+	    "--report", tmp("fo-rep.json"), NULL);
+	expect(&r, 0,
+	    "task count#1 failed (attempt 0): task count#1: injected "
+	    "fault after 100 records");
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("fo-out"), text, len));
+	CU_ASSERT_EQUAL(report_attempts(tmp("fo-rep.json"), "count#1"), 2);
+	CU_ASSERT_TRUE(report_attempts_all(tmp("fo-rep.json"), 1, but));
+	report_restarted(tmp("fo-rep.json"), 0, set, sizeof(set));
+	CU_ASSERT_STRING_EQUAL(set, "count#1");
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("ld-fo")), 0);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+	free(text);
+}
+
+/*
+ * Failures that come back: every attempt of count#0 fails, so the
+ * strategy (two restarts) gives up and the job fails saying which task
+ * failed how often and why; no partition is left. With "none" the first
+ * failure ends the job.
+ */
+static void
+test_failover_exhausted(void)
+{
+	size_t len;
+	char *text = make_text(tmp("fx.txt"), 1u << 19, &len);
+	struct run_result r;
+
+	setenv("SLUICE_LOCALDISK_DIR", tmp("ld-fx"), 1);
+	CU_ASSERT_EQUAL(mkdir(tmp("ld-fx"), 0755), 0);
+	put_blocking_wc(tmp("fx.json"),
+	    "\"restart\": {\"strategy\": \"fixed-delay\", \"attempts\": 2, "
+	    "\"delay\": \"10ms\"}, \"faults\": ["
+	    "{\"task\": \"count#0\", \"attempt\": 0, \"action\": \"fail\"},"
+	    "{\"task\": \"count#0\", \"attempt\": 1, \"action\": \"fail\"},"
+	    "{\"task\": \"count#0\", \"attempt\": 2, \"action\": \"fail\"}]");
+	r = sl_run_sluice("run", tmp("fx.json"), "-D",
+	    def("input", tmp("fx.txt")), "-D", def("output", tmp("fx-out")),
+	    "--report", tmp("fx-rep.json"), NULL);
+	expect(&r, 1,
+	    "task count#0 failed (attempt 2): task count#0: injected "
+	    "fault after 0 records");
+	CU_ASSERT_TRUE(file_has(tmp("fx-rep.json"), "3 of 2", 0) ||
+	    report_attempts(tmp("fx-rep.json"), "count#0") == 3);
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("ld-fx")), 0);
+
+	put_blocking_wc(tmp("fn.json"),
+	    "\"restart\": {\"strategy\": \"none\"}, \"faults\": ["
+	    "{\"task\": \"write#2\", \"action\": \"fail\"}]");
+	r = sl_run_sluice("run", tmp("fn.json"), "-D",
+	    def("input", tmp("fx.txt")), "-D", def("output", tmp("fn-out")),
+	    NULL);
+	expect(&r, 1, "task write#2 failed (attempt 0)");
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("ld-fx")), 0);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+	free(text);
+}
+
+/*
+ * A worker killed (SIGKILL, by an injected fault) while count runs behind a
+ * blocking shuffle: its tasks fail, the partitions it held are gone, so the
+ * finished combiners that wrote them run again (rule 2), and the job
+ * finishes on the other worker with the reference output. And one killed
+ * in a pipelined stage (read -> words -> combine), with --respawn: the
+ * worker comes back and the job finishes too.
+ */
+static void
+test_failover_worker(void)
+{
+	size_t len;
+	char *text = make_text(tmp("fw.txt"), 1u << 20, &len);
+	struct run_result r;
+
+	setenv("SLUICE_LOCALDISK_DIR", tmp("ld-fw"), 1);
+	CU_ASSERT_EQUAL(mkdir(tmp("ld-fw"), 0755), 0);
+	put_blocking_wc(tmp("fw.json"),
+	    "\"restart\": {\"strategy\": \"fixed-delay\", \"delay\": "
+	    "\"20ms\"}, \"faults\": [{\"task\": \"count#0\", "
+	    "\"after_records\": 50, \"action\": \"crash_worker\"}]");
+	r = sl_run_sluice("run", tmp("fw.json"), "-D",
+	    def("input", tmp("fw.txt")), "-D", def("output", tmp("fw-out")),
+	    "--report", tmp("fw-rep.json"), NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "killing this process"));
+	expect(&r, 0, " lost: ");
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("fw-out"), text, len));
+	CU_ASSERT_EQUAL(report_attempts(tmp("fw-rep.json"), "count#0"), 2);
+	{
+		json_t *rep = json_load_file(tmp("fw-rep.json"), 0, NULL);
+
+		CU_ASSERT(
+		    json_array_size(json_object_get(rep, "failovers")) >= 1);
+		json_decref(rep);
+	}
+
+	put_blocking_wc(tmp("fp.json"),
+	    "\"restart\": {\"strategy\": \"fixed-delay\", \"delay\": "
+	    "\"20ms\"}, \"faults\": [{\"task\": \"words#1\", "
+	    "\"after_records\": 1000, \"action\": \"crash_worker\"}]");
+	r = sl_run_sluice("run", tmp("fp.json"), "-D",
+	    def("input", tmp("fw.txt")), "-D", def("output", tmp("fp-out")),
+	    "--respawn", "--report", tmp("fp-rep.json"), NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "starting it again"));
+	expect(&r, 0, " lost: ");
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("fp-out"), text, len));
+	CU_ASSERT_EQUAL(report_attempts(tmp("fp-rep.json"), "words#1"), 2);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+	free(text);
 }
 
 /* A scheduling strategy from outside the core (examples/
@@ -1128,9 +1419,9 @@ test_kill_run(void)
 }
 
 /* kill -9 of a worker while the job runs: the coordinator notices (the
- * connection closes), the job fails saying which worker was lost, and the
- * run ends with nothing left behind. (Restarting what was lost is the
- * failover's work.) */
+ * connection closes), says which worker was lost and restarts its tasks on
+ * the other (failover); a Ctrl-C then ends the run with nothing left
+ * behind. */
 static void
 test_worker_killed(void)
 {
@@ -1151,18 +1442,20 @@ test_worker_killed(void)
 	for (int i = 0; i < 300 && sl_count_entries(tmp("slow-out")) < 2; i++)
 		sleep_ms(20);
 	kill(w[0], SIGKILL);
+	CU_ASSERT_TRUE(file_has(tmp("killed.err"), "restarting", 20));
+	kill(pid, SIGINT);
 	st = wait_for(pid, 20);
 	if (st == -1) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &st, 0);
-		CU_FAIL("sluice run did not end after a worker was killed");
+		CU_FAIL("sluice run did not end after a Ctrl-C");
 	}
-	CU_ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	CU_ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 130);
 	err = sl_read_file(tmp("killed.err"), &len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(err);
 	if (strstr(err, " lost: ") == NULL)
 		fprintf(stderr, "\n%s\n", err);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err, "sluice: worker worker-"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "coordinator: worker worker-"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, " lost: "));
 	free(err);
 	CU_ASSERT_TRUE(all_gone(w, nw, 5));
@@ -1460,6 +1753,13 @@ static const struct sl_test tests[] = {
 	{ "run: a scheduling strategy of a job's choice",
 	    test_scheduler_strategy },
 	{ "run: TeraSort, validated", test_terasort },
+	{ "failover: a failed task restarts its region only",
+	    test_failover_task },
+	{ "failover: the strategy gives up", test_failover_exhausted },
+	{ "failover: a worker killed", test_failover_worker },
+	{ "run: a flipped byte in a partition: restarted producer, right "
+	  "output",
+	    test_flipped_byte_recovered },
 	{ "run: a flipped byte in a partition fails the job",
 	    test_flipped_byte },
 	{ "run: a job brings its operator library", test_job_library },
@@ -1467,7 +1767,8 @@ static const struct sl_test tests[] = {
 	{ "run: bounded memory, Ctrl-C leaves nothing",
 	    test_bounded_memory_and_interrupt },
 	{ "run: SIGKILL takes the workers along", test_kill_run },
-	{ "run: a worker killed fails the job, noticed", test_worker_killed },
+	{ "run: a worker killed is noticed, its tasks restarted",
+	    test_worker_killed },
 	{ "standalone cluster over tcp", test_standalone_tcp },
 	{ "localdisk read through the producer's server",
 	    test_localdisk_across_hosts },

@@ -13,6 +13,7 @@
 
 #include "graph/exec.h"
 #include "graph/job.h"
+#include "graph/jobvars.h"
 #include "sl_test.h"
 
 /* A job in a C string: JSON with ' for " keeps the cases readable. */
@@ -522,6 +523,476 @@ test_adaptive_keys(void)
 	EXPECT_FAIL("{'name':'j','skew_factor':1.5,'vertices':[{'id':'a',"
 	            "'operator':'s','parallelism':1}]}",
 	    SL_EPARSE, "skew_factor: must be 0", "got 1.5");
+}
+
+/* A job with a fixed and an "auto" vertex, and "restart": {R}. */
+#define WITH_RESTART(r)                                      \
+	"{'name':'j','restart':{" r "},'vertices':["         \
+	"{'id':'read','operator':'source','parallelism':2}," \
+	"{'id':'count','operator':'count','parallelism':3}]}"
+
+/* The restart strategy in force after loading text with defs. */
+static struct sl_restart_spec
+restart_of(const char *text, const char *const *defs)
+{
+	struct sl_restart_spec r = { .strategy = 99 };
+	sl_job *job;
+
+	CU_ASSERT_EQUAL(load_vars(text, defs, &job), 0);
+	if (job == NULL) {
+		fprintf(stderr, "\n  %s\n", sl_errdetail());
+		return r;
+	}
+	sli_job_restart(job, &r);
+	sl_job_free(job);
+	return r;
+}
+
+static void
+test_restart_keys(void)
+{
+	struct sl_restart_spec r;
+
+	/* none given: fixed-delay, 3 attempts, 1 s */
+	r = restart_of("{'name':'j','vertices':[{'id':'a','operator':'s',"
+	               "'parallelism':1}]}",
+	    NULL);
+	CU_ASSERT_EQUAL(r.strategy, SL_RESTART_FIXED_DELAY);
+	CU_ASSERT_EQUAL(r.attempts, 3);
+	CU_ASSERT_EQUAL(r.delay_ms, 1000);
+
+	r = restart_of(WITH_RESTART("'strategy':'none'"), NULL);
+	CU_ASSERT_EQUAL(r.strategy, SL_RESTART_NONE);
+
+	r = restart_of(WITH_RESTART("'strategy':'fixed-delay','attempts':5,"
+	                            "'delay':'250ms'"),
+	    NULL);
+	CU_ASSERT_EQUAL(r.strategy, SL_RESTART_FIXED_DELAY);
+	CU_ASSERT_EQUAL(r.attempts, 5);
+	CU_ASSERT_EQUAL(r.delay_ms, 250);
+	/* 0 ms is a delay, not "unset" */
+	r = restart_of(
+	    WITH_RESTART("'strategy':'fixed-delay','delay':0"), NULL);
+	CU_ASSERT_EQUAL(r.attempts, 3);
+	CU_ASSERT_EQUAL(r.delay_ms, 0);
+	r = restart_of(
+	    WITH_RESTART("'strategy':'fixed-delay','delay':1500"), NULL);
+	CU_ASSERT_EQUAL(r.delay_ms, 1500);
+
+	r = restart_of(WITH_RESTART("'strategy':'exponential-delay',"
+	                            "'initial':'100ms','max':'10s',"
+	                            "'multiplier':2,'jitter':0.25,"
+	                            "'reset_after':'1h','attempts':4"),
+	    NULL);
+	CU_ASSERT_EQUAL(r.strategy, SL_RESTART_EXPONENTIAL_DELAY);
+	CU_ASSERT_EQUAL(r.initial_ms, 100);
+	CU_ASSERT_EQUAL(r.max_ms, 10000);
+	CU_ASSERT_EQUAL(r.multiplier, 2);
+	CU_ASSERT_EQUAL(r.jitter, 0.25);
+	CU_ASSERT_EQUAL(r.reset_after_ms, 3600000);
+	CU_ASSERT_EQUAL(r.attempts, 4);
+	/* the defaults, and jitter 0 is none */
+	r = restart_of(
+	    WITH_RESTART("'strategy':'exponential-delay','jitter':0"), NULL);
+	CU_ASSERT_EQUAL(r.initial_ms, 1000);
+	CU_ASSERT_EQUAL(r.max_ms, 60000);
+	CU_ASSERT_EQUAL(r.multiplier, 1.5);
+	CU_ASSERT_EQUAL(r.jitter, 0);
+	CU_ASSERT_EQUAL(r.reset_after_ms, 3600000);
+	CU_ASSERT_EQUAL(r.attempts, SL_RESTART_UNLIMITED);
+
+	r = restart_of(WITH_RESTART("'strategy':'failure-rate','failures':3,"
+	                            "'interval':'60s','delay':'1s'"),
+	    NULL);
+	CU_ASSERT_EQUAL(r.strategy, SL_RESTART_FAILURE_RATE);
+	CU_ASSERT_EQUAL(r.failures, 3);
+	CU_ASSERT_EQUAL(r.interval_ms, 60000);
+	CU_ASSERT_EQUAL(r.delay_ms, 1000);
+
+	/* variables give strings: every value may come from one */
+	r = restart_of(WITH_RESTART("'strategy':'${s}','attempts':'${n}',"
+	                            "'delay':'${d}'"),
+	    DEFS("s=fixed-delay", "n=7", "d=250"));
+	CU_ASSERT_EQUAL(r.strategy, SL_RESTART_FIXED_DELAY);
+	CU_ASSERT_EQUAL(r.attempts, 7);
+	CU_ASSERT_EQUAL(r.delay_ms, 250);
+	r = restart_of(WITH_RESTART("'strategy':'exponential-delay',"
+	                            "'initial':'${i}','max':'${m}',"
+	                            "'multiplier':'${x}','jitter':'${j}',"
+	                            "'reset_after':'${r}'"),
+	    DEFS("i=1.5s", "m=2 min", "x=1.25", "j=0", "r=30m"));
+	CU_ASSERT_EQUAL(r.initial_ms, 1500);
+	CU_ASSERT_EQUAL(r.max_ms, 120000);
+	CU_ASSERT_EQUAL(r.multiplier, 1.25);
+	CU_ASSERT_EQUAL(r.jitter, 0);
+	CU_ASSERT_EQUAL(r.reset_after_ms, 1800000);
+	r = restart_of(WITH_RESTART("'strategy':'failure-rate',"
+	                            "'failures':'${f}','interval':'${i}'"),
+	    DEFS("f=2", "i=5000"));
+	CU_ASSERT_EQUAL(r.failures, 2);
+	CU_ASSERT_EQUAL(r.interval_ms, 5000);
+}
+
+static void
+test_restart_errors(void)
+{
+	/* shape */
+	EXPECT_FAIL("{'name':'j','restart':'none','vertices':[{'id':'a',"
+	            "'operator':'s','parallelism':1}]}",
+	    SL_EPARSE, "job.json: restart: expected an object, got string");
+	EXPECT_FAIL(WITH_RESTART(""), SL_EPARSE,
+	    "job.json: restart: missing field 'strategy'");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'fixed'"), SL_EPARSE,
+	    "job.json: restart.strategy: unknown strategy 'fixed' (expected "
+	    "none, fixed-delay, exponential-delay, failure-rate)");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'default'"), SL_EPARSE,
+	    "restart.strategy: unknown strategy 'default'");
+	EXPECT_FAIL(WITH_RESTART("'strategy':3"), SL_EPARSE,
+	    "job.json: restart.strategy: expected a string, got number");
+	/* unknown and misplaced keys */
+	EXPECT_FAIL(WITH_RESTART("'strategy':'fixed-delay','dealy':'1s'"),
+	    SL_EPARSE,
+	    "job.json: restart: unknown key 'dealy' (did you mean "
+	    "'delay'?)");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'fixed-delay','initial':'1s'"),
+	    SL_EPARSE,
+	    "job.json: restart.initial: not a setting of fixed-delay, which "
+	    "takes attempts, delay");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'none','attempts':2"), SL_EPARSE,
+	    "job.json: restart.attempts: strategy none takes no settings");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'failure-rate','attempts':2"),
+	    SL_EPARSE,
+	    "job.json: restart.attempts: not a setting of failure-rate, which "
+	    "takes failures, interval, delay");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'exponential-delay','delay':1"),
+	    SL_EPARSE,
+	    "restart.delay: not a setting of exponential-delay, which takes "
+	    "initial, max, multiplier, jitter, reset_after, attempts");
+	/* counts */
+	EXPECT_FAIL(WITH_RESTART("'strategy':'fixed-delay','attempts':0"),
+	    SL_EPARSE,
+	    "job.json: restart.attempts: 0 would never restart: say "
+	    "\"strategy\": \"none\"");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'fixed-delay','attempts':-1"),
+	    SL_EPARSE, "restart.attempts: must be a positive integer, got -1");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'fixed-delay','attempts':1.5"),
+	    SL_EPARSE, "restart.attempts: must be a positive integer, got 1.5");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'fixed-delay','attempts':'x'"),
+	    SL_EPARSE,
+	    "restart.attempts: must be a positive integer, got "
+	    "\"x\"");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'fixed-delay','attempts':1000001"),
+	    SL_ERANGE, "restart.attempts: 1000001 is above the limit");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'failure-rate','failures':0"),
+	    SL_EPARSE, "restart.failures: must be a positive integer, got 0");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'failure-rate','failures':10001"),
+	    SL_EINVAL,
+	    "job.json: restart.failures: 10001 is above the limit "
+	    "of 10000");
+	/* durations */
+	EXPECT_FAIL(WITH_RESTART("'strategy':'fixed-delay','delay':-5"),
+	    SL_EPARSE,
+	    "job.json: restart.delay: must be a duration: milliseconds (250) "
+	    "or a string such as \"250ms\", \"1.5s\", \"2m\", \"1h\"; got -5");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'fixed-delay','delay':'5x'"),
+	    SL_EPARSE, "restart.delay: must be a duration", "got \"5x\"");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'fixed-delay','delay':'1.5'"),
+	    SL_EPARSE, "restart.delay: must be a duration", "got \"1.5\"");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'fixed-delay','delay':2.5"),
+	    SL_EPARSE, "restart.delay: must be a duration", "got 2.5");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'fixed-delay','delay':true"),
+	    SL_EPARSE, "restart.delay: must be a duration", "got true");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'fixed-delay','delay':'9000h'"),
+	    SL_EINVAL,
+	    "job.json: restart.delay: 9000 h is above the limit of 8760 h");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'exponential-delay','initial':0"),
+	    SL_EINVAL, "job.json: restart.initial: must be above 0 ms");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'exponential-delay',"
+	                         "'initial':'100ms','max':'50ms'"),
+	    SL_EINVAL, "job.json: restart.max: 50 ms is below initial 100 ms");
+	EXPECT_FAIL(
+	    WITH_RESTART("'strategy':'exponential-delay','initial':'2m'"),
+	    SL_EINVAL,
+	    "job.json: restart.max: 60 s (the default) is below initial 2 "
+	    "min");
+	EXPECT_FAIL(
+	    WITH_RESTART("'strategy':'exponential-delay','reset_after':'0s'"),
+	    SL_EINVAL, "restart.reset_after: must be above 0 ms");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'failure-rate','interval':'0ms'"),
+	    SL_EINVAL, "restart.interval: must be above 0 ms");
+	/* reals */
+	EXPECT_FAIL(
+	    WITH_RESTART("'strategy':'exponential-delay','multiplier':0.5"),
+	    SL_EINVAL,
+	    "job.json: restart.multiplier: must be a number of at least 1, "
+	    "got 0.5");
+	EXPECT_FAIL(
+	    WITH_RESTART("'strategy':'exponential-delay','multiplier':0"),
+	    SL_EINVAL,
+	    "restart.multiplier: must be a number of at least 1, "
+	    "got 0");
+	EXPECT_FAIL(
+	    WITH_RESTART("'strategy':'exponential-delay','multiplier':'x2'"),
+	    SL_EPARSE, "restart.multiplier: must be a number, got \"x2\"");
+	EXPECT_FAIL(
+	    WITH_RESTART("'strategy':'exponential-delay','multiplier':'2.'"),
+	    SL_EPARSE, "restart.multiplier: must be a number, got \"2.\"");
+	EXPECT_FAIL(
+	    WITH_RESTART("'strategy':'exponential-delay','multiplier':null"),
+	    SL_EPARSE, "restart.multiplier: must be a number, got null");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'exponential-delay','jitter':1.5"),
+	    SL_EINVAL,
+	    "job.json: restart.jitter: must be between 0 and 1 (a share of "
+	    "the backoff), got 1.5");
+	EXPECT_FAIL(WITH_RESTART("'strategy':'exponential-delay','jitter':-1"),
+	    SL_EINVAL, "restart.jitter: must be between 0 and 1", "got -1");
+	EXPECT_FAIL(
+	    WITH_RESTART("'strategy':'exponential-delay','jitter':'-0.5'"),
+	    SL_EINVAL, "restart.jitter: must be between 0 and 1", "got -0.5");
+	/* from variables, checked as the value */
+	EXPECT_FAIL_VARS(
+	    WITH_RESTART("'strategy':'fixed-delay','delay':'${d}'"),
+	    DEFS("d=soon"), SL_EPARSE, "restart.delay: must be a duration",
+	    "got \"soon\"");
+	EXPECT_FAIL_VARS(
+	    WITH_RESTART("'strategy':'fixed-delay','attempts':'${n}'"),
+	    DEFS("n=0"), SL_EPARSE, "restart.attempts: 0 would never restart");
+	EXPECT_FAIL_VARS(WITH_RESTART("'strategy':'${s}'"),
+	    DEFS("s=exponential"), SL_EPARSE,
+	    "restart.strategy: unknown strategy 'exponential'");
+}
+
+/* Vertices read (2), count (3) and auto (auto), then "faults": [F]. */
+#define WITH_FAULTS(f)                                            \
+	"{'name':'j','vertices':["                                \
+	"{'id':'read','operator':'source','parallelism':2},"      \
+	"{'id':'count','operator':'count','parallelism':3},"      \
+	"{'id':'auto','operator':'count','parallelism':'auto'}]," \
+	"'faults':[" f "]}"
+
+static void
+test_fault_keys(void)
+{
+	const struct sli_fault *f;
+	sl_job *job;
+
+	CU_ASSERT_EQUAL_FATAL(
+	    load(WITH_FAULTS("{'task':'count#1','attempt':0,"
+	                     "'after_records':1000,'action':'fail'},"
+	                     "{'task':'count#1','attempt':1,"
+	                     "'action':'crash_worker'},"
+	                     "{'task':'read#0','action':'fail'},"
+	                     "{'task':'auto#500','action':'fail'}"),
+	        &job),
+	    0);
+	CU_ASSERT_EQUAL_FATAL(job->nfaults, 4);
+	f = sli_job_fault(job, 1, 1, 0);
+	CU_ASSERT_PTR_EQUAL_FATAL(f, &job->faults[0]);
+	CU_ASSERT_EQUAL(f->vertex, 1);
+	CU_ASSERT_EQUAL(f->index, 1);
+	CU_ASSERT_EQUAL(f->attempt, 0);
+	CU_ASSERT_EQUAL(f->after_records, 1000);
+	CU_ASSERT_EQUAL(f->action, SL_FAULT_FAIL);
+	f = sli_job_fault(job, 1, 1, 1);
+	CU_ASSERT_PTR_EQUAL_FATAL(f, &job->faults[1]);
+	CU_ASSERT_EQUAL(f->after_records, 0);
+	CU_ASSERT_EQUAL(f->action, SL_FAULT_CRASH_WORKER);
+	f = sli_job_fault(job, 0, 0, 0);
+	CU_ASSERT_PTR_EQUAL_FATAL(f, &job->faults[2]);
+	CU_ASSERT_EQUAL(f->attempt, 0);
+	/* an "auto" vertex's index is not checked against a parallelism */
+	CU_ASSERT_PTR_EQUAL(sli_job_fault(job, 2, 500, 0), &job->faults[3]);
+	CU_ASSERT_PTR_NULL(sli_job_fault(job, 1, 1, 2));
+	CU_ASSERT_PTR_NULL(sli_job_fault(job, 1, 0, 0));
+	CU_ASSERT_PTR_NULL(sli_job_fault(job, 0, 1, 0));
+	CU_ASSERT_STRING_EQUAL(sli_fault_action_name(f->action), "fail");
+	CU_ASSERT_STRING_EQUAL(
+	    sli_fault_action_name(SL_FAULT_CRASH_WORKER), "crash_worker");
+	CU_ASSERT_STRING_EQUAL(sli_fault_action_name(9), "?");
+	sl_job_free(job);
+
+	/* no faults, and an empty list */
+	CU_ASSERT_EQUAL_FATAL(load(WITH_FAULTS(""), &job), 0);
+	CU_ASSERT_EQUAL(job->nfaults, 0);
+	CU_ASSERT_PTR_NULL(sli_job_fault(job, 0, 0, 0));
+	sl_job_free(job);
+
+	/* variables */
+	CU_ASSERT_EQUAL_FATAL(
+	    load_vars(WITH_FAULTS("{'task':'${t}','attempt':'${a}',"
+	                          "'after_records':'${n}','action':'${x}'}"),
+	        DEFS("t=count#2", "a=3", "n=9000000000", "x=crash_worker"),
+	        &job),
+	    0);
+	f = sli_job_fault(job, 1, 2, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(f->after_records, UINT64_C(9000000000));
+	CU_ASSERT_EQUAL(f->action, SL_FAULT_CRASH_WORKER);
+	sl_job_free(job);
+
+	/* SL_MAX_FAULTS, and one more */
+	{
+		size_t cap = 64 + 80 * (SL_MAX_FAULTS + 1), len = 0;
+		char *text = malloc(cap);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+		len += (size_t)snprintf(text, cap,
+		    "{'name':'j','vertices':[{'id':'v','operator':'s',"
+		    "'parallelism':1}],'faults':[");
+		for (int k = 0; k < SL_MAX_FAULTS; k++)
+			len += (size_t)snprintf(text + len, cap - len,
+			    "%s{'task':'v#0','attempt':%d,'action':'fail'}",
+			    k ? "," : "", k);
+		snprintf(text + len, cap - len, "]}");
+		CU_ASSERT_EQUAL_FATAL(load(text, &job), 0);
+		CU_ASSERT_EQUAL(job->nfaults, SL_MAX_FAULTS);
+		CU_ASSERT_PTR_NOT_NULL(sli_job_fault(job, 0, 0, 255));
+		sl_job_free(job);
+		snprintf(text + len, cap - len,
+		    ",{'task':'v#0','attempt':999,'action':'fail'}]}");
+		EXPECT_FAIL(text, SL_ERANGE,
+		    "job.json: faults[256]: more than 256 faults");
+		free(text);
+	}
+
+	/* the C API's own checks */
+	CU_ASSERT_EQUAL_FATAL(sl_job_new("j", &job), 0);
+	CU_ASSERT_EQUAL(sl_job_add_vertex(job, "a", "s", 2, NULL), 0);
+	CU_ASSERT_EQUAL(sl_job_add_fault(job, NULL, 0, 0, "fail"), SL_EINVAL);
+	CU_ASSERT_EQUAL(sl_job_add_fault(job, "a#0", 0, 0, NULL), SL_EINVAL);
+	CU_ASSERT_STRING_EQUAL(sl_errdetail(),
+	    "unknown action '(null)' (expected fail or crash_worker)");
+	CU_ASSERT_EQUAL(
+	    sl_job_add_fault(job, "b#0", 0, 0, "fail"), SL_ENOTFOUND);
+	CU_ASSERT_STRING_EQUAL(
+	    sl_errdetail(), "task 'b#0': unknown vertex 'b'");
+	CU_ASSERT_EQUAL(sl_job_add_fault(job, "a#1", 2, 5, "crash_worker"), 0);
+	CU_ASSERT_EQUAL(sl_job_add_fault(job, "a#1", 2, 7, "fail"), SL_EEXISTS);
+	CU_ASSERT_STRING_EQUAL(
+	    sl_errdetail(), "task a#1, attempt 2, has a fault already");
+	CU_ASSERT_EQUAL(job->nfaults, 1);
+	CU_ASSERT_EQUAL(job->faults[0].after_records, 5);
+	sl_job_free(job);
+}
+
+static void
+test_fault_errors(void)
+{
+	EXPECT_FAIL("{'name':'j','vertices':[{'id':'a','operator':'s',"
+	            "'parallelism':1}],'faults':{}}",
+	    SL_EPARSE, "job.json: faults: expected an array, got object");
+	EXPECT_FAIL(WITH_FAULTS("'count#1'"), SL_EPARSE,
+	    "job.json: faults[0]: expected an object, got string");
+	EXPECT_FAIL(
+	    WITH_FAULTS("{'task':'count#1','atempt':1,'action':'fail'}"),
+	    SL_EPARSE,
+	    "job.json: faults[0]: unknown key 'atempt' (did you mean "
+	    "'attempt'?)");
+	EXPECT_FAIL(WITH_FAULTS("{'action':'fail'}"), SL_EPARSE,
+	    "job.json: faults[0]: missing field 'task'");
+	EXPECT_FAIL(WITH_FAULTS("{'task':'count#1'}"), SL_EPARSE,
+	    "job.json: faults[0]: missing field 'action'");
+	EXPECT_FAIL(WITH_FAULTS("{'task':'count#1','action':'kill'}"),
+	    SL_EPARSE,
+	    "job.json: faults[0].action: unknown action 'kill' (expected "
+	    "fail, crash_worker)");
+	EXPECT_FAIL(WITH_FAULTS("{'task':1,'action':'fail'}"), SL_EPARSE,
+	    "job.json: faults[0].task: expected a string, got number");
+	/* the task's form */
+	EXPECT_FAIL(WITH_FAULTS("{'task':'count','action':'fail'}"), SL_EINVAL,
+	    "job.json: faults[0]: task 'count': expected VERTEX#INDEX, such "
+	    "as 'count#1'");
+	EXPECT_FAIL(WITH_FAULTS("{'task':'count#','action':'fail'}"), SL_EINVAL,
+	    "task 'count#': expected VERTEX#INDEX");
+	EXPECT_FAIL(WITH_FAULTS("{'task':'#1','action':'fail'}"), SL_EINVAL,
+	    "task '#1': expected VERTEX#INDEX");
+	EXPECT_FAIL(WITH_FAULTS("{'task':'count#x','action':'fail'}"),
+	    SL_EINVAL,
+	    "job.json: faults[0]: task 'count#x': the index after '#' must be "
+	    "a task number, 0 or more");
+	EXPECT_FAIL(WITH_FAULTS("{'task':'count#-1','action':'fail'}"),
+	    SL_EINVAL, "task 'count#-1': the index after '#'");
+	EXPECT_FAIL(WITH_FAULTS("{'task':'count#1 ','action':'fail'}"),
+	    SL_EINVAL, "task 'count#1 ': the index after '#'");
+	/* which vertex, which index */
+	EXPECT_FAIL(WITH_FAULTS("{'task':'cont#1','action':'fail'}"),
+	    SL_ENOTFOUND,
+	    "job.json: faults[0]: task 'cont#1': unknown vertex 'cont' (did "
+	    "you mean 'count'?)");
+	EXPECT_FAIL(WITH_FAULTS("{'task':'zzzzz#1','action':'fail'}"),
+	    SL_ENOTFOUND, "faults[0]: task 'zzzzz#1': unknown vertex 'zzzzz'");
+	EXPECT_FAIL(WITH_FAULTS("{'task':'count#3','action':'fail'}"),
+	    SL_ERANGE,
+	    "job.json: faults[0]: task 'count#3': vertex 'count' has "
+	    "parallelism 3, so its tasks are count#0 to count#2");
+	EXPECT_FAIL(WITH_FAULTS("{'task':'count#99999999999','action':'fail'}"),
+	    SL_ERANGE, "vertex 'count' has parallelism 3");
+	EXPECT_FAIL(WITH_FAULTS("{'task':'auto#1000000','action':'fail'}"),
+	    SL_ERANGE,
+	    "faults[0]: task 'auto#1000000': a task index is below 1000000");
+	/* numbers */
+	EXPECT_FAIL(
+	    WITH_FAULTS("{'task':'count#1','attempt':-1,'action':'fail'}"),
+	    SL_EPARSE,
+	    "job.json: faults[0].attempt: must be an integer, 0 or more, got "
+	    "-1");
+	EXPECT_FAIL(
+	    WITH_FAULTS("{'task':'count#1','attempt':0.5,'action':'fail'}"),
+	    SL_EPARSE, "faults[0].attempt: must be an integer", "got 0.5");
+	EXPECT_FAIL(
+	    WITH_FAULTS(
+	        "{'task':'count#1','attempt':4294967296,'action':'fail'}"),
+	    SL_ERANGE,
+	    "faults[0].attempt: 4294967296 is above the limit of 4294967295");
+	EXPECT_FAIL(WITH_FAULTS("{'task':'count#1','after_records':'lots',"
+	                        "'action':'fail'}"),
+	    SL_EPARSE, "faults[0].after_records: must be an integer",
+	    "got \"lots\"");
+	EXPECT_FAIL(WITH_FAULTS("{'task':'count#1','after_records':"
+	                        "'99999999999999999999','action':'fail'}"),
+	    SL_ERANGE,
+	    "faults[0].after_records: \"99999999999999999999\" is "
+	    "above the limit");
+	/* the same task and attempt twice, however written */
+	EXPECT_FAIL(WITH_FAULTS("{'task':'read#1','action':'fail'},"
+	                        "{'task':'count#1','action':'fail'},"
+	                        "{'task':'count#01','attempt':'0',"
+	                        "'action':'crash_worker'}"),
+	    SL_EEXISTS,
+	    "job.json: faults[2] repeats faults[1]: the same task and attempt");
+	EXPECT_FAIL_VARS(WITH_FAULTS("{'task':'${t}','action':'fail'}"),
+	    DEFS("t=count#7"), SL_ERANGE, "task 'count#7': vertex 'count'");
+}
+
+/* Once an "auto" vertex's parallelism is written into the document, a
+ * fault on a task it did not get is left out (it could never strike, and
+ * the document would not load with it). */
+static void
+test_fault_fixed_parallelism(void)
+{
+	const char *text = WITH_FAULTS("{'task':'auto#1','action':'fail'},"
+	                               "{'task':'auto#5','action':'fail'},"
+	                               "{'task':'count#2','action':'fail'}");
+	char *s = unquote(text), *json = NULL;
+	uint32_t par[3] = { 0, 0, 4 };
+	sl_job *job = NULL, *fixed = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(sli_job_load_expanded(s, strlen(s), "job.json",
+	                          NULL, 0, &job, &json),
+	    0);
+	CU_ASSERT_EQUAL(job->nfaults, 3);
+	CU_ASSERT_EQUAL_FATAL(sli_job_json_fix_parallelism(&json, par, 3), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    sl_job_load_json(json, strlen(json), "fixed", &fixed), 0);
+	CU_ASSERT_EQUAL(fixed->v[2].parallelism, 4);
+	CU_ASSERT_EQUAL(fixed->nfaults, 2);
+	CU_ASSERT_PTR_NOT_NULL(sli_job_fault(fixed, 2, 1, 0));
+	CU_ASSERT_PTR_NULL(sli_job_fault(fixed, 2, 5, 0));
+	CU_ASSERT_PTR_NOT_NULL(sli_job_fault(fixed, 1, 2, 0));
+	sl_job_free(fixed);
+	sl_job_free(job);
+	free(json);
+	free(s);
 }
 
 static void
@@ -1885,6 +2356,16 @@ static const struct {
 	    "16777216" },
 	{ "cycle.json", SL_ECYCLE,
 	    "edges: edges form a cycle: a -> b -> c -> a" },
+	{ "restart-misplaced-key.json", SL_EPARSE,
+	    "restart.initial: not a setting of fixed-delay, which takes "
+	    "attempts, delay" },
+	{ "restart-bad-duration.json", SL_EPARSE,
+	    "restart.delay: must be a duration" },
+	{ "fault-unknown-vertex.json", SL_ENOTFOUND,
+	    "faults[1]: task 'cnt#1': unknown vertex 'cnt' (did you mean "
+	    "'count'?)" },
+	{ "fault-index-too-large.json", SL_ERANGE,
+	    "faults[0]: task 'count#4': vertex 'count' has parallelism 4" },
 };
 
 #define NBAD (sizeof(bad_files) / sizeof(bad_files[0]))
@@ -1953,6 +2434,12 @@ static const struct sl_test tests[] = {
 	{ "wrong JSON types", test_wrong_types },
 	{ "parallelism values", test_parallelism },
 	{ "adaptive keys: job, vertex, defaults", test_adaptive_keys },
+	{ "restart: strategies, values, variables", test_restart_keys },
+	{ "restart: every bad value says where", test_restart_errors },
+	{ "faults: parsed and found", test_fault_keys },
+	{ "faults: every bad value says where", test_fault_errors },
+	{ "faults: left out above a decided parallelism",
+	    test_fault_fixed_parallelism },
 	{ "vertex errors from the C API", test_vertex_errors },
 	{ "edges naming unknown vertices", test_edge_vertices },
 	{ "edge enums and partitioner", test_edge_enums },
