@@ -75,6 +75,13 @@ run_in_process(const struct run_opts *o)
 
 	if (sl_job_load_file_vars(o->job_path, o->defs, o->ndefs, &job) != 0)
 		return sli_cli_fail("%s", sl_errdetail());
+	/* one process has no worker to lose and restarts nothing */
+	if (job->nfaults > 0) {
+		rv = sli_cli_fail("%s: \"faults\" need the cluster (failover "
+		                  "runs there); run it without --in-process",
+		    o->job_path);
+		goto out;
+	}
 	if (sli_plugin_set_load_default(&set, o->dirs, o->ndirs) < 0) {
 		rv = sli_cli_fail("%s", sl_errdetail());
 		goto out;

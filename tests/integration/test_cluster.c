@@ -999,6 +999,10 @@ test_failover_exhausted(void)
 	    def("input", tmp("fx.txt")), "-D", def("output", tmp("fn-out")),
 	    NULL);
 	expect(&r, 1, "task write#2 failed (attempt 0)");
+	r = sl_run_sluice("run", "--in-process", tmp("fn.json"), "-D",
+	    def("input", tmp("fx.txt")), "-D", def("output", tmp("fn-out")),
+	    NULL);
+	expect(&r, 1, "\"faults\" need the cluster");
 	CU_ASSERT_EQUAL(sl_count_entries(tmp("ld-fx")), 0);
 	unsetenv("SLUICE_LOCALDISK_DIR");
 	free(text);
@@ -1053,6 +1057,85 @@ test_failover_worker(void)
 	CU_ASSERT_EQUAL(report_attempts(tmp("fp-rep.json"), "words#1"), 2);
 	unsetenv("SLUICE_LOCALDISK_DIR");
 	free(text);
+}
+
+/* Records in a part file of format "records" (u32 length, then that many
+ * bytes), or -1 when it does not parse to its end. */
+static long
+count_records(const char *path)
+{
+	size_t len = 0, at = 0;
+	char *b = sl_read_file(path, &len);
+	long n = 0;
+
+	while (b != NULL && at + 4 <= len) {
+		uint32_t rl;
+
+		memcpy(&rl, b + at, 4);
+		at += 4 + (size_t)rl;
+		n++;
+	}
+	free(b);
+	return b != NULL && at == len ? n : -1;
+}
+
+/*
+ * sluice run --kill-worker-after: a worker is killed with SIGKILL while a
+ * pipelined job (generate -> throttle -> sink, two one-slot regions) runs;
+ * the region it ran starts again on the other worker and every record is
+ * in the output once (the killed sink's part file never became visible).
+ */
+static void
+test_kill_worker_after(void)
+{
+	char lib[600], job[2048];
+	struct run_result r;
+	int n;
+
+	snprintf(lib, sizeof(lib), "%s/examples/example-ops.so",
+	    getenv("SL_BINARY_DIR") ? getenv("SL_BINARY_DIR") : "build");
+	/* 20000 records (2.4 MB) a task at 2 MB/s: a second or more */
+	n = snprintf(job, sizeof(job),
+	    "{\"name\": \"kw\", \"libraries\": [\"%s\"],"
+	    " \"restart\": {\"strategy\": \"fixed-delay\", \"delay\": "
+	    "\"10ms\"}, \"vertices\": ["
+	    "{\"id\": \"gen\", \"operator\": \"generate\", "
+	    "\"parallelism\": 2, \"config\": {\"count\": 40000, "
+	    "\"value_bytes\": 100}},"
+	    "{\"id\": \"slow\", \"operator\": \"throttle\", "
+	    "\"parallelism\": 2, \"config\": {\"bytes_per_second\": "
+	    "2000000}},"
+	    "{\"id\": \"sink\", \"operator\": \"file_sink\", "
+	    "\"parallelism\": 2, \"config\": {\"path\": \"%s\", "
+	    "\"format\": \"records\"}}], \"edges\": ["
+	    "{\"from\": \"gen\", \"to\": \"slow\", \"distribution\": "
+	    "\"pointwise\", \"type\": \"pipelined\"},"
+	    "{\"from\": \"slow\", \"to\": \"sink\", \"distribution\": "
+	    "\"pointwise\", \"type\": \"pipelined\"}]}",
+	    lib, tmp("kw-out"));
+	sl_write_file(tmp("kw.json"), job, (size_t)n);
+	r = sl_run_sluice("run", tmp("kw.json"), "--workers", "2", "--slots",
+	    "1", "--kill-worker-after", "0.4", "--report", tmp("kw-rep.json"),
+	    NULL);
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(r.err, "--kill-worker-after: killing worker-"));
+	expect(&r, 0, " lost: ");
+	CU_ASSERT_EQUAL(count_records(tmp("kw-out/part-00000")), 20000);
+	CU_ASSERT_EQUAL(count_records(tmp("kw-out/part-00001")), 20000);
+	CU_ASSERT_EQUAL(report_attempts(tmp("kw-rep.json"), "sink#0") +
+	        report_attempts(tmp("kw-rep.json"), "sink#1"),
+	    3);
+	{
+		json_t *rep = json_load_file(tmp("kw-rep.json"), 0, NULL);
+
+		CU_ASSERT_EQUAL(
+		    json_array_size(json_object_get(rep, "failovers")), 1);
+		json_decref(rep);
+	}
+	/* --in-process has no worker to kill */
+	r = sl_run_sluice("run", "--in-process", tmp("kw.json"),
+	    "--kill-worker-after", "1", NULL);
+	expect(&r, 2, "need worker processes");
 }
 
 /* A scheduling strategy from outside the core (examples/
@@ -1757,6 +1840,7 @@ static const struct sl_test tests[] = {
 	    test_failover_task },
 	{ "failover: the strategy gives up", test_failover_exhausted },
 	{ "failover: a worker killed", test_failover_worker },
+	{ "failover: sluice run --kill-worker-after", test_kill_worker_after },
 	{ "run: a flipped byte in a partition: restarted producer, right "
 	  "output",
 	    test_flipped_byte_recovered },
