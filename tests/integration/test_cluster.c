@@ -1555,6 +1555,51 @@ test_worker_killed(void)
 	}
 }
 
+/*
+ * A worker that stops answering (SIGSTOP: its connection stays open) is
+ * found by its missing heartbeats; its region runs again on the other
+ * worker and the job finishes with every record once.
+ */
+static void
+test_worker_silent(void)
+{
+	char *argv[16], jpath[600], rpath[600];
+	pid_t pid, w[8];
+	int n = 0, nw = 0, st;
+
+	/* the --kill-worker-after test's throttled job */
+	snprintf(jpath, sizeof(jpath), "%s", tmp("kw.json"));
+	snprintf(rpath, sizeof(rpath), "%s", tmp("hb-rep.json"));
+	sl_rm_rf(tmp("kw-out"));
+	argv[n++] = (char *)sluice_path();
+	argv[n++] = "run";
+	argv[n++] = jpath;
+	argv[n++] = "--workers";
+	argv[n++] = "2";
+	argv[n++] = "--slots";
+	argv[n++] = "1";
+	argv[n++] = "--report";
+	argv[n++] = rpath;
+	argv[n] = NULL;
+	pid = spawn(argv, NULL, tmp("hb.err"));
+	for (int i = 0; i < 300 && (nw = workers_of(pid, w, 8)) < 2; i++)
+		sleep_ms(20);
+	CU_ASSERT_EQUAL_FATAL(nw, 2);
+	sleep_ms(400);
+	kill(w[0], SIGSTOP);
+	CU_ASSERT_TRUE(file_has(tmp("hb.err"), "no heartbeat for", 20));
+	kill(w[0], SIGKILL);
+	st = wait_for(pid, 30);
+	if (st == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		CU_FAIL("sluice run did not end");
+	}
+	CU_ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CU_ASSERT_EQUAL(count_records(tmp("kw-out/part-00000")), 20000);
+	CU_ASSERT_EQUAL(count_records(tmp("kw-out/part-00001")), 20000);
+}
+
 static int
 free_port(void)
 {
@@ -1853,6 +1898,8 @@ static const struct sl_test tests[] = {
 	{ "run: SIGKILL takes the workers along", test_kill_run },
 	{ "run: a worker killed is noticed, its tasks restarted",
 	    test_worker_killed },
+	{ "failover: a silent worker is found by its heartbeats",
+	    test_worker_silent },
 	{ "standalone cluster over tcp", test_standalone_tcp },
 	{ "localdisk read through the producer's server",
 	    test_localdisk_across_hosts },
