@@ -6,7 +6,9 @@
  * after a crash the directory holds either the whole part or none of it.
  * abort (and close, when neither came) unlinks the temporary file: an
  * attempt that failed leaves nothing, and another attempt of the same task
- * never shares its file. Readers of DIR skip names that start with '.'.
+ * never shares its file; the attempt that commits removes the temporary
+ * files of earlier ones killed with their worker. Readers of DIR skip
+ * names that start with '.'.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -274,7 +276,6 @@ fs_commit(void *state, const struct sl_task_ctx *ctx)
 	struct file_sink *s = state;
 	int rv;
 
-	(void)ctx;
 	if ((rv = flush(s)) != 0)
 		return rv;
 	if (fsync(s->fd) != 0)
@@ -286,6 +287,18 @@ fs_commit(void *state, const struct sl_task_ctx *ctx)
 	if (rename(s->tmp_path, s->part_path) != 0)
 		return sys_error(s, s->part_path, "rename", errno);
 	s->tmp_exists = false;
+	/* an earlier attempt killed with its worker could not unlink its
+	 * temporary file: the attempt that made the part does */
+	for (uint32_t a = 0; a < ctx->attempt; a++) {
+		char name[64], *path;
+
+		snprintf(name, sizeof(name), ".part-%05u.attempt-%u.tmp",
+		    ctx->index, a);
+		if ((path = join(s->host, s->dir, name)) != NULL) {
+			(void)unlink(path);
+			s->host->free(path);
+		}
+	}
 	return sync_dir(s);
 }
 

@@ -1125,6 +1125,8 @@ test_kill_worker_after(void)
 	CU_ASSERT_EQUAL(report_attempts(tmp("kw-rep.json"), "sink#0") +
 	        report_attempts(tmp("kw-rep.json"), "sink#1"),
 	    3);
+	/* the killed sink's temporary file went when its task committed */
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("kw-out")), 2);
 	{
 		json_t *rep = json_load_file(tmp("kw-rep.json"), 0, NULL);
 
@@ -1543,8 +1545,8 @@ test_worker_killed(void)
 	free(err);
 	CU_ASSERT_TRUE(all_gone(w, nw, 5));
 	/* Nothing visible: the surviving sink removed its temporary file;
-	 * the killed one's stays, hidden (.part-N.attempt-A.tmp), for the
-	 * failover to clear. */
+	 * the killed one's stays, hidden (.part-N.attempt-A.tmp), until an
+	 * attempt of its task commits. */
 	{
 		char names[4096], *save = NULL;
 
