@@ -72,12 +72,12 @@ struct sli_coord_job_info {
  * attempts made (0: never deployed). Per edge: edge_bytes, what its
  * finished producers wrote (of their latest attempts). Per region
  * (numbered as sli_regions_build numbers them): region_times, the seconds
- * after submission at which it was last deployed and finished, -1 for
- * what did not happen. Per vertex: par, its parallelism (for one decided
- * while the job runs, its decision, or its max_parallelism until then);
- * split, the tasks above it that read part of a split hot range (DESIGN
- * §5). failovers: the failover events as the report gives them (the
- * previous value released).
+ * after submission at which it last started running (a worker had
+ * started its first task) and finished, -1 for what did not happen. Per vertex:
+ * par, its parallelism (for one decided while the job runs, its decision, or
+ * its max_parallelism until then); split, the tasks above it that read part of
+ * a split hot range (DESIGN §5). failovers: the failover events as the report
+ * gives them (the previous value released).
  */
 struct sli_coord_job_out {
 	struct sli_task_metrics *m;

@@ -389,8 +389,14 @@ deploy_done(void *arg, int rv, const struct sli_msg *reply)
 		if (strcmp(j->id, jid) != 0 || j->state != SLI_JOB_RUNNING ||
 		    j->tasks[t].attempt != attempt)
 			continue;
-		if (rv == 0 && reply->type == SLI_MSG_OK)
+		if (rv == 0 && reply->type == SLI_MSG_OK) {
+			uint32_t r = j->r.of_task[t];
+
+			/* running: the worker started the task's thread */
+			if (j->rtime[2 * r] < 0)
+				j->rtime[2 * r] = sli_coord_now_s() - j->t0;
 			break;
+		}
 		j->tasks[t].state = T_FAILED;
 		snprintf(cause, sizeof(cause), "could not start on %s: %s",
 		    j->tasks[t].w->id,
@@ -660,7 +666,7 @@ deploy_region(struct cjob *j, uint32_t r)
 	struct cworker **group;
 	int rv = 0;
 
-	j->rtime[2 * r] = sli_coord_now_s() - j->t0;
+	j->rtime[2 * r] = -1; /* set when a worker has it running */
 	for (uint32_t k = lo; k < hi; k++) {
 		uint32_t idx = sli_task_index(&j->x, j->r.tasks[k]);
 
@@ -812,6 +818,8 @@ task_finished(struct cjob *j, uint32_t t)
 	if (--j->left[r] > 0)
 		return;
 	j->rtime[2 * r + 1] = sli_coord_now_s() - j->t0;
+	if (j->rtime[2 * r] < 0) /* its report came before the DEPLOY's ack */
+		j->rtime[2 * r] = j->rtime[2 * r + 1];
 	for (uint32_t k = j->r.start[r]; k < j->r.start[r + 1]; k++)
 		sli_coord_slot_free(&j->tasks[j->r.tasks[k]]);
 	if (j->done == j->x.ntasks) {

@@ -222,6 +222,20 @@ ld_remove(const struct sl_host *host, const struct ld_desc *d)
 	/* the index first: without it the partition is gone */
 	unlink(index);
 	unlink(data);
+	/* and what a writer killed before its rename left (its worker died
+	 * with it; this runs in the coordinator or a worker of its host) */
+	for (int k = 0; k < 2; k++) {
+		const char *base = k == 0 ? index : data;
+		size_t n = strlen(base);
+		char *tmp = host->alloc(n + 5);
+
+		if (tmp != NULL) {
+			memcpy(tmp, base, n);
+			memcpy(tmp + n, ".tmp", 5);
+			unlink(tmp);
+			host->free(tmp);
+		}
+	}
 	host->free(data);
 	host->free(index);
 	job_dir(d, dir, sizeof(dir));

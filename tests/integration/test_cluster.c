@@ -1055,6 +1055,9 @@ test_failover_worker(void)
 	expect(&r, 0, " lost: ");
 	CU_ASSERT_TRUE(output_is_wordcount(tmp("fp-out"), text, len));
 	CU_ASSERT_EQUAL(report_attempts(tmp("fp-rep.json"), "words#1"), 2);
+	/* the dead worker's partitions, half-written ones too, were
+	 * released from this host: nothing is left */
+	CU_ASSERT_EQUAL(sl_count_entries(tmp("ld-fw")), 0);
 	unsetenv("SLUICE_LOCALDISK_DIR");
 	free(text);
 }
