@@ -83,6 +83,7 @@ struct cfailover {
 	uint32_t *restarted; /* the deployed tasks restarted, ascending */
 	uint32_t nrestarted;
 	uint64_t delay_ms; /* the restart strategy's delay */
+	bool gave_up;      /* the strategy gave up: the job failed */
 };
 
 struct cjob {

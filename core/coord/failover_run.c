@@ -104,6 +104,7 @@ event_add(struct cjob *j, uint32_t task, uint32_t attempt, const char *cause,
 	ev->restarted = restarted;
 	ev->nrestarted = n;
 	ev->delay_ms = delay_ms;
+	ev->gave_up = false;
 }
 
 void
@@ -122,6 +123,10 @@ sli_coord_failover(
 	attempt = j->tasks[failed[0]].attempt;
 	if (!sli_restart_on_failure(
 	        &j->restart, now, &delay, why, sizeof(why))) {
+		/* the report says when and why the job ended */
+		event_add(j, failed[0], attempt, cause, NULL, 0, 0);
+		if (j->nevents > 0)
+			j->events[j->nevents - 1].gave_up = true;
 		sli_coord_job_end(j, SLI_JOB_FAILED,
 		    "task %s failed (attempt %u): %s; restart strategy %s",
 		    name, attempt, cause, why);
@@ -334,10 +339,10 @@ sli_coord_failover_json(const struct cjob *j)
 		}
 		sli_task_name(&j->x, ev->task, name, sizeof(name));
 		json_array_append_new(a,
-		    json_pack("{s:f,s:s,s:i,s:s,s:o*,s:I}", "at_s", ev->at,
+		    json_pack("{s:f,s:s,s:i,s:s,s:o*,s:I,s:b}", "at_s", ev->at,
 		        "task", name, "attempt", (int)ev->attempt, "cause",
 		        ev->cause ? ev->cause : "", "restarted", ts, "delay_ms",
-		        (json_int_t)ev->delay_ms));
+		        (json_int_t)ev->delay_ms, "gave_up", ev->gave_up));
 	}
 	return a;
 }
