@@ -249,6 +249,18 @@ sli_coord_failover_worker(
 		}
 		if (ct->state != T_FINISHED)
 			continue;
+		/* a split range's helper: its partial result, for a merger
+		 * that has not merged it yet */
+		{
+			uint32_t o;
+
+			if (sli_coord_skew_role(j, t, &o) == 1) {
+				if (j->tasks[j->x.base[v] + o].state !=
+				    T_FINISHED)
+					failed[n++] = t;
+				continue;
+			}
+		}
 		for (uint32_t k = 0; k < j->job->v[v].nout && !needed; k++) {
 			uint32_t e = j->job->v[v].out[k], to = j->job->e[e].to,
 			         lo, hi;
