@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <xxhash.h>
 
 #include "cli.h"
+#include "gen_file.h"
 
 #define REC 100
 #define KEY 10
@@ -101,11 +101,10 @@ sli_cmd_gen_records(int argc, char **argv)
 	};
 	uint64_t count = 0, seed = 0;
 	const char *out = NULL;
-	bool ascii = false, have_count = false, tty = isatty(STDERR_FILENO);
-	char tmp[4096];
+	bool ascii = false, have_count = false;
 	unsigned char *buf;
-	double last = 0;
-	int opt, fd;
+	struct sli_gen_file f;
+	int opt;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -142,14 +141,10 @@ sli_cmd_gen_records(int argc, char **argv)
 		        : out == NULL ? "--output FILE is required"
 		                      : "unexpected arguments",
 		    gen_usage);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) <
-	    0)
-		return sli_cli_fail(
-		    "gen-records: %s: %s", tmp, strerror(errno));
+	if (sli_gen_file_open(&f, "gen-records", out) != 0)
+		return 1;
 	if ((buf = malloc(CHUNK)) == NULL) {
-		close(fd);
-		unlink(tmp);
+		sli_gen_file_abort(&f);
 		return sli_cli_fail("out of memory");
 	}
 	for (uint64_t r = 0; r < count;) {
@@ -157,52 +152,15 @@ sli_cmd_gen_records(int argc, char **argv)
 
 		for (; n + REC <= CHUNK && r < count; n += REC, r++)
 			make_record(buf + n, seed, r, ascii);
-		for (size_t off = 0; off < n;) {
-			ssize_t w = write(fd, buf + off, n - off);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				int err = w < 0 ? errno : ENOSPC;
-
-				free(buf);
-				close(fd);
-				unlink(tmp);
-				return sli_cli_fail(
-				    "gen-records: %s: %s", tmp, strerror(err));
-			}
-			off += (size_t)w;
+		if (sli_gen_file_write(&f, buf, n) != 0) {
+			free(buf);
+			return 1;
 		}
-		if (count >= 10000000) {
-			struct timespec ts;
-			double t;
-
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-			if (t - last >= (tty ? 0.25 : 2.0)) {
-				fprintf(stderr,
-				    "%s%" PRIu64 " of %" PRIu64 " records%s",
-				    tty ? "\r" : "", r, count,
-				    tty ? "\033[K" : "\n");
-				last = t;
-			}
-		}
+		sli_gen_file_progress(&f, r, count, "records");
 	}
 	free(buf);
-	if (tty && count >= 10000000)
-		fputs("\r\033[K", stderr);
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		int err = errno;
-
-		unlink(tmp);
-		return sli_cli_fail("gen-records: %s: %s", tmp, strerror(err));
-	}
-	if (rename(tmp, out) != 0) {
-		int err = errno;
-
-		unlink(tmp);
-		return sli_cli_fail("gen-records: %s: %s", out, strerror(err));
-	}
+	if (sli_gen_file_commit(&f) != 0)
+		return 1;
 	printf("%" PRIu64 " records (%" PRIu64 " bytes) in %s\n", count,
 	    count * REC, out);
 	return sli_cli_flush();

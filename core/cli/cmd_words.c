@@ -13,7 +13,6 @@
  * bucket, then a binary search there, 64 words at a time (zipf_ranks).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -21,10 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "gen_file.h"
 
 #define CHUNK (1 << 20)
 #define MAX_WORD 32 /* letters of a word, and a separator, with room */
@@ -243,37 +241,6 @@ parse_exponent(const char *s, double *out)
 	    *out <= 100;
 }
 
-static int
-write_all(int fd, const char *buf, size_t n)
-{
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(fd, buf + off, n - off);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? errno : ENOSPC;
-		off += (size_t)w;
-	}
-	return 0;
-}
-
-/* Say how far it got, every 2 s (a quarter of a second on a terminal). */
-static void
-progress(uint64_t done, uint64_t words, bool tty, double *last)
-{
-	struct timespec ts;
-	double t;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	t = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-	if (t - *last < (tty ? 0.25 : 2.0))
-		return;
-	fprintf(stderr, "%s%" PRIu64 " of %" PRIu64 " words%s", tty ? "\r" : "",
-	    done, words, tty ? "\033[K" : "\n");
-	*last = t;
-}
-
 int
 sli_cmd_gen_words(int argc, char **argv)
 {
@@ -289,13 +256,14 @@ sli_cmd_gen_words(int argc, char **argv)
 	};
 	uint64_t words = 0, seed = 0, bytes = 0, sm;
 	uint32_t vocabulary = 100000, per_line = 10, col = 0, rank[BATCH];
-	double s = 1.0, last = 0;
+	double s = 1.0;
 	const char *out = NULL;
-	bool have_words = false, tty = isatty(STDERR_FILENO);
-	char tmp[4096], *buf;
+	bool have_words = false;
+	char *buf;
+	struct sli_gen_file f;
 	struct zipf z;
 	struct rng g;
-	int opt, fd, err;
+	int opt;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -361,13 +329,10 @@ sli_cmd_gen_words(int argc, char **argv)
 	sm = seed;
 	for (int i = 0; i < 4; i++)
 		g.s[i] = splitmix(&sm);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", out);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) <
-	    0) {
-		err = errno;
+	if (sli_gen_file_open(&f, "gen-words", out) != 0) {
 		free(buf);
 		zipf_fini(&z);
-		return sli_cli_fail("gen-words: %s: %s", tmp, strerror(err));
+		return 1;
 	}
 	for (uint64_t w = 0; w < words;) {
 		size_t n = 0;
@@ -382,38 +347,18 @@ sli_cmd_gen_words(int argc, char **argv)
 			} else
 				buf[n++] = ' ';
 		}
-		if ((err = write_all(fd, buf, n)) != 0) {
+		if (sli_gen_file_write(&f, buf, n) != 0) {
 			free(buf);
 			zipf_fini(&z);
-			close(fd);
-			unlink(tmp);
-			return sli_cli_fail(
-			    "gen-words: %s: %s", tmp, strerror(err));
+			return 1;
 		}
 		bytes += n;
-		if (words >= 10000000)
-			progress(w, words, tty, &last);
+		sli_gen_file_progress(&f, w, words, "words");
 	}
 	free(buf);
 	zipf_fini(&z);
-	if (tty && words >= 10000000)
-		fputs("\r\033[K", stderr);
-	if (fsync(fd) != 0) {
-		err = errno;
-		close(fd);
-		unlink(tmp);
-		return sli_cli_fail("gen-words: %s: %s", tmp, strerror(err));
-	}
-	if (close(fd) != 0) {
-		err = errno;
-		unlink(tmp);
-		return sli_cli_fail("gen-words: %s: %s", tmp, strerror(err));
-	}
-	if (rename(tmp, out) != 0) {
-		err = errno;
-		unlink(tmp);
-		return sli_cli_fail("gen-words: %s: %s", out, strerror(err));
-	}
+	if (sli_gen_file_commit(&f) != 0)
+		return 1;
 	printf("%" PRIu64 " words (%" PRIu64 " bytes) of a %" PRIu32
 	       "-word vocabulary, Zipf exponent %g, in %s\n",
 	    words, bytes, vocabulary, s, out);

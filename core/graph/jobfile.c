@@ -23,6 +23,7 @@
 #include "../plan/restart.h"
 #include "exec.h"
 #include "job.h"
+#include "jobfile_impl.h"
 #include "jobvars.h"
 
 /*
@@ -51,446 +52,13 @@ static const char *const fault_keys[] = { "task", "attempt", "after_records",
 /* Far beyond any sane job file; stops `sluice plan /dev/zero`. */
 #define MAX_FILE_SIZE (64u << 20)
 
-/* Where we are, for messages: "job.json: vertices[3].parallelism: ...". */
-struct ctx {
-	const char *origin;
-	char where[32]; /* "", "vertices[3]", "edges[12]", "restart" */
-};
-
-static int fail(const struct ctx *c, int rv, const char *field, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
-
-static int
-fail(const struct ctx *c, int rv, const char *field, const char *fmt, ...)
-{
-	char msg[768];
-	va_list ap;
-	const char *dot = c->where[0] != '\0' && field != NULL ? "." : "";
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (c->where[0] == '\0' && field == NULL)
-		return sli_err(rv, "%s: %s", c->origin, msg);
-	return sli_err(rv, "%s: %s%s%s: %s", c->origin, c->where, dot,
-	    field ? field : "", msg);
-}
-
-/* The C API has set the detail; put the place in front of it. */
-static int
-fail_api(const struct ctx *c, int rv, const char *field)
-{
-	char saved[768];
-
-	/* Copy first: the detail buffer is also where fail() writes. */
-	snprintf(saved, sizeof(saved), "%s", sl_errdetail());
-	return fail(c, rv, field, "%s", saved);
-}
-
-static const char *
-type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
-		return "object";
-	case JSON_ARRAY:
-		return "array";
-	case JSON_STRING:
-		return "string";
-	case JSON_INTEGER:
-	case JSON_REAL:
-		return "number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "boolean";
-	case JSON_NULL:
-		return "null";
-	}
-	return "?";
-}
-
-/* A short rendering of a value as it was written: 2.5, "7", true. */
-static const char *
-show(const json_t *v, char *buf, size_t len)
-{
-	char *s;
-
-	if (json_is_object(v) || json_is_array(v)) {
-		snprintf(buf, len, "an %s", type_name(v));
-		return buf;
-	}
-	if ((s = json_dumps(v, JSON_ENCODE_ANY)) == NULL) {
-		snprintf(buf, len, "a %s", type_name(v));
-		return buf;
-	}
-	if (strlen(s) >= len && len > 4)
-		snprintf(buf, len, "%.*s...", (int)(len - 4), s);
-	else
-		snprintf(buf, len, "%s", s);
-	free(s);
-	return buf;
-}
-
-/* Levenshtein distance, capped: anything over 2 is "not a typo". */
-static unsigned
-distance(const char *a, const char *b)
-{
-	unsigned row[65], prev, tmp;
-	size_t la = strlen(a), lb = strlen(b);
-
-	if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > 2)
-		return 3;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (unsigned)j;
-	for (size_t i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = (unsigned)i;
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned best = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			tmp = row[j];
-			row[j] = best;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
-/* A typo is within two edits, and is not most of the word. */
-static bool
-close_to(const char *typed, const char *known)
-{
-	unsigned d = distance(typed, known);
-
-	return d <= 2 && d < strlen(known);
-}
-
-static int
-check_keys(const struct ctx *c, json_t *obj, const char *const *allowed)
-{
-	const char *key;
-	json_t *val;
-
-	json_object_foreach (obj, key, val) {
-		const char *hint = NULL;
-		size_t i;
-
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(key, allowed[i]) == 0)
-				break;
-		if (allowed[i] != NULL)
-			continue;
-		/* Unknown: only now is a guess worth its cost. */
-		for (i = 0; allowed[i] != NULL && hint == NULL; i++)
-			if (close_to(key, allowed[i]))
-				hint = allowed[i];
-		return fail(c, SL_EPARSE, NULL, "unknown key '%.128s'%s%s%s%s",
-		    key, c->where[0] == '\0' ? " at top level" : "",
-		    hint ? " (did you mean '" : "", hint ? hint : "",
-		    hint ? "'?)" : "");
-	}
-	return 0;
-}
-
-/* obj[key] as a string. *out is NULL when the key is absent and optional. */
-static int
-get_string(const struct ctx *c, json_t *obj, const char *key, bool required,
-    const char **out)
-{
-	json_t *v = json_object_get(obj, key);
-
-	*out = NULL;
-	if (v == NULL) {
-		if (!required)
-			return 0;
-		return fail(c, SL_EPARSE, NULL, "missing field '%s'%s", key,
-		    c->where[0] == '\0' ? " at top level" : "");
-	}
-	if (!json_is_string(v))
-		return fail(c, SL_EPARSE, key, "expected a string, got %s",
-		    type_name(v));
-	*out = json_string_value(v);
-	return 0;
-}
-
-/* One of names (NULL-terminated); the index, or an error listing them. */
-static int
-get_enum(const struct ctx *c, json_t *obj, const char *key, bool required,
-    const char *what, int (*parse)(const char *), const char *const *names,
-    int *out)
-{
-	const char *s;
-	char list[128] = "";
-	int rv;
-
-	if ((rv = get_string(c, obj, key, required, &s)) != 0 || s == NULL)
-		return rv;
-	for (size_t i = 0; names[i] != NULL; i++) {
-		if (strcmp(s, names[i]) == 0) {
-			*out = parse(s);
-			return 0;
-		}
-		snprintf(list + strlen(list), sizeof(list) - strlen(list),
-		    "%s%s", i ? ", " : "", names[i]);
-	}
-	return fail(c, SL_EPARSE, key, "unknown %s '%.128s' (expected %s)",
-	    what, s, list);
-}
-
-/* A decimal integer, optionally negative, nothing else ("4", "-1"; not
- * "+4", " 4", "4.0", ""); saturates, so that the range check refuses it. */
-static bool
-parse_decimal(const char *s, size_t len, long long *out)
-{
-	size_t i = s[0] == '-' ? 1 : 0;
-	long long n = 0;
-
-	if (i == len)
-		return false;
-	for (; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		n = n > (LLONG_MAX - 9) / 10 ? LLONG_MAX
-		                             : n * 10 + (s[i] - '0');
-	}
-	*out = s[0] == '-' ? -n : n;
-	return true;
-}
-
-/*
- * A number, "auto", or a string holding a decimal number: "${p}" can only
- * ever give a string, so a string parallelism is read as its digits.
- */
-static int
-get_parallelism(const struct ctx *c, json_t *obj, int32_t *out)
-{
-	json_t *v = json_object_get(obj, "parallelism");
-	char buf[48];
-	long long n;
-
-	if (v == NULL)
-		return fail(c, SL_EPARSE, NULL, "missing field 'parallelism'");
-	if (json_is_string(v)) {
-		const char *s = json_string_value(v);
-		size_t len = json_string_length(v);
-
-		if (len == 4 && memcmp(s, "auto", 4) == 0) {
-			*out = SL_PARALLELISM_AUTO;
-			return 0;
-		}
-		if (!parse_decimal(s, len, &n))
-			goto out_bad;
-		if (n > SL_MAX_PARALLELISM)
-			return fail(c, SL_ERANGE, "parallelism",
-			    "%.24s%s is above the limit of %d", s,
-			    len > 24 ? "..." : "", SL_MAX_PARALLELISM);
-	} else if (json_is_integer(v)) {
-		n = json_integer_value(v);
-		if (n > SL_MAX_PARALLELISM)
-			return fail(c, SL_ERANGE, "parallelism",
-			    "%lld is above the limit of %d", n,
-			    SL_MAX_PARALLELISM);
-	} else {
-		goto out_bad;
-	}
-	if (n < 1)
-		goto out_bad;
-	*out = (int32_t)n;
-	return 0;
-
-out_bad:
-	return fail(c, SL_EPARSE, "parallelism",
-	    "must be a positive integer or \"auto\", got %s",
-	    show(v, buf, sizeof(buf)));
-}
-
-/* key: 1..SL_MAX_PARALLELISM, as a number or a string of digits (what a
- * variable gives); absent leaves *out 0. */
-static int
-get_count(const struct ctx *c, json_t *obj, const char *key, uint32_t *out)
-{
-	json_t *v = json_object_get(obj, key);
-	long long n = 0;
-	char buf[48];
-
-	*out = 0;
-	if (v == NULL)
-		return 0;
-	if ((json_is_integer(v) && (n = json_integer_value(v)) >= 1) ||
-	    (json_is_string(v) &&
-	        parse_decimal(
-	            json_string_value(v), json_string_length(v), &n) &&
-	        n >= 1)) {
-		if (n > SL_MAX_PARALLELISM)
-			return fail(c, SL_ERANGE, key,
-			    "%lld is above the limit of %d", n,
-			    SL_MAX_PARALLELISM);
-		*out = (uint32_t)n;
-		return 0;
-	}
-	return fail(c, SL_EPARSE, key, "must be a positive integer, got %s",
-	    show(v, buf, sizeof(buf)));
-}
-
-/* key: a positive byte count, a number or a string such as "64m" (powers
- * of 1024); absent leaves *out 0. */
-static int
-get_bytes(const struct ctx *c, json_t *obj, const char *key, uint64_t *out)
-{
-	json_t *v = json_object_get(obj, key);
-	char buf[48];
-
-	*out = 0;
-	if (v == NULL)
-		return 0;
-	if (json_is_integer(v) && json_integer_value(v) >= 1) {
-		*out = (uint64_t)json_integer_value(v);
-		return 0;
-	}
-	if (json_is_string(v) && sli_parse_bytes(json_string_value(v), out) &&
-	    *out >= 1)
-		return 0;
-	return fail(c, SL_EPARSE, key,
-	    "must be a positive byte count (4096, \"64m\", \"1g\"), got %s",
-	    show(v, buf, sizeof(buf)));
-}
-
-/* "skew_factor": 0 (never split) or a multiple of bytes_per_task. */
-static int
-get_skew(const struct ctx *c, json_t *obj, uint32_t *out)
-{
-	json_t *v = json_object_get(obj, "skew_factor");
-	long long n = -1;
-	char buf[48];
-
-	*out = 0;
-	if (v == NULL)
-		return 0;
-	if (json_is_integer(v))
-		n = json_integer_value(v);
-	else if (json_is_string(v) &&
-	    !parse_decimal(json_string_value(v), json_string_length(v), &n))
-		n = -1;
-	if (n >= 0 && n < 1000000) {
-		*out = n == 0 ? SL_SKEW_NEVER : (uint32_t)n;
-		return 0;
-	}
-	return fail(c, SL_EPARSE, "skew_factor",
-	    "must be 0 (never split a hot subpartition) or how many times "
-	    "bytes_per_task a task may read before it is split, below "
-	    "1000000; got %s",
-	    show(v, buf, sizeof(buf)));
-}
-
-/* The adaptive settings of obj (the job or a vertex). */
-static int
-get_adaptive(const struct ctx *c, json_t *obj, struct sl_adaptive_spec *a)
-{
-	int rv;
-
-	if ((rv = get_count(c, obj, "min_parallelism", &a->min_parallelism)) !=
-	        0 ||
-	    (rv = get_count(c, obj, "max_parallelism", &a->max_parallelism)) !=
-	        0 ||
-	    (rv = get_bytes(c, obj, "bytes_per_task", &a->bytes_per_task)) !=
-	        0 ||
-	    (rv = get_skew(c, obj, &a->skew_factor)) != 0)
-		return rv;
-	return 0;
-}
-
-/* key: an integer 0..max, a number or a string of digits; absent leaves
- * *out alone. */
-static int
-get_natural(const struct ctx *c, json_t *obj, const char *key, uint64_t max,
-    uint64_t *out)
-{
-	json_t *v = json_object_get(obj, key);
-	long long n = -1;
-	char buf[48];
-
-	if (v == NULL)
-		return 0;
-	if (json_is_integer(v))
-		n = json_integer_value(v);
-	else if (json_is_string(v) &&
-	    !parse_decimal(json_string_value(v), json_string_length(v), &n))
-		n = -1;
-	if ((json_is_integer(v) || json_is_string(v)) && n >= 0) {
-		if ((unsigned long long)n > max)
-			return fail(c, SL_ERANGE, key,
-			    "%s is above the limit of %llu",
-			    show(v, buf, sizeof(buf)), (unsigned long long)max);
-		*out = (uint64_t)n;
-		return 0;
-	}
-	return fail(c, SL_EPARSE, key, "must be an integer, 0 or more, got %s",
-	    show(v, buf, sizeof(buf)));
-}
-
-/* key: milliseconds, as a number or a string ("250", "250ms", "1.5s",
- * "2m", "1h"); absent leaves *out alone (SL_RESTART_UNSET). */
-static int
-get_duration(const struct ctx *c, json_t *obj, const char *key, uint64_t *out)
-{
-	json_t *v = json_object_get(obj, key);
-	char buf[48];
-
-	if (v == NULL)
-		return 0;
-	if (json_is_integer(v) && json_integer_value(v) >= 0) {
-		*out = (uint64_t)json_integer_value(v);
-		return 0;
-	}
-	if (json_is_string(v) &&
-	    sli_parse_duration_ms(json_string_value(v), out))
-		return 0;
-	return fail(c, SL_EPARSE, key,
-	    "must be a duration: milliseconds (250) or a string such as "
-	    "\"250ms\", \"1.5s\", \"2m\", \"1h\"; got %s",
-	    show(v, buf, sizeof(buf)));
-}
-
-/* key: a number, or a string holding one in decimal ("1.5", "-2"); absent
- * leaves *out alone. The range is sli_restart_resolve's to check. */
-static int
-get_real(const struct ctx *c, json_t *obj, const char *key, double *out)
-{
-	json_t *v = json_object_get(obj, key);
-	char buf[48];
-
-	if (v == NULL)
-		return 0;
-	if (json_is_number(v)) {
-		*out = json_number_value(v);
-		return 0;
-	}
-	if (json_is_string(v)) {
-		const char *s = json_string_value(v), *p = s + (*s == '-');
-		size_t digits = strspn(p, "0123456789");
-
-		if (digits > 0 && p[digits] == '.')
-			digits += 1 + strspn(p + digits + 1, "0123456789");
-		if (digits > 0 && p[digits] == '\0' && p[digits - 1] != '.' &&
-		    digits < 64) {
-			*out = strtod(s, NULL);
-			return 0;
-		}
-	}
-	return fail(c, SL_EPARSE, key, "must be a number, got %s",
-	    show(v, buf, sizeof(buf)));
-}
-
 /*
  * "restart": {"strategy": ..., and that strategy's settings}. A setting of
  * another strategy is an error rather than ignored: "initial" under
  * fixed-delay means the writer believes in a backoff that will not happen.
  */
 static int
-set_restart(struct ctx *c, sl_job *job, json_t *jr)
+set_restart(struct jf_ctx *c, sl_job *job, json_t *jr)
 {
 	/* by enum sl_restart_strategy; "strategy" is everyone's */
 	static const char *const takes[][7] = {
@@ -510,10 +78,10 @@ set_restart(struct ctx *c, sl_job *job, json_t *jr)
 
 	snprintf(c->where, sizeof(c->where), "restart");
 	if (!json_is_object(jr))
-		return fail(c, SL_EPARSE, NULL, "expected an object, got %s",
-		    type_name(jr));
-	if ((rv = check_keys(c, jr, restart_keys)) != 0 ||
-	    (rv = get_enum(c, jr, "strategy", true, "strategy",
+		return jf_fail(c, SL_EPARSE, NULL, "expected an object, got %s",
+		    jf_type_name(jr));
+	if ((rv = jf_check_keys(c, jr, restart_keys)) != 0 ||
+	    (rv = jf_get_enum(c, jr, "strategy", true, "strategy",
 	         sli_restart_strategy_parse, names, &strategy)) != 0)
 		return rv;
 	json_object_foreach (jr, key, val) {
@@ -530,9 +98,9 @@ set_restart(struct ctx *c, sl_job *job, json_t *jr)
 			    sizeof(list) - strlen(list), "%s%s", k ? ", " : "",
 			    t[k]);
 		if (k == 0)
-			return fail(c, SL_EPARSE, key,
+			return jf_fail(c, SL_EPARSE, key,
 			    "strategy none takes no settings");
-		return fail(c, SL_EPARSE, key,
+		return jf_fail(c, SL_EPARSE, key,
 		    "not a setting of %s, which takes %s",
 		    sli_restart_strategy_name((uint32_t)strategy), list);
 	}
@@ -542,38 +110,39 @@ set_restart(struct ctx *c, sl_job *job, json_t *jr)
 	    ((json_is_integer(val) && json_integer_value(val) == 0) ||
 	        (json_is_string(val) &&
 	            strcmp(json_string_value(val), "0") == 0)))
-		return fail(c, SL_EPARSE, "attempts",
+		return jf_fail(c, SL_EPARSE, "attempts",
 		    "0 would never restart: say \"strategy\": \"none\"");
-	if ((rv = get_count(c, jr, "attempts", &r.attempts)) != 0 ||
-	    (rv = get_count(c, jr, "failures", &r.failures)) != 0 ||
-	    (rv = get_duration(c, jr, "delay", &r.delay_ms)) != 0 ||
-	    (rv = get_duration(c, jr, "initial", &r.initial_ms)) != 0 ||
-	    (rv = get_duration(c, jr, "max", &r.max_ms)) != 0 ||
-	    (rv = get_duration(c, jr, "reset_after", &r.reset_after_ms)) != 0 ||
-	    (rv = get_duration(c, jr, "interval", &r.interval_ms)) != 0 ||
-	    (rv = get_real(c, jr, "multiplier", &r.multiplier)) != 0 ||
-	    (rv = get_real(c, jr, "jitter", &r.jitter)) != 0)
+	if ((rv = jf_get_count(c, jr, "attempts", &r.attempts)) != 0 ||
+	    (rv = jf_get_count(c, jr, "failures", &r.failures)) != 0 ||
+	    (rv = jf_get_duration(c, jr, "delay", &r.delay_ms)) != 0 ||
+	    (rv = jf_get_duration(c, jr, "initial", &r.initial_ms)) != 0 ||
+	    (rv = jf_get_duration(c, jr, "max", &r.max_ms)) != 0 ||
+	    (rv = jf_get_duration(c, jr, "reset_after", &r.reset_after_ms)) !=
+	        0 ||
+	    (rv = jf_get_duration(c, jr, "interval", &r.interval_ms)) != 0 ||
+	    (rv = jf_get_real(c, jr, "multiplier", &r.multiplier)) != 0 ||
+	    (rv = jf_get_real(c, jr, "jitter", &r.jitter)) != 0)
 		return rv;
 	/* The C API reads these values as "unset"; written, they are wrong. */
 	if (json_object_get(jr, "multiplier") != NULL && r.multiplier == 0)
-		return fail(c, SL_EINVAL, "multiplier",
+		return jf_fail(c, SL_EINVAL, "multiplier",
 		    "must be a number of at least 1, got 0");
 	if (json_object_get(jr, "jitter") != NULL && r.jitter < 0)
-		return fail(c, SL_EINVAL, "jitter",
+		return jf_fail(c, SL_EINVAL, "jitter",
 		    "must be between 0 and 1 (a share of the backoff), got %g",
 		    r.jitter);
 	/* The ranges are the C API's; ask first, for the field's name. */
 	if ((rv = sli_restart_resolve(&r, &r, &field)) != 0)
-		return fail_api(c, rv, field);
+		return jf_fail_api(c, rv, field);
 	if ((rv = sl_job_set_restart(job, &r)) != 0)
-		return fail_api(c, rv, NULL);
+		return jf_fail_api(c, rv, NULL);
 	return 0;
 }
 
 /* faults[i]: {"task": "count#1", "attempt": 0, "after_records": 1000,
  * "action": "fail"}. */
 static int
-add_fault(struct ctx *c, sl_job *job, json_t *jf, size_t i)
+add_fault(struct jf_ctx *c, sl_job *job, json_t *jf, size_t i)
 {
 	static const char *const actions[] = { "fail", "crash_worker", NULL };
 	const char *task;
@@ -582,14 +151,15 @@ add_fault(struct ctx *c, sl_job *job, json_t *jf, size_t i)
 
 	snprintf(c->where, sizeof(c->where), "faults[%zu]", i);
 	if (!json_is_object(jf))
-		return fail(c, SL_EPARSE, NULL, "expected an object, got %s",
-		    type_name(jf));
-	if ((rv = check_keys(c, jf, fault_keys)) != 0 ||
-	    (rv = get_string(c, jf, "task", true, &task)) != 0 ||
-	    (rv = get_enum(c, jf, "action", true, "action",
+		return jf_fail(c, SL_EPARSE, NULL, "expected an object, got %s",
+		    jf_type_name(jf));
+	if ((rv = jf_check_keys(c, jf, fault_keys)) != 0 ||
+	    (rv = jf_get_string(c, jf, "task", true, &task)) != 0 ||
+	    (rv = jf_get_enum(c, jf, "action", true, "action",
 	         sli_fault_action_parse, actions, &action)) != 0 ||
-	    (rv = get_natural(c, jf, "attempt", UINT32_MAX, &attempt)) != 0 ||
-	    (rv = get_natural(
+	    (rv = jf_get_natural(c, jf, "attempt", UINT32_MAX, &attempt)) !=
+	        0 ||
+	    (rv = jf_get_natural(
 	         c, jf, "after_records", MAX_AFTER_RECORDS, &after)) != 0)
 		return rv;
 	rv = sl_job_add_fault(job, task, (uint32_t)attempt, after,
@@ -614,19 +184,19 @@ add_fault(struct ctx *c, sl_job *job, json_t *jf, size_t i)
 			    f != NULL ? (unsigned)(f - job->faults) : 0);
 		}
 		for (uint32_t v = 0; v < job->nv; v++)
-			if (close_to(id, job->v[v].id))
-				return fail(c, rv, NULL,
+			if (jf_close_to(id, job->v[v].id))
+				return jf_fail(c, rv, NULL,
 				    "task '%.160s': unknown vertex '%s' (did "
 				    "you mean '%s'?)",
 				    task, id, job->v[v].id);
 	}
 	if (rv != 0)
-		return fail_api(c, rv, NULL);
+		return jf_fail_api(c, rv, NULL);
 	return 0;
 }
 
 static int
-add_vertex(struct ctx *c, sl_job *job, json_t *jv, size_t i)
+add_vertex(struct jf_ctx *c, sl_job *job, json_t *jv, size_t i)
 {
 	const char *id, *op;
 	json_t *config;
@@ -638,38 +208,38 @@ add_vertex(struct ctx *c, sl_job *job, json_t *jv, size_t i)
 
 	snprintf(c->where, sizeof(c->where), "vertices[%zu]", i);
 	if (!json_is_object(jv))
-		return fail(c, SL_EPARSE, NULL, "expected an object, got %s",
-		    type_name(jv));
-	if ((rv = check_keys(c, jv, vertex_keys)) != 0 ||
-	    (rv = get_string(c, jv, "id", true, &id)) != 0 ||
-	    (rv = get_string(c, jv, "operator", true, &op)) != 0 ||
-	    (rv = get_parallelism(c, jv, &par)) != 0 ||
-	    (rv = get_adaptive(c, jv, &a)) != 0)
+		return jf_fail(c, SL_EPARSE, NULL, "expected an object, got %s",
+		    jf_type_name(jv));
+	if ((rv = jf_check_keys(c, jv, vertex_keys)) != 0 ||
+	    (rv = jf_get_string(c, jv, "id", true, &id)) != 0 ||
+	    (rv = jf_get_string(c, jv, "operator", true, &op)) != 0 ||
+	    (rv = jf_get_parallelism(c, jv, &par)) != 0 ||
+	    (rv = jf_get_adaptive(c, jv, &a)) != 0)
 		return rv;
 	/* Vertices are added in file order, so the index is the place. */
 	if ((dup = sli_job_find_vertex(job, id)) >= 0)
-		return fail(c, SL_EEXISTS, "id",
+		return jf_fail(c, SL_EEXISTS, "id",
 		    "vertex '%s' is defined twice (first at vertices[%lld])",
 		    id, (long long)dup);
 	if ((config = json_object_get(jv, "config")) != NULL) {
 		if (!json_is_object(config))
-			return fail(c, SL_EPARSE, "config",
-			    "expected an object, got %s", type_name(config));
+			return jf_fail(c, SL_EPARSE, "config",
+			    "expected an object, got %s", jf_type_name(config));
 		/* Sorted and compact: equal configs give equal strings. */
 		config_json = json_dumps(config, JSON_COMPACT | JSON_SORT_KEYS);
 		if (config_json == NULL)
-			return fail(c, SL_ENOMEM, "config", "out of memory");
+			return jf_fail(c, SL_ENOMEM, "config", "out of memory");
 	}
 	rv = sl_job_add_vertex(job, id, op, par, config_json);
 	free(config_json);
 	if (rv != 0)
-		return fail_api(c, rv, NULL);
+		return jf_fail_api(c, rv, NULL);
 	if ((rv = sl_job_set_adaptive(job, id, &a)) != 0)
-		return fail_api(c, rv, "max_parallelism");
+		return jf_fail_api(c, rv, "max_parallelism");
 	/* with the job's: a vertex's bound may cross the job's other one */
 	sli_job_adaptive(job, job->nv - 1, &a);
 	if (a.min_parallelism > a.max_parallelism)
-		return fail(c, SL_EINVAL, "max_parallelism",
+		return jf_fail(c, SL_EINVAL, "max_parallelism",
 		    "min_parallelism %u (%s) is above max_parallelism %u (%s)",
 		    a.min_parallelism,
 		    job->v[job->nv - 1].adaptive.min_parallelism
@@ -683,27 +253,27 @@ add_vertex(struct ctx *c, sl_job *job, json_t *jv, size_t i)
 }
 
 static int
-get_vertex_ref(const struct ctx *c, const sl_job *job, json_t *je,
+get_vertex_ref(const struct jf_ctx *c, const sl_job *job, json_t *je,
     const char *key, const char **out)
 {
 	const char *hint = NULL;
 	int rv;
 
-	if ((rv = get_string(c, je, key, true, out)) != 0)
+	if ((rv = jf_get_string(c, je, key, true, out)) != 0)
 		return rv;
 	if (sli_job_find_vertex(job, *out) >= 0)
 		return 0;
 	for (uint32_t v = 0; v < job->nv && hint == NULL; v++)
-		if (close_to(*out, job->v[v].id))
+		if (jf_close_to(*out, job->v[v].id))
 			hint = job->v[v].id;
 	if (hint != NULL)
-		return fail(c, SL_ENOTFOUND, key,
+		return jf_fail(c, SL_ENOTFOUND, key,
 		    "unknown vertex '%.128s' (did you mean '%s'?)", *out, hint);
-	return fail(c, SL_ENOTFOUND, key, "unknown vertex '%.128s'", *out);
+	return jf_fail(c, SL_ENOTFOUND, key, "unknown vertex '%.128s'", *out);
 }
 
 static int
-add_edge(struct ctx *c, sl_job *job, json_t *je, size_t i)
+add_edge(struct jf_ctx *c, sl_job *job, json_t *je, size_t i)
 {
 	/* The names a file may use; "none" is the C API's, not the file's. */
 	static const char *const dists[] = { "pointwise", "all_to_all",
@@ -718,29 +288,29 @@ add_edge(struct ctx *c, sl_job *job, json_t *je, size_t i)
 
 	snprintf(c->where, sizeof(c->where), "edges[%zu]", i);
 	if (!json_is_object(je))
-		return fail(c, SL_EPARSE, NULL, "expected an object, got %s",
-		    type_name(je));
-	if ((rv = check_keys(c, je, edge_keys)) != 0 ||
+		return jf_fail(c, SL_EPARSE, NULL, "expected an object, got %s",
+		    jf_type_name(je));
+	if ((rv = jf_check_keys(c, je, edge_keys)) != 0 ||
 	    (rv = get_vertex_ref(c, job, je, "from", &s.from)) != 0 ||
 	    (rv = get_vertex_ref(c, job, je, "to", &s.to)) != 0 ||
-	    (rv = get_enum(c, je, "distribution", true, "distribution",
+	    (rv = jf_get_enum(c, je, "distribution", true, "distribution",
 	         sl_distribution_parse, dists, &s.distribution)) != 0 ||
-	    (rv = get_enum(c, je, "partitioner", false, "partitioner",
+	    (rv = jf_get_enum(c, je, "partitioner", false, "partitioner",
 	         sl_partitioner_parse, parts, &s.partitioner)) != 0 ||
-	    (rv = get_enum(c, je, "type", true, "type", sl_partition_type_parse,
-	         types, &s.type)) != 0 ||
-	    (rv = get_string(c, je, "shuffle", false, &s.shuffle)) != 0 ||
-	    (rv = get_enum(c, je, "compression", false, "compression",
+	    (rv = jf_get_enum(c, je, "type", true, "type",
+	         sl_partition_type_parse, types, &s.type)) != 0 ||
+	    (rv = jf_get_string(c, je, "shuffle", false, &s.shuffle)) != 0 ||
+	    (rv = jf_get_enum(c, je, "compression", false, "compression",
 	         sl_compression_parse, codecs, &s.compression)) != 0)
 		return rv;
 	/* The C API refuses these too, but cannot say which field is wrong. */
 	if (s.partitioner != SL_PARTITIONER_NONE &&
 	    s.distribution != SL_DIST_ALL_TO_ALL)
-		return fail(c, SL_EINVAL, "partitioner",
+		return jf_fail(c, SL_EINVAL, "partitioner",
 		    "only all_to_all edges take a partitioner, this one is %s",
 		    sl_distribution_name(s.distribution));
 	if (s.shuffle != NULL && (rv = sli_check_plugin_name(s.shuffle)) != 0)
-		return fail_api(c, rv, "shuffle");
+		return jf_fail_api(c, rv, "shuffle");
 	if ((rv = sl_job_add_edge(job, &s)) == SL_EEXISTS) {
 		/* Edges are added in file order, so the index is the place. */
 		int64_t dup = sli_job_find_edge(job,
@@ -758,14 +328,14 @@ add_edge(struct ctx *c, sl_job *job, json_t *je, size_t i)
 		    c->origin, c->where, (long long)dup);
 	}
 	if (rv != 0)
-		return fail_api(c, rv, NULL);
+		return jf_fail_api(c, rv, NULL);
 	return 0;
 }
 
 /* Fixed parallelisms that already exceed SL_MAX_TASKS can never plan;
  * say so now rather than at the first plan. */
 static int
-check_tasks(struct ctx *c, const sl_job *job)
+check_tasks(struct jf_ctx *c, const sl_job *job)
 {
 	uint64_t total = 0;
 	uint32_t nauto = 0;
@@ -779,7 +349,7 @@ check_tasks(struct ctx *c, const sl_job *job)
 	if (total <= SL_MAX_TASKS)
 		return 0;
 	c->where[0] = '\0';
-	return fail(c, SL_ERANGE, "vertices",
+	return jf_fail(c, SL_ERANGE, "vertices",
 	    "%u vertices with %llu tasks in all%s; at most %d", job->nv,
 	    (unsigned long long)total,
 	    nauto ? " (not counting the \"auto\" ones)" : "", SL_MAX_TASKS);
@@ -787,22 +357,22 @@ check_tasks(struct ctx *c, const sl_job *job)
 
 /* An array under key; *out NULL when absent and optional. */
 static int
-get_array(const struct ctx *c, json_t *root, const char *key, bool required,
+get_array(const struct jf_ctx *c, json_t *root, const char *key, bool required,
     json_t **out)
 {
 	*out = json_object_get(root, key);
 	if (*out == NULL)
-		return required ? fail(c, SL_EPARSE, NULL,
+		return required ? jf_fail(c, SL_EPARSE, NULL,
 		                      "missing field '%s' at top level", key)
 		                : 0;
 	if (!json_is_array(*out))
-		return fail(c, SL_EPARSE, key, "expected an array, got %s",
-		    type_name(*out));
+		return jf_fail(c, SL_EPARSE, key, "expected an array, got %s",
+		    jf_type_name(*out));
 	return 0;
 }
 
 static int
-build(struct ctx *c, json_t *root, sl_job **out)
+build(struct jf_ctx *c, json_t *root, sl_job **out)
 {
 	const char *name, *shuffle, *scheduler;
 	json_t *vertices, *edges, *libs, *faults, *restart, *item;
@@ -812,39 +382,40 @@ build(struct ctx *c, json_t *root, sl_job **out)
 	int rv;
 
 	if (!json_is_object(root))
-		return fail(c, SL_EPARSE, NULL,
+		return jf_fail(c, SL_EPARSE, NULL,
 		    "expected a JSON object at top level, got %s",
-		    type_name(root));
+		    jf_type_name(root));
 	/* Check everything at top level before the first vertex, so that a
 	 * misspelt key is reported as such and not as what it left out. */
-	if ((rv = check_keys(c, root, job_keys)) != 0 ||
-	    (rv = get_string(c, root, "name", true, &name)) != 0 ||
-	    (rv = get_string(c, root, "shuffle", false, &shuffle)) != 0 ||
-	    (rv = get_string(c, root, "scheduler", false, &scheduler)) != 0 ||
+	if ((rv = jf_check_keys(c, root, job_keys)) != 0 ||
+	    (rv = jf_get_string(c, root, "name", true, &name)) != 0 ||
+	    (rv = jf_get_string(c, root, "shuffle", false, &shuffle)) != 0 ||
+	    (rv = jf_get_string(c, root, "scheduler", false, &scheduler)) !=
+	        0 ||
 	    (rv = get_array(c, root, "vertices", true, &vertices)) != 0 ||
 	    (rv = get_array(c, root, "edges", false, &edges)) != 0 ||
 	    (rv = get_array(c, root, "libraries", false, &libs)) != 0 ||
 	    (rv = get_array(c, root, "faults", false, &faults)) != 0 ||
-	    (rv = get_adaptive(c, root, &adaptive)) != 0)
+	    (rv = jf_get_adaptive(c, root, &adaptive)) != 0)
 		return rv;
 	if (json_array_size(vertices) == 0)
-		return fail(c, SL_EPARSE, "vertices",
+		return jf_fail(c, SL_EPARSE, "vertices",
 		    "empty: a job needs at least one vertex");
 
 	if ((rv = sl_job_new(name, &job)) != 0)
-		return fail_api(c, rv, "name");
+		return jf_fail_api(c, rv, "name");
 	if (shuffle != NULL &&
 	    (rv = sl_job_set_default_shuffle(job, shuffle)) != 0) {
-		rv = fail_api(c, rv, "shuffle");
+		rv = jf_fail_api(c, rv, "shuffle");
 		goto out_free_job;
 	}
 	if (scheduler != NULL &&
 	    (rv = sl_job_set_scheduler(job, scheduler)) != 0) {
-		rv = fail_api(c, rv, "scheduler");
+		rv = jf_fail_api(c, rv, "scheduler");
 		goto out_free_job;
 	}
 	if ((rv = sl_job_set_adaptive(job, NULL, &adaptive)) != 0) {
-		rv = fail_api(c, rv, "max_parallelism");
+		rv = jf_fail_api(c, rv, "max_parallelism");
 		goto out_free_job;
 	}
 	json_array_foreach (libs, i, item) {
@@ -852,13 +423,13 @@ build(struct ctx *c, json_t *root, sl_job **out)
 
 		snprintf(key, sizeof(key), "libraries[%zu]", i);
 		if (!json_is_string(item)) {
-			rv = fail(c, SL_EPARSE, key,
-			    "expected a string, got %s", type_name(item));
+			rv = jf_fail(c, SL_EPARSE, key,
+			    "expected a string, got %s", jf_type_name(item));
 			goto out_free_job;
 		}
 		if ((rv = sl_job_add_library(job, json_string_value(item))) !=
 		    0) {
-			rv = fail_api(c, rv, key);
+			rv = jf_fail_api(c, rv, key);
 			goto out_free_job;
 		}
 	}
@@ -878,7 +449,7 @@ build(struct ctx *c, json_t *root, sl_job **out)
 	/* Cycles are looked for once, over the whole graph. */
 	c->where[0] = '\0';
 	if ((rv = sl_job_validate(job)) != 0) {
-		rv = fail_api(c, rv, "edges");
+		rv = jf_fail_api(c, rv, "edges");
 		goto out_free_job;
 	}
 	json_array_foreach (faults, i, item) {
@@ -895,7 +466,7 @@ out_free_job:
 
 /* Parse, substitute, build. */
 static int
-load_text(struct ctx *c, const char *text, size_t len,
+load_text(struct jf_ctx *c, const char *text, size_t len,
     const struct sli_job_vars *vars, sl_job **out, char **expanded)
 {
 	json_error_t jerr;
@@ -910,7 +481,7 @@ load_text(struct ctx *c, const char *text, size_t len,
 		    text[k] != '\n')
 			break;
 	if (k == len)
-		return fail(
+		return jf_fail(
 		    c, SL_EPARSE, NULL, "empty input: expected a JSON object");
 	/* DECODE_ANY: a top-level "x" or [] gets our clearer message below. */
 	root = json_loadb(
@@ -943,7 +514,7 @@ int
 sl_job_load_json_vars(const char *text, size_t len, const char *origin,
     const char *const *defs, size_t ndefs, sl_job **out)
 {
-	struct ctx c = { .origin = origin != NULL ? origin : "<json>" };
+	struct jf_ctx c = { .origin = origin != NULL ? origin : "<json>" };
 	struct sli_job_vars vs;
 	int rv;
 
@@ -961,7 +532,7 @@ int
 sli_job_load_expanded(const char *text, size_t len, const char *origin,
     const char *const *defs, size_t ndefs, sl_job **out, char **expanded)
 {
-	struct ctx c = { .origin = origin != NULL ? origin : "<json>" };
+	struct jf_ctx c = { .origin = origin != NULL ? origin : "<json>" };
 	struct sli_job_vars vs;
 	int rv;
 
@@ -1045,7 +616,7 @@ int
 sl_job_load_file_vars(
     const char *path, const char *const *defs, size_t ndefs, sl_job **out)
 {
-	struct ctx c = { .origin = path };
+	struct jf_ctx c = { .origin = path };
 	struct sli_job_vars vs;
 	char *text = NULL;
 	size_t len = 0;
