@@ -86,7 +86,7 @@ task_reset(struct cjob *j, uint32_t t)
 /* Record a failover event for the report. */
 static void
 event_add(struct cjob *j, uint32_t task, uint32_t attempt, const char *cause,
-    uint32_t *restarted, uint32_t n, uint64_t delay_ms)
+    uint32_t *restarted, uint32_t n, uint64_t delay_ms, bool gave_up)
 {
 	struct cfailover *ev =
 	    realloc(j->events, (j->nevents + 1) * sizeof(*j->events));
@@ -104,7 +104,7 @@ event_add(struct cjob *j, uint32_t task, uint32_t attempt, const char *cause,
 	ev->restarted = restarted;
 	ev->nrestarted = n;
 	ev->delay_ms = delay_ms;
-	ev->gave_up = false;
+	ev->gave_up = gave_up;
 }
 
 void
@@ -124,9 +124,7 @@ sli_coord_failover(
 	if (!sli_restart_on_failure(
 	        &j->restart, now, &delay, why, sizeof(why))) {
 		/* the report says when and why the job ended */
-		event_add(j, failed[0], attempt, cause, NULL, 0, 0);
-		if (j->nevents > 0)
-			j->events[j->nevents - 1].gave_up = true;
+		event_add(j, failed[0], attempt, cause, NULL, 0, 0, true);
 		sli_coord_job_end(j, SLI_JOB_FAILED,
 		    "task %s failed (attempt %u): %s; restart strategy %s",
 		    name, attempt, cause, why);
@@ -176,7 +174,7 @@ sli_coord_failover(
 	sli_warn("coordinator: job %s: task %s failed (attempt %u): %s; "
 	         "restarting %u tasks in %llu ms",
 	    j->id, name, attempt, cause, ntasks, (unsigned long long)delay);
-	event_add(j, failed[0], attempt, cause, tasks, ntasks, delay);
+	event_add(j, failed[0], attempt, cause, tasks, ntasks, delay, false);
 	j->restart_due = now + delay;
 	sli_coord_arm_retry(j->c, j->restart_due);
 	free(restart);

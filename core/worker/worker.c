@@ -3,6 +3,7 @@
  * running task. See worker.h.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,7 @@ struct worker {
 	bool welcomed;
 	bool hello_pending;
 	bool stopping;
+	bool orphaned; /* the parent died: it cleans nothing up */
 	bool closed;
 	int result;
 	uint32_t reports; /* TASK_STATE calls waiting for their reply */
@@ -657,6 +659,9 @@ on_signal(uv_signal_t *h, int sig)
 	struct worker *w = h->data;
 
 	sli_info("worker %s: signal %d, stopping", w->id, sig);
+	/* PR_SET_PDEATHSIG's SIGTERM: the parent is gone */
+	if (w->o->parent_pid != 0 && getppid() != w->o->parent_pid)
+		w->orphaned = true;
 	w->stopping = true;
 	cancel_all(w);
 	maybe_close(w);
@@ -671,9 +676,28 @@ on_parent(uv_timer_t *h)
 		return;
 	sli_warn(
 	    "worker %s: parent %d is gone, stopping", w->id, w->o->parent_pid);
+	w->orphaned = true;
 	w->stopping = true;
 	cancel_all(w);
 	maybe_close(w);
+}
+
+/*
+ * The parent (sluice run) died without cleaning up, SIGKILLed say: the
+ * coordinator's socket file is left in the run directory. Each worker
+ * removes it and tries the directory; the last one out succeeds (nng
+ * removes a worker's own socket file shortly after it closed it).
+ */
+static void
+remove_run_dir(const char *dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/coordinator.sock", dir);
+	(void)unlink(path);
+	for (int tries = 0; tries < 25 && rmdir(dir) != 0 && errno == ENOTEMPTY;
+	     tries++)
+		usleep(20000);
 }
 
 /* Closing: wait (up to a second) for the last reports and the reply to
@@ -849,6 +873,8 @@ out_loop:
 		free(j->id);
 		free(j);
 	}
+	if (w->orphaned && o->run_dir != NULL)
+		remove_run_dir(o->run_dir);
 	free(w);
 	return rv;
 }

@@ -1495,11 +1495,34 @@ test_bounded_memory_and_interrupt(void)
 	CU_ASSERT_EQUAL(sl_count_entries(tmp("slow-out")), 0);
 }
 
-/* SIGKILL of sluice run: its workers die with it. */
+/* The --run-dir a worker process was started with, into buf. */
+static bool
+run_dir_of(pid_t worker, char *buf, size_t cap)
+{
+	char path[64], *cmd;
+	size_t len = 0;
+	bool found = false;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)worker);
+	if ((cmd = sl_read_file(path, &len)) == NULL)
+		return false;
+	for (size_t at = 0; at < len && !found; at += strlen(cmd + at) + 1)
+		if (strcmp(cmd + at, "--run-dir") == 0 &&
+		    at + strlen(cmd + at) + 1 < len) {
+			snprintf(
+			    buf, cap, "%s", cmd + at + strlen(cmd + at) + 1);
+			found = true;
+		}
+	free(cmd);
+	return found;
+}
+
+/* SIGKILL of sluice run: its workers die with it, and the last of them
+ * removes the run directory its parent could not. */
 static void
 test_kill_run(void)
 {
-	char *argv[16];
+	char *argv[16], dir[600];
 	pid_t pid, w[8];
 	int n = 0, nw = 0, st;
 
@@ -1511,10 +1534,12 @@ test_kill_run(void)
 	for (int i = 0; i < 300 && (nw = workers_of(pid, w, 8)) < 2; i++)
 		sleep_ms(20);
 	CU_ASSERT_EQUAL_FATAL(nw, 2);
+	CU_ASSERT_TRUE_FATAL(run_dir_of(w[0], dir, sizeof(dir)));
 	sleep_ms(300);
 	kill(pid, SIGKILL);
 	CU_ASSERT_EQUAL(waitpid(pid, &st, 0), pid);
 	CU_ASSERT_TRUE(all_gone(w, nw, 5));
+	CU_ASSERT_EQUAL(access(dir, F_OK), -1);
 }
 
 /* kill -9 of a worker while the job runs: the coordinator notices (the
