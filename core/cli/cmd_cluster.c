@@ -22,11 +22,13 @@
 
 static const char coordinator_usage[] =
     "usage: sluice coordinator --listen URL [--heartbeat-ms N]\n"
-    "                          [--plugin-dir DIR]...\n"
+    "                          [--plugin-dir DIR]... [--state-dir DIR]\n"
     "\n"
     "Runs the job master until SIGINT or SIGTERM. URL is tcp://HOST:PORT\n"
     "(workers and clients on other hosts) or ipc:///PATH (this host).\n"
-    "Workers that miss 6 heartbeats in a row are declared lost.\n";
+    "Workers that miss 6 heartbeats in a row are declared lost.\n"
+    "--state-dir DIR keeps each job's operation log there (DIR/JOB.log;\n"
+    "`sluice log dump DIR` prints them).\n";
 
 static const char worker_usage[] =
     "usage: sluice worker --coordinator URL [--slots N] [--id NAME]\n"
@@ -68,6 +70,7 @@ sli_cmd_coordinator(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "heartbeat-ms", required_argument, NULL, 'b' },
 		{ "plugin-dir", required_argument, NULL, 'd' },
+		{ "state-dir", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -99,6 +102,9 @@ sli_cmd_coordinator(int argc, char **argv)
 			break;
 		case 'd':
 			dirs[ndirs++] = optarg;
+			break;
+		case 's':
+			co.state_dir = optarg;
 			break;
 		case 'h':
 			free(dirs);

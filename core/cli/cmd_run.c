@@ -30,6 +30,7 @@ static const char run_usage[] =
     "  sluice run JOB.json [-D NAME=VALUE]... [--workers N] [--slots N]\n"
     "             [--in-process] [--plugin-dir DIR]... [--report FILE]\n"
     "             [--kill-worker-after SECONDS] [--respawn]\n"
+    "             [--state-dir DIR]\n"
     "\n"
     "Starts a coordinator and --workers worker processes (default 2) with\n"
     "--slots slots each (default 2) on this machine, runs the job, and\n"
@@ -38,7 +39,8 @@ static const char run_usage[] =
     "${NAME} in the job file.\n"
     "--kill-worker-after SECONDS kills one worker process with SIGKILL that\n"
     "long after the job started (failover: the job goes on without it);\n"
-    "--respawn starts a worker that died again.\n"
+    "--respawn starts a worker that died again. --state-dir DIR keeps the\n"
+    "job's operation log there (`sluice log dump DIR`).\n"
     "--report FILE writes what every task did as JSON. Progress goes to\n"
     "stderr, the summary to stdout. Exit 0 when the job finished, 1 when it\n"
     "failed, 130 when interrupted (Ctrl-C cancels the run).\n";
@@ -200,6 +202,7 @@ sli_cmd_run(int argc, char **argv)
 		{ "report", required_argument, NULL, 'r' },
 		{ "kill-worker-after", required_argument, NULL, 'k' },
 		{ "respawn", no_argument, NULL, 'R' },
+		{ "state-dir", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -260,6 +263,9 @@ sli_cmd_run(int argc, char **argv)
 		case 'R':
 			o.respawn = true;
 			break;
+		case 'S':
+			o.state_dir = optarg;
+			break;
 		case 'r':
 			if (o.report != NULL) {
 				rv = sli_cli_usage("run: --report given twice");
@@ -285,9 +291,11 @@ sli_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	o.job_path = argv[optind];
-	if (in_process && (o.kill_worker_after > 0 || o.respawn)) {
-		rv = sli_cli_usage("run: --kill-worker-after and --respawn "
-		                   "need worker processes, not --in-process");
+	if (in_process &&
+	    (o.kill_worker_after > 0 || o.respawn || o.state_dir != NULL)) {
+		rv = sli_cli_usage("run: --kill-worker-after, --respawn and "
+		                   "--state-dir need worker processes (a "
+		                   "coordinator), not --in-process");
 		goto out;
 	}
 	rv = in_process ? run_in_process(&o) : run_cluster(&o);

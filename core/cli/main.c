@@ -29,6 +29,7 @@ static const char usage[] =
     "  status --coordinator URL     its jobs and their states\n"
     "  gen-records --count N --output FILE   100-byte records for TeraSort\n"
     "  gen-words --words N --output FILE     Zipf-distributed words of text\n"
+    "  log dump DIR [JOB]...        a state directory's operation logs\n"
     "  validate-sorted DIR [--input FILE]    check a sorted output\n"
     "  plugins [--check FILE.so]    the plugins found, or check one file\n"
     "  version                      print the version\n"
@@ -126,6 +127,8 @@ main(int argc, char **argv)
 		return sli_cmd_gen_records(argc - 1, argv + 1);
 	if (strcmp(cmd, "gen-words") == 0)
 		return sli_cmd_gen_words(argc - 1, argv + 1);
+	if (strcmp(cmd, "log") == 0)
+		return sli_cmd_log(argc - 1, argv + 1);
 	if (strcmp(cmd, "validate-sorted") == 0)
 		return sli_cmd_validate_sorted(argc - 1, argv + 1);
 	fprintf(stderr, "sluice: unknown command '%s'\n\n%s", cmd, usage);

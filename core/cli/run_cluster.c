@@ -470,6 +470,7 @@ run_cluster(const struct run_opts *o)
 	snprintf(url, sizeof(url), "ipc://%s/coordinator.sock", dir);
 	co.listen = url;
 	co.set = &set;
+	co.state_dir = o->state_dir;
 	if (sli_coord_start(&co, &r.coord) != 0) {
 		rv = sli_cli_fail("%s", sl_errdetail());
 		remove_dir(dir);

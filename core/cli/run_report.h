@@ -27,6 +27,7 @@ struct run_opts {
 	 * while the job runs. */
 	double kill_worker_after;
 	bool respawn;
+	const char *state_dir; /* the coordinator's operation logs; NULL none */
 };
 
 /* The local cluster: a coordinator in this process, workers as child

@@ -413,6 +413,7 @@ adaptive_take(struct cjob *j, uint32_t v, struct sli_adaptive_decision *d)
 	         "bytes in %u subpartitions (bytes_per_task %llu)",
 	    j->id, j->job->v[v].id, d->parallelism, (unsigned long long)total,
 	    j->x.par[v], (unsigned long long)a.bytes_per_task);
+	sli_coord_log_decided(j, v);
 	if ((helpers = skew_plan(j, v)) < 0)
 		return SL_ENOMEM;
 	return adaptive_apply(

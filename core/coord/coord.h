@@ -27,6 +27,9 @@ struct sli_coord_opts {
 	uint32_t heartbeat_misses;
 	const char *scheduler;      /* NULL: "region" */
 	struct sli_plugin_set *set; /* borrowed; scheduler, shuffle masters */
+	/* Where each job's operation log goes (DIR/JOB.log, DESIGN §7; made
+	 * when missing); NULL: no log. */
+	const char *state_dir;
 };
 
 struct sli_coord;

@@ -14,6 +14,7 @@
 #include <sluice/scheduler.h>
 
 #include "exec/task.h"
+#include "oplog/oplog.h"
 #include "graph/exec.h"
 #include "graph/job.h"
 #include "plan/adaptive.h"
@@ -137,6 +138,9 @@ struct cjob {
 	uint64_t restart_due;
 	struct cfailover *events;
 	uint32_t nevents;
+	/* The job's operation log (state_dir set): open while it runs. */
+	struct sli_oplog log;
+	bool have_log;
 	uint32_t *left;    /* per region: tasks not finished */
 	double t0;         /* submitted, monotonic seconds */
 	double *rtime;     /* per region: deployed, finished (s after t0) */
@@ -160,6 +164,23 @@ void sli_coord_slot_free(struct ctask *ct);
 void sli_coord_deploy_pending(struct cjob *j, int oprv, const char *op);
 /* Wake the loop at due_ms (monotonic) to restart what waits for it. */
 void sli_coord_arm_retry(struct sli_coord *c, uint64_t due_ms);
+
+/* ---- journal.c: the job's operation log (DESIGN §7) ---- */
+
+/* Open DIR/ID.log and write the job's "submitted" record, synced. */
+int sli_coord_log_open(struct cjob *j, const char *dir, const char *origin);
+/* Records; each a no-op without a log. A failure to log is the job's:
+ * it fails saying so (a decision that cannot be logged is not taken). */
+void sli_coord_log_decided(struct cjob *j, uint32_t v);
+void sli_coord_log_finished(
+    struct cjob *j, uint32_t t, const struct sli_wire_task_state *s);
+void sli_coord_log_reset(
+    struct cjob *j, const char *cause, const uint32_t *tasks, uint32_t n);
+/* The "ended" record, synced, and the log closed. */
+void sli_coord_log_ended(struct cjob *j);
+/* Write and fdatasync what was logged (group commit): before the effects
+ * of a decision leave the coordinator, and now and then. */
+int sli_coord_log_sync(struct cjob *j);
 
 /* ---- failover_run.c: restarting what failed (DESIGN §4) ---- */
 

@@ -11,6 +11,7 @@
  * tasks, then regions (the plugin's on_region_finished) -> every task
  * finished: FINISHED; a task failed, a worker lost: FAILED.
  */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,6 +216,10 @@ on_tick(uv_timer_t *h)
 		    (double)(now - w->last_seen) / 1000.0);
 		worker_lost(w, why);
 	}
+	/* finished tasks logged since: many to one fdatasync */
+	for (struct cjob *j = c->jobs; j != NULL; j = j->next)
+		if (j->state == SLI_JOB_RUNNING)
+			sli_coord_log_sync(j);
 	uv_mutex_unlock(&c->mtx);
 }
 
@@ -333,6 +338,7 @@ sli_coord_job_end(struct cjob *j, int state, const char *fmt, ...)
 		j->sched_init = false;
 	}
 	masters_close(j);
+	sli_coord_log_ended(j);
 	sli_info("coordinator: job %s %s%s%s", j->id,
 	    sli_wire_state_name(state), j->message[0] ? ": " : "", j->message);
 }
@@ -666,6 +672,9 @@ deploy_region(struct cjob *j, uint32_t r)
 	struct cworker **group;
 	int rv = 0;
 
+	/* what allowed this deploy is on disk before it leaves */
+	if ((rv = sli_coord_log_sync(j)) != 0)
+		return rv;
 	j->rtime[2 * r] = -1; /* set when a worker has it running */
 	for (uint32_t k = lo; k < hi; k++) {
 		uint32_t idx = sli_task_index(&j->x, j->r.tasks[k]);
@@ -908,6 +917,8 @@ task_state(struct sli_coord *c, const struct sli_wire_task_state *s)
 		return;
 	}
 	/* a helper's partial result is not its edge's: not counted */
+	if (s->state == SLI_WIRE_FINISHED)
+		sli_coord_log_finished(j, t, s);
 	if (s->state == SLI_WIRE_FINISHED &&
 	    sli_coord_skew_role(j, t, NULL) == 1) {
 		task_finished(j, t);
@@ -1089,6 +1100,8 @@ job_free(struct cjob *j)
 	if (j->sched_init)
 		j->sp->ops.scheduler.fini(j->sstate);
 	masters_close(j);
+	if (j->have_log)
+		sli_oplog_close(&j->log);
 	sli_coord_failover_free(j);
 	free(j->sstate);
 	if (j->have_s)
@@ -1243,6 +1256,11 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 	j->t0 = sli_coord_now_s();
 	snprintf(j->id, sizeof(j->id), "%.100s-%u",
 	    job->name != NULL ? job->name : "job", ++c->njobs);
+	/* logged before it is acknowledged: a job the client was told of
+	 * is in the log */
+	if (c->o->state_dir != NULL &&
+	    (rv = sli_coord_log_open(j, c->o->state_dir, origin)) != 0)
+		goto fail;
 	for (uint32_t v = 0; v < job->nv; v++)
 		if (j->decided[v] != 0 && job->v[v].nin == 0)
 			sli_info(
@@ -1381,6 +1399,31 @@ loop_thread(void *arg)
 	uv_run(&c->loop, UV_RUN_DEFAULT);
 }
 
+/* The highest job number of the logs in dir (NAME-N.log): new jobs are
+ * numbered after them, so no log is ever written twice. */
+static uint32_t
+logged_jobs(const char *dir)
+{
+	DIR *d = dir != NULL ? opendir(dir) : NULL;
+	struct dirent *e;
+	uint32_t most = 0;
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		const char *dash = strrchr(e->d_name, '-');
+		char *end;
+		unsigned long n;
+
+		if (dash == NULL)
+			continue;
+		n = strtoul(dash + 1, &end, 10);
+		if (strcmp(end, ".log") == 0 && n > most && n < UINT32_MAX)
+			most = (uint32_t)n;
+	}
+	if (d != NULL)
+		closedir(d);
+	return most;
+}
+
 int
 sli_coord_start(const struct sli_coord_opts *o, struct sli_coord **out)
 {
@@ -1393,6 +1436,7 @@ sli_coord_start(const struct sli_coord_opts *o, struct sli_coord **out)
 	c->o = o;
 	c->hb_ms = o->heartbeat_ms ? o->heartbeat_ms : 500;
 	c->misses = o->heartbeat_misses ? o->heartbeat_misses : 6;
+	c->njobs = logged_jobs(o->state_dir);
 	if ((c->sched = sli_plugin_set_find(
 	         o->set, SL_PLUGIN_SCHEDULER, sname)) == NULL) {
 		free(c);

@@ -174,6 +174,7 @@ sli_coord_failover(
 	sli_warn("coordinator: job %s: task %s failed (attempt %u): %s; "
 	         "restarting %u tasks in %llu ms",
 	    j->id, name, attempt, cause, ntasks, (unsigned long long)delay);
+	sli_coord_log_reset(j, cause, tasks, ntasks);
 	event_add(j, failed[0], attempt, cause, tasks, ntasks, delay, false);
 	j->restart_due = now + delay;
 	sli_coord_arm_retry(j->c, j->restart_due);

@@ -947,7 +947,8 @@ test_failover_task(void)
 	    "\"after_records\": 100, \"action\": \"fail\"}]");
 	r = sl_run_sluice("run", tmp("fo.json"), "-D",
 	    def("input", tmp("fo.txt")), "-D", def("output", tmp("fo-out")),
-	    "--report", tmp("fo-rep.json"), NULL);
+	    "--report", tmp("fo-rep.json"), "--state-dir", tmp("fo-state"),
+	    NULL);
 	expect(&r, 0,
 	    "task count#1 failed (attempt 0): task count#1: injected "
 	    "fault after 100 records");
@@ -957,6 +958,36 @@ test_failover_task(void)
 	report_restarted(tmp("fo-rep.json"), 0, set, sizeof(set));
 	CU_ASSERT_STRING_EQUAL(set, "count#1");
 	CU_ASSERT_EQUAL(sl_count_entries(tmp("ld-fo")), 0);
+	/* the operation log: submitted first, the failover (count#1 now in
+	 * attempt 1), a finish for each of the 18 tasks, ended last */
+	r = sl_run_sluice("log", "dump", tmp("fo-state"), NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(
+	    r.out, "{\"job\":\"wcb-1\",\"offset\":0,\"t\":\"submitted\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"restarted\":[[3,1,1]]"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"state\":\"FINISHED\""));
+	{
+		int fin = 0;
+
+		for (const char *q = r.out;
+		     (q = strstr(q, "\"t\":\"finished\"")) != NULL; q++)
+			fin++;
+		CU_ASSERT_EQUAL(fin, 18);
+	}
+	expect(&r, 0, NULL);
+	/* cut in its last record: the good ones, and why not the rest */
+	{
+		char log[700];
+		struct stat sb;
+
+		snprintf(log, sizeof(log), "%s/wcb-1.log", tmp("fo-state"));
+		CU_ASSERT_EQUAL_FATAL(stat(log, &sb), 0);
+		CU_ASSERT_EQUAL(truncate(log, sb.st_size - 5), 0);
+		r = sl_run_sluice("log", "dump", tmp("fo-state"), NULL);
+		CU_ASSERT_PTR_NOT_NULL(
+		    strstr(r.out, "\"restarted\":[[3,1,1]]"));
+		CU_ASSERT_PTR_NULL(strstr(r.out, "\"t\":\"ended\""));
+		expect(&r, 1, "ends in a torn record");
+	}
 	unsetenv("SLUICE_LOCALDISK_DIR");
 	free(text);
 }
