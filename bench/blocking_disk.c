@@ -15,23 +15,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sluice/errors.h>
 
 #include "plugin/loader.h"
 
+#include "bench_util.h"
+
 #define BUF (32u << 10)
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static _Noreturn void
 die(const char *what, const char *why)
@@ -62,7 +54,7 @@ plain_write(const char *path, uint64_t bytes)
 	double t0;
 	int fd;
 
-	t0 = now();
+	t0 = bench_now();
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0)
 		die(path, strerror(errno));
 	/* each buffer filled as the shuffle's producer fills its own */
@@ -75,14 +67,14 @@ plain_write(const char *path, uint64_t bytes)
 		die(path, "fsync");
 	close(fd);
 	free(b);
-	return (double)bytes / (now() - t0) / 1e9;
+	return (double)bytes / (bench_now() - t0) / 1e9;
 }
 
 static double
 plain_read(const char *path, uint64_t bytes)
 {
 	char *b = malloc(1u << 20);
-	double t0 = now();
+	double t0 = bench_now();
 	uint64_t got = 0;
 	ssize_t n;
 	int fd;
@@ -95,24 +87,7 @@ plain_read(const char *path, uint64_t bytes)
 	free(b);
 	if (got != bytes)
 		die(path, "short read");
-	return (double)bytes / (now() - t0) / 1e9;
-}
-
-struct waiter {
-	pthread_mutex_t mtx;
-	pthread_cond_t cv;
-	bool ready;
-};
-
-static void
-notify(void *arg)
-{
-	struct waiter *w = arg;
-
-	pthread_mutex_lock(&w->mtx);
-	w->ready = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mtx);
+	return (double)bytes / (bench_now() - t0) / 1e9;
 }
 
 /* Write a partition through the plugin; *desc keeps its descriptor. */
@@ -134,7 +109,7 @@ shuffle_write(struct sli_plugin *p, void *mst, uint64_t bytes, uint32_t subs,
 	snprintf(job, sizeof(job), "bench-%d-%d", (int)getpid(), run);
 	if (p->ops.shuffle.master.register_partition(mst, &ps, desc) != 0)
 		die("register", sl_errdetail());
-	t0 = now();
+	t0 = bench_now();
 	if (p->ops.shuffle.writer.open(wst, h, desc->data, desc->len) != 0)
 		die("writer", sl_errdetail());
 	for (uint64_t w = 0, i = 0; w < bytes; w += BUF, i++) {
@@ -149,7 +124,7 @@ shuffle_write(struct sli_plugin *p, void *mst, uint64_t bytes, uint32_t subs,
 	}
 	if (p->ops.shuffle.writer.finish(wst) != 0)
 		die("finish", sl_errdetail());
-	t0 = now() - t0;
+	t0 = bench_now() - t0;
 	p->ops.shuffle.writer.fini(wst);
 	free(wst);
 	return (double)bytes / t0 / 1e9;
@@ -161,19 +136,19 @@ shuffle_read(struct sli_plugin *p, const struct sl_bytes *desc, uint64_t bytes,
     uint32_t subs)
 {
 	void *rst = calloc(1, p->ops.shuffle.reader.state_size + 1);
-	struct waiter w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-		false };
+	struct bench_waiter w = { PTHREAD_MUTEX_INITIALIZER,
+		PTHREAD_COND_INITIALIZER, false };
 	struct sl_reader_spec spec = {
 		.struct_size = sizeof(spec),
 		.descriptors = desc,
 		.num_descriptors = 1,
 		.sub_lo = 0,
 		.sub_hi = subs - 1,
-		.notify = notify,
+		.notify = bench_notify,
 		.notify_arg = &w,
 	};
 	uint64_t got = 0;
-	double t0 = now();
+	double t0 = bench_now();
 
 	if (p->ops.shuffle.reader.open(rst, &p->host, &spec) != 0)
 		die("reader", sl_errdetail());
@@ -200,22 +175,7 @@ shuffle_read(struct sli_plugin *p, const struct sl_bytes *desc, uint64_t bytes,
 	free(rst);
 	if (got != bytes)
 		die("read", "lost bytes");
-	return (double)bytes / (now() - t0) / 1e9;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return (double)bytes / (bench_now() - t0) / 1e9;
 }
 
 int
@@ -293,16 +253,17 @@ main(int argc, char **argv)
 	    (unsigned long long)mib, subs, dir, runs);
 	printf("%-44s %10s %10s %8s\n", "", "disk GB/s", "shuffle", "ratio");
 	printf("%-44s %10.2f %10.2f %8.2f\n",
-	    "write (the shuffle: spill runs, finish fsyncs)", median(pw, runs),
-	    median(sw, runs), median(sw, runs) / median(pw, runs));
+	    "write (the shuffle: spill runs, finish fsyncs)",
+	    bench_median(pw, runs), bench_median(sw, runs),
+	    bench_median(sw, runs) / bench_median(pw, runs));
 	printf("%-44s %10.2f %10.2f %8.2f\n",
 	    cold ? "read, page cache dropped"
 	         : "read (page cache NOT dropped: "
 	           "not root)",
-	    median(pr, runs), median(sr, runs),
-	    median(sr, runs) / median(pr, runs));
+	    bench_median(pr, runs), bench_median(sr, runs),
+	    bench_median(sr, runs) / bench_median(pr, runs));
 	printf("%-44s %10.2f %10.2f %8.2f\n", "read again, from the page cache",
-	    median(prw, runs), median(srw, runs),
-	    median(srw, runs) / median(prw, runs));
+	    bench_median(prw, runs), bench_median(srw, runs),
+	    bench_median(srw, runs) / bench_median(prw, runs));
 	return 0;
 }

@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <nng/nng.h>
@@ -36,16 +35,9 @@
 
 #include "plugin/loader.h"
 
+#include "bench_util.h"
+
 extern char **environ;
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static _Noreturn void
 die(const char *what, const char *why)
@@ -143,23 +135,6 @@ producer(const char *url, uint64_t bytes, uint32_t subs, size_t bufsz)
 	return 0;
 }
 
-struct waiter {
-	pthread_mutex_t mtx;
-	pthread_cond_t cv;
-	bool ready;
-};
-
-static void
-notify(void *arg)
-{
-	struct waiter *w = arg;
-
-	pthread_mutex_lock(&w->mtx);
-	w->ready = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mtx);
-}
-
 /* Consumer: reads everything, prints "BYTES SECONDS". */
 static int
 consumer(const char *url, const char *hex, uint32_t subs, uint32_t credits)
@@ -170,15 +145,15 @@ consumer(const char *url, const char *hex, uint32_t subs, uint32_t credits)
 	unsigned char d[4096];
 	char bound[512];
 	struct sl_bytes desc = { d, hex_in(hex, d, sizeof(d)) };
-	struct waiter w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-		false };
+	struct bench_waiter w = { PTHREAD_MUTEX_INITIALIZER,
+		PTHREAD_COND_INITIALIZER, false };
 	struct sl_reader_spec spec = {
 		.struct_size = sizeof(spec),
 		.descriptors = &desc,
 		.num_descriptors = 1,
 		.sub_lo = 0,
 		.sub_hi = subs - 1,
-		.notify = notify,
+		.notify = bench_notify,
 		.notify_arg = &w,
 		.credits = credits,
 	};
@@ -202,7 +177,7 @@ consumer(const char *url, const char *hex, uint32_t subs, uint32_t credits)
 		rv = p->ops.shuffle.reader.next(rst, &b);
 		if (rv == 0) {
 			if (t0 == 0)
-				t0 = now();
+				t0 = bench_now();
 			bytes += b.len;
 			p->ops.shuffle.reader.release(rst, &b);
 			continue;
@@ -216,7 +191,7 @@ consumer(const char *url, const char *hex, uint32_t subs, uint32_t credits)
 			pthread_cond_wait(&w.cv, &w.mtx);
 		pthread_mutex_unlock(&w.mtx);
 	}
-	printf("%llu %.6f\n", (unsigned long long)bytes, now() - t0);
+	printf("%llu %.6f\n", (unsigned long long)bytes, bench_now() - t0);
 	fflush(stdout);
 	p->ops.shuffle.reader.fini(rst);
 	p->ops.shuffle.server.stop();
@@ -271,11 +246,11 @@ raw_pull(const char *url, uint64_t bytes)
 		if ((rv = nng_recvmsg(s, &m, 0)) != 0)
 			die("pull", nng_strerror(rv));
 		if (t0 == 0)
-			t0 = now();
+			t0 = bench_now();
 		got += nng_msg_len(m);
 		nng_msg_free(m);
 	}
-	printf("%llu %.6f\n", (unsigned long long)got, now() - t0);
+	printf("%llu %.6f\n", (unsigned long long)got, bench_now() - t0);
 	fflush(stdout);
 	nng_close(s);
 	return 0;
@@ -335,8 +310,8 @@ peer(const char *url, int self, uint64_t bytes, size_t bufsz, uint32_t credits)
 	void *mst = calloc(1, p->ops.shuffle.master.state_size + 1);
 	void *wst = calloc(1, p->ops.shuffle.writer.state_size + 1);
 	void *rst = calloc(1, p->ops.shuffle.reader.state_size + 1);
-	struct waiter w = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-		false };
+	struct bench_waiter w = { PTHREAD_MUTEX_INITIALIZER,
+		PTHREAD_COND_INITIALIZER, false };
 	struct sl_bytes mine, descs[2];
 	struct sl_partition_spec ps = {
 		.struct_size = sizeof(ps),
@@ -352,7 +327,7 @@ peer(const char *url, int self, uint64_t bytes, size_t bufsz, uint32_t credits)
 		.num_descriptors = 2,
 		.sub_lo = (uint32_t)self,
 		.sub_hi = (uint32_t)self,
-		.notify = notify,
+		.notify = bench_notify,
 		.notify_arg = &w,
 		.credits = credits,
 	};
@@ -375,7 +350,7 @@ peer(const char *url, int self, uint64_t bytes, size_t bufsz, uint32_t credits)
 	if (p->ops.shuffle.writer.open(wst, h, mine.data, mine.len) != 0 ||
 	    p->ops.shuffle.reader.open(rst, h, &spec) != 0)
 		die("peer", sl_errdetail());
-	t0 = now();
+	t0 = bench_now();
 	if (pthread_create(&th, NULL, peer_write, &pw) != 0)
 		die("peer", "thread");
 	for (;;) {
@@ -402,7 +377,7 @@ peer(const char *url, int self, uint64_t bytes, size_t bufsz, uint32_t credits)
 	pthread_join(th, NULL);
 	if (pw.rv != 0)
 		die("write", sl_strerror(pw.rv));
-	printf("%llu %.6f\n", (unsigned long long)got, now() - t0);
+	printf("%llu %.6f\n", (unsigned long long)got, bench_now() - t0);
 	fflush(stdout);
 	while (read(0, &c, 1) > 0)
 		;
@@ -466,7 +441,7 @@ raw_peer(const char *mine, const char *theirs, uint64_t bytes, size_t bufsz)
 	/* the other listens by now: the parent waited for both */
 	if (read(0, &c, 1) != 1 || (rv = nng_dial(pull, theirs, NULL, 0)) != 0)
 		die("raw peer", "dial");
-	t0 = now();
+	t0 = bench_now();
 	if (pthread_create(&th, NULL, raw_write, &rw) != 0)
 		die("raw peer", "thread");
 	while (got < bytes) {
@@ -478,7 +453,7 @@ raw_peer(const char *mine, const char *theirs, uint64_t bytes, size_t bufsz)
 		nng_msg_free(m);
 	}
 	pthread_join(th, NULL);
-	printf("%llu %.6f\n", (unsigned long long)got, now() - t0);
+	printf("%llu %.6f\n", (unsigned long long)got, bench_now() - t0);
 	fflush(stdout);
 	while (read(0, &c, 1) > 0)
 		;
@@ -543,21 +518,6 @@ gbs_of(FILE *f, uint64_t want)
 	return (double)b / s / 1e9;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static double
 memcpy_gbs(uint64_t bytes, size_t bufsz)
 {
@@ -567,12 +527,12 @@ memcpy_gbs(uint64_t bytes, size_t bufsz)
 
 	memset(a, 1, 64u << 20);
 	memset(b, 2, 64u << 20);
-	t0 = now();
+	t0 = bench_now();
 	for (uint64_t done = 0; done < bytes; done += bufsz) {
 		memcpy(b + off, a + off, bufsz);
 		off = (off + bufsz) % ((64u << 20) - bufsz);
 	}
-	t0 = now() - t0;
+	t0 = bench_now() - t0;
 	if (b[1] != 1)
 		die("memcpy", "copied nothing");
 	free(a);
@@ -685,14 +645,14 @@ all_to_all(const char *exe, const char *dir, bool tcp, uint64_t mib,
 	printf("%-56s %8s %8s\n", "", "GB/s", "ratio");
 	printf("%-56s %8.2f %8s\n",
 	    "raw nng push/pull both ways (what crosses; the reference)",
-	    median(raw, (int)runs), "1.00");
+	    bench_median(raw, runs), "1.00");
 	printf("%-56s %8.2f %8.2f\n", "memory shuffle, what crosses processes",
-	    median(shuf, (int)runs),
-	    median(shuf, (int)runs) / median(raw, (int)runs));
+	    bench_median(shuf, runs),
+	    bench_median(shuf, runs) / bench_median(raw, runs));
 	printf("%-56s %8.2f %8s\n", "memory shuffle, everything read",
-	    median(total, (int)runs), "");
+	    bench_median(total, runs), "");
 	printf("%-56s %8.2f %8.2f\n", "memcpy, one thread (the physical limit)",
-	    mc, mc / median(raw, (int)runs));
+	    mc, mc / bench_median(raw, runs));
 	return 0;
 }
 
@@ -807,13 +767,13 @@ main(int argc, char **argv)
 	    runs);
 	printf("%-52s %8s %10s\n", "", "GB/s", "ratio");
 	printf("%-52s %8.2f %10s\n", "raw nng push/pull (the reference)",
-	    median(raw, (int)runs), "1.00");
+	    bench_median(raw, runs), "1.00");
 	printf("%-36s%3u subs, %2s credits %8.2f %10.2f\n",
 	    "memory shuffle across processes,", subs, credits ? s_cred : "def.",
-	    median(shuf, (int)runs),
-	    median(shuf, (int)runs) / median(raw, (int)runs));
+	    bench_median(shuf, runs),
+	    bench_median(shuf, runs) / bench_median(raw, runs));
 	printf("%-52s %8.2f %10.2f\n",
 	    "memcpy, one thread (the physical limit)", mc,
-	    mc / median(raw, (int)runs));
+	    mc / bench_median(raw, runs));
 	return 0;
 }

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,6 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <sluice/errors.h>
@@ -37,6 +37,8 @@
 #include "exec/task.h"
 #include "graph/exec.h"
 #include "plugin/loader.h"
+
+#include "bench_util.h"
 
 #ifndef SL_SOURCE_DIR
 #define SL_SOURCE_DIR "."
@@ -48,38 +50,12 @@ static const char pipeline[] = "export LC_ALL=C; tr -cs 'A-Za-z0-9' '\\n' "
                                "< \"$1\" | tr 'A-Z' 'a-z' | sort | uniq -c";
 
 static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double
 cpu_self(void)
 {
 	struct rusage ru;
 
 	getrusage(RUSAGE_SELF, &ru);
-	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Sorts v. */
-static double
-median(double *v, int n)
-{
-	qsort(v, n, sizeof(double), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	return bench_cpu_s(&ru);
 }
 
 /* What a word count came to. The digest is order-independent: the sum of
@@ -226,26 +202,6 @@ tally_uniq(const char *path, struct tally *t, uint64_t *empty)
 	return rc;
 }
 
-/* Remove the plain files in dir, then dir. */
-static void
-remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[4096];
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 /* Run the pipeline on file, stdout to out (a path); wall and CPU seconds
  * (the shell's and the pipeline's, from wait4). */
 static int
@@ -253,7 +209,7 @@ run_pipeline(const char *file, const char *out, double *secs, double *cpu)
 {
 	struct rusage ru;
 	int status;
-	double t0 = now();
+	double t0 = bench_now();
 	pid_t pid = fork();
 
 	if (pid < 0)
@@ -269,9 +225,8 @@ run_pipeline(const char *file, const char *out, double *secs, double *cpu)
 	}
 	if (wait4(pid, &status, 0, &ru) < 0)
 		return -1;
-	*secs = now() - t0;
-	*cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	*secs = bench_now() - t0;
+	*cpu = bench_cpu_s(&ru);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		fprintf(stderr,
 		    "wordcount_local: the pipeline failed (%s %d)\n",
@@ -282,26 +237,19 @@ run_pipeline(const char *file, const char *out, double *secs, double *cpu)
 	return 0;
 }
 
-/* `sluice run JOB -D input=FILE -D output=OUT` on the local cluster: the
- * binary beside this one, a coordinator and worker processes. */
+/* `sluice run JOB -D input=FILE -D output=OUT` on the local cluster: exe,
+ * the binary beside this one, starts a coordinator and worker processes. */
 static int
-run_cluster(const char *job, const char *def_in, const char *def_out,
-    const char *workers, const char *slots, double *secs, double *cpu)
+run_cluster(const char *exe, const char *job, const char *def_in,
+    const char *def_out, const char *workers, const char *slots, double *secs,
+    double *cpu)
 {
-	char exe[4096], *slash;
 	struct rusage ru;
 	int status;
 	double t0;
-	ssize_t n;
 	pid_t pid;
 
-	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 8)) < 0)
-		return -1;
-	exe[n] = '\0';
-	if ((slash = strrchr(exe, '/')) == NULL)
-		return -1;
-	strcpy(slash + 1, "sluice");
-	t0 = now();
+	t0 = bench_now();
 	if ((pid = fork()) < 0)
 		return -1;
 	if (pid == 0) {
@@ -316,9 +264,8 @@ run_cluster(const char *job, const char *def_in, const char *def_out,
 	/* The child's usage includes its workers': it waits for them. */
 	if (wait4(pid, &status, 0, &ru) < 0)
 		return -1;
-	*secs = now() - t0;
-	*cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	*secs = bench_now() - t0;
+	*cpu = bench_cpu_s(&ru);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "wordcount_local: %s run failed (%s %d)\n", exe,
 		    WIFEXITED(status) ? "exit" : "signal",
@@ -345,49 +292,6 @@ warm(const char *file)
 	return n < 0 ? -1 : 0;
 }
 
-/* Single-thread memcpy between two 64 MiB buffers (well past the caches),
- * median of 15 copies, in GB/s. */
-static double
-memcpy_gbs(void)
-{
-	enum { SIZE = 64 << 20, REPS = 15 };
-	char *a = malloc(SIZE), *b = malloc(SIZE);
-	double t[REPS];
-	volatile char sink = 0;
-
-	if (a == NULL || b == NULL) {
-		free(a);
-		free(b);
-		return 0;
-	}
-	memset(a, 1, SIZE);
-	memset(b, 2, SIZE);
-	for (int i = 0; i < REPS; i++) {
-		double t0 = now();
-
-		memcpy(b, a, SIZE);
-		t[i] = now() - t0;
-		sink += b[(size_t)i * 4099 % SIZE];
-		a[i] = (char)i;
-	}
-	(void)sink;
-	free(a);
-	free(b);
-	return SIZE / median(t, REPS) / 1e9;
-}
-
-/* A decimal number 1 .. max, or 0 when s is not one. */
-static unsigned long
-count_arg(const char *s, unsigned long max)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	return errno || end == s || *end != '\0' || v > max ? 0 : v;
-}
-
 static void
 usage(void)
 {
@@ -408,6 +312,7 @@ main(int argc, char **argv)
 	bool cluster = false;
 	char tmp[] = "/tmp/sluice-wordcount-XXXXXX";
 	char out_dir[512], ref_out[512], def_in[4200], def_out[600];
+	char sluice[PATH_MAX];
 	const char *defs[2] = { def_in, def_out };
 	struct sli_plugin_set set = { 0 };
 	struct sli_exec x;
@@ -419,12 +324,14 @@ main(int argc, char **argv)
 	uint64_t empty;
 	int rc = 1, rv;
 
+	bench_init("wordcount_local");
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--parallelism") == 0 && i + 1 < argc) {
-			if ((par = count_arg(argv[++i], SL_MAX_TASKS)) == 0)
+			par = bench_count_arg(argv[++i], SL_MAX_TASKS);
+			if (par == 0)
 				usage();
 		} else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-			if ((runs = count_arg(argv[++i], 1000)) == 0)
+			if ((runs = bench_count_arg(argv[++i], 1000)) == 0)
 				usage();
 		} else if (strcmp(argv[i], "--job") == 0 && i + 1 < argc)
 			job_path = argv[++i];
@@ -441,6 +348,8 @@ main(int argc, char **argv)
 	}
 	if (file == NULL || (cluster && par != 0))
 		usage();
+	if (cluster)
+		bench_sluice_path(sluice, sizeof(sluice));
 	if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) || warm(file) != 0) {
 		fprintf(stderr, "wordcount_local: %s: %s\n", file,
 		    errno ? strerror(errno) : "not a regular file");
@@ -483,17 +392,17 @@ main(int argc, char **argv)
 	for (unsigned long i = 0; i < runs; i++) {
 		double t0, c0;
 
-		remove_dir(out_dir);
+		bench_remove_tree(out_dir);
 		if (cluster) {
-			if (run_cluster(job_path, def_in, def_out, workers,
-			        slots, &wall[i], &cpu[i]) != 0)
+			if (run_cluster(sluice, job_path, def_in, def_out,
+			        workers, slots, &wall[i], &cpu[i]) != 0)
 				goto out_exec;
 			continue;
 		}
 		c0 = cpu_self();
-		t0 = now();
+		t0 = bench_now();
 		rv = sli_local_run(&x, &set, NULL);
-		wall[i] = now() - t0;
+		wall[i] = bench_now() - t0;
 		cpu[i] = cpu_self() - c0;
 		if (rv != 0) {
 			fprintf(stderr, "wordcount_local: sluice run: %s: %s\n",
@@ -501,8 +410,8 @@ main(int argc, char **argv)
 			goto out_exec;
 		}
 	}
-	s_wall = median(wall, runs);
-	s_cpu = median(cpu, runs);
+	s_wall = bench_median(wall, runs);
+	s_cpu = bench_median(cpu, runs);
 
 	/* The check, untimed: the last sluice output against one run of the
 	 * pipeline into a file. */
@@ -530,8 +439,8 @@ main(int argc, char **argv)
 	for (unsigned long i = 0; i < runs; i++)
 		if (run_pipeline(file, "/dev/null", &wall[i], &cpu[i]) != 0)
 			goto out_exec;
-	r_wall = median(wall, runs);
-	r_cpu = median(cpu, runs);
+	r_wall = bench_median(wall, runs);
+	r_cpu = bench_median(cpu, runs);
 
 	printf("wordcount of %s: %.1f MB, %" PRIu64 " words, %" PRIu64
 	       " distinct, top '%s' x%" PRIu64 "\n",
@@ -563,13 +472,13 @@ main(int argc, char **argv)
 	printf("speed-up, sluice over the pipeline: %.1fx\n", r_wall / s_wall);
 	printf("memcpy, one thread, 64 MiB blocks: %.1f GB/s (the physical "
 	       "reference, same run)\n",
-	    memcpy_gbs());
+	    bench_memcpy_gbs());
 	rc = 0;
 
 out_exec:
 	sli_exec_free(&x);
 out:
-	remove_dir(out_dir);
+	bench_remove_tree(out_dir);
 	unlink(ref_out);
 	rmdir(tmp);
 	sl_job_free(job);

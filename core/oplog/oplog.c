@@ -81,8 +81,8 @@ sli_oplog_read_file(const char *path,
     void *arg, struct sli_oplog_read *out)
 {
 	struct sli_oplog_read rd = { .end = SLI_OPLOG_CLEAN };
-	unsigned char *b;
-	size_t n, at = 0;
+	unsigned char *b = NULL;
+	size_t n = 0, at = 0;
 	int rv;
 
 	if ((rv = read_all(path, &b, &n)) != 0)
