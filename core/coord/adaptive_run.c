@@ -536,3 +536,31 @@ sli_coord_adaptive_ctx(struct sl_sched_ctx *ctx)
 	ctx->decide_parallelism = sched_decide_parallelism;
 	ctx->set_parallelism = sched_set_parallelism;
 }
+
+int
+sli_coord_adaptive_replay(
+    struct cjob *j, uint32_t v, uint32_t p, const uint32_t *starts)
+{
+	struct sli_adaptive_decision d;
+	uint32_t n;
+
+	if (v >= j->job->nv || !sli_coord_adaptive_leader(j, v) ||
+	    j->dec[v].parallelism != 0)
+		return sli_err(SL_EINVAL,
+		    "vertex %u: a logged decision it cannot take", v);
+	n = j->x.par[v];
+	if (p < 1 || p > n || starts == NULL || starts[0] != 0)
+		return sli_err(SL_EINVAL,
+		    "vertex '%s': a logged parallelism %u out of 1..%u",
+		    j->job->v[v].id, p, n);
+	for (uint32_t k = 1; k < p; k++)
+		if (starts[k] <= starts[k - 1] || starts[k] >= n)
+			return sli_err(SL_EINVAL,
+			    "vertex '%s': logged ranges out of order",
+			    j->job->v[v].id);
+	d.parallelism = p;
+	if ((d.start = malloc(p * sizeof(*d.start))) == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	memcpy(d.start, starts, p * sizeof(*d.start));
+	return adaptive_take(j, v, &d);
+}

@@ -141,6 +141,10 @@ struct cjob {
 	/* The job's operation log (state_dir set): open while it runs. */
 	struct sli_oplog log;
 	bool have_log;
+	/* Recovery (recover.c): what the log says was done, applied when the
+	 * job starts; replaying: decisions re-taken are not logged again. */
+	struct creplay *replay;
+	bool replaying;
 	uint32_t *left;    /* per region: tasks not finished */
 	double t0;         /* submitted, monotonic seconds */
 	double *rtime;     /* per region: deployed, finished (s after t0) */
@@ -156,6 +160,14 @@ void sli_coord_job_end(struct cjob *j, int state, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Shared by the files of the coordinator (coordinator.c). */
+struct cworker *sli_coord_worker_find(struct sli_coord *c, const char *id);
+struct cjob *sli_coord_job_find(struct sli_coord *c, const char *id);
+/* How long a worker may be silent before it is lost: how long recovery
+ * waits for workers to register again. */
+uint64_t sli_coord_wait_ms(const struct sli_coord *c);
+/* Submit a job read back from its log, under its id. */
+int sli_coord_submit_again(struct sli_coord *c, const char *text, size_t len,
+    const char *origin, const char *given_id, char *id, size_t cap);
 uint64_t sli_coord_now_ms(void);
 double sli_coord_now_s(void);
 void sli_coord_task_cancel(struct cjob *j, uint32_t t);
@@ -167,8 +179,10 @@ void sli_coord_arm_retry(struct sli_coord *c, uint64_t due_ms);
 
 /* ---- journal.c: the job's operation log (DESIGN §7) ---- */
 
-/* Open DIR/ID.log and write the job's "submitted" record, synced. */
-int sli_coord_log_open(struct cjob *j, const char *dir, const char *origin);
+/* Open DIR/ID.log and write the job's "submitted" record, synced; again:
+ * a recovered job's log, appended to as it is. */
+int sli_coord_log_open(
+    struct cjob *j, const char *dir, const char *origin, bool again);
 /* Records; each a no-op without a log. A failure to log is the job's:
  * it fails saying so (a decision that cannot be logged is not taken). */
 void sli_coord_log_decided(struct cjob *j, uint32_t v);
@@ -181,6 +195,22 @@ void sli_coord_log_ended(struct cjob *j);
 /* Write and fdatasync what was logged (group commit): before the effects
  * of a decision leave the coordinator, and now and then. */
 int sli_coord_log_sync(struct cjob *j);
+
+/* ---- recover.c: jobs taken up again from their logs (DESIGN §7) ---- */
+
+/* At start, with a state directory: every log without an "ended" record
+ * is submitted again under its id, with what it says was done kept for
+ * sli_coord_replay. A log that cannot be read is skipped, saying why. */
+void sli_coord_recover(struct sli_coord *c, const char *dir);
+/* Whether the job waits for the workers its finished tasks ran on (until
+ * the deadline). */
+bool sli_coord_replay_waits(const struct cjob *j, uint64_t now);
+/* When it starts (masters open, scheduler state made): finished tasks
+ * whose workers came back are finished, with their partitions; decisions
+ * are taken again; a region not wholly finished runs again, one attempt
+ * above any logged. */
+int sli_coord_replay(struct cjob *j);
+void sli_coord_replay_free(struct cjob *j);
 
 /* ---- failover_run.c: restarting what failed (DESIGN §4) ---- */
 
@@ -209,6 +239,10 @@ bool sli_coord_adaptive_leader(const struct cjob *j, uint32_t v);
 /* Allocate the job's decision state and count the decisions each region
  * waits for (j->held). */
 int sli_coord_adaptive_init(struct cjob *j);
+/* A decision read back from the operation log, taken again as it was
+ * (the skew split follows from the same bytes). */
+int sli_coord_adaptive_replay(
+    struct cjob *j, uint32_t v, uint32_t p, const uint32_t *starts);
 /* Fill the scheduler ctx's adaptive ops. */
 void sli_coord_adaptive_ctx(struct sl_sched_ctx *ctx);
 /* Ask the strategy to decide every leader whose producers all finished. */

@@ -83,6 +83,20 @@ worker_find(struct sli_coord *c, const char *id)
 	return NULL;
 }
 
+struct cworker *
+sli_coord_worker_find(struct sli_coord *c, const char *id)
+{
+	struct cworker *w = worker_find(c, id);
+
+	return w != NULL && !w->lost ? w : NULL;
+}
+
+uint64_t
+sli_coord_wait_ms(const struct sli_coord *c)
+{
+	return (uint64_t)c->hb_ms * c->misses;
+}
+
 static const char *
 worker_data_url(const struct cworker *w, const char *plugin)
 {
@@ -216,6 +230,10 @@ on_tick(uv_timer_t *h)
 		    (double)(now - w->last_seen) / 1000.0);
 		worker_lost(w, why);
 	}
+	/* recovered jobs whose wait for their workers ran out */
+	for (struct cjob *j = c->jobs; j != NULL; j = j->next)
+		if (!j->started && j->replay != NULL)
+			job_try_start(j);
 	/* finished tasks logged since: many to one fdatasync */
 	for (struct cjob *j = c->jobs; j != NULL; j = j->next)
 		if (j->state == SLI_JOB_RUNNING)
@@ -780,6 +798,9 @@ job_try_start(struct cjob *j)
 			slots += w->slots;
 	if (slots == 0)
 		return; /* waits for a worker */
+	/* recovered: the workers of its finished tasks come back first */
+	if (sli_coord_replay_waits(j, sli_coord_now_ms()))
+		return;
 	j->started = true;
 	if ((rv = masters_open(j)) != 0) {
 		sli_coord_job_end(j, SLI_JOB_FAILED, "%s", sl_errdetail());
@@ -793,6 +814,11 @@ job_try_start(struct cjob *j)
 	for (uint32_t r = 0; r < j->r.n; r++)
 		if (j->held[r] > 0)
 			sli_sched_hold(&j->s, r);
+	if ((rv = sli_coord_replay(j)) != 0) {
+		sli_coord_job_end(j, SLI_JOB_FAILED,
+		    "recovering from the operation log: %s", sl_errdetail());
+		return;
+	}
 	sli_sched_ctx_init(&j->ctx, &j->s);
 	j->ctx.deploy = sched_deploy;
 	sli_coord_adaptive_ctx(&j->ctx);
@@ -878,8 +904,8 @@ region_input(
 		j->s.input_bytes[to] += bytes;
 }
 
-static struct cjob *
-job_find(struct sli_coord *c, const char *id)
+struct cjob *
+sli_coord_job_find(struct sli_coord *c, const char *id)
 {
 	for (struct cjob *j = c->jobs; j != NULL; j = j->next)
 		if (strcmp(j->id, id) == 0)
@@ -890,7 +916,7 @@ job_find(struct sli_coord *c, const char *id)
 static void
 task_state(struct sli_coord *c, const struct sli_wire_task_state *s)
 {
-	struct cjob *j = job_find(c, s->job);
+	struct cjob *j = sli_coord_job_find(c, s->job);
 	struct sli_task_metrics *m;
 	struct ctask *ct;
 	uint32_t t;
@@ -967,7 +993,7 @@ reply_ok(struct sli_rpc_req *req)
 
 static int submit_locked(struct sli_coord *c, const char *text, size_t len,
     const char *origin, const char *const *defs, size_t ndefs, char *id,
-    size_t cap);
+    size_t cap, const char *given_id);
 
 /* What `sluice status` says of a job: its message, and the parallelism
  * decided for each "auto" vertex ("?" while it waits for its producers). */
@@ -1044,13 +1070,13 @@ on_request(
 
 		if (submit_locked(c, m->submit.job_json, m->submit.job_json_len,
 		        "job", (const char *const *)m->submit.defs,
-		        m->submit.ndefs, id, sizeof(id)) != 0) {
+		        m->submit.ndefs, id, sizeof(id), NULL) != 0) {
 			sli_rpc_reply_error(req, "%s", sl_errdetail());
 			break;
 		}
 		r.submitted.job = id;
 		sli_rpc_reply(req, &r);
-		job_try_start(job_find(c, id));
+		job_try_start(sli_coord_job_find(c, id));
 		break;
 	}
 	case SLI_MSG_STATUS: {
@@ -1103,6 +1129,7 @@ job_free(struct cjob *j)
 	if (j->have_log)
 		sli_oplog_close(&j->log);
 	sli_coord_failover_free(j);
+	sli_coord_replay_free(j);
 	free(j->sstate);
 	if (j->have_s)
 		sli_sched_fini(&j->s);
@@ -1141,7 +1168,7 @@ job_free(struct cjob *j)
 static int
 submit_locked(struct sli_coord *c, const char *text, size_t len,
     const char *origin, const char *const *defs, size_t ndefs, char *id,
-    size_t cap)
+    size_t cap, const char *given_id)
 {
 	struct cjob *j = calloc(1, sizeof(*j));
 	const char *at_run = NULL, *sname;
@@ -1254,12 +1281,17 @@ submit_locked(struct sli_coord *c, const char *text, size_t len,
 	    (rv = sli_coord_failover_init(j)) != 0)
 		goto fail;
 	j->t0 = sli_coord_now_s();
-	snprintf(j->id, sizeof(j->id), "%.100s-%u",
-	    job->name != NULL ? job->name : "job", ++c->njobs);
+	/* a job recovered from its log keeps its id (recover.c) */
+	if (given_id != NULL)
+		snprintf(j->id, sizeof(j->id), "%s", given_id);
+	else
+		snprintf(j->id, sizeof(j->id), "%.100s-%u",
+		    job->name != NULL ? job->name : "job", ++c->njobs);
 	/* logged before it is acknowledged: a job the client was told of
 	 * is in the log */
 	if (c->o->state_dir != NULL &&
-	    (rv = sli_coord_log_open(j, c->o->state_dir, origin)) != 0)
+	    (rv = sli_coord_log_open(
+	         j, c->o->state_dir, origin, given_id != NULL)) != 0)
 		goto fail;
 	for (uint32_t v = 0; v < job->nv; v++)
 		if (j->decided[v] != 0 && job->v[v].nin == 0)
@@ -1290,6 +1322,13 @@ fail:
 	return rv;
 }
 
+int
+sli_coord_submit_again(struct sli_coord *c, const char *text, size_t len,
+    const char *origin, const char *given_id, char *id, size_t cap)
+{
+	return submit_locked(c, text, len, origin, NULL, 0, id, cap, given_id);
+}
+
 /* ---- the API ---- */
 
 struct post_arg {
@@ -1317,7 +1356,7 @@ on_post(void *arg)
 	uv_mutex_lock(&c->mtx);
 	switch (p->what) {
 	case P_CANCEL: {
-		struct cjob *j = job_find(c, p->id);
+		struct cjob *j = sli_coord_job_find(c, p->id);
 
 		if (j != NULL)
 			sli_coord_job_end(j, SLI_JOB_CANCELLED, "cancelled");
@@ -1461,6 +1500,9 @@ sli_coord_start(const struct sli_coord_opts *o, struct sli_coord **out)
 	uv_timer_start(&c->tick, on_tick, c->hb_ms, c->hb_ms);
 	uv_timer_init(&c->loop, &c->retry);
 	c->retry.data = c;
+	/* jobs a coordinator before this one left unfinished */
+	if (o->state_dir != NULL)
+		sli_coord_recover(c, o->state_dir);
 	if (uv_thread_create(&c->th, loop_thread, c) != 0) {
 		rv = sli_err(SL_ENOMEM, "cannot start the coordinator thread");
 		sli_rpc_server_close(c->srv);
@@ -1496,7 +1538,7 @@ sli_coord_submit(struct sli_coord *c, const char *text, size_t len,
 	/* Checked and built here, on the caller's thread; started by the
 	 * loop. */
 	uv_mutex_lock(&c->mtx);
-	rv = submit_locked(c, text, len, origin, defs, ndefs, id, cap);
+	rv = submit_locked(c, text, len, origin, defs, ndefs, id, cap, NULL);
 	uv_mutex_unlock(&c->mtx);
 	if (rv == 0)
 		post(c, P_KICK, NULL);
@@ -1522,7 +1564,7 @@ sli_coord_job_info(struct sli_coord *c, const char *id,
 	struct cjob *j;
 
 	uv_mutex_lock(&c->mtx);
-	if ((j = job_find(c, id)) == NULL) {
+	if ((j = sli_coord_job_find(c, id)) == NULL) {
 		uv_mutex_unlock(&c->mtx);
 		return sli_err(SL_ENOTFOUND, "no job '%s'", id);
 	}

@@ -38,7 +38,8 @@ log_failed(struct cjob *j, int rv)
 }
 
 int
-sli_coord_log_open(struct cjob *j, const char *dir, const char *origin)
+sli_coord_log_open(
+    struct cjob *j, const char *dir, const char *origin, bool again)
 {
 	char path[4096];
 	int rv;
@@ -50,6 +51,8 @@ sli_coord_log_open(struct cjob *j, const char *dir, const char *origin)
 	if ((rv = sli_oplog_open(path, &j->log)) != 0)
 		return rv;
 	j->have_log = true;
+	if (again)
+		return 0; /* recovered: its records go on after the last */
 	if ((rv = sli_oplog_submitted(
 	         &j->log, 0, j->id, origin, j->json, j->json_len)) != 0 ||
 	    (rv = sli_oplog_sync(&j->log)) != 0) {
@@ -63,7 +66,7 @@ sli_coord_log_open(struct cjob *j, const char *dir, const char *origin)
 void
 sli_coord_log_decided(struct cjob *j, uint32_t v)
 {
-	if (!j->have_log)
+	if (!j->have_log || j->replaying)
 		return;
 	log_failed(j,
 	    sli_oplog_decided(&j->log, since_submit(j), v, j->job->v[v].id,
