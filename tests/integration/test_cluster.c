@@ -1729,6 +1729,183 @@ file_count(const char *path, const char *needle, int n, double secs)
 	}
 }
 
+/* The operation log of the state directory, one JSON object a record. */
+static json_t *
+log_records(const char *dir)
+{
+	struct run_result r = sl_run_sluice("log", "dump", dir, NULL);
+	json_t *all = json_array();
+	char *save = NULL;
+
+	for (char *line = strtok_r(r.out, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save))
+		json_array_append_new(all, json_loads(line, 0, NULL));
+	run_result_free(&r);
+	return all;
+}
+
+static size_t
+count_type(json_t *recs, const char *type)
+{
+	size_t i, n = 0;
+	json_t *rec;
+
+	json_array_foreach (recs, i, rec)
+		n += strcmp(json_string_value(json_object_get(rec, "t")),
+		         type) == 0;
+	return n;
+}
+
+static pid_t
+start_coordinator(const char *url, const char *dir, const char *err)
+{
+	char *argv[] = { (char *)sluice_path(), "coordinator", "--listen",
+		(char *)url, "--state-dir", (char *)dir, "--heartbeat-ms",
+		"100", NULL };
+
+	return spawn(argv, NULL, err);
+}
+
+/*
+ * The coordinator SIGKILLed three times while a blocking WordCount runs on
+ * two standalone workers, at different points (after 1, 8 and 14 tasks
+ * finished), and started again on the same state directory each time: the
+ * job finishes with the reference output, and no region whose tasks had
+ * all finished before a kill runs again (its tasks have one "finished"
+ * record each in the log).
+ */
+static void
+test_coordinator_killed(void)
+{
+	static const int at[] = { 1, 8, 14 };
+	char url[620], dir[600], sock[600];
+	char *wargv[8];
+	size_t len;
+	char *text = make_text(tmp("rc.txt"), 6u << 20, &len);
+	pid_t co, w[2];
+	struct run_result r;
+	json_t *recs;
+	uint64_t boundary[3] = { 0 };
+	bool done = false;
+
+	snprintf(sock, sizeof(sock), "%s", tmp("rc.sock"));
+	snprintf(url, sizeof(url), "ipc://%s", sock);
+	snprintf(dir, sizeof(dir), "%s", tmp("rc-state"));
+	put_blocking_wc(tmp("rc.json"),
+	    "\"restart\": {\"strategy\": \"fixed-delay\", \"delay\": "
+	    "\"10ms\"}");
+	setenv("SLUICE_LOCALDISK_DIR", tmp("ld-rc"), 1);
+	CU_ASSERT_EQUAL(mkdir(tmp("ld-rc"), 0755), 0);
+	co = start_coordinator(url, dir, tmp("rc-co.err"));
+	CU_ASSERT_TRUE_FATAL(file_has(tmp("rc-co.err"), "listening", 10));
+	for (int i = 0; i < 2; i++) {
+		char id[16];
+
+		snprintf(id, sizeof(id), "w%d", i + 1);
+		wargv[0] = (char *)sluice_path();
+		wargv[1] = "worker";
+		wargv[2] = "--coordinator";
+		wargv[3] = url;
+		wargv[4] = "--id";
+		wargv[5] = id;
+		wargv[6] = NULL;
+		w[i] = spawn(wargv, NULL, NULL);
+	}
+	r = sl_run_sluice("submit", "--coordinator", url, tmp("rc.json"), "-D",
+	    def("input", tmp("rc.txt")), "-D", def("output", tmp("rc-out")),
+	    NULL);
+	expect(&r, 0, NULL);
+	for (int k = 0; k < 3 && !done; k++) {
+		/* wait for at[k] finished tasks, then kill -9 */
+		for (int i = 0; i < 3000; i++) {
+			recs = log_records(dir);
+			done = count_type(recs, "ended") > 0;
+			if (done ||
+			    count_type(recs, "finished") >= (size_t)at[k]) {
+				json_decref(recs);
+				break;
+			}
+			json_decref(recs);
+			sleep_ms(5);
+		}
+		if (done)
+			break;
+		kill(co, SIGKILL);
+		waitpid(co, NULL, 0);
+		recs = log_records(dir);
+		boundary[k] = json_array_size(recs);
+		json_decref(recs);
+		co = start_coordinator(url, dir, tmp("rc-co.err"));
+		CU_ASSERT_TRUE_FATAL(
+		    file_has(tmp("rc-co.err"), "listening", 10));
+	}
+	CU_ASSERT_FALSE(done); /* the kills came while it ran */
+	for (int i = 0; i < 600; i++) {
+		r = sl_run_sluice("status", "--coordinator", url, NULL);
+		done = strstr(r.out, "FINISHED") != NULL ||
+		    strstr(r.out, "FAILED") != NULL;
+		if (!done)
+			expect(&r, 0, NULL);
+		else
+			break;
+		sleep_ms(100);
+	}
+	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "wcb-1"));
+	expect(&r, 0, " FINISHED ");
+	CU_ASSERT_TRUE(file_has(tmp("rc-co.err"), "recovered from", 0));
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("rc-out"), text, len));
+	/* a task finished before a kill, in a region all finished then, is
+	 * not finished again after it */
+	recs = log_records(dir);
+	{
+		json_t *rec;
+		size_t i, k;
+		int twice = 0;
+
+		for (int b = 0; b < 3; b++) {
+			json_array_foreach (recs, i, rec) {
+				json_t *later;
+
+				if (i >= boundary[b] ||
+				    strcmp(json_string_value(
+				               json_object_get(rec, "t")),
+				        "finished") != 0)
+					continue;
+				json_array_foreach (recs, k, later) {
+					if (k < boundary[b] ||
+					    strcmp(json_string_value(
+					               json_object_get(
+					                   later, "t")),
+					        "finished") != 0)
+						continue;
+					/* the same task: ran again */
+					if (json_equal(
+					        json_object_get(rec, "vertex"),
+					        json_object_get(
+					            later, "vertex")) &&
+					    json_equal(
+					        json_object_get(rec, "index"),
+					        json_object_get(
+					            later, "index")))
+						twice++;
+				}
+			}
+		}
+		/* a region cut by a kill between its stages' reports may run
+		 * again (read, words, combine: 3 tasks); nothing more */
+		CU_ASSERT(twice <= 3);
+	}
+	json_decref(recs);
+	kill(co, SIGTERM);
+	waitpid(co, NULL, 0);
+	for (int i = 0; i < 2; i++) {
+		kill(w[i], SIGTERM);
+		waitpid(w[i], NULL, 0);
+	}
+	unsetenv("SLUICE_LOCALDISK_DIR");
+	free(text);
+}
+
 /* A standalone cluster over tcp://: submit, status, a worker that stops
  * heartbeating is declared lost, SIGTERM stops the coordinator and its
  * workers. */
@@ -1973,6 +2150,8 @@ static const struct sl_test tests[] = {
 	{ "failover: a silent worker is found by its heartbeats",
 	    test_worker_silent },
 	{ "standalone cluster over tcp", test_standalone_tcp },
+	{ "recovery: the coordinator SIGKILLed three times",
+	    test_coordinator_killed },
 	{ "localdisk read through the producer's server",
 	    test_localdisk_across_hosts },
 	{ "cleanup", cleanup },
