@@ -1796,6 +1796,7 @@ test_coordinator_killed(void)
 	    "\"10ms\"}");
 	setenv("SLUICE_LOCALDISK_DIR", tmp("ld-rc"), 1);
 	CU_ASSERT_EQUAL(mkdir(tmp("ld-rc"), 0755), 0);
+	setenv("SLUICE_LOG", "info", 1);
 	co = start_coordinator(url, dir, tmp("rc-co.err"));
 	CU_ASSERT_TRUE_FATAL(file_has(tmp("rc-co.err"), "listening", 10));
 	for (int i = 0; i < 2; i++) {
@@ -1809,8 +1810,10 @@ test_coordinator_killed(void)
 		wargv[4] = "--id";
 		wargv[5] = id;
 		wargv[6] = NULL;
-		w[i] = spawn(wargv, NULL, NULL);
+		w[i] = spawn(
+		    wargv, NULL, i == 0 ? tmp("rc-w1.err") : tmp("rc-w2.err"));
 	}
+	unsetenv("SLUICE_LOG");
 	r = sl_run_sluice("submit", "--coordinator", url, tmp("rc.json"), "-D",
 	    def("input", tmp("rc.txt")), "-D", def("output", tmp("rc-out")),
 	    NULL);
@@ -1835,7 +1838,9 @@ test_coordinator_killed(void)
 		recs = log_records(dir);
 		boundary[k] = json_array_size(recs);
 		json_decref(recs);
+		setenv("SLUICE_LOG", "info", 1);
 		co = start_coordinator(url, dir, tmp("rc-co.err"));
+		unsetenv("SLUICE_LOG");
 		CU_ASSERT_TRUE_FATAL(
 		    file_has(tmp("rc-co.err"), "listening", 10));
 	}
@@ -1844,13 +1849,26 @@ test_coordinator_killed(void)
 		r = sl_run_sluice("status", "--coordinator", url, NULL);
 		done = strstr(r.out, "FINISHED") != NULL ||
 		    strstr(r.out, "FAILED") != NULL;
-		if (!done)
-			expect(&r, 0, NULL);
-		else
+		if (done || i == 599)
 			break;
+		expect(&r, 0, NULL);
 		sleep_ms(100);
 	}
 	CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "wcb-1"));
+	if (strstr(r.out, " FINISHED ") == NULL) {
+		/* what the processes said, to see why */
+		const char *logs[] = { "rc-co.err", "rc-w1.err", "rc-w2.err" };
+
+		for (int i = 0; i < 3; i++) {
+			size_t n = 0;
+			char *t = sl_read_file(tmp(logs[i]), &n);
+
+			fprintf(stderr, "\n--- %s (last 3000 bytes)\n%s\n",
+			    logs[i],
+			    t != NULL ? t + (n > 3000 ? n - 3000 : 0) : "");
+			free(t);
+		}
+	}
 	expect(&r, 0, " FINISHED ");
 	CU_ASSERT_TRUE(file_has(tmp("rc-co.err"), "recovered from", 0));
 	CU_ASSERT_TRUE(output_is_wordcount(tmp("rc-out"), text, len));
