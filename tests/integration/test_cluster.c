@@ -1767,9 +1767,10 @@ start_coordinator(const char *url, const char *dir, const char *err)
 }
 
 /*
- * The coordinator SIGKILLed three times while a blocking WordCount runs on
- * two standalone workers, at different points (after 1, 8 and 14 tasks
- * finished), and started again on the same state directory each time: the
+ * The coordinator SIGKILLed up to three times while a blocking WordCount
+ * runs on two standalone workers, at different points (after 1, 8 and 14
+ * tasks finished; the job may end before the last), and started again on
+ * the same state directory each time: the
  * job finishes with the reference output, and no region whose tasks had
  * all finished before a kill runs again (its tasks have one "finished"
  * record each in the log).
@@ -1844,7 +1845,8 @@ test_coordinator_killed(void)
 		CU_ASSERT_TRUE_FATAL(
 		    file_has(tmp("rc-co.err"), "listening", 10));
 	}
-	CU_ASSERT_FALSE(done); /* the kills came while it ran */
+	/* the kills came while it ran (the last may come too late) */
+	CU_ASSERT(boundary[1] > 0);
 	for (int i = 0; i < 600; i++) {
 		r = sl_run_sluice("status", "--coordinator", url, NULL);
 		done = strstr(r.out, "FINISHED") != NULL ||
