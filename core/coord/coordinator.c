@@ -165,6 +165,14 @@ worker_register(struct sli_coord *c, const struct sli_wire_hello *h)
 	struct cworker *w, *old = worker_find(c, h->worker);
 	int rv;
 
+	/* the same process saying hello again (a late answer to a heartbeat
+	 * it sent before it registered, say): nothing was lost */
+	if (old != NULL && !old->lost && old->pid == h->pid &&
+	    strcmp(old->ctl_url, h->ctl_url) == 0 &&
+	    strcmp(old->host, h->host) == 0) {
+		old->last_seen = sli_coord_now_ms();
+		return 0;
+	}
 	if (old != NULL && !old->lost)
 		worker_lost(old, "registered again (restarted?)");
 	if ((w = calloc(1, sizeof(*w))) == NULL)

@@ -577,9 +577,11 @@ heartbeat_done(void *arg, int rv, const struct sli_msg *reply)
 
 	if (w->stopping)
 		return;
-	if (rv == 0 && reply->type == SLI_MSG_ERROR) {
+	if (rv == 0 && reply->type == SLI_MSG_ERROR && w->welcomed) {
 		/* The coordinator does not know us (it restarted): register
-		 * again. */
+		 * again (once: later errors of heartbeats sent before are
+		 * answered by the hello in flight, or the coordinator takes a
+		 * second hello of this process as the same worker). */
 		sli_warn("worker %s: coordinator: %s; registering again", w->id,
 		    reply->error.message);
 		w->welcomed = false;
