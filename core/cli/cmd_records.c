@@ -41,16 +41,6 @@ static const char validate_usage[] =
     "depend on the order; with --input, checks that the output is a\n"
     "permutation of FILE (same count and checksum). Exit 0 when it holds.\n";
 
-static uint64_t
-splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
 /* Record r of a file made with seed: depends on (seed, r) only. */
 static void
 make_record(unsigned char *p, uint64_t seed, uint64_t r, bool ascii)
@@ -59,7 +49,7 @@ make_record(unsigned char *p, uint64_t seed, uint64_t r, bool ascii)
 	char num[32];
 
 	for (int i = 0; i < KEY; i += 8) {
-		uint64_t v = splitmix(&s);
+		uint64_t v = sli_gen_splitmix(&s);
 
 		for (int k = 0; k < 8 && i + k < KEY; k++, v >>= 8)
 			p[i + k] = ascii
@@ -73,19 +63,6 @@ make_record(unsigned char *p, uint64_t seed, uint64_t r, bool ascii)
 		p[i] = (unsigned char)('A' + (r + (uint64_t)i) % 26);
 	if (ascii)
 		p[REC - 1] = '\n';
-}
-
-/* A decimal count, digits only. */
-static bool
-parse_count(const char *s, uint64_t *out)
-{
-	char *end;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno == 0 && *end == '\0';
 }
 
 int
@@ -110,7 +87,7 @@ sli_cmd_gen_records(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
-			if (!parse_count(optarg, &count) ||
+			if (!sli_gen_parse_count(optarg, &count) ||
 			    count > (UINT64_MAX / REC))
 				return sli_cli_usage("gen-records: --count: a "
 				                     "number, not '%s'",
@@ -124,7 +101,7 @@ sli_cmd_gen_records(int argc, char **argv)
 			ascii = true;
 			break;
 		case 's':
-			if (!parse_count(optarg, &seed))
+			if (!sli_gen_parse_count(optarg, &seed))
 				return sli_cli_usage(
 				    "gen-records: --seed: '%s'", optarg);
 			break;

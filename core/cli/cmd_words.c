@@ -46,16 +46,6 @@ static const char usage[] =
 static const char consonants[] = "bcdfghjklmnpqrstvwxz";
 static const char vowels[] = "aeiou";
 
-static uint64_t
-splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += UINT64_C(0x9e3779b97f4a7c15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-	return z ^ (z >> 31);
-}
-
 /* xoshiro256**: fast, and good in every bit, which the guide table's top
  * bits need. */
 struct rng {
@@ -208,23 +198,10 @@ spell(char *p, uint32_t r)
 		p[len++] = consonants[d / 5];
 		p[len++] = vowels[d % 5];
 	}
-	h = splitmix(&h);
+	h = sli_gen_splitmix(&h);
 	if (h & 1)
 		p[len++] = consonants[(h >> 1) % 20];
 	return len;
-}
-
-/* A decimal count, digits only. */
-static bool
-parse_count(const char *s, uint64_t *out)
-{
-	char *end;
-
-	if (s == NULL || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	*out = strtoull(s, &end, 10);
-	return errno == 0 && *end == '\0';
 }
 
 /* An exponent: a finite decimal in [0, 100]. */
@@ -269,7 +246,7 @@ sli_cmd_gen_words(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
-			if (!parse_count(optarg, &words))
+			if (!sli_gen_parse_count(optarg, &words))
 				return sli_cli_usage("gen-words: --words: a "
 				                     "number, not '%s'",
 				    optarg);
@@ -294,7 +271,7 @@ sli_cmd_gen_words(int argc, char **argv)
 				    MAX_VOCABULARY, optarg);
 			break;
 		case 's':
-			if (!parse_count(optarg, &seed))
+			if (!sli_gen_parse_count(optarg, &seed))
 				return sli_cli_usage(
 				    "gen-words: --seed: '%s'", optarg);
 			break;
@@ -328,7 +305,7 @@ sli_cmd_gen_words(int argc, char **argv)
 	}
 	sm = seed;
 	for (int i = 0; i < 4; i++)
-		g.s[i] = splitmix(&sm);
+		g.s[i] = sli_gen_splitmix(&sm);
 	if (sli_gen_file_open(&f, "gen-words", out) != 0) {
 		free(buf);
 		zipf_fini(&z);

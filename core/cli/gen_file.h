@@ -40,4 +40,9 @@ int sli_gen_file_commit(struct sli_gen_file *f);
  * between open and commit. */
 void sli_gen_file_abort(struct sli_gen_file *f);
 
+/* What both generators take and use: a decimal count (digits only), and
+ * splitmix64, the seed's mixer. */
+bool sli_gen_parse_count(const char *s, uint64_t *out);
+uint64_t sli_gen_splitmix(uint64_t *s);
+
 #endif
