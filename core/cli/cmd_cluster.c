@@ -28,7 +28,8 @@ static const char coordinator_usage[] =
     "(workers and clients on other hosts) or ipc:///PATH (this host).\n"
     "Workers that miss 6 heartbeats in a row are declared lost.\n"
     "--state-dir DIR keeps each job's operation log there (DIR/JOB.log;\n"
-    "`sluice log dump DIR` prints them).\n";
+    "`sluice log dump DIR` prints them); started again on it after a crash,\n"
+    "the coordinator takes up the jobs that had not ended.\n";
 
 static const char worker_usage[] =
     "usage: sluice worker --coordinator URL [--slots N] [--id NAME]\n"
@@ -105,6 +106,7 @@ sli_cmd_coordinator(int argc, char **argv)
 			break;
 		case 's':
 			co.state_dir = optarg;
+			co.recover = true;
 			break;
 		case 'h':
 			free(dirs);

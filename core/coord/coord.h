@@ -12,6 +12,7 @@
 #ifndef SLI_COORD_H
 #define SLI_COORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,8 +29,11 @@ struct sli_coord_opts {
 	const char *scheduler;      /* NULL: "region" */
 	struct sli_plugin_set *set; /* borrowed; scheduler, shuffle masters */
 	/* Where each job's operation log goes (DIR/JOB.log, DESIGN §7; made
-	 * when missing); NULL: no log. */
+	 * when missing); NULL: no log. recover: take up the jobs whose logs
+	 * there did not end (a standalone coordinator's; `sluice run` only
+	 * logs, its workers die with it). */
 	const char *state_dir;
+	bool recover;
 };
 
 struct sli_coord;

@@ -1509,7 +1509,7 @@ sli_coord_start(const struct sli_coord_opts *o, struct sli_coord **out)
 	uv_timer_init(&c->loop, &c->retry);
 	c->retry.data = c;
 	/* jobs a coordinator before this one left unfinished */
-	if (o->state_dir != NULL)
+	if (o->state_dir != NULL && o->recover)
 		sli_coord_recover(c, o->state_dir);
 	if (uv_thread_create(&c->th, loop_thread, c) != 0) {
 		rv = sli_err(SL_ENOMEM, "cannot start the coordinator thread");
