@@ -827,6 +827,11 @@ job_try_start(struct cjob *j)
 		    "recovering from the operation log: %s", sl_errdetail());
 		return;
 	}
+	/* every task finished before the crash: only its end was missing */
+	if (j->done == j->x.ntasks) {
+		sli_coord_job_end(j, SLI_JOB_FINISHED, "%s", "");
+		return;
+	}
 	sli_sched_ctx_init(&j->ctx, &j->s);
 	j->ctx.deploy = sched_deploy;
 	sli_coord_adaptive_ctx(&j->ctx);

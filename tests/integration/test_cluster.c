@@ -1925,6 +1925,33 @@ test_coordinator_killed(void)
 		 * again (read, words, combine: 3 tasks); nothing more */
 		CU_ASSERT(twice <= 3);
 	}
+	/* the log cut inside its "ended" record (torn): a coordinator started
+	 * on it takes the job up, runs nothing (every task finished on a
+	 * worker that is there) and ends it again */
+	{
+		json_t *last = json_array_get(recs, json_array_size(recs) - 1);
+		size_t fin = count_type(recs, "finished");
+		char log[700];
+
+		snprintf(log, sizeof(log), "%s/wcb-1.log", dir);
+		kill(co, SIGKILL);
+		waitpid(co, NULL, 0);
+		CU_ASSERT_EQUAL(truncate(log,
+		                    (off_t)json_integer_value(
+		                        json_object_get(last, "offset")) +
+		                        5),
+		    0);
+		setenv("SLUICE_LOG", "info", 1);
+		co = start_coordinator(url, dir, tmp("rc-co.err"));
+		unsetenv("SLUICE_LOG");
+		CU_ASSERT_TRUE(
+		    file_has(tmp("rc-co.err"), "recovered from", 10));
+		CU_ASSERT_TRUE(file_has(tmp("rc-co.err"), "FINISHED", 10));
+		json_decref(recs);
+		recs = log_records(dir);
+		CU_ASSERT_EQUAL(count_type(recs, "ended"), 1);
+		CU_ASSERT_EQUAL(count_type(recs, "finished"), fin);
+	}
 	json_decref(recs);
 	kill(co, SIGTERM);
 	waitpid(co, NULL, 0);
