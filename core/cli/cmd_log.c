@@ -97,7 +97,8 @@ sli_cmd_log(int argc, char **argv)
 	const char *dir;
 	int rv = 0;
 
-	if (argc >= 2 && strcmp(argv[1], "--help") == 0) {
+	if ((argc >= 2 && strcmp(argv[1], "--help") == 0) ||
+	    (argc >= 3 && strcmp(argv[2], "--help") == 0)) {
 		fputs(usage, stdout);
 		return sli_cli_flush();
 	}
