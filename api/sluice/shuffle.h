@@ -255,6 +255,16 @@ struct sl_shuffle_server_ops {
 	int (*start)(const struct sl_host *host, const char *url, char *bound,
 	    size_t cap);
 	void (*stop)(void);
+	/* ABI 1.3, optional. Control thread, after start: call each once for
+	 * every partition this process's writers finished whose data it
+	 * still holds whole (not released, not lost). A coordinator that
+	 * restarted asks for it when the worker registers again (DESIGN §7),
+	 * and runs again the producers of the partitions a consumer still
+	 * needs that are not listed. Without it every partition of a worker
+	 * that came back is taken as held. Returns 0 or an SL_E* code. */
+	int (*held)(void (*each)(void *arg, const char *job_id, uint32_t edge,
+	                uint32_t producer, uint32_t attempt),
+	    void *arg);
 };
 
 /* The ops of a SL_PLUGIN_SHUFFLE plugin (struct sl_plugin.ops). */

@@ -43,6 +43,11 @@ struct cworker {
 	bool leaving; /* told to shut down */
 };
 
+/* Whether w said it holds that partition of plugin's, or cannot tell (a
+ * plugin without a server on w, or whose server cannot list). */
+bool sli_coord_worker_holds(const struct cworker *w, const char *plugin,
+    const char *job, uint32_t edge, uint32_t producer, uint32_t attempt);
+
 /* T_VACANT: above an adaptive decision, never run, counted as done */
 enum { T_NONE, T_RUNNING, T_FINISHED, T_FAILED, T_VACANT };
 
@@ -141,6 +146,9 @@ struct cjob {
 	/* The job's operation log (state_dir set): open while it runs. */
 	struct sli_oplog log;
 	bool have_log;
+	/* per master: a hash of the snapshot logged last; when (ms) */
+	uint64_t snap_hash[MAX_MASTERS];
+	uint64_t snap_at;
 	/* Recovery (recover.c): what the log says was done, applied when the
 	 * job starts; replaying: decisions re-taken are not logged again. */
 	struct creplay *replay;
@@ -190,6 +198,8 @@ void sli_coord_log_finished(
     struct cjob *j, uint32_t t, const struct sli_wire_task_state *s);
 void sli_coord_log_reset(
     struct cjob *j, const char *cause, const uint32_t *tasks, uint32_t n);
+/* The shuffle masters' snapshots that changed, now and then (now: ms). */
+void sli_coord_log_snapshots(struct cjob *j, uint64_t now);
 /* The "ended" record, synced, and the log closed. */
 void sli_coord_log_ended(struct cjob *j);
 /* Write and fdatasync what was logged (group commit): before the effects

@@ -106,6 +106,58 @@ worker_data_url(const struct cworker *w, const char *plugin)
 	return NULL;
 }
 
+static int
+part_cmp(const void *a, const void *b)
+{
+	const struct sli_wire_part *x = a, *y = b;
+	int c = strcmp(x->job, y->job);
+
+	if (c != 0)
+		return c;
+	if (x->edge != y->edge)
+		return x->edge < y->edge ? -1 : 1;
+	if (x->producer != y->producer)
+		return x->producer < y->producer ? -1 : 1;
+	return x->attempt < y->attempt ? -1 : x->attempt > y->attempt;
+}
+
+bool
+sli_coord_worker_holds(const struct cworker *w, const char *plugin,
+    const char *job, uint32_t edge, uint32_t producer, uint32_t attempt)
+{
+	struct sli_wire_part key = { (char *)job, edge, producer, attempt };
+
+	for (uint32_t i = 0; i < w->ndata; i++)
+		if (strcmp(w->data[i].plugin, plugin) == 0)
+			return !w->data[i].lists ||
+			    (w->data[i].nheld > 0 &&
+			        bsearch(&key, w->data[i].held, w->data[i].nheld,
+			            sizeof(key), part_cmp) != NULL);
+	return true; /* no server here: its master alone knows */
+}
+
+/* A copy of what a service said in a hello, its partitions sorted. */
+static int
+service_copy(struct sli_wire_service *to, const struct sli_wire_service *from)
+{
+	to->plugin = strdup(from->plugin);
+	to->url = strdup(from->url);
+	to->lists = from->lists;
+	if (to->plugin == NULL || to->url == NULL ||
+	    (from->nheld > 0 &&
+	        (to->held = calloc(from->nheld, sizeof(*to->held))) == NULL))
+		return sli_err(SL_ENOMEM, "out of memory");
+	for (uint32_t k = 0; k < from->nheld; k++) {
+		to->held[k] = from->held[k];
+		if ((to->held[k].job = strdup(from->held[k].job)) == NULL)
+			return sli_err(SL_ENOMEM, "out of memory");
+		to->nheld++;
+	}
+	if (to->nheld > 1)
+		qsort(to->held, to->nheld, sizeof(*to->held), part_cmp);
+	return 0;
+}
+
 static void
 worker_free(struct cworker *w)
 {
@@ -113,6 +165,9 @@ worker_free(struct cworker *w)
 	for (uint32_t i = 0; i < w->ndata; i++) {
 		free(w->data[i].plugin);
 		free(w->data[i].url);
+		for (uint32_t k = 0; k < w->data[i].nheld; k++)
+			free(w->data[i].held[k].job);
+		free(w->data[i].held);
 	}
 	free(w->data);
 	free(w->id);
@@ -190,12 +245,10 @@ worker_register(struct sli_coord *c, const struct sli_wire_hello *h)
 		return sli_err(SL_ENOMEM, "out of memory");
 	}
 	for (uint32_t i = 0; i < h->ndata; i++) {
-		w->data[i].plugin = strdup(h->data[i].plugin);
-		w->data[i].url = strdup(h->data[i].url);
 		w->ndata++;
-		if (w->data[i].plugin == NULL || w->data[i].url == NULL) {
+		if ((rv = service_copy(&w->data[i], &h->data[i])) != 0) {
 			worker_free(w);
-			return sli_err(SL_ENOMEM, "out of memory");
+			return rv;
 		}
 	}
 	if (h->ctl_url[0] == '\0') {
@@ -244,8 +297,10 @@ on_tick(uv_timer_t *h)
 			job_try_start(j);
 	/* finished tasks logged since: many to one fdatasync */
 	for (struct cjob *j = c->jobs; j != NULL; j = j->next)
-		if (j->state == SLI_JOB_RUNNING)
+		if (j->state == SLI_JOB_RUNNING) {
+			sli_coord_log_snapshots(j, now);
 			sli_coord_log_sync(j);
+		}
 	uv_mutex_unlock(&c->mtx);
 }
 

@@ -18,6 +18,11 @@
 #include "coord_impl.h"
 #include "oplog/oplog_events.h"
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#define SNAPSHOT_MS 1000 /* at most one round of snapshots a second */
+
 static uint64_t
 since_submit(const struct cjob *j)
 {
@@ -120,6 +125,45 @@ sli_coord_log_reset(
 	    sli_oplog_reset(
 	        &j->log, since_submit(j), cause, (const uint32_t(*)[3])rs, n));
 	free(rs);
+}
+
+/*
+ * Each shuffle master's snapshot (its ABI's), when it changed since the
+ * one logged last and SNAPSHOT_MS passed: a recovered job's masters are
+ * restored from the last ones. What a snapshot holds only grows (released
+ * partitions, lost workers), so an older one is true as far as it goes.
+ */
+void
+sli_coord_log_snapshots(struct cjob *j, uint64_t now)
+{
+	if (!j->have_log || !j->started || now < j->snap_at + SNAPSHOT_MS)
+		return;
+	j->snap_at = now;
+	for (uint32_t i = 0; i < j->nmasters; i++) {
+		struct cmaster *m = &j->masters[i];
+		struct sl_bytes b = { NULL, 0 };
+		uint64_t h;
+		int rv;
+
+		if (m->state == NULL)
+			continue;
+		sli_err_clear();
+		if ((rv = m->p->ops.shuffle.master.snapshot(m->state, &b)) !=
+		    0) {
+			sli_warn("coordinator: job %s: shuffle '%s': snapshot: "
+			         "%s",
+			    j->id, m->p->name, sl_errdetail());
+			continue;
+		}
+		h = XXH3_64bits(b.data, b.len);
+		if (b.len > 0 && h != j->snap_hash[i]) {
+			j->snap_hash[i] = h;
+			log_failed(j,
+			    sli_oplog_snapshot(&j->log, since_submit(j),
+			        m->p->name, b.data, b.len));
+		}
+		m->p->host.free(b.data);
+	}
 }
 
 int

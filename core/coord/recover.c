@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "coord.h"
 #include "coord_impl.h"
+#include "plan/failover.h"
 
 struct routput {
 	uint32_t edge;
@@ -37,6 +38,12 @@ struct rdecision {
 	uint32_t *starts;
 };
 
+struct rsnapshot {
+	char plugin[128];
+	unsigned char *data;
+	size_t len;
+};
+
 struct creplay {
 	uint64_t deadline; /* ms: wait for the workers until then */
 	uint32_t *attempt; /* per task: the latest attempt logged */
@@ -46,6 +53,8 @@ struct creplay {
 	uint32_t *nouts;
 	struct rdecision *dec;
 	uint32_t ndec;
+	struct rsnapshot snap[MAX_MASTERS]; /* the last of each master */
+	uint32_t nsnap;
 };
 
 /* ---- reading the records ---- */
@@ -153,6 +162,8 @@ sli_coord_replay_free(struct cjob *j)
 	}
 	for (uint32_t i = 0; i < p->ndec; i++)
 		free(p->dec[i].starts);
+	for (uint32_t i = 0; i < p->nsnap; i++)
+		free(p->snap[i].data);
 	free(p->dec);
 	free(p->outs);
 	free(p->nouts);
@@ -272,6 +283,38 @@ take_decided(struct cjob *j, struct creplay *p, const msgpack_object *m)
 }
 
 static int
+take_snapshot(struct creplay *p, const msgpack_object *m)
+{
+	const msgpack_object *pl = get(m, "plugin"), *d = get(m, "data");
+	struct rsnapshot *sn;
+	uint32_t i;
+
+	if (pl == NULL || pl->type != MSGPACK_OBJECT_STR || d == NULL ||
+	    d->type != MSGPACK_OBJECT_BIN ||
+	    pl->via.str.size >= sizeof(sn->plugin))
+		return sli_err(SL_EPARSE, "a bad snapshot record");
+	for (i = 0; i < p->nsnap; i++)
+		if (strlen(p->snap[i].plugin) == pl->via.str.size &&
+		    memcmp(p->snap[i].plugin, pl->via.str.ptr,
+		        pl->via.str.size) == 0)
+			break;
+	if (i == MAX_MASTERS)
+		return sli_err(SL_EPARSE, "snapshots of too many plugins");
+	sn = &p->snap[i];
+	free(sn->data);
+	if ((sn->data = malloc(d->via.bin.size + 1)) == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	memcpy(sn->data, d->via.bin.ptr, d->via.bin.size);
+	sn->len = d->via.bin.size;
+	if (i == p->nsnap) {
+		memcpy(sn->plugin, pl->via.str.ptr, pl->via.str.size);
+		sn->plugin[pl->via.str.size] = '\0';
+		p->nsnap++;
+	}
+	return 0;
+}
+
+static int
 replay_build(struct cjob *j, const struct records *rs, uint64_t deadline)
 {
 	struct creplay *p = calloc(1, sizeof(*p));
@@ -298,6 +341,8 @@ replay_build(struct cjob *j, const struct records *rs, uint64_t deadline)
 			rv = take_reset(j, p, m);
 		else if (is(m, "decided"))
 			rv = take_decided(j, p, m);
+		else if (is(m, "snapshot"))
+			rv = take_snapshot(p, m);
 	}
 	return rv;
 }
@@ -480,17 +525,162 @@ unfinish(struct cjob *j, uint32_t t)
 	j->left[j->r.of_task[t]]++;
 }
 
+/*
+ * What an attempt of t the old coordinator deployed may have left behind
+ * (a crash leaves no release): the logged partitions of a finished attempt
+ * whose worker did not come back, or, for an attempt not logged as
+ * finished, its partitions by name, registered only to be released (a
+ * localdisk writer's files, half-written ones included, on this host).
+ */
+static void
+release_old_attempt(struct cjob *j, uint32_t t)
+{
+	const struct creplay *p = j->replay;
+	uint32_t v = j->x.task_vertex[t], idx = sli_task_index(&j->x, t);
+
+	if (p->finished[t]) {
+		for (uint32_t k = 0; k < p->nouts[t]; k++) {
+			const struct routput *o = &p->outs[t][k];
+			struct cmaster *m = &j->masters[j->master_of[o->edge]];
+
+			m->p->ops.shuffle.master.release_partition(
+			    m->state, o->desc, o->len);
+		}
+		return;
+	}
+	if (sli_coord_skew_role(j, t, NULL) == 1)
+		return; /* a helper's partial result: not an edge's */
+	for (uint32_t k = 0; k < j->job->v[v].nout; k++) {
+		uint32_t e = j->job->v[v].out[k];
+		struct cmaster *m = &j->masters[j->master_of[e]];
+		struct sl_partition_spec ps = {
+			.struct_size = sizeof(ps),
+			.type = (uint32_t)j->job->e[e].type,
+			.job_id = j->id,
+			.edge = e,
+			.producer = idx,
+			.attempt = p->attempt[t],
+			.num_subpartitions = sli_edge_num_subs(&j->x, e, idx),
+			.compression = (uint32_t)j->job->e[e].compression,
+		};
+		struct sl_bytes d = { NULL, 0 };
+
+		if (m->p->ops.shuffle.master.register_partition(
+		        m->state, &ps, &d) != 0)
+			continue;
+		m->p->ops.shuffle.master.release_partition(
+		    m->state, d.data, d.len);
+		m->p->host.free(d.data);
+	}
+}
+
+/* Partition of finished producer `task` on `edge`: still there, as far
+ * as its worker (which lists what it holds) and its master can tell. */
+static bool
+replay_held(void *arg, uint32_t task, uint32_t edge)
+{
+	struct cjob *j = arg;
+	uint32_t idx = sli_task_index(&j->x, task);
+	const struct sl_bytes *d = &j->descs[edge][idx];
+	struct cmaster *m = &j->masters[j->master_of[edge]];
+	const struct ctask *ct = &j->tasks[task];
+
+	if (ct->state != T_FINISHED || d->data == NULL)
+		return false;
+	if (!sli_coord_worker_holds(
+	        ct->w, m->p->name, j->id, edge, idx, ct->attempt)) {
+		sli_info("coordinator: job %s: worker %s no longer holds the "
+		         "partition of %s#%u attempt %u on edge %u",
+		    j->id, ct->w->id, j->job->v[j->x.task_vertex[task]].id, idx,
+		    ct->attempt, edge);
+		return false;
+	}
+	return m->p->ops.shuffle.master.is_available(m->state, d->data, d->len);
+}
+
+/*
+ * Which regions run again: those with a task the log does not show
+ * finished on a worker that is back, and, by DESIGN §4 rules 2 and 3, the
+ * producers of partitions they need that are gone and the consumers of
+ * what runs again. restart: one byte per region.
+ */
+static int
+replay_restart_set(struct cjob *j, uint8_t *restart)
+{
+	struct sli_failover_view view = { replay_held, j, NULL };
+	uint32_t *todo = malloc((j->x.ntasks + 1) * sizeof(*todo)), n = 0;
+	int rv;
+
+	if (todo == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	for (uint32_t r = 0; r < j->r.n; r++) {
+		if (j->s.state[r] != SL_REGION_CREATED)
+			continue;
+		for (uint32_t k = j->r.start[r]; k < j->r.start[r + 1]; k++) {
+			uint32_t t = j->r.tasks[k];
+
+			if (j->tasks[t].state != T_FINISHED &&
+			    j->tasks[t].state != T_VACANT)
+				todo[n++] = t;
+		}
+	}
+	rv = sli_failover_regions(&j->x, &j->r, todo, n, &view, restart);
+	free(todo);
+	return rv;
+}
+
+/* The job's shuffle masters as their last snapshots left them; a master
+ * that refuses its snapshot starts afresh (what its workers hold is asked
+ * of them all the same). */
+static int
+masters_restore(struct cjob *j)
+{
+	const struct creplay *p = j->replay;
+
+	for (uint32_t i = 0; i < j->nmasters; i++) {
+		struct cmaster *m = &j->masters[i];
+		const struct sl_shuffle_master_ops *ops =
+		    &m->p->ops.shuffle.master;
+		const struct rsnapshot *sn = NULL;
+		int rv;
+
+		for (uint32_t k = 0; k < p->nsnap && sn == NULL; k++)
+			if (strcmp(p->snap[k].plugin, m->p->name) == 0)
+				sn = &p->snap[k];
+		if (sn == NULL)
+			continue;
+		sli_err_clear();
+		if (ops->restore(m->state, sn->data, sn->len) == 0)
+			continue;
+		sli_warn("coordinator: job %s: shuffle '%s': its snapshot "
+		         "cannot be restored (%s); starting it afresh",
+		    j->id, m->p->name, sl_errdetail());
+		ops->fini(m->state);
+		memset(m->state, 0, ops->state_size + 1);
+		if ((rv = ops->init(m->state, &m->p->host, NULL)) != 0) {
+			ops->fini(m->state);
+			free(m->state);
+			m->state = NULL;
+			return sli_err(rv, "shuffle '%s': master init: %s",
+			    m->p->name, sl_errdetail());
+		}
+	}
+	return 0;
+}
+
 int
 sli_coord_replay(struct cjob *j)
 {
 	struct creplay *p = j->replay;
 	uint32_t kept = 0, rerun = 0;
+	uint8_t *restart = NULL;
 	bool changed = true;
 	int rv = 0;
 
 	if (p == NULL)
 		return 0;
 	j->replaying = true;
+	rv = masters_restore(j);
 	for (uint32_t t = 0; t < j->x.ntasks && rv == 0; t++) {
 		struct cworker *w = p->finished[t]
 		    ? sli_coord_worker_find(j->c, p->worker[t])
@@ -507,21 +697,17 @@ sli_coord_replay(struct cjob *j)
 	for (uint32_t t = 0; t < j->x.ntasks && rv == 0; t++)
 		if (j->tasks[t].state == T_FINISHED)
 			rv = sli_coord_skew_finished(j, t);
-	/* A region is kept when every task of it finished and its inputs
-	 * are there (its producers' regions kept before it); the others run
-	 * again whole. */
+	if (rv == 0 && (restart = calloc(j->r.n + 1, 1)) == NULL)
+		rv = sli_err(SL_ENOMEM, "out of memory");
+	if (rv == 0)
+		rv = replay_restart_set(j, restart);
+	/* The others are kept, producers before consumers (a region's
+	 * inputs are there when its producers' regions were kept). */
 	while (changed && rv == 0) {
 		changed = false;
 		for (uint32_t r = 0; r < j->r.n; r++) {
-			bool any = false;
-
-			if (j->s.state[r] != SL_REGION_CREATED)
-				continue;
-			for (uint32_t k = j->r.start[r]; k < j->r.start[r + 1];
-			     k++)
-				any = any ||
-				    j->tasks[j->r.tasks[k]].state == T_FINISHED;
-			if (!any || j->left[r] > 0 || j->s.pending[r] > 0)
+			if (restart[r] || j->s.state[r] != SL_REGION_CREATED ||
+			    j->left[r] > 0 || j->s.pending[r] > 0)
 				continue;
 			if (sli_sched_deploy(&j->s, r) == 0 &&
 			    sli_sched_finish(&j->s, r) == 0) {
@@ -533,12 +719,18 @@ sli_coord_replay(struct cjob *j)
 	for (uint32_t r = 0; r < j->r.n && rv == 0; r++) {
 		if (j->s.state[r] != SL_REGION_CREATED)
 			continue;
-		for (uint32_t k = j->r.start[r]; k < j->r.start[r + 1]; k++)
-			if (j->tasks[j->r.tasks[k]].state == T_FINISHED) {
-				unfinish(j, j->r.tasks[k]);
+		for (uint32_t k = j->r.start[r]; k < j->r.start[r + 1]; k++) {
+			uint32_t t = j->r.tasks[k];
+
+			if (j->tasks[t].state == T_FINISHED) {
+				unfinish(j, t);
 				rerun++;
+			} else if (j->tasks[t].state != T_VACANT) {
+				release_old_attempt(j, t);
 			}
+		}
 	}
+	free(restart);
 	j->replaying = false;
 	if (rv == 0)
 		sli_info("coordinator: job %s: %u regions kept from the log, "

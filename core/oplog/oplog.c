@@ -1,6 +1,8 @@
 /* The operation log's file: framing, group commit, reading (oplog.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -187,6 +189,32 @@ sli_oplog_append(struct sli_oplog *log, const void *payload, size_t len)
 	return 0;
 }
 
+/*
+ * For tests of recovery: SLUICE_FAULT_LOG_SYNC=N makes this process's Nth
+ * sync write only part of its records, make that durable, and SIGKILL the
+ * process, as a crash in the middle of a log write would. Never set in
+ * production; read once.
+ */
+static void
+fault_check(struct sli_oplog *log)
+{
+	static atomic_long left = -1;
+	long n = atomic_load(&left);
+
+	if (n == -1) {
+		const char *s = getenv("SLUICE_FAULT_LOG_SYNC");
+
+		n = s != NULL && atol(s) > 0 ? atol(s) : 0;
+		atomic_store(&left, n);
+	}
+	if (n == 0 || atomic_fetch_sub(&left, 1) != 1)
+		return;
+	/* half of what is buffered: the record there cut in its middle */
+	(void)!pwrite(log->fd, log->buf, log->len / 2 + 1, (off_t)log->size);
+	(void)fdatasync(log->fd);
+	raise(SIGKILL);
+}
+
 int
 sli_oplog_sync(struct sli_oplog *log)
 {
@@ -194,6 +222,7 @@ sli_oplog_sync(struct sli_oplog *log)
 
 	if (log->len == 0)
 		return 0;
+	fault_check(log);
 	while (off < log->len) {
 		ssize_t w = pwrite(log->fd, log->buf + off, log->len - off,
 		    (off_t)(log->size + off));

@@ -133,6 +133,19 @@ sli_oplog_reset(struct sli_oplog *log, uint64_t ms, const char *cause,
 }
 
 int
+sli_oplog_snapshot(struct sli_oplog *log, uint64_t ms, const char *plugin,
+    const void *data, size_t len)
+{
+	struct rec r;
+
+	rec_start(&r, "snapshot", ms, 2);
+	str(&r, "plugin", plugin);
+	key(&r, "data");
+	msgpack_pack_bin_with_body(&r.pk, data, len);
+	return rec_end(&r, log);
+}
+
+int
 sli_oplog_ended(
     struct sli_oplog *log, uint64_t ms, const char *state, const char *message)
 {

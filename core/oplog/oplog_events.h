@@ -9,6 +9,8 @@
  *   finished   vertex, index, attempt, worker, outputs [[edge, descriptor
  *              (bin), [bytes per subpartition ...]] ...]
  *   reset      cause, restarted [[vertex, index, attempt] ...] (a failover)
+ *   snapshot   plugin, data (bin): a shuffle master's state (its ABI's
+ *              snapshot), restored into the master of a recovered job
  *   ended      state (FINISHED, FAILED, CANCELLED), message
  *
  * Each append goes to the log's buffer (oplog.h); the caller syncs.
@@ -42,6 +44,8 @@ int sli_oplog_finished(struct sli_oplog *log, uint64_t ms, uint32_t vertex,
 /* restarted: n triples (vertex, index, new attempt). */
 int sli_oplog_reset(struct sli_oplog *log, uint64_t ms, const char *cause,
     const uint32_t (*restarted)[3], uint32_t n);
+int sli_oplog_snapshot(struct sli_oplog *log, uint64_t ms, const char *plugin,
+    const void *data, size_t len);
 int sli_oplog_ended(
     struct sli_oplog *log, uint64_t ms, const char *state, const char *message);
 

@@ -40,10 +40,25 @@ static const struct wire_field u64s_elem = FIELD(struct sli_wire_u64s, NULL,
     WF_LIST, v, offsetof(struct sli_wire_u64s, n), 0, SL_MAX_PARALLELISM,
     &u64_elem, sizeof(uint64_t), NULL);
 
+static const struct wire_field part[] = {
+	STRING(struct sli_wire_part, "job", WF_NAME, job, SLI_WIRE_MAX_NAME),
+	U32(struct sli_wire_part, "edge", edge, 0, SL_MAX_EDGES - 1),
+	U32(struct sli_wire_part, "producer", producer, 0,
+	    SL_MAX_PARALLELISM - 1),
+	U32(struct sli_wire_part, "attempt", attempt, 0, UINT32_MAX),
+};
+
+static const struct wire_layout part_layout = LAYOUT(part, NULL);
+static const struct wire_field part_elem = { NULL, WF_MAP, 0, 0, 0, 0, NULL, 0,
+	&part_layout };
+
 static const struct wire_field service[] = {
 	STRING(struct sli_wire_service, "plugin", WF_NAME, plugin,
 	    SLI_WIRE_MAX_NAME),
 	STRING(struct sli_wire_service, "url", WF_STR, url, SLI_WIRE_MAX_NAME),
+	U32(struct sli_wire_service, "lists", lists, 0, 1),
+	LIST(struct sli_wire_service, "held", held, nheld, SLI_WIRE_MAX_HELD,
+	    &part_elem, struct sli_wire_part),
 };
 
 static const struct wire_layout service_layout = LAYOUT(service, NULL);

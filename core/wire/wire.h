@@ -31,9 +31,10 @@
 #define SLI_WIRE_MAX (64u << 20)
 
 /* Sane limits, checked both ways. */
-#define SLI_WIRE_MAX_NAME 1024  /* bytes of an id, a host, a URL, a def */
-#define SLI_WIRE_MAX_DEFS 4096  /* SUBMIT.defs */
-#define SLI_WIRE_MAX_JOBS 65536 /* JOBS.jobs */
+#define SLI_WIRE_MAX_NAME 1024       /* bytes of an id, a host, a URL, a def */
+#define SLI_WIRE_MAX_DEFS 4096       /* SUBMIT.defs */
+#define SLI_WIRE_MAX_JOBS 65536      /* JOBS.jobs */
+#define SLI_WIRE_MAX_HELD (1u << 20) /* HELLO.data[].held */
 
 /* Message types. The numbers are the wire's: never renumbered, new types
  * are appended. XX(NAME, number, lower-case member of struct sli_msg). */
@@ -75,10 +76,20 @@ enum sli_wire_state {
  * NULL; when encoding NULL stands for "" (names must not be empty).
  */
 
-/* Where one shuffle plugin of a worker serves its partitions. */
+/* A finished partition a worker's shuffle plugin holds. */
+struct sli_wire_part {
+	char *job; /* name */
+	uint32_t edge, producer, attempt;
+};
+
+/* Where one shuffle plugin of a worker serves its partitions, and which it
+ * holds (a coordinator that restarted keeps what survived, DESIGN §7). */
 struct sli_wire_service {
-	char *plugin; /* name */
-	char *url;    /* str */
+	char *plugin;   /* name */
+	char *url;      /* str */
+	uint32_t lists; /* 1: held is every partition it holds; 0: unknown */
+	struct sli_wire_part *held;
+	uint32_t nheld; /* <= SLI_WIRE_MAX_HELD */
 };
 
 /* worker -> coordinator, first on a new connection. */

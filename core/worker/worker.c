@@ -21,7 +21,8 @@
 #include "net/rpc.h"
 #include "worker.h"
 
-#define HELLO_RETRY_MS 300
+#define HELLO_RETRY_MS 100      /* the first retry of a hello, doubled */
+#define HELLO_RETRY_MAX_MS 2000 /* up to this */
 #define CALL_TIMEOUT_MS 5000
 #define MAX_SERVICES 16
 
@@ -79,6 +80,7 @@ struct worker {
 	uint32_t hb_ms;
 	bool welcomed;
 	bool hello_pending;
+	uint32_t retry_ms; /* before the next hello: backs off */
 	bool stopping;
 	bool orphaned; /* the parent died: it cleans nothing up */
 	bool closed;
@@ -605,6 +607,18 @@ on_heartbeat(uv_timer_t *h)
 		report(w, t, SLI_WIRE_RUNNING);
 }
 
+/* Say hello again later, backing off: a coordinator that is starting
+ * again is not hurried by a crowd of workers. */
+static void
+retry_later(struct worker *w)
+{
+	if (w->retry_ms == 0)
+		w->retry_ms = HELLO_RETRY_MS;
+	uv_timer_start(&w->retry, on_retry, w->retry_ms, 0);
+	w->retry_ms = w->retry_ms * 2 > HELLO_RETRY_MAX_MS ? HELLO_RETRY_MAX_MS
+	                                                   : w->retry_ms * 2;
+}
+
 static void
 hello_done(void *arg, int rv, const struct sli_msg *reply)
 {
@@ -615,6 +629,7 @@ hello_done(void *arg, int rv, const struct sli_msg *reply)
 		return;
 	if (rv == 0 && reply->type == SLI_MSG_WELCOME) {
 		w->welcomed = true;
+		w->retry_ms = HELLO_RETRY_MS;
 		w->hb_ms = reply->welcome.heartbeat_ms;
 		sli_info(
 		    "worker %s: registered with %s", w->id, w->o->coordinator);
@@ -630,13 +645,93 @@ hello_done(void *arg, int rv, const struct sli_msg *reply)
 		maybe_close(w);
 		return;
 	}
-	uv_timer_start(&w->retry, on_retry, HELLO_RETRY_MS, 0);
+	retry_later(w);
+}
+
+/* Collecting what a service holds (shuffle server op held). */
+struct held_list {
+	struct sli_wire_service *sv;
+	int rv;
+};
+
+static void
+held_one(void *arg, const char *job, uint32_t edge, uint32_t producer,
+    uint32_t attempt)
+{
+	struct held_list *h = arg;
+	struct sli_wire_service *sv = h->sv;
+	struct sli_wire_part *more, *p;
+
+	if (h->rv != 0)
+		return;
+	if (sv->nheld == SLI_WIRE_MAX_HELD) {
+		h->rv = sli_err(SL_ERANGE, "more than %u partitions held",
+		    SLI_WIRE_MAX_HELD);
+		return;
+	}
+	if ((more = realloc(sv->held, (sv->nheld + 1) * sizeof(*more))) ==
+	    NULL) {
+		h->rv = sli_err(SL_ENOMEM, "out of memory");
+		return;
+	}
+	sv->held = more;
+	p = &sv->held[sv->nheld];
+	if ((p->job = strdup(job)) == NULL) {
+		h->rv = sli_err(SL_ENOMEM, "out of memory");
+		return;
+	}
+	p->edge = edge;
+	p->producer = producer;
+	p->attempt = attempt;
+	sv->nheld++;
+}
+
+static void
+held_free(struct worker *w)
+{
+	for (uint32_t i = 0; i < w->nservices; i++) {
+		struct sli_wire_service *sv = &w->services[i];
+
+		for (uint32_t k = 0; k < sv->nheld; k++)
+			free(sv->held[k].job);
+		free(sv->held);
+		sv->held = NULL;
+		sv->nheld = 0;
+		sv->lists = 0;
+	}
+}
+
+/* What each service holds, for a coordinator that restarted and takes up
+ * jobs whose tasks ran here (a service that cannot tell says so). */
+static void
+held_collect(struct worker *w)
+{
+	for (uint32_t i = 0; i < w->nservices; i++) {
+		const struct sl_shuffle_server_ops *ops =
+		    &w->served[i]->ops.shuffle.server;
+		struct held_list h = { &w->services[i], 0 };
+
+		if (ops->held == NULL)
+			continue;
+		if ((h.rv = ops->held(held_one, &h)) == 0 && h.rv == 0) {
+			w->services[i].lists = 1;
+			continue;
+		}
+		sli_warn("worker %s: %s: cannot list the partitions held: %s",
+		    w->id, w->served[i]->name, sl_errdetail());
+		for (uint32_t k = 0; k < w->services[i].nheld; k++)
+			free(w->services[i].held[k].job);
+		free(w->services[i].held);
+		w->services[i].held = NULL;
+		w->services[i].nheld = 0;
+	}
 }
 
 static void
 send_hello(struct worker *w)
 {
 	struct sli_msg m = { .type = SLI_MSG_HELLO };
+	int rv;
 
 	if (w->hello_pending || w->stopping)
 		return;
@@ -645,12 +740,16 @@ send_hello(struct worker *w)
 	m.hello.ctl_url = (char *)sli_rpc_server_url(w->ctl);
 	m.hello.pid = (uint32_t)getpid();
 	m.hello.host = w->host;
+	held_collect(w);
 	m.hello.data = w->services;
 	m.hello.ndata = w->nservices;
-	if (sli_rpc_call(w->coord, &m, 2000, hello_done, w) == 0)
+	rv = sli_rpc_call(w->coord, &m, 2000, hello_done, w);
+	held_free(w);
+	if (rv == 0) {
 		w->hello_pending = true;
-	else
-		uv_timer_start(&w->retry, on_retry, HELLO_RETRY_MS, 0);
+		return;
+	}
+	retry_later(w);
 }
 
 /* ---- stopping ---- */

@@ -27,6 +27,7 @@ struct linput {
 	struct ld_reader *r;
 	struct ld_waiter w;
 	bool waiting;
+	bool missing;         /* written here, its files gone */
 	struct sl_bytes desc; /* of a remote input, until it is opened */
 	struct ld_remote *rm;
 };
@@ -104,6 +105,11 @@ reader_open(
 				return SL_ENOMEM;
 			memcpy(in->desc.data, b->data, b->len);
 			in->desc.len = b->len;
+		} else if (ld_serving() && !ld_table_has_writer(&in->d)) {
+			/* A worker opens a reader of a blocking partition
+			 * once its producer finished: written here and gone
+			 * (removed, or a worker that restarted). */
+			in->missing = true;
 		} else {
 			in->w.notify = input_notify;
 			in->w.arg = in;
@@ -148,6 +154,10 @@ reader_next(void *state, struct sl_buffer *out)
 				    r, out, r->cur, "failed by its writer");
 			}
 		}
+		if (in->missing)
+			return unreadable(r, out, r->cur,
+			    "its files are missing (written on this worker, "
+			    "then removed or lost)");
 		if (in->desc.data != NULL) {
 			if (in->rm == NULL &&
 			    (rv = ld_remote_open(r->host, &in->desc,

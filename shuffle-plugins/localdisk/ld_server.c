@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -36,6 +37,17 @@ ld_is_remote(const struct ld_desc *d)
 	remote = own_url[0] != '\0' && strcmp(d->location, own_url) != 0;
 	pthread_mutex_unlock(&own_mtx);
 	return remote;
+}
+
+bool
+ld_serving(void)
+{
+	bool serving;
+
+	pthread_mutex_lock(&own_mtx);
+	serving = own_url[0] != '\0';
+	pthread_mutex_unlock(&own_mtx);
+	return serving;
 }
 
 /* A copy of d's key (no location). */
@@ -64,12 +76,8 @@ int
 ld_served_add(const struct sl_host *host, const struct ld_desc *d)
 {
 	struct served *s;
-	bool serving;
 
-	pthread_mutex_lock(&own_mtx);
-	serving = own_url[0] != '\0';
-	pthread_mutex_unlock(&own_mtx);
-	if (!serving)
+	if (!ld_serving())
 		return 0; /* one process: its partitions are released */
 	if ((s = host->alloc(sizeof(*s))) == NULL ||
 	    key_copy(host, d, &s->key) != 0) {
@@ -453,8 +461,35 @@ server_stop(void)
 	srv.running = false;
 }
 
+/* The partitions written here whose files are both still there. */
+static int
+server_held(void (*each)(void *arg, const char *job_id, uint32_t edge,
+                uint32_t producer, uint32_t attempt),
+    void *arg)
+{
+	int rv = 0;
+
+	if (!srv.running)
+		return 0;
+	pthread_mutex_lock(&served_mtx);
+	for (struct served *s = served; s != NULL && rv == 0; s = s->next) {
+		char *data = NULL, *index = NULL;
+
+		if ((rv = ld_paths(srv.host, &s->key, false, &data, &index)) ==
+		        0 &&
+		    access(data, F_OK) == 0 && access(index, F_OK) == 0)
+			each(arg, s->key.job, s->key.edge, s->key.producer,
+			    s->key.attempt);
+		srv.host->free(data);
+		srv.host->free(index);
+	}
+	pthread_mutex_unlock(&served_mtx);
+	return rv;
+}
+
 const struct sl_shuffle_server_ops ld_server_ops = {
 	.struct_size = sizeof(struct sl_shuffle_server_ops),
 	.start = server_start,
 	.stop = server_stop,
+	.held = server_held,
 };

@@ -367,6 +367,18 @@ ld_table_wait(
 	return e != NULL ? s : LD_FAILED;
 }
 
+bool
+ld_table_has_writer(const struct ld_desc *d)
+{
+	struct entry *e;
+	bool has;
+
+	pthread_mutex_lock(&table_mtx);
+	has = (e = find(d)) != NULL && e->has_writer;
+	pthread_mutex_unlock(&table_mtx);
+	return has;
+}
+
 enum ld_state
 ld_table_state(const struct ld_desc *d)
 {

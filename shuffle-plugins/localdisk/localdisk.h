@@ -78,6 +78,8 @@ void ld_table_forget(const struct sl_host *host, const struct ld_desc *d);
 enum ld_state ld_table_wait(
     const struct sl_host *host, const struct ld_desc *d, struct ld_waiter *w);
 enum ld_state ld_table_state(const struct ld_desc *d);
+/* Whether a writer in this process announced d and has not ended. */
+bool ld_table_has_writer(const struct ld_desc *d);
 void ld_table_unwait(
     const struct sl_host *host, const struct ld_desc *d, struct ld_waiter *w);
 
@@ -122,6 +124,8 @@ int ld_rep_decode(const void *buf, size_t len, struct ld_rep *r);
 /* Whether d was written by another process than this one's server, so
  * that its files may be elsewhere (no server here: everything is here). */
 bool ld_is_remote(const struct ld_desc *d);
+/* Whether this process serves its partitions (a worker's server runs). */
+bool ld_serving(void);
 /* The partitions this process's writers finished: removed with their
  * files when released, or when the server stops (the worker exits). */
 int ld_served_add(const struct sl_host *host, const struct ld_desc *d);

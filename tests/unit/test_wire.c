@@ -102,6 +102,19 @@ sample(int t, int variant, struct sli_msg *m)
 			    ? rep("d", SLI_WIRE_MAX_NAME)
 			    : xstrdup("tcp://10.0.0.1:5002");
 		}
+		/* what a worker that outlived its coordinator holds */
+		if (variant == 1) {
+			struct sli_wire_service *sv = &h->data[0];
+
+			sv->lists = 1;
+			sv->nheld = 2;
+			sv->held = xcalloc(2, sizeof(*sv->held));
+			sv->held[0] =
+			    (struct sli_wire_part) { xstrdup("wc-1"), 2, 0, 0 };
+			sv->held[1] = (struct sli_wire_part) { xstrdup("wc-1"),
+				SL_MAX_EDGES - 1, SL_MAX_PARALLELISM - 1,
+				UINT32_MAX };
+		}
 		break;
 	}
 	case SLI_MSG_HEARTBEAT:
