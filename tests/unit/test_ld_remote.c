@@ -308,6 +308,72 @@ test_errors(void)
 	CU_ASSERT_EQUAL(fetch_range(0, 0, 4, 12, true), SL_EEOF);
 }
 
+/* What the server's held op lists, one bit per producer of key(). */
+static void
+held_one(void *arg, const char *job, uint32_t edge, uint32_t producer,
+    uint32_t attempt)
+{
+	unsigned *bits = arg;
+
+	CU_ASSERT_STRING_EQUAL(job, "job-remote");
+	CU_ASSERT_EQUAL(edge, 1);
+	CU_ASSERT_EQUAL(attempt, 0);
+	CU_ASSERT_FATAL(producer < 32);
+	CU_ASSERT_EQUAL(*bits & 1u << producer, 0); /* once each */
+	*bits |= 1u << producer;
+}
+
+static unsigned
+held_now(void)
+{
+	unsigned bits = 0;
+
+	CU_ASSERT_EQUAL(ld_server_ops.held(held_one, &bits), 0);
+	return bits;
+}
+
+/*
+ * After a coordinator restart a worker lists what it still holds: the
+ * partitions its writers finished whose files are both there. A reader on
+ * the worker that wrote a partition whose files are gone fails at once
+ * (it used to wait for a writer that would never come).
+ */
+static void
+test_held(void)
+{
+	struct ld_desc d = key(5);
+	struct sl_bytes desc;
+	char *data, *index;
+	void *st = calloc(1, ld_reader_ops.state_size);
+	struct sl_reader_spec spec = { .struct_size = sizeof(spec),
+		.descriptors = &desc,
+		.num_descriptors = 1,
+		.sub_lo = 0,
+		.sub_hi = 4,
+		.notify = on_notify };
+	struct sl_buffer b = { 0 };
+
+	CU_ASSERT_EQUAL(held_now(), 0x1fu); /* producers 0..4 */
+	write_partition(5, 2, 1000);
+	CU_ASSERT_EQUAL(held_now(), 0x3fu);
+	CU_ASSERT_EQUAL_FATAL(ld_paths(&host, &d, false, &data, &index), 0);
+	CU_ASSERT_EQUAL(unlink(index), 0);
+	CU_ASSERT_EQUAL(held_now(), 0x1fu);
+	CU_ASSERT_EQUAL(unlink(data), 0);
+
+	CU_ASSERT_EQUAL_FATAL(ld_desc_encode(&host, &d, &desc), 0);
+	CU_ASSERT_EQUAL_FATAL(ld_reader_ops.open(st, &host, &spec), 0);
+	CU_ASSERT_EQUAL(ld_reader_ops.next(st, &b), SL_EUNREADABLE);
+	CU_ASSERT_EQUAL(b.input, 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(detail, "files are missing"));
+	ld_reader_ops.fini(st);
+	ld_served_release(&host, &d);
+	free(st);
+	free(desc.data);
+	free(data);
+	free(index);
+}
+
 static void
 test_release(void)
 {
@@ -347,6 +413,9 @@ cleanup(void)
 static const struct sl_test tests[] = {
 	{ "fetch: ranges, runs, a block larger than a fetch", test_fetch },
 	{ "missing, damaged, malformed: errors that say so", test_errors },
+	{ "held: what is still there; a local reader of a gone partition "
+	  "fails",
+	    test_held },
 	{ "release, and stopping, remove the files", test_release },
 	{ "cleanup", cleanup },
 	{ NULL, NULL },
