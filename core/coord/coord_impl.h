@@ -170,8 +170,8 @@ void sli_coord_job_end(struct cjob *j, int state, const char *fmt, ...)
 /* Shared by the files of the coordinator (coordinator.c). */
 struct cworker *sli_coord_worker_find(struct sli_coord *c, const char *id);
 struct cjob *sli_coord_job_find(struct sli_coord *c, const char *id);
-/* How long a worker may be silent before it is lost: how long recovery
- * waits for workers to register again. */
+/* How long recovery waits for the workers of logged finished tasks to
+ * register again: heartbeat x misses, at least RECOVERY_WAIT_MIN_MS. */
 uint64_t sli_coord_wait_ms(const struct sli_coord *c);
 /* Submit a job read back from its log, under its id. */
 int sli_coord_submit_again(struct sli_coord *c, const char *text, size_t len,

@@ -91,10 +91,18 @@ sli_coord_worker_find(struct sli_coord *c, const char *id)
 	return w != NULL && !w->lost ? w : NULL;
 }
 
+/* A worker's dialer retries at most a second apart (core/net/rpc.c) and
+ * a hello sent while the coordinator was down times out after 2 s: a
+ * worker may need seconds to reach the new one, however short the
+ * heartbeat. The wait ends as soon as every worker needed is back. */
+#define RECOVERY_WAIT_MIN_MS 5000
+
 uint64_t
 sli_coord_wait_ms(const struct sli_coord *c)
 {
-	return (uint64_t)c->hb_ms * c->misses;
+	uint64_t ms = (uint64_t)c->hb_ms * c->misses;
+
+	return ms > RECOVERY_WAIT_MIN_MS ? ms : RECOVERY_WAIT_MIN_MS;
 }
 
 static const char *
