@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@ static const char *name = "bench";
 static char scratch[1024];  /* ours: removed at exit */
 static char kept[PATH_MAX]; /* a file in it bench_keep leaves */
 static volatile sig_atomic_t stop;
+
+static void background_kill(void);
 
 void
 bench_init(const char *prog)
@@ -184,6 +187,7 @@ bench_remove_tree(const char *path)
 static void
 cleanup(void)
 {
+	background_kill(); /* they may hold files in it */
 	if (scratch[0] == '\0')
 		return;
 	bench_remove_tree(scratch); /* leaves it when it keeps a file */
@@ -355,6 +359,93 @@ bench_run_or_die(const char *what, char *const argv[], char *const env[],
 
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		bench_run_failed(what, status, log, "failed");
+}
+
+/* ---- processes in the background ---- */
+
+static pid_t background[8];
+
+/* At exit, and before the scratch directory goes. */
+static void
+background_kill(void)
+{
+	for (size_t i = 0; i < sizeof(background) / sizeof(background[0]); i++)
+		if (background[i] > 0) {
+			kill(background[i], SIGKILL);
+			waitpid(background[i], NULL, 0);
+			background[i] = 0;
+		}
+}
+
+static void
+background_forget(pid_t pid)
+{
+	for (size_t i = 0; i < sizeof(background) / sizeof(background[0]); i++)
+		if (background[i] == pid)
+			background[i] = 0;
+}
+
+pid_t
+bench_start(const char *what, char *const argv[], char *const env[],
+    const char *log, int err_fd)
+{
+	static bool registered;
+	posix_spawn_file_actions_t fa;
+	size_t slot;
+	pid_t pid;
+	int e;
+
+	for (slot = 0; slot < sizeof(background) / sizeof(background[0]);
+	     slot++)
+		if (background[slot] == 0)
+			break;
+	if (slot == sizeof(background) / sizeof(background[0]))
+		bench_die("%s: too many processes in the background", what);
+	if (!registered) {
+		atexit(background_kill);
+		registered = true;
+	}
+	if ((e = posix_spawn_file_actions_init(&fa)) != 0 ||
+	    (e = posix_spawn_file_actions_addopen(
+	         &fa, 0, "/dev/null", O_RDONLY, 0)) != 0 ||
+	    (e = posix_spawn_file_actions_addopen(
+	         &fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644)) != 0 ||
+	    (e = posix_spawn_file_actions_adddup2(
+	         &fa, err_fd != -1 ? err_fd : 1, 2)) != 0)
+		bench_die("%s: %s", what, strerror(e));
+	e = posix_spawnp(
+	    &pid, argv[0], &fa, NULL, argv, env != NULL ? env : environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (e != 0)
+		bench_die(
+		    "%s: cannot start %s: %s", what, argv[0], strerror(e));
+	background[slot] = pid;
+	return pid;
+}
+
+void
+bench_stop(pid_t pid)
+{
+	struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 1000; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			goto out;
+		nanosleep(&tick, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+out:
+	background_forget(pid);
+}
+
+void
+bench_kill(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	background_forget(pid);
 }
 
 double

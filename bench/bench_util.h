@@ -1,8 +1,9 @@
 /*
  * What the benchmarks share: the clock and medians, stopping with a message,
  * a scratch directory removed at exit, running a program (the sluice binary
- * beside the benchmark, or one found in PATH) with its output in a log, the
- * physical limits printed for scale, and the sorted lines of a job's output.
+ * beside the benchmark, or one found in PATH) with its output in a log, or
+ * in the background until it is stopped, the physical limits printed for
+ * scale, and the sorted lines of a job's output.
  *
  * A benchmark is a program, not a library: these stop the process with a
  * message (bench_die) where a library would return an error. Ctrl-C is
@@ -17,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/resource.h>
+#include <sys/types.h>
 
 /* The program's name, first on every message; before anything else. */
 void bench_init(const char *name);
@@ -90,6 +92,23 @@ _Noreturn void bench_run_failed(
 /* bench_run, and stop with what went wrong unless it exited 0. */
 void bench_run_or_die(const char *what, char *const argv[], char *const env[],
     const char *log, double *wall, double *cpu);
+
+/* Start argv in the background with env (environ when NULL), stdin from
+ * /dev/null, stdout to log (truncated) and stderr to err_fd, or to log as
+ * well when err_fd is -1; argv[0] without a '/' is looked up in PATH. It
+ * gets SIGKILL at exit (a bench_die too) unless bench_stop or bench_kill
+ * waited for it first: no server a benchmark started outlives it, nor
+ * holds files in its scratch directory while that goes. At most 8 at a
+ * time. Stops when it cannot start; what names it in messages. */
+pid_t bench_start(const char *what, char *const argv[], char *const env[],
+    const char *log, int err_fd);
+
+/* SIGTERM to a process of bench_start, up to 10 s to end, then SIGKILL;
+ * waits for it. */
+void bench_stop(pid_t pid);
+
+/* SIGKILL to a process of bench_start (a crash), and wait for it. */
+void bench_kill(pid_t pid);
 
 /* Single-thread memcpy between two 64 MiB buffers (well past the caches),
  * median of 15 copies, in GB/s. */
