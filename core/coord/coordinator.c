@@ -426,8 +426,10 @@ sli_coord_job_end(struct cjob *j, int state, const char *fmt, ...)
 		j->sp->ops.scheduler.fini(j->sstate);
 		j->sched_init = false;
 	}
-	masters_close(j);
+	/* durable before the partitions go: a crash between the two must
+	 * not leave a job to take up whose finished work was released */
 	sli_coord_log_ended(j);
+	masters_close(j);
 	sli_info("coordinator: job %s %s%s%s", j->id,
 	    sli_wire_state_name(state), j->message[0] ? ": " : "", j->message);
 }

@@ -574,6 +574,30 @@ release_old_attempt(struct cjob *j, uint32_t t)
 	}
 }
 
+/*
+ * The attempts that run from now on, logged (a "reset" record) and synced
+ * before anything is deployed: a coordinator that crashes again and takes
+ * the job up once more then starts above them, so no attempt number is
+ * ever given twice (an old attempt may still run on a worker).
+ */
+static int
+log_attempts(struct cjob *j)
+{
+	uint32_t *todo = malloc((j->x.ntasks + 1) * sizeof(*todo)), n = 0;
+
+	if (todo == NULL)
+		return sli_err(SL_ENOMEM, "out of memory");
+	for (uint32_t t = 0; t < j->x.ntasks; t++)
+		if (j->tasks[t].state != T_FINISHED &&
+		    j->tasks[t].state != T_VACANT)
+			todo[n++] = t;
+	if (n > 0)
+		sli_coord_log_reset(
+		    j, "taken up again by a new coordinator", todo, n);
+	free(todo);
+	return sli_coord_log_sync(j);
+}
+
 /* Partition of finished producer `task` on `edge`: still there, as far
  * as its worker (which lists what it holds) and its master can tell. */
 static bool
@@ -731,6 +755,8 @@ sli_coord_replay(struct cjob *j)
 		}
 	}
 	free(restart);
+	if (rv == 0)
+		rv = log_attempts(j);
 	j->replaying = false;
 	if (rv == 0)
 		sli_info("coordinator: job %s: %u regions kept from the log, "

@@ -23,6 +23,8 @@
 
 #define HELLO_RETRY_MS 100      /* the first retry of a hello, doubled */
 #define HELLO_RETRY_MAX_MS 2000 /* up to this */
+#define HELLO_TIMEOUT_MS 2000   /* a hello's answer is due by then */
+#define HELLO_WATCH_MS 6000     /* no answer nor timeout: dial again */
 #define CALL_TIMEOUT_MS 5000
 #define MAX_SERVICES 16
 
@@ -80,7 +82,8 @@ struct worker {
 	uint32_t hb_ms;
 	bool welcomed;
 	bool hello_pending;
-	uint32_t retry_ms; /* before the next hello: backs off */
+	uint32_t retry_ms;  /* before the next hello: backs off */
+	uint32_t hello_gen; /* of the hello in flight */
 	bool stopping;
 	bool orphaned; /* the parent died: it cleans nothing up */
 	bool closed;
@@ -607,6 +610,14 @@ on_heartbeat(uv_timer_t *h)
 		report(w, t, SLI_WIRE_RUNNING);
 }
 
+/* A hello in flight: answers to one given up on are told apart. */
+struct hello_call {
+	struct worker *w;
+	uint32_t gen;
+};
+
+static void on_hello_watch(uv_timer_t *t);
+
 /* Say hello again later, backing off: a coordinator that is starting
  * again is not hurried by a crowd of workers. */
 static void
@@ -622,11 +633,17 @@ retry_later(struct worker *w)
 static void
 hello_done(void *arg, int rv, const struct sli_msg *reply)
 {
-	struct worker *w = arg;
+	struct hello_call *h = arg;
+	struct worker *w = h->w;
+	bool stale = h->gen != w->hello_gen;
 
+	free(h);
+	if (stale)
+		return; /* given up on by the watch: another was sent */
 	w->hello_pending = false;
 	if (w->stopping)
-		return;
+		return; /* the retry timer is the linger's now */
+	uv_timer_stop(&w->retry);
 	if (rv == 0 && reply->type == SLI_MSG_WELCOME) {
 		w->welcomed = true;
 		w->retry_ms = HELLO_RETRY_MS;
@@ -731,6 +748,7 @@ static void
 send_hello(struct worker *w)
 {
 	struct sli_msg m = { .type = SLI_MSG_HELLO };
+	struct hello_call *h;
 	int rv;
 
 	if (w->hello_pending || w->stopping)
@@ -743,13 +761,49 @@ send_hello(struct worker *w)
 	held_collect(w);
 	m.hello.data = w->services;
 	m.hello.ndata = w->nservices;
-	rv = sli_rpc_call(w->coord, &m, 2000, hello_done, w);
+	if ((h = malloc(sizeof(*h))) == NULL) {
+		held_free(w);
+		retry_later(w);
+		return;
+	}
+	h->w = w;
+	h->gen = ++w->hello_gen;
+	rv = sli_rpc_call(w->coord, &m, HELLO_TIMEOUT_MS, hello_done, h);
 	held_free(w);
 	if (rv == 0) {
 		w->hello_pending = true;
+		uv_timer_start(&w->retry, on_hello_watch, HELLO_WATCH_MS, 0);
 		return;
 	}
+	free(h);
 	retry_later(w);
+}
+
+/*
+ * A hello that got no answer at all, not even its timeout, long after it
+ * was sent: seen (rarely) when the coordinator was killed while it was in
+ * flight. Give up on it and on the connection, dial the coordinator
+ * again and say hello anew.
+ */
+static void
+on_hello_watch(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+	struct sli_rpc_client *cl;
+
+	if (!w->hello_pending || w->stopping)
+		return;
+	sli_warn("worker %s: no answer to its hello in %d s; dialing %s again",
+	    w->id, HELLO_WATCH_MS / 1000, w->o->coordinator);
+	if (sli_rpc_dial(&w->q, w->o->coordinator, NULL, NULL, &cl) != 0) {
+		uv_timer_start(&w->retry, on_hello_watch, HELLO_WATCH_MS, 0);
+		return;
+	}
+	w->hello_gen++; /* the pending one's answer, if any, is ignored */
+	w->hello_pending = false;
+	sli_rpc_client_close(w->coord);
+	w->coord = cl;
+	send_hello(w);
 }
 
 /* ---- stopping ---- */

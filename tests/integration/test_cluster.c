@@ -11,7 +11,6 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +18,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "cluster_util.h"
 #include "run_cmd.h"
 #include "sl_test.h"
 #include "sl_testutil.h"
@@ -29,119 +28,7 @@
 #define WC "examples/wordcount.json"
 #define GREP "examples/operators/grep-wordcount.json"
 
-extern char **environ;
-
-static char root[256];
-
-static const char *
-tmp(const char *name)
-{
-	static char bufs[8][600];
-	static int k;
-	char *b = bufs[k++ % 8];
-
-	if (root[0] == '\0')
-		CU_ASSERT_PTR_NOT_NULL_FATAL(
-		    sl_tmp_dir(root, sizeof(root), "sl-cluster"));
-	snprintf(b, 600, "%s/%s", root, name);
-	return b;
-}
-
-static const char *
-def(const char *name, const char *value)
-{
-	static char bufs[8][700];
-	static int k;
-	char *b = bufs[k++ % 8];
-
-	snprintf(b, 700, "%s=%s", name, value);
-	return b;
-}
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static void
-expect(struct run_result *r, int status, const char *needle)
-{
-	if (r->status != status ||
-	    (needle != NULL && strstr(r->err, needle) == NULL &&
-	        strstr(r->out, needle) == NULL)) {
-		fprintf(stderr,
-		    "\nwanted exit %d and '%s'; got exit %d\nstdout: %s\n"
-		    "stderr: %s\n",
-		    status, needle ? needle : "", r->status, r->out, r->err);
-		CU_FAIL("wrong outcome");
-	}
-	run_result_free(r);
-}
-
-/* The part files of dir, concatenated and sorted by line, compared with
- * the reference count of text. */
-static bool
-output_is_wordcount(const char *dir, const char *text, size_t len)
-{
-	char **want, *all = NULL, **got = NULL;
-	size_t nwant = sl_ref_wordcount(text, len, &want, NULL), ngot = 0;
-	size_t cap = 0, alen = 0;
-	bool same;
-	char names[8192], *name, *save = NULL;
-
-	sl_list_dir(dir, names, sizeof(names));
-	for (name = strtok_r(names, " ", &save); name != NULL;
-	     name = strtok_r(NULL, " ", &save)) {
-		char path[1200];
-		size_t n;
-		char *part;
-
-		if (strncmp(name, "part-", 5) != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		if ((part = sl_read_file(path, &n)) == NULL)
-			continue;
-		if (alen + n + 1 > cap) {
-			cap = (alen + n + 1) * 2;
-			all = realloc(all, cap);
-		}
-		memcpy(all + alen, part, n);
-		alen += n;
-		free(part);
-	}
-	if (all != NULL) {
-		all[alen] = '\0';
-		got = malloc(sizeof(*got) * (alen / 2 + 1));
-		for (char *l = strtok_r(all, "\n", &save); l != NULL;
-		     l = strtok_r(NULL, "\n", &save))
-			got[ngot++] = l;
-		qsort(got, ngot, sizeof(*got), sl_cmp_str);
-	}
-	same = ngot == nwant;
-	for (size_t i = 0; same && i < nwant; i++)
-		same = strcmp(got[i], want[i]) == 0;
-	if (!same)
-		fprintf(stderr, "\n%s: %zu lines, the reference has %zu\n", dir,
-		    ngot, nwant);
-	for (size_t i = 0; i < nwant; i++)
-		free(want[i]);
-	free(want);
-	free(got);
-	free(all);
-	return same;
-}
+const char cluster_tmp_prefix[] = "sl-cluster";
 
 /* The worker ids the report's tasks ran on, as a bit set of worker-N. */
 static unsigned
@@ -192,22 +79,6 @@ report_workers(const char *path, const char **status)
 		}
 	json_decref(rep);
 	return set;
-}
-
-static void
-put(const char *path, const char *s)
-{
-	sl_write_file(path, s, strlen(s));
-}
-
-static char *
-make_text(const char *path, size_t want, size_t *len)
-{
-	size_t nl, nw;
-	char *text = sl_gen_text(want, len, &nl, &nw);
-
-	sl_write_file(path, text, *len);
-	return text;
 }
 
 /* WordCount on worker processes equals the reference, and its tasks ran on
@@ -599,10 +470,6 @@ test_run_blocking(void)
 	free(text);
 }
 
-static pid_t spawn(char *const argv[], const char *out, const char *err);
-static int wait_for(pid_t pid, double secs);
-static bool file_has(const char *path, const char *needle, double secs);
-
 /* TeraSort (examples/terasort.json): records sampled, range-partitioned
  * over a blocking localdisk edge, sorted per partition; the parts in name
  * order are sorted and a permutation of the input (validate-sorted). */
@@ -824,43 +691,6 @@ static void
 test_flipped_byte_recovered(void)
 {
 	flipped_byte(true);
-}
-
-/* The blocking WordCount (examples/jobs/wordcount-blocking.json: read ->
- * words -> combine x4, count x3, write x3, two localdisk edges) with
- * `extra` top-level members ("restart", "faults"). */
-static void
-put_blocking_wc(const char *path, const char *extra)
-{
-	char job[4096];
-
-	snprintf(job, sizeof(job),
-	    "{\"name\": \"wcb\", %s, \"vertices\": ["
-	    "{\"id\": \"read\", \"operator\": \"text_source\", "
-	    "\"parallelism\": 4, \"config\": {\"path\": \"${input}\"}},"
-	    "{\"id\": \"words\", \"operator\": \"tokenize\", "
-	    "\"parallelism\": 4},"
-	    "{\"id\": \"combine\", \"operator\": \"hash_aggregate\", "
-	    "\"parallelism\": 4, \"config\": {\"function\": \"count\", "
-	    "\"mode\": \"partial\", \"max_entries\": 512}},"
-	    "{\"id\": \"count\", \"operator\": \"hash_aggregate\", "
-	    "\"parallelism\": 3, \"config\": {\"function\": \"sum\", "
-	    "\"mode\": \"final\"}},"
-	    "{\"id\": \"write\", \"operator\": \"file_sink\", "
-	    "\"parallelism\": 3, \"config\": {\"path\": \"${output}\", "
-	    "\"format\": \"tsv\"}}], \"edges\": ["
-	    "{\"from\": \"read\", \"to\": \"words\", \"distribution\": "
-	    "\"pointwise\", \"type\": \"pipelined\"},"
-	    "{\"from\": \"words\", \"to\": \"combine\", \"distribution\": "
-	    "\"pointwise\", \"type\": \"pipelined\"},"
-	    "{\"from\": \"combine\", \"to\": \"count\", \"distribution\": "
-	    "\"all_to_all\", \"type\": \"blocking\", \"shuffle\": "
-	    "\"localdisk\"},"
-	    "{\"from\": \"count\", \"to\": \"write\", \"distribution\": "
-	    "\"pointwise\", \"type\": \"blocking\", \"shuffle\": "
-	    "\"localdisk\"}]}",
-	    extra);
-	put(path, job);
 }
 
 /* A task's attempts in a report; -1 when it is not there. */
@@ -1386,40 +1216,6 @@ rss_kib(pid_t pid)
 	return kib;
 }
 
-static pid_t
-spawn(char *const argv[], const char *out, const char *err)
-{
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO,
-	    out ? out : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO,
-	    err ? err : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	CU_ASSERT_EQUAL_FATAL(
-	    posix_spawn(&pid, argv[0], &fa, NULL, argv, environ), 0);
-	posix_spawn_file_actions_destroy(&fa);
-	return pid;
-}
-
-/* Wait up to secs for pid; its status, or -1 when it did not end. */
-static int
-wait_for(pid_t pid, double secs)
-{
-	double until = now() + secs;
-	int st;
-
-	while (now() < until) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
-
-		if (w == pid)
-			return st;
-		sleep_ms(20);
-	}
-	return -1;
-}
-
 static bool
 all_gone(const pid_t *pids, int n, double secs)
 {
@@ -1687,282 +1483,6 @@ free_port(void)
 	return port;
 }
 
-static bool
-file_has(const char *path, const char *needle, double secs)
-{
-	double until = now() + secs;
-
-	for (;;) {
-		size_t len;
-		char *s = sl_read_file(path, &len);
-		bool has = s != NULL && strstr(s, needle) != NULL;
-
-		free(s);
-		if (has)
-			return true;
-		if (now() > until)
-			return false;
-		sleep_ms(50);
-	}
-}
-
-/* Whether path comes to hold needle at least n times within secs. */
-static bool
-file_count(const char *path, const char *needle, int n, double secs)
-{
-	double until = now() + secs;
-
-	for (;;) {
-		size_t len;
-		char *s = sl_read_file(path, &len);
-		int k = 0;
-
-		for (char *p = s; p != NULL && (p = strstr(p, needle)) != NULL;
-		     p++)
-			k++;
-		free(s);
-		if (k >= n)
-			return true;
-		if (now() > until)
-			return false;
-		sleep_ms(50);
-	}
-}
-
-/* The operation log of the state directory, one JSON object a record. */
-static json_t *
-log_records(const char *dir)
-{
-	struct run_result r = sl_run_sluice("log", "dump", dir, NULL);
-	json_t *all = json_array();
-	char *save = NULL;
-
-	for (char *line = strtok_r(r.out, "\n", &save); line != NULL;
-	     line = strtok_r(NULL, "\n", &save))
-		json_array_append_new(all, json_loads(line, 0, NULL));
-	run_result_free(&r);
-	return all;
-}
-
-static size_t
-count_type(json_t *recs, const char *type)
-{
-	size_t i, n = 0;
-	json_t *rec;
-
-	json_array_foreach (recs, i, rec)
-		n += strcmp(json_string_value(json_object_get(rec, "t")),
-		         type) == 0;
-	return n;
-}
-
-static pid_t
-start_coordinator(const char *url, const char *dir, const char *err)
-{
-	char *argv[] = { (char *)sluice_path(), "coordinator", "--listen",
-		(char *)url, "--state-dir", (char *)dir, "--heartbeat-ms",
-		"100", NULL };
-
-	return spawn(argv, NULL, err);
-}
-
-/*
- * The coordinator SIGKILLed up to three times while a blocking WordCount
- * runs on two standalone workers, at different points (after 1, 8 and 14
- * tasks finished; the job may end before the last), and started again on
- * the same state directory each time: the
- * job finishes with the reference output, and no region whose tasks had
- * all finished before a kill runs again (its tasks have one "finished"
- * record each in the log).
- */
-static void
-test_coordinator_killed(void)
-{
-	static const int at[] = { 1, 8, 14 };
-	char url[620], dir[600], sock[600];
-	char *wargv[8];
-	size_t len;
-	char *text = make_text(tmp("rc.txt"), 6u << 20, &len);
-	pid_t co, w[2];
-	struct run_result r;
-	json_t *recs;
-	uint64_t boundary[3] = { 0 };
-	bool done = false;
-
-	snprintf(sock, sizeof(sock), "%s", tmp("rc.sock"));
-	snprintf(url, sizeof(url), "ipc://%s", sock);
-	snprintf(dir, sizeof(dir), "%s", tmp("rc-state"));
-	put_blocking_wc(tmp("rc.json"),
-	    "\"restart\": {\"strategy\": \"fixed-delay\", \"delay\": "
-	    "\"10ms\"}");
-	setenv("SLUICE_LOCALDISK_DIR", tmp("ld-rc"), 1);
-	CU_ASSERT_EQUAL(mkdir(tmp("ld-rc"), 0755), 0);
-	setenv("SLUICE_LOG", "info", 1);
-	co = start_coordinator(url, dir, tmp("rc-co.err"));
-	CU_ASSERT_TRUE_FATAL(file_has(tmp("rc-co.err"), "listening", 10));
-	for (int i = 0; i < 2; i++) {
-		char id[16];
-
-		snprintf(id, sizeof(id), "w%d", i + 1);
-		wargv[0] = (char *)sluice_path();
-		wargv[1] = "worker";
-		wargv[2] = "--coordinator";
-		wargv[3] = url;
-		wargv[4] = "--id";
-		wargv[5] = id;
-		wargv[6] = NULL;
-		w[i] = spawn(
-		    wargv, NULL, i == 0 ? tmp("rc-w1.err") : tmp("rc-w2.err"));
-	}
-	unsetenv("SLUICE_LOG");
-	r = sl_run_sluice("submit", "--coordinator", url, tmp("rc.json"), "-D",
-	    def("input", tmp("rc.txt")), "-D", def("output", tmp("rc-out")),
-	    NULL);
-	expect(&r, 0, NULL);
-	for (int k = 0; k < 3 && !done; k++) {
-		/* wait for at[k] finished tasks, then kill -9 */
-		for (int i = 0; i < 3000; i++) {
-			recs = log_records(dir);
-			done = count_type(recs, "ended") > 0;
-			if (done ||
-			    count_type(recs, "finished") >= (size_t)at[k]) {
-				json_decref(recs);
-				break;
-			}
-			json_decref(recs);
-			sleep_ms(5);
-		}
-		if (done)
-			break;
-		kill(co, SIGKILL);
-		waitpid(co, NULL, 0);
-		recs = log_records(dir);
-		boundary[k] = json_array_size(recs);
-		json_decref(recs);
-		setenv("SLUICE_LOG", "info", 1);
-		co = start_coordinator(url, dir, tmp("rc-co.err"));
-		unsetenv("SLUICE_LOG");
-		CU_ASSERT_TRUE_FATAL(
-		    file_has(tmp("rc-co.err"), "listening", 10));
-	}
-	/* the kills came while it ran (the last may come too late) */
-	CU_ASSERT(boundary[1] > 0);
-	/* the job ends, with whichever coordinator (one killed just after it
-	 * ended leaves nothing to take up): its log says how */
-	done = false;
-	for (int i = 0; i < 600 && !done; i++) {
-		recs = log_records(dir);
-		done = count_type(recs, "ended") > 0;
-		if (done) {
-			json_t *last =
-			    json_array_get(recs, json_array_size(recs) - 1);
-
-			CU_ASSERT_STRING_EQUAL(
-			    json_string_value(json_object_get(last, "state")),
-			    "FINISHED");
-		}
-		json_decref(recs);
-		if (!done)
-			sleep_ms(100);
-	}
-	if (!done) {
-		/* what the processes said, to see why */
-		const char *logs[] = { "rc-co.err", "rc-w1.err", "rc-w2.err" };
-
-		for (int i = 0; i < 3; i++) {
-			size_t n = 0;
-			char *t = sl_read_file(tmp(logs[i]), &n);
-
-			fprintf(stderr, "\n--- %s (last 3000 bytes)\n%s\n",
-			    logs[i],
-			    t != NULL ? t + (n > 3000 ? n - 3000 : 0) : "");
-			free(t);
-		}
-		CU_FAIL("the job did not end");
-	}
-	CU_ASSERT_TRUE(output_is_wordcount(tmp("rc-out"), text, len));
-	/* a task finished before a kill, in a region all finished then, is
-	 * not finished again after it */
-	recs = log_records(dir);
-	/* taken up, not submitted again: one job, going on after the kill */
-	CU_ASSERT_EQUAL(count_type(recs, "submitted"), 1);
-	CU_ASSERT(json_array_size(recs) > boundary[0]);
-	{
-		json_t *rec;
-		size_t i, k;
-		int twice = 0;
-
-		for (int b = 0; b < 3; b++) {
-			json_array_foreach (recs, i, rec) {
-				json_t *later;
-
-				if (i >= boundary[b] ||
-				    strcmp(json_string_value(
-				               json_object_get(rec, "t")),
-				        "finished") != 0)
-					continue;
-				json_array_foreach (recs, k, later) {
-					if (k < boundary[b] ||
-					    strcmp(json_string_value(
-					               json_object_get(
-					                   later, "t")),
-					        "finished") != 0)
-						continue;
-					/* the same task: ran again */
-					if (json_equal(
-					        json_object_get(rec, "vertex"),
-					        json_object_get(
-					            later, "vertex")) &&
-					    json_equal(
-					        json_object_get(rec, "index"),
-					        json_object_get(
-					            later, "index")))
-						twice++;
-				}
-			}
-		}
-		/* a region cut by a kill between its stages' reports may run
-		 * again (read, words, combine: 3 tasks); nothing more */
-		CU_ASSERT(twice <= 3);
-	}
-	/* the log cut inside its "ended" record (torn): a coordinator started
-	 * on it takes the job up, runs nothing (every task finished on a
-	 * worker that is there) and ends it again */
-	{
-		json_t *last = json_array_get(recs, json_array_size(recs) - 1);
-		size_t fin = count_type(recs, "finished");
-		char log[700];
-
-		snprintf(log, sizeof(log), "%s/wcb-1.log", dir);
-		kill(co, SIGKILL);
-		waitpid(co, NULL, 0);
-		CU_ASSERT_EQUAL(truncate(log,
-		                    (off_t)json_integer_value(
-		                        json_object_get(last, "offset")) +
-		                        5),
-		    0);
-		setenv("SLUICE_LOG", "info", 1);
-		co = start_coordinator(url, dir, tmp("rc-co.err"));
-		unsetenv("SLUICE_LOG");
-		CU_ASSERT_TRUE(
-		    file_has(tmp("rc-co.err"), "recovered from", 10));
-		CU_ASSERT_TRUE(file_has(tmp("rc-co.err"), "FINISHED", 10));
-		json_decref(recs);
-		recs = log_records(dir);
-		CU_ASSERT_EQUAL(count_type(recs, "ended"), 1);
-		CU_ASSERT_EQUAL(count_type(recs, "finished"), fin);
-	}
-	json_decref(recs);
-	kill(co, SIGTERM);
-	waitpid(co, NULL, 0);
-	for (int i = 0; i < 2; i++) {
-		kill(w[i], SIGTERM);
-		waitpid(w[i], NULL, 0);
-	}
-	unsetenv("SLUICE_LOCALDISK_DIR");
-	free(text);
-}
-
 /* A standalone cluster over tcp://: submit, status, a worker that stops
  * heartbeating is declared lost, SIGTERM stops the coordinator and its
  * workers. */
@@ -2169,13 +1689,6 @@ test_localdisk_across_hosts(void)
 	free(text);
 }
 
-static void
-cleanup(void)
-{
-	if (root[0] != '\0')
-		sl_rm_rf(root);
-}
-
 static const struct sl_test tests[] = {
 	{ "run: WordCount on worker processes", test_run_wordcount },
 	{ "run: a source of parallelism auto", test_auto_source },
@@ -2207,8 +1720,6 @@ static const struct sl_test tests[] = {
 	{ "failover: a silent worker is found by its heartbeats",
 	    test_worker_silent },
 	{ "standalone cluster over tcp", test_standalone_tcp },
-	{ "recovery: the coordinator SIGKILLed three times",
-	    test_coordinator_killed },
 	{ "localdisk read through the producer's server",
 	    test_localdisk_across_hosts },
 	{ "cleanup", cleanup },
