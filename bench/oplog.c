@@ -70,6 +70,7 @@
 #include <sluice/errors.h>
 
 #include "oplog/oplog.h"
+#include "oplog/oplog_events.h"
 
 #include "bench_util.h"
 
@@ -150,39 +151,14 @@ logstat_free(struct logstat *s)
 	free(s->gen_bytes);
 }
 
-static const msgpack_object *
-mp_get(const msgpack_object *map, const char *key)
-{
-	size_t n = strlen(key);
-
-	if (map->type != MSGPACK_OBJECT_MAP)
-		return NULL;
-	for (uint32_t i = 0; i < map->via.map.size; i++) {
-		const msgpack_object *k = &map->via.map.ptr[i].key;
-
-		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-		    memcmp(k->via.str.ptr, key, n) == 0)
-			return &map->via.map.ptr[i].val;
-	}
-	return NULL;
-}
-
-static uint64_t
-mp_u64(const msgpack_object *o)
-{
-	return o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER
-	    ? o->via.u64
-	    : UINT64_MAX;
-}
-
 /* A finished record of the recovery job: its task, and a gen task's bytes
  * (outputs: [edge, descriptor, [bytes per subpartition]]). */
 static void
 count_task(struct logstat *s, const msgpack_object *m)
 {
-	uint64_t v = mp_u64(mp_get(m, "vertex")),
-	         i = mp_u64(mp_get(m, "index"));
-	const msgpack_object *outs = mp_get(m, "outputs");
+	uint64_t v = sli_oplog_u64(sli_oplog_get(m, "vertex")),
+	         i = sli_oplog_u64(sli_oplog_get(m, "index"));
+	const msgpack_object *outs = sli_oplog_get(m, "outputs");
 
 	if (v > 1 || i >= s->n || s->done[v][i])
 		return;
@@ -197,7 +173,8 @@ count_task(struct logstat *s, const msgpack_object *m)
 		    (sub = &o->via.array.ptr[2])->type != MSGPACK_OBJECT_ARRAY)
 			continue;
 		for (uint32_t b = 0; b < sub->via.array.size; b++)
-			s->gen_bytes[i] += mp_u64(&sub->via.array.ptr[b]);
+			s->gen_bytes[i] +=
+			    sli_oplog_u64(&sub->via.array.ptr[b]);
 	}
 }
 
@@ -214,7 +191,7 @@ count_record(void *arg, const void *p, size_t len, uint64_t off)
 	s->bytes = off + SLI_OPLOG_HEADER + len;
 	msgpack_unpacked_init(&u);
 	if (msgpack_unpack_next(&u, p, len, NULL) == MSGPACK_UNPACK_SUCCESS &&
-	    (t = mp_get(&u.data, "t")) != NULL &&
+	    (t = sli_oplog_get(&u.data, "t")) != NULL &&
 	    t->type == MSGPACK_OBJECT_STR && t->via.str.size == 8 &&
 	    memcmp(t->via.str.ptr, "finished", 8) == 0) {
 		s->finished++;

@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "coord.h"
 #include "coord_impl.h"
+#include "oplog/oplog_events.h"
 #include "plan/failover.h"
 
 struct routput {
@@ -59,39 +60,14 @@ struct creplay {
 
 /* ---- reading the records ---- */
 
-static const msgpack_object *
-get(const msgpack_object *map, const char *key)
-{
-	size_t n = strlen(key);
-
-	if (map->type != MSGPACK_OBJECT_MAP)
-		return NULL;
-	for (uint32_t i = 0; i < map->via.map.size; i++) {
-		const msgpack_object *k = &map->via.map.ptr[i].key;
-
-		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
-		    memcmp(k->via.str.ptr, key, n) == 0)
-			return &map->via.map.ptr[i].val;
-	}
-	return NULL;
-}
-
 static bool
 is(const msgpack_object *map, const char *type)
 {
-	const msgpack_object *t = get(map, "t");
+	const msgpack_object *t = sli_oplog_get(map, "t");
 
 	return t != NULL && t->type == MSGPACK_OBJECT_STR &&
 	    t->via.str.size == strlen(type) &&
 	    memcmp(t->via.str.ptr, type, t->via.str.size) == 0;
-}
-
-static uint64_t
-u64(const msgpack_object *o)
-{
-	return o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER
-	    ? o->via.u64
-	    : UINT64_MAX;
 }
 
 /* The records of one log, unpacked (strings and binaries point into
@@ -178,9 +154,11 @@ sli_coord_replay_free(struct cjob *j)
 static int
 take_finished(struct cjob *j, struct creplay *p, const msgpack_object *m)
 {
-	uint64_t v = u64(get(m, "vertex")), idx = u64(get(m, "index")),
-	         att = u64(get(m, "attempt"));
-	const msgpack_object *w = get(m, "worker"), *outs = get(m, "outputs");
+	uint64_t v = sli_oplog_u64(sli_oplog_get(m, "vertex")),
+	         idx = sli_oplog_u64(sli_oplog_get(m, "index")),
+	         att = sli_oplog_u64(sli_oplog_get(m, "attempt"));
+	const msgpack_object *w = sli_oplog_get(m, "worker"),
+	                     *outs = sli_oplog_get(m, "outputs");
 	uint32_t t, n;
 
 	if (v >= j->job->nv || idx >= j->x.par[v] || att > UINT32_MAX ||
@@ -207,11 +185,11 @@ take_finished(struct cjob *j, struct creplay *p, const msgpack_object *m)
 		if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 3 ||
 		    o->via.array.ptr[1].type != MSGPACK_OBJECT_BIN ||
 		    o->via.array.ptr[2].type != MSGPACK_OBJECT_ARRAY ||
-		    u64(&o->via.array.ptr[0]) >= j->job->ne)
+		    sli_oplog_u64(&o->via.array.ptr[0]) >= j->job->ne)
 			return sli_err(SL_EPARSE,
 			    "a finished record's output "
 			    "does not fit the job");
-		ro->edge = (uint32_t)u64(&o->via.array.ptr[0]);
+		ro->edge = (uint32_t)sli_oplog_u64(&o->via.array.ptr[0]);
 		ro->len = o->via.array.ptr[1].via.bin.size;
 		ro->nsub = o->via.array.ptr[2].via.array.size;
 		ro->desc = malloc(ro->len + 1);
@@ -221,7 +199,8 @@ take_finished(struct cjob *j, struct creplay *p, const msgpack_object *m)
 			return sli_err(SL_ENOMEM, "out of memory");
 		memcpy(ro->desc, o->via.array.ptr[1].via.bin.ptr, ro->len);
 		for (uint32_t i = 0; i < ro->nsub; i++)
-			ro->sub[i] = u64(&o->via.array.ptr[2].via.array.ptr[i]);
+			ro->sub[i] = sli_oplog_u64(
+			    &o->via.array.ptr[2].via.array.ptr[i]);
 	}
 	p->attempt[t] = (uint32_t)att;
 	p->finished[t] = 1;
@@ -233,7 +212,7 @@ take_finished(struct cjob *j, struct creplay *p, const msgpack_object *m)
 static int
 take_reset(struct cjob *j, struct creplay *p, const msgpack_object *m)
 {
-	const msgpack_object *rs = get(m, "restarted");
+	const msgpack_object *rs = sli_oplog_get(m, "restarted");
 
 	if (rs == NULL || rs->type != MSGPACK_OBJECT_ARRAY)
 		return sli_err(SL_EPARSE, "a reset record without tasks");
@@ -243,9 +222,9 @@ take_reset(struct cjob *j, struct creplay *p, const msgpack_object *m)
 
 		if (e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size != 3)
 			return sli_err(SL_EPARSE, "a reset record's task");
-		v = u64(&e->via.array.ptr[0]);
-		idx = u64(&e->via.array.ptr[1]);
-		att = u64(&e->via.array.ptr[2]);
+		v = sli_oplog_u64(&e->via.array.ptr[0]);
+		idx = sli_oplog_u64(&e->via.array.ptr[1]);
+		att = sli_oplog_u64(&e->via.array.ptr[2]);
 		if (v >= j->job->nv || idx >= j->x.par[v] || att > UINT32_MAX)
 			return sli_err(SL_EPARSE,
 			    "a reset record's task does "
@@ -259,8 +238,9 @@ take_reset(struct cjob *j, struct creplay *p, const msgpack_object *m)
 static int
 take_decided(struct cjob *j, struct creplay *p, const msgpack_object *m)
 {
-	uint64_t v = u64(get(m, "vertex")), par = u64(get(m, "parallelism"));
-	const msgpack_object *st = get(m, "starts");
+	uint64_t v = sli_oplog_u64(sli_oplog_get(m, "vertex")),
+	         par = sli_oplog_u64(sli_oplog_get(m, "parallelism"));
+	const msgpack_object *st = sli_oplog_get(m, "starts");
 	struct rdecision *d;
 
 	if (v >= j->job->nv || par == 0 || par > j->x.par[v] || st == NULL ||
@@ -278,14 +258,15 @@ take_decided(struct cjob *j, struct creplay *p, const msgpack_object *m)
 	d->v = (uint32_t)v;
 	d->p = (uint32_t)par;
 	for (uint32_t k = 0; k < par; k++)
-		d->starts[k] = (uint32_t)u64(&st->via.array.ptr[k]);
+		d->starts[k] = (uint32_t)sli_oplog_u64(&st->via.array.ptr[k]);
 	return 0;
 }
 
 static int
 take_snapshot(struct creplay *p, const msgpack_object *m)
 {
-	const msgpack_object *pl = get(m, "plugin"), *d = get(m, "data");
+	const msgpack_object *pl = sli_oplog_get(m, "plugin"),
+	                     *d = sli_oplog_get(m, "data");
 	struct rsnapshot *sn;
 	uint32_t i;
 
@@ -386,23 +367,24 @@ recover_one(
 		if (is(&rs.r[i].data, "ended"))
 			goto out; /* a job that ended: history */
 	m = &rs.r[0].data;
-	json = get(m, "json");
+	json = sli_oplog_get(m, "json");
 	if (json == NULL || json->type != MSGPACK_OBJECT_STR ||
-	    get(m, "job") == NULL ||
-	    get(m, "job")->type != MSGPACK_OBJECT_STR) {
+	    sli_oplog_get(m, "job") == NULL ||
+	    sli_oplog_get(m, "job")->type != MSGPACK_OBJECT_STR) {
 		sli_warn("coordinator: %s: a bad submitted record; not "
 		         "recovered",
 		    path);
 		goto out;
 	}
-	snprintf(job, sizeof(job), "%.*s", (int)get(m, "job")->via.str.size,
-	    get(m, "job")->via.str.ptr);
+	snprintf(job, sizeof(job), "%.*s",
+	    (int)sli_oplog_get(m, "job")->via.str.size,
+	    sli_oplog_get(m, "job")->via.str.ptr);
 	origin[0] = '\0';
-	if (get(m, "origin") != NULL &&
-	    get(m, "origin")->type == MSGPACK_OBJECT_STR)
+	if (sli_oplog_get(m, "origin") != NULL &&
+	    sli_oplog_get(m, "origin")->type == MSGPACK_OBJECT_STR)
 		snprintf(origin, sizeof(origin), "%.*s",
-		    (int)get(m, "origin")->via.str.size,
-		    get(m, "origin")->via.str.ptr);
+		    (int)sli_oplog_get(m, "origin")->via.str.size,
+		    sli_oplog_get(m, "origin")->via.str.ptr);
 	if ((rv = sli_coord_submit_again(c, json->via.str.ptr,
 	         json->via.str.size, origin, job, id, sizeof(id))) != 0) {
 		sli_warn(

@@ -157,6 +157,31 @@ sli_oplog_ended(
 	return rec_end(&r, log);
 }
 
+const msgpack_object *
+sli_oplog_get(const msgpack_object *map, const char *key)
+{
+	size_t n = strlen(key);
+
+	if (map->type != MSGPACK_OBJECT_MAP)
+		return NULL;
+	for (uint32_t i = 0; i < map->via.map.size; i++) {
+		const msgpack_object *k = &map->via.map.ptr[i].key;
+
+		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == n &&
+		    memcmp(k->via.str.ptr, key, n) == 0)
+			return &map->via.map.ptr[i].val;
+	}
+	return NULL;
+}
+
+uint64_t
+sli_oplog_u64(const msgpack_object *o)
+{
+	return o != NULL && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER
+	    ? o->via.u64
+	    : UINT64_MAX;
+}
+
 static json_t *
 to_json(const msgpack_object *o)
 {

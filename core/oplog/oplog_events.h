@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <msgpack.h>
 #include <sluice/shuffle.h>
 
 #include "oplog.h"
@@ -48,6 +49,11 @@ int sli_oplog_snapshot(struct sli_oplog *log, uint64_t ms, const char *plugin,
     const void *data, size_t len);
 int sli_oplog_ended(
     struct sli_oplog *log, uint64_t ms, const char *state, const char *message);
+
+/* Reading a record: the value of key in map (NULL when absent or map is
+ * not a map), and an unsigned value (UINT64_MAX when o is none). */
+const msgpack_object *sli_oplog_get(const msgpack_object *map, const char *key);
+uint64_t sli_oplog_u64(const msgpack_object *o);
 
 /* A record as JSON, for `sluice log dump`: maps become objects, binary
  * values hex strings. NULL when the payload is not msgpack. */

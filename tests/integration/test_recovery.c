@@ -368,6 +368,25 @@ killed_by_fault(struct cluster *c)
 	return true;
 }
 
+/* Submit the blocking WordCount NAME.json on NAME.txt (scratch files),
+ * and see its coordinator killed by the fault. */
+static bool
+submit_killed(struct cluster *c, const char *name)
+{
+	char job[64], text[64];
+	struct run_result r;
+
+	snprintf(job, sizeof(job), "%s.json", name);
+	snprintf(text, sizeof(text), "%s.txt", name);
+	r = sl_run_sluice("submit", "--coordinator", c->url, tmp(job), "-D",
+	    def("input", tmp(text)), "-D", def("output", c->out), NULL);
+	expect(&r, 0, "wcb-1");
+	if (killed_by_fault(c))
+		return true;
+	CU_FAIL("the coordinator was not killed by its fault");
+	return false;
+}
+
 /* A copy of the job's log as the kill left it, in lsN-torn/: a
  * coordinator started on the state directory cuts the torn tail off. */
 static void
@@ -557,21 +576,14 @@ static void
 torn_at(int n, const char *text, size_t len)
 {
 	struct cluster c;
-	struct run_result r;
 	json_t *pre = NULL, *post;
 	unsigned long long good = 0;
 	unsigned whole, again, all;
 	unsigned failures = CU_get_number_of_failures();
 
 	cluster_start(&c, n, NULL);
-	r = sl_run_sluice("submit", "--coordinator", c.url, tmp("ls.json"),
-	    "-D", def("input", tmp("ls.txt")), "-D", def("output", c.out),
-	    NULL);
-	expect(&r, 0, "wcb-1");
-	if (!killed_by_fault(&c)) {
-		CU_FAIL("the coordinator was not killed by its fault");
+	if (!submit_killed(&c, "ls"))
 		goto out;
-	}
 	snapshot(&c, "wcb-1");
 	/* at once: the workers' dialers back off while no coordinator is
 	 * there */
@@ -768,7 +780,6 @@ static void
 test_worker_away(void)
 {
 	struct cluster c;
-	struct run_result r;
 	json_t *pre = NULL, *post;
 	unsigned long long from;
 	unsigned on1, on2, again, gone = 0;
@@ -783,14 +794,8 @@ test_worker_away(void)
 	    "\"restart\": {\"strategy\": \"fixed-delay\", \"delay\": "
 	    "\"10ms\"}");
 	cluster_start(&c, 7, "wa");
-	r = sl_run_sluice("submit", "--coordinator", c.url, tmp("wa.json"),
-	    "-D", def("input", tmp("wa.txt")), "-D", def("output", c.out),
-	    NULL);
-	expect(&r, 0, "wcb-1");
-	if (!killed_by_fault(&c)) {
-		CU_FAIL("the coordinator was not killed by its fault");
+	if (!submit_killed(&c, "wa"))
 		goto out;
-	}
 	pre = log_records(c.state);
 	from = (unsigned long long)json_integer_value(json_object_get(
 	           json_array_get(pre, json_array_size(pre) - 1), "offset")) +
