@@ -647,7 +647,12 @@ flipped_byte(bool recover)
 		CU_ASSERT_EQUAL(sl_count_entries(tmp("flip-out")), 0);
 		return;
 	}
-	CU_ASSERT_TRUE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (st == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		static const char *const err[] = { "flip.err", NULL };
+
+		print_tails(err);
+		CU_FAIL("the job did not finish");
+	}
 	{
 		size_t len = 0;
 		char *out = sl_read_file(tmp("flip-out/part-00000"), &len);
