@@ -19,39 +19,8 @@
 
 #include "ld_file.h"
 #include "sl_test.h"
+#include "test_host.h"
 #include "sl_testutil.h"
-
-static char detail[1024];
-
-static void *
-t_alloc(size_t n)
-{
-	return malloc(n);
-}
-
-static void *
-t_realloc(void *p, size_t n)
-{
-	return realloc(p, n);
-}
-
-static void
-t_set_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-}
-
-static const struct sl_host host = {
-	.struct_size = sizeof(struct sl_host),
-	.alloc = t_alloc,
-	.realloc = t_realloc,
-	.free = free,
-	.set_error = t_set_error,
-};
 
 static char root[256];
 

@@ -23,48 +23,8 @@
 #include "ld_file.h"
 #include "localdisk.h"
 #include "sl_test.h"
+#include "test_host.h"
 #include "sl_testutil.h"
-
-static _Thread_local char detail[1024];
-
-static void *
-t_alloc(size_t n)
-{
-	return malloc(n);
-}
-
-static void *
-t_realloc(void *p, size_t n)
-{
-	return realloc(p, n);
-}
-
-static void
-t_set_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-}
-
-static void
-t_log(const struct sl_host *h, int level, const char *fmt, ...)
-{
-	(void)h;
-	(void)level;
-	(void)fmt;
-}
-
-static const struct sl_host host = {
-	.log = t_log,
-	.struct_size = sizeof(struct sl_host),
-	.alloc = t_alloc,
-	.realloc = t_realloc,
-	.free = free,
-	.set_error = t_set_error,
-};
 
 static char root[256];
 static char url[512];
