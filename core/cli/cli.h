@@ -17,6 +17,7 @@ int sli_cmd_gen_records(int argc, char **argv);
 int sli_cmd_validate_sorted(int argc, char **argv);
 int sli_cmd_gen_words(int argc, char **argv);
 int sli_cmd_log(int argc, char **argv);
+int sli_cmd_shuffled(int argc, char **argv);
 
 /* "sluice: <msg>" on stderr; returns 1 (or 2 for usage) so callers can
  * `return cli_fail(...)`. */

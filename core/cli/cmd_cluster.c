@@ -23,13 +23,16 @@
 static const char coordinator_usage[] =
     "usage: sluice coordinator --listen URL [--heartbeat-ms N]\n"
     "                          [--plugin-dir DIR]... [--state-dir DIR]\n"
+    "                          [--shuffle-service URL]...\n"
     "\n"
     "Runs the job master until SIGINT or SIGTERM. URL is tcp://HOST:PORT\n"
     "(workers and clients on other hosts) or ipc:///PATH (this host).\n"
     "Workers that miss 6 heartbeats in a row are declared lost.\n"
     "--state-dir DIR keeps each job's operation log there (DIR/JOB.log;\n"
     "`sluice log dump DIR` prints them); started again on it after a crash,\n"
-    "the coordinator takes up the jobs that had not ended.\n";
+    "the coordinator takes up the jobs that had not ended.\n"
+    "--shuffle-service URL names a `sluice shuffled` daemon for edges of\n"
+    "the remote shuffle (repeat it for several).\n";
 
 static const char worker_usage[] =
     "usage: sluice worker --coordinator URL [--slots N] [--id NAME]\n"
@@ -72,10 +75,12 @@ sli_cmd_coordinator(int argc, char **argv)
 		{ "heartbeat-ms", required_argument, NULL, 'b' },
 		{ "plugin-dir", required_argument, NULL, 'd' },
 		{ "state-dir", required_argument, NULL, 's' },
+		{ "shuffle-service", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sli_coord_opts co = { 0 };
+	const char **services = calloc(argc, sizeof(char *));
 	struct sli_plugin_set set = { 0 };
 	struct sli_coord *c;
 	const char **dirs = calloc(argc, sizeof(char *));
@@ -83,18 +88,26 @@ sli_cmd_coordinator(int argc, char **argv)
 	sigset_t sigs;
 	int opt, sig, rv;
 
-	if (dirs == NULL)
+	if (dirs == NULL || services == NULL) {
+		free(dirs);
+		free(services);
 		return sli_cli_fail("out of memory");
+	}
+	co.services = services;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'l':
 			co.listen = optarg;
 			break;
+		case 'S':
+			services[co.nservices++] = optarg;
+			break;
 		case 'b':
 			if (!sli_parse_u32(
 			        optarg, 10, 600000, &co.heartbeat_ms)) {
 				free(dirs);
+				free(services);
 				return sli_cli_usage("coordinator: "
 				                     "--heartbeat-ms: 10 to "
 				                     "600000, not '%s'",
@@ -114,11 +127,13 @@ sli_cmd_coordinator(int argc, char **argv)
 			return sli_cli_flush();
 		default:
 			free(dirs);
+			free(services);
 			return 2;
 		}
 	}
 	if (co.listen == NULL || optind < argc) {
 		free(dirs);
+		free(services);
 		return sli_cli_usage("coordinator: %s\n\n%s",
 		    co.listen == NULL ? "--listen URL is required"
 		                      : "unexpected arguments",
@@ -128,6 +143,7 @@ sli_cmd_coordinator(int argc, char **argv)
 		sli_log_set_level(SL_LOG_INFO);
 	if (sli_plugin_set_load_default(&set, dirs, ndirs) < 0) {
 		free(dirs);
+		free(services);
 		return sli_cli_fail("%s", sl_errdetail());
 	}
 	free(dirs);
@@ -136,6 +152,7 @@ sli_cmd_coordinator(int argc, char **argv)
 	if (sli_coord_start(&co, &c) != 0) {
 		rv = sli_cli_fail("%s", sl_errdetail());
 		sli_plugin_set_clear(&set);
+		free(services);
 		return rv;
 	}
 	printf("coordinator listening at %s\n", sli_coord_url(c));
@@ -146,6 +163,7 @@ sli_cmd_coordinator(int argc, char **argv)
 	usleep(200 * 1000); /* let SHUTDOWN reach the workers */
 	sli_coord_stop(c);
 	sli_plugin_set_clear(&set);
+	free(services);
 	return 0;
 }
 

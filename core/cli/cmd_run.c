@@ -30,7 +30,7 @@ static const char run_usage[] =
     "  sluice run JOB.json [-D NAME=VALUE]... [--workers N] [--slots N]\n"
     "             [--in-process] [--plugin-dir DIR]... [--report FILE]\n"
     "             [--kill-worker-after SECONDS] [--respawn]\n"
-    "             [--state-dir DIR]\n"
+    "             [--state-dir DIR] [--shuffle-service URL]...\n"
     "\n"
     "Starts a coordinator and --workers worker processes (default 2) with\n"
     "--slots slots each (default 2) on this machine, runs the job, and\n"
@@ -40,7 +40,8 @@ static const char run_usage[] =
     "--kill-worker-after SECONDS kills one worker process with SIGKILL that\n"
     "long after the job started (failover: the job goes on without it);\n"
     "--respawn starts a worker that died again. --state-dir DIR keeps the\n"
-    "job's operation log there (`sluice log dump DIR`).\n"
+    "job's operation log there (`sluice log dump DIR`). --shuffle-service\n"
+    "URL names a `sluice shuffled` daemon for remote shuffle edges.\n"
     "--report FILE writes what every task did as JSON. Progress goes to\n"
     "stderr, the summary to stdout. Exit 0 when the job finished, 1 when it\n"
     "failed, 130 when interrupted (Ctrl-C cancels the run).\n";
@@ -203,6 +204,7 @@ sli_cmd_run(int argc, char **argv)
 		{ "kill-worker-after", required_argument, NULL, 'k' },
 		{ "respawn", no_argument, NULL, 'R' },
 		{ "state-dir", required_argument, NULL, 'S' },
+		{ "shuffle-service", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -213,7 +215,8 @@ sli_cmd_run(int argc, char **argv)
 	/* Option arrays can hold at most argc entries each. */
 	o.defs = calloc(argc, sizeof(char *));
 	o.dirs = calloc(argc, sizeof(char *));
-	if (o.defs == NULL || o.dirs == NULL) {
+	o.services = calloc(argc, sizeof(char *));
+	if (o.defs == NULL || o.dirs == NULL || o.services == NULL) {
 		rv = sli_cli_fail("out of memory");
 		goto out;
 	}
@@ -266,6 +269,9 @@ sli_cmd_run(int argc, char **argv)
 		case 'S':
 			o.state_dir = optarg;
 			break;
+		case 'X':
+			o.services[o.nservices++] = optarg;
+			break;
 		case 'r':
 			if (o.report != NULL) {
 				rv = sli_cli_usage("run: --report given twice");
@@ -302,5 +308,6 @@ sli_cmd_run(int argc, char **argv)
 out:
 	free(o.defs);
 	free(o.dirs);
+	free(o.services);
 	return rv;
 }

@@ -27,6 +27,8 @@ static const char usage[] =
     "  worker --coordinator URL     run a worker for it\n"
     "  submit --coordinator URL JOB.json   submit a job to it\n"
     "  status --coordinator URL     its jobs and their states\n"
+    "  shuffled --listen URL --data-dir DIR   run a remote shuffle "
+    "service\n"
     "  gen-records --count N --output FILE   100-byte records for TeraSort\n"
     "  gen-words --words N --output FILE     Zipf-distributed words of text\n"
     "  log dump DIR [JOB]...        a state directory's operation logs\n"
@@ -129,6 +131,8 @@ main(int argc, char **argv)
 		return sli_cmd_gen_words(argc - 1, argv + 1);
 	if (strcmp(cmd, "log") == 0)
 		return sli_cmd_log(argc - 1, argv + 1);
+	if (strcmp(cmd, "shuffled") == 0)
+		return sli_cmd_shuffled(argc - 1, argv + 1);
 	if (strcmp(cmd, "validate-sorted") == 0)
 		return sli_cmd_validate_sorted(argc - 1, argv + 1);
 	fprintf(stderr, "sluice: unknown command '%s'\n\n%s", cmd, usage);

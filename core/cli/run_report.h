@@ -28,6 +28,8 @@ struct run_opts {
 	double kill_worker_after;
 	bool respawn;
 	const char *state_dir; /* the coordinator's operation logs; NULL none */
+	const char **services; /* --shuffle-service URLs */
+	size_t nservices;
 };
 
 /* The local cluster: a coordinator in this process, workers as child

@@ -34,6 +34,10 @@ struct sli_coord_opts {
 	 * logs, its workers die with it). */
 	const char *state_dir;
 	bool recover;
+	/* `sluice shuffled` daemons (--shuffle-service), handed to every
+	 * shuffle master as {"services": [URL...]} (the remote plugin's). */
+	const char *const *services;
+	uint32_t nservices;
 };
 
 struct sli_coord;

@@ -170,6 +170,8 @@ void sli_coord_job_end(struct cjob *j, int state, const char *fmt, ...)
 /* Shared by the files of the coordinator (coordinator.c). */
 struct cworker *sli_coord_worker_find(struct sli_coord *c, const char *id);
 struct cjob *sli_coord_job_find(struct sli_coord *c, const char *id);
+/* The shuffle masters' configuration ({"services": [...]}), or NULL. */
+const char *sli_coord_shuffle_config(const struct sli_coord *c);
 /* How long recovery waits for the workers of logged finished tasks to
  * register again: heartbeat x misses, at least RECOVERY_WAIT_MIN_MS. */
 uint64_t sli_coord_wait_ms(const struct sli_coord *c);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <uv.h>
 
 #include "common/error.h"
@@ -49,6 +50,7 @@ struct sli_coord {
 	struct cjob *jobs;
 	uint32_t njobs;
 	struct sli_plugin *sched;
+	char *shuffle_config; /* the masters' configuration, or NULL */
 	bool stopping;
 };
 
@@ -843,7 +845,7 @@ masters_open(struct cjob *j)
 			return sli_err(SL_ENOMEM, "out of memory");
 		sli_err_clear();
 		if ((rv = m->p->ops.shuffle.master.init(
-		         m->state, &m->p->host, NULL)) != 0) {
+		         m->state, &m->p->host, j->c->shuffle_config)) != 0) {
 			char why[512];
 
 			snprintf(why, sizeof(why), "%s", sl_errdetail());
@@ -1541,6 +1543,39 @@ logged_jobs(const char *dir)
 	return most;
 }
 
+/* {"services": [URL...]} for the shuffle masters, NULL without any. */
+static int
+shuffle_config(const struct sli_coord_opts *o, char **out)
+{
+	json_t *cfg, *sv;
+
+	*out = NULL;
+	if (o->nservices == 0)
+		return 0;
+	for (uint32_t i = 0; i < o->nservices; i++)
+		if (strncmp(o->services[i], "tcp://", 6) != 0 &&
+		    strncmp(o->services[i], "tls+tcp://", 10) != 0 &&
+		    strncmp(o->services[i], "ipc://", 6) != 0)
+			return sli_err(SL_EINVAL,
+			    "--shuffle-service: '%s' is not a tcp://, "
+			    "tls+tcp:// or ipc:// URL",
+			    o->services[i]);
+	cfg = json_object();
+	sv = json_array();
+	for (uint32_t i = 0; i < o->nservices; i++)
+		json_array_append_new(sv, json_string(o->services[i]));
+	json_object_set_new(cfg, "services", sv);
+	*out = json_dumps(cfg, JSON_COMPACT);
+	json_decref(cfg);
+	return *out != NULL ? 0 : sli_err(SL_ENOMEM, "out of memory");
+}
+
+const char *
+sli_coord_shuffle_config(const struct sli_coord *c)
+{
+	return c->shuffle_config;
+}
+
 int
 sli_coord_start(const struct sli_coord_opts *o, struct sli_coord **out)
 {
@@ -1554,13 +1589,19 @@ sli_coord_start(const struct sli_coord_opts *o, struct sli_coord **out)
 	c->hb_ms = o->heartbeat_ms ? o->heartbeat_ms : 500;
 	c->misses = o->heartbeat_misses ? o->heartbeat_misses : 6;
 	c->njobs = logged_jobs(o->state_dir);
+	if ((rv = shuffle_config(o, &c->shuffle_config)) != 0) {
+		free(c);
+		return rv;
+	}
 	if ((c->sched = sli_plugin_set_find(
 	         o->set, SL_PLUGIN_SCHEDULER, sname)) == NULL) {
+		free(c->shuffle_config);
 		free(c);
 		return sli_err(SL_ENOTFOUND,
 		    "no scheduler plugin named '%s' is loaded", sname);
 	}
 	if (uv_loop_init(&c->loop) != 0) {
+		free(c->shuffle_config);
 		free(c);
 		return sli_err(SL_ENOMEM, "cannot start the event loop");
 	}
@@ -1596,6 +1637,7 @@ sli_coord_start(const struct sli_coord_opts *o, struct sli_coord **out)
 fail_loop:
 	uv_loop_close(&c->loop);
 	uv_mutex_destroy(&c->mtx);
+	free(c->shuffle_config);
 	free(c);
 	return rv;
 }
@@ -1721,5 +1763,6 @@ sli_coord_stop(struct sli_coord *c)
 		job_free(j);
 	}
 	uv_mutex_destroy(&c->mtx);
+	free(c->shuffle_config);
 	free(c);
 }

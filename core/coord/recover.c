@@ -663,7 +663,8 @@ masters_restore(struct cjob *j)
 		    j->id, m->p->name, sl_errdetail());
 		ops->fini(m->state);
 		memset(m->state, 0, ops->state_size + 1);
-		if ((rv = ops->init(m->state, &m->p->host, NULL)) != 0) {
+		if ((rv = ops->init(m->state, &m->p->host,
+		         sli_coord_shuffle_config(j->c))) != 0) {
 			ops->fini(m->state);
 			free(m->state);
 			m->state = NULL;

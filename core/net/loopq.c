@@ -55,6 +55,12 @@ sli_loopq_post(struct sli_loopq *q, void (*fn)(void *), void *arg)
 	return 0;
 }
 
+/*
+ * One item at a time off the shared list: a callback may drain again
+ * (closing an rpc client does, then frees it), and that inner drain must
+ * run every item still waiting, the pipe events naming that client too,
+ * not leave some in a batch the outer drain took (a use after free).
+ */
 void
 sli_loopq_drain(struct sli_loopq *q)
 {
@@ -62,18 +68,13 @@ sli_loopq_drain(struct sli_loopq *q)
 		struct sli_loopq_item *it;
 
 		uv_mutex_lock(&q->mtx);
-		it = q->head;
-		q->head = q->tail = NULL;
+		if ((it = q->head) != NULL && (q->head = it->next) == NULL)
+			q->tail = NULL;
 		uv_mutex_unlock(&q->mtx);
 		if (it == NULL)
 			return;
-		while (it != NULL) {
-			struct sli_loopq_item *next = it->next;
-
-			it->fn(it->arg);
-			free(it);
-			it = next;
-		}
+		it->fn(it->arg);
+		free(it);
 	}
 }
 

@@ -17,6 +17,14 @@
 #include "ld_file.h"
 #include "localdisk.h"
 
+/* Built into the remote plugin, every partition is a service's, fetched
+ * from it (its files are the daemon's, never this process's). */
+#ifdef LD_REMOTE_SERVICE
+#define LD_FETCH_ALWAYS 1
+#else
+#define LD_FETCH_ALWAYS 0
+#endif
+
 struct lreader;
 
 struct linput {
@@ -94,9 +102,9 @@ reader_open(
 		if ((rv = ld_paths(
 		         host, &in->d, false, &in->data, &in->index)) != 0)
 			return rv;
-		if (access(in->index, F_OK) == 0)
+		if (!LD_FETCH_ALWAYS && access(in->index, F_OK) == 0)
 			continue;
-		if (ld_is_remote(&in->d)) {
+		if (LD_FETCH_ALWAYS || ld_is_remote(&in->d)) {
 			/* opened when reached: one partition fetched at a
 			 * time keeps memory bounded */
 			const struct sl_bytes *b = &spec->descriptors[i];

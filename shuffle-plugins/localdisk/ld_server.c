@@ -6,7 +6,9 @@
  * blocks from the files straight into the reply. The readers opened for
  * recent fetches are kept, so a stream of fetches reads the index once.
  * A release removes a partition's files; stopping (the worker exits)
- * removes every partition written here that nobody released.
+ * removes every partition written here that nobody released. A remote
+ * shuffle daemon serves its partitions with this server, adding its own
+ * ops through hooks (localdisk.h: ld_server_set_hooks).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -138,7 +140,17 @@ static struct {
 	uint64_t tick;
 	uint64_t releases;       /* a reader taken before one is not put back */
 	uint64_t fetches, bytes; /* served, for the log */
+	struct ld_server_hooks hooks; /* set while stopped only */
 } srv = { .mtx = PTHREAD_MUTEX_INITIALIZER };
+
+void
+ld_server_set_hooks(const struct ld_server_hooks *h)
+{
+	if (h != NULL)
+		srv.hooks = *h;
+	else
+		memset(&srv.hooks, 0, sizeof(srv.hooks));
+}
 
 static _Thread_local char thread_err[300];
 
@@ -311,14 +323,22 @@ handle(nng_msg *in)
 	nng_msg *m;
 
 	thread_err[0] = '\0';
-	if (ld_req_decode(nng_msg_body(in), nng_msg_len(in), &q) != 0 ||
-	    ld_desc_decode(host, q.desc, q.desc_len, &d) != 0)
+	if (ld_req_decode(nng_msg_body(in), nng_msg_len(in), &q) != 0) {
+		if (srv.hooks.other != NULL)
+			return srv.hooks.other(
+			    srv.hooks.arg, nng_msg_body(in), nng_msg_len(in));
+		return reply_head(
+		    LD_ST_ERROR, false, "localdisk: malformed request");
+	}
+	if (ld_desc_decode(host, q.desc, q.desc_len, &d) != 0)
 		return reply_head(
 		    LD_ST_ERROR, false, "localdisk: malformed request");
 	if (q.op == LD_OP_RELEASE) {
 		cache_drop(&d);
 		ld_served_release(host, &d);
 		ld_remove(host, &d);
+		if (srv.hooks.released != NULL)
+			srv.hooks.released(srv.hooks.arg, &d);
 		ld_desc_clear(host, &d);
 		return reply_head(LD_ST_DATA, true, "");
 	}
@@ -399,7 +419,8 @@ server_start(
 		return SL_EIO;
 	}
 	srv.running = true;
-	nng_socket_set_size(srv.sock, NNG_OPT_RECVMAXSZ, 64u << 10);
+	nng_socket_set_size(srv.sock, NNG_OPT_RECVMAXSZ,
+	    srv.hooks.max_request ? srv.hooks.max_request : 64u << 10);
 	if ((rv = shc_listen(host, srv.sock, url, bound, cap, "localdisk")) !=
 	    0) {
 		server_stop();

@@ -148,6 +148,29 @@ void ld_remote_release_partition(
     const struct sl_host *host, const char *url, const struct sl_bytes *desc);
 void ld_net_fini(const struct sl_host *host);
 
+/*
+ * What a remote shuffle daemon (shuffle-plugins/remote/service) adds to
+ * this server: its own ops, and word of releases, so that its store
+ * forgets what a release removed. The localdisk plugin sets none, and the
+ * server then behaves as if this did not exist.
+ */
+struct ld_server_hooks {
+	/* A request frame ld_req_decode refuses (an op it does not know, or
+	 * a malformed frame): the reply to send, NULL when out of memory.
+	 * Called on a server thread, several at once; the frame (len bytes)
+	 * stays the server's. */
+	nng_msg *(*other)(void *arg, const void *frame, size_t len);
+	/* A RELEASE named d, after the server removed its files. Called on
+	 * a server thread; d stays the server's. May be NULL. */
+	void (*released)(void *arg, const struct ld_desc *d);
+	void *arg;
+	/* The largest request taken (NNG_OPT_RECVMAXSZ); 0: a fetch's. */
+	size_t max_request;
+};
+/* Copies *h (NULL: none). Only while the server is stopped: set before
+ * ld_server_ops.start, clear after stop. */
+void ld_server_set_hooks(const struct ld_server_hooks *h);
+
 extern const struct sl_shuffle_server_ops ld_server_ops;
 extern const struct sl_shuffle_master_ops ld_master_ops;
 extern const struct sl_shuffle_writer_ops ld_writer_ops;

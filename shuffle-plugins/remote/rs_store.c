@@ -282,6 +282,8 @@ rs_store_release(struct rs_store *s, const struct ld_desc *d)
 		*pp = a->next;
 		attempt_free(s, a);
 	}
-	pthread_mutex_unlock(&s->mtx);
+	/* under the lock: the same attempt pushed again meanwhile keeps
+	 * its new files */
 	ld_remove(s->host, d);
+	pthread_mutex_unlock(&s->mtx);
 }

@@ -90,4 +90,13 @@ json_t *log_records(const char *dir);
 /* How many of recs have "t" type. */
 size_t count_type(json_t *recs, const char *type);
 
+/* ---- sluice run's report ----------------------------------------------
+ */
+
+/* A task's attempts in a report (--report FILE); -1 when it is not there. */
+int report_attempts(const char *path, const char *task);
+/* Whether every task of the report but those of but (NULL-terminated) had
+ * want attempts; the others are named on stderr. */
+bool report_attempts_all(const char *path, int want, const char *const *but);
+
 #endif

@@ -698,53 +698,6 @@ test_flipped_byte_recovered(void)
 	flipped_byte(true);
 }
 
-/* A task's attempts in a report; -1 when it is not there. */
-static int
-report_attempts(const char *path, const char *task)
-{
-	json_t *rep = json_load_file(path, 0, NULL), *v, *t;
-	size_t i, k;
-	int n = -1;
-
-	json_array_foreach (json_object_get(rep, "vertices"), i, v)
-		json_array_foreach (json_object_get(v, "tasks"), k, t)
-			if (strcmp(json_string_value(json_object_get(t, "id")),
-			        task) == 0)
-				n = (int)json_integer_value(
-				    json_object_get(t, "attempts"));
-	json_decref(rep);
-	return n;
-}
-
-/* Every task of a report ran `want` attempts, but for those listed. */
-static bool
-report_attempts_all(const char *path, int want, const char *const *but)
-{
-	json_t *rep = json_load_file(path, 0, NULL), *v, *t;
-	size_t i, k;
-	bool ok = rep != NULL;
-
-	json_array_foreach (json_object_get(rep, "vertices"), i, v)
-		json_array_foreach (json_object_get(v, "tasks"), k, t) {
-			const char *id =
-			    json_string_value(json_object_get(t, "id"));
-			bool listed = false;
-
-			for (const char *const *b = but; *b != NULL; b++)
-				listed = listed || strcmp(*b, id) == 0;
-			if (!listed &&
-			    json_integer_value(
-			        json_object_get(t, "attempts")) != want) {
-				fprintf(stderr, "\n  %s: %lld attempts\n", id,
-				    (long long)json_integer_value(
-				        json_object_get(t, "attempts")));
-				ok = false;
-			}
-		}
-	json_decref(rep);
-	return ok;
-}
-
 /* The restarted tasks of failover event i, space-separated. */
 static void
 report_restarted(const char *path, size_t i, char *buf, size_t cap)

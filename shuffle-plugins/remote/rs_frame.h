@@ -1,0 +1,51 @@
+/*
+ * The frames a remote shuffle writer sends a `sluice shuffled` daemon
+ * (docs/remote-shuffle.md), beside localdisk's fetch and release
+ * (ld_frame.c), in the same framing: a u32 LE n, an n-byte msgpack map,
+ * then a payload.
+ *
+ *   push    {"v": 1, "op": 3, "secret": str, "desc": bin, "seq": u64}
+ *           + the batch's blocks (rs_store.h)
+ *   commit  {"v": 1, "op": 4, "secret": str, "desc": bin, "seq": u64
+ *           (the number of batches pushed)}
+ *   reply   {"v": 1, "st": 0 ok | 2 error, "next": u64, "err": str}
+ *
+ * Decoding trusts nothing: the bytes come from another host.
+ */
+#ifndef SL_RS_FRAME_H
+#define SL_RS_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "localdisk.h"
+
+enum { RS_OP_PUSH = 3, RS_OP_COMMIT = 4 };
+
+struct rs_req {
+	uint32_t op;
+	char secret[256];
+	const void *desc; /* decode: points into the frame */
+	size_t desc_len;
+	uint64_t seq;
+	const unsigned char *blocks; /* push: the payload, in the frame */
+	size_t len;
+};
+
+struct rs_rep {
+	uint32_t st; /* LD_ST_DATA (ok) or LD_ST_ERROR */
+	uint64_t next;
+	char err[300];
+};
+
+/* The header map into sb (shc_frame_header frames it; a push's blocks
+ * follow it). */
+int rs_req_encode(msgpack_sbuffer *sb, const struct rs_req *q);
+int rs_rep_encode(msgpack_sbuffer *sb, const struct rs_rep *r);
+/* SL_EPARSE for anything but a well-formed frame of these. */
+int rs_req_decode(const void *buf, size_t len, struct rs_req *q);
+int rs_rep_decode(const void *buf, size_t len, struct rs_rep *r);
+
+#endif

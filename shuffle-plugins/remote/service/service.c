@@ -1,0 +1,210 @@
+/* The remote shuffle service (service.h). */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "localdisk.h"
+#include "rs_frame.h"
+#include "rs_store.h"
+#include "service.h"
+
+/* Room for a push's header (secret, descriptor) beside its blocks. */
+#define HEADER_ROOM (64u << 10)
+
+static struct {
+	const struct sl_host *host; /* the caller's: logs, start's errors */
+	/* the store's and the server's: their errors kept per thread */
+	struct sl_host shim;
+	struct rs_store *store; /* NULL while stopped */
+	bool need_secret;
+	char secret[RS_SECRET_MAX + 1]; /* NUL-padded, as rs_req's */
+} svc;
+
+static _Thread_local char thread_err[300];
+
+static void
+keep_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(thread_err, sizeof(thread_err), fmt, ap);
+	va_end(ap);
+}
+
+static nng_msg *
+frame_msg(const msgpack_sbuffer *sb)
+{
+	nng_msg *m;
+
+	if (nng_msg_alloc(&m, 4 + sb->size) != 0)
+		return NULL;
+	shc_frame_header(sb, nng_msg_body(m));
+	return m;
+}
+
+static nng_msg *
+reply(uint32_t st, uint64_t next, const char *err)
+{
+	struct rs_rep r = { .st = st, .next = next };
+	msgpack_sbuffer sb;
+	nng_msg *m = NULL;
+
+	snprintf(r.err, sizeof(r.err), "%s", err);
+	msgpack_sbuffer_init(&sb);
+	if (rs_rep_encode(&sb, &r) == 0)
+		m = frame_msg(&sb);
+	msgpack_sbuffer_destroy(&sb);
+	return m;
+}
+
+/* A frame neither localdisk's nor ours: who sent it is unknown, so the
+ * error reply carries the keys of both replies (ld_rep and rs_rep), and
+ * a reader and a writer alike decode it as the error it is. */
+static nng_msg *
+malformed(void)
+{
+	static const char err[] = "remote: malformed request";
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	nng_msg *m = NULL;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if (msgpack_pack_map(&pk, 7) == 0 && shc_pack_key(&pk, "v") == 0 &&
+	    msgpack_pack_uint32(&pk, LD_NET_VERSION) == 0 &&
+	    shc_pack_key(&pk, "st") == 0 &&
+	    msgpack_pack_uint32(&pk, LD_ST_ERROR) == 0 &&
+	    shc_pack_key(&pk, "end") == 0 && msgpack_pack_false(&pk) == 0 &&
+	    shc_pack_key(&pk, "run") == 0 && msgpack_pack_uint32(&pk, 0) == 0 &&
+	    shc_pack_key(&pk, "pos") == 0 && msgpack_pack_uint64(&pk, 0) == 0 &&
+	    shc_pack_key(&pk, "next") == 0 &&
+	    msgpack_pack_uint64(&pk, 0) == 0 && shc_pack_key(&pk, "err") == 0 &&
+	    msgpack_pack_str(&pk, sizeof(err) - 1) == 0 &&
+	    msgpack_pack_str_body(&pk, err, sizeof(err) - 1) == 0)
+		m = frame_msg(&sb);
+	msgpack_sbuffer_destroy(&sb);
+	return m;
+}
+
+/* Every byte compared whatever the strings (both NUL-padded to one size),
+ * so how long it takes says nothing of where they differ. */
+static bool
+secret_ok(const char *got)
+{
+	volatile unsigned char diff = 0;
+
+	if (!svc.need_secret)
+		return true;
+	for (size_t i = 0; i < sizeof(svc.secret); i++)
+		diff |= (unsigned char)(svc.secret[i] ^ got[i]);
+	return diff == 0;
+}
+
+/* localdisk's server hands over what it does not know: a push, a commit,
+ * or garbage. */
+static nng_msg *
+on_other(void *arg, const void *frame, size_t len)
+{
+	const char *what;
+	struct rs_req q;
+	struct ld_desc d;
+	uint64_t next = 0;
+	int rv;
+
+	(void)arg;
+	thread_err[0] = '\0';
+	if (rs_req_decode(frame, len, &q) != 0)
+		return malformed();
+	what = q.op == RS_OP_PUSH ? "push" : "commit";
+	/* nothing else is looked at, nor said, before the secret */
+	if (!secret_ok(q.secret)) {
+		svc.host->log(svc.host, SL_LOG_WARN,
+		    "a %s with a wrong secret refused", what);
+		return reply(LD_ST_ERROR, 0, "remote: wrong secret");
+	}
+	if (ld_desc_decode(&svc.shim, q.desc, q.desc_len, &d) != 0)
+		return reply(LD_ST_ERROR, 0, thread_err);
+	if (q.op == RS_OP_PUSH) {
+		rv =
+		    rs_store_push(svc.store, &d, q.seq, q.blocks, q.len, &next);
+	} else {
+		rv = rs_store_commit(svc.store, &d, q.seq);
+		next = q.seq;
+	}
+	ld_desc_clear(&svc.shim, &d);
+	if (rv == 0)
+		return reply(LD_ST_DATA, next, "");
+	if (rv == SL_ENOMEM || thread_err[0] == '\0')
+		snprintf(thread_err, sizeof(thread_err), "remote: %s failed%s",
+		    what, rv == SL_ENOMEM ? ": out of memory" : "");
+	return reply(LD_ST_ERROR, next, thread_err);
+}
+
+static void
+on_released(void *arg, const struct ld_desc *d)
+{
+	(void)arg;
+	rs_store_release(svc.store, d);
+}
+
+int
+rs_service_start(const struct sl_host *host, const char *url,
+    const char *secret, char *bound, size_t cap)
+{
+	const struct ld_server_hooks hooks = {
+		.other = on_other,
+		.released = on_released,
+		.max_request = RS_MAX_BATCH + HEADER_ROOM,
+	};
+	int rv;
+
+	if (svc.store != NULL) {
+		host->set_error("remote: the service runs already");
+		return SL_ESTATE;
+	}
+	if (secret != NULL && strlen(secret) > RS_SECRET_MAX) {
+		host->set_error("remote: a secret of %zu bytes (at most %d)",
+		    strlen(secret), RS_SECRET_MAX);
+		return SL_EINVAL;
+	}
+	memset(svc.secret, 0, sizeof(svc.secret));
+	svc.need_secret = secret != NULL && secret[0] != '\0';
+	if (svc.need_secret)
+		memcpy(svc.secret, secret, strlen(secret));
+	svc.host = host;
+	svc.shim = *host;
+	svc.shim.set_error = keep_error;
+	if ((rv = rs_store_open(&svc.shim, &svc.store)) != 0) {
+		host->set_error("remote: out of memory");
+		return rv;
+	}
+	ld_server_set_hooks(&hooks);
+	thread_err[0] = '\0';
+	if ((rv = ld_server_ops.start(&svc.shim, url, bound, cap)) != 0) {
+		const char *why = thread_err;
+
+		/* the server is localdisk's, the daemon is not */
+		if (strncmp(why, "localdisk: ", 11) == 0)
+			why += 11;
+		host->set_error("%s", why);
+		ld_server_set_hooks(NULL);
+		rs_store_close(svc.store);
+		svc.store = NULL;
+		return rv;
+	}
+	return 0;
+}
+
+void
+rs_service_stop(void)
+{
+	if (svc.store == NULL)
+		return;
+	ld_server_ops.stop(); /* no hook runs after it returns */
+	ld_server_set_hooks(NULL);
+	rs_store_close(svc.store);
+	svc.store = NULL;
+	memset(svc.secret, 0, sizeof(svc.secret));
+}

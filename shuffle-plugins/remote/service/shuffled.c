@@ -1,0 +1,286 @@
+/*
+ * sluice-shuffled: a remote shuffle service's daemon (docs/remote-
+ * shuffle.md), also run as `sluice shuffled`. The command line, the
+ * process's host table and its signals; the service itself is service.c.
+ * Built without the core (as a plugin is), so its host table is its own:
+ * malloc, errors kept per thread, log lines on stderr at the level
+ * $SLUICE_LOG names (warning by default), as the core's.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "service.h"
+
+static const char usage[] =
+    "usage: sluice-shuffled --listen URL --data-dir DIR [--secret-file FILE]\n"
+    "   or: sluice shuffled ...\n"
+    "\n"
+    "Keeps the partitions writers push to it under DIR (made if needed)\n"
+    "and serves them to readers, until SIGINT or SIGTERM. URL is\n"
+    "tcp://HOST:PORT (port 0: any free one) or ipc:///PATH; the URL bound\n"
+    "is printed on stderr when it is ready. --secret-file: pushes and\n"
+    "commits must carry the file's first line; without it, none is asked.\n"
+    "Exit status: 0 stopped by a signal, 1 cannot listen, 2 bad arguments.\n";
+
+/* ---- the host table ---- */
+
+static const char *const level_names[] = { "error", "warning", "info",
+	"debug" };
+static int log_level = SL_LOG_WARN;
+static _Thread_local char detail[1024];
+
+static void *
+h_alloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void *
+h_realloc(void *p, size_t n)
+{
+	return realloc(p, n);
+}
+
+static void
+h_free(void *p)
+{
+	free(p);
+}
+
+static void
+h_log(const struct sl_host *host, int level, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+	int n;
+
+	(void)host;
+	if (level > log_level)
+		return;
+	if (level < SL_LOG_ERROR || level > SL_LOG_DEBUG)
+		level = SL_LOG_ERROR;
+	/* one write a line: threads' lines never mix */
+	n = snprintf(
+	    line, sizeof(line), "sluice-shuffled: %s: ", level_names[level]);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	strcat(line, "\n");
+	fputs(line, stderr);
+}
+
+static void
+h_set_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+}
+
+static const char *
+h_strerror(int err)
+{
+	switch (err) {
+#define ERR_CASE(name, num, msg) \
+	case SL_E##name:         \
+		return msg;
+		SL_ERRNO_MAP(ERR_CASE)
+#undef ERR_CASE
+	default:
+		return err < 0 ? strerror(-err) : "unknown error";
+	}
+}
+
+static uint64_t
+h_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void
+h_counter_add(const char *name, int64_t delta)
+{
+	(void)name; /* no metrics yet */
+	(void)delta;
+}
+
+static const struct sl_host host = {
+	.struct_size = sizeof(struct sl_host),
+	.abi_major = SL_ABI_MAJOR,
+	.abi_minor = SL_ABI_MINOR,
+	.alloc = h_alloc,
+	.realloc = h_realloc,
+	.free = h_free,
+	.log = h_log,
+	.set_error = h_set_error,
+	.strerror = h_strerror,
+	.now_ns = h_now_ns,
+	.counter_add = h_counter_add,
+	.plugin_name = "shuffled",
+};
+
+/* ---- the command line ---- */
+
+static int
+bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sluice-shuffled: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\n", stderr);
+	return 2;
+}
+
+/* The first line of path (its newline dropped) into secret; 0, or 2
+ * after saying why. */
+static int
+read_secret(const char *path, char *secret, size_t cap)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return bad_usage("--secret-file %s: %s", path, strerror(errno));
+	if (fgets(secret, (int)cap, f) == NULL) {
+		int e = ferror(f) ? errno : 0;
+
+		fclose(f);
+		return bad_usage("--secret-file %s: %s", path,
+		    e != 0 ? strerror(e) : "empty");
+	}
+	fclose(f);
+	n = strlen(secret);
+	if (n == cap - 1 && secret[n - 1] != '\n')
+		return bad_usage("--secret-file %s: its first line is longer "
+		                 "than %d bytes",
+		    path, RS_SECRET_MAX);
+	while (n > 0 && (secret[n - 1] == '\n' || secret[n - 1] == '\r'))
+		secret[--n] = '\0';
+	if (n == 0)
+		return bad_usage(
+		    "--secret-file %s: its first line is empty", path);
+	return 0;
+}
+
+/* mkdir -p dir, then its absolute path into abs (PATH_MAX bytes): localdisk
+ * takes only an absolute base directory. 0, or 2 after saying why. */
+static int
+make_data_dir(const char *dir, char *abs)
+{
+	char p[PATH_MAX];
+	size_t n = strlen(dir);
+	struct stat st;
+
+	if (n == 0 || n >= sizeof(p))
+		return bad_usage("--data-dir: not a path: '%s'", dir);
+	memcpy(p, dir, n + 1);
+	for (char *s = p + 1;; s++) {
+		char c = *s;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) != 0 && errno != EEXIST)
+			return bad_usage("--data-dir: cannot make %s: %s", p,
+			    strerror(errno));
+		if ((*s = c) == '\0')
+			break;
+	}
+	if (realpath(dir, abs) == NULL || stat(abs, &st) != 0)
+		return bad_usage("--data-dir %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return bad_usage("--data-dir %s: not a directory", dir);
+	if (access(abs, W_OK | X_OK) != 0)
+		return bad_usage("--data-dir %s: %s", dir, strerror(errno));
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "secret-file", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *listen = NULL, *data_dir = NULL, *secret_file = NULL;
+	const char *lv = getenv("SLUICE_LOG");
+	char secret[RS_SECRET_MAX + 2] = "", dir[PATH_MAX], bound[512];
+	sigset_t sigs;
+	int opt, sig, rv;
+
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l':
+			listen = optarg;
+			break;
+		case 'd':
+			data_dir = optarg;
+			break;
+		case 's':
+			secret_file = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return fflush(stdout) == 0 ? 0 : 1;
+		default: /* getopt said which */
+			fprintf(stderr, "\n%s", usage);
+			return 2;
+		}
+	}
+	if (listen == NULL || data_dir == NULL || optind < argc)
+		return bad_usage("%s\n\n%s",
+		    listen == NULL         ? "--listen URL is required"
+		        : data_dir == NULL ? "--data-dir DIR is required"
+		                           : "unexpected arguments",
+		    usage);
+	for (int i = 0; lv != NULL && i < 4; i++)
+		if (strncmp(lv, level_names[i], 4) == 0)
+			log_level = i;
+	if ((secret_file != NULL &&
+	        (rv = read_secret(secret_file, secret, sizeof(secret))) != 0) ||
+	    (rv = make_data_dir(data_dir, dir)) != 0)
+		return rv;
+	/* the partitions' files go there: localdisk's base directory */
+	if (setenv("SLUICE_LOCALDISK_DIR", dir, 1) != 0)
+		return bad_usage(
+		    "cannot set SLUICE_LOCALDISK_DIR: %s", strerror(errno));
+
+	/* the signals are the main thread's (sigwait), blocked in every
+	 * thread the service starts */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	if (rs_service_start(&host, listen, secret, bound, sizeof(bound)) !=
+	    0) {
+		fprintf(stderr, "sluice-shuffled: %s\n", detail);
+		return 1;
+	}
+	memset(secret, 0, sizeof(secret));
+	fprintf(stderr, "shuffled: listening at %s\n", bound);
+	sigwait(&sigs, &sig);
+	host.log(&host, SL_LOG_INFO, "signal %d, stopping", sig);
+	rs_service_stop();
+	return 0;
+}

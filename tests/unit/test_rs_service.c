@@ -1,0 +1,740 @@
+/*
+ * The remote shuffle service (shuffle-plugins/remote/service): its service
+ * code compiled in, over a real nng ipc socket, as writers and readers see
+ * it: batches pushed (a duplicate dropped, a gap refused), nothing readable
+ * before the commit, every block once and in order after it through
+ * localdisk's reader (ld_remote); a wrong secret refused with nothing
+ * stored; malformed frames answered with an error and the daemon serving
+ * on; a release removing the files and the store's entry. Then the
+ * sluice-shuffled program itself: its exit codes for bad arguments, and a
+ * daemon started, used over tcp and stopped by SIGTERM (exit 0), also as
+ * `sluice shuffled`.
+ */
+#include <endian.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "localdisk.h"
+#include "rs_frame.h"
+#include "rs_store.h"
+#include "service.h"
+#include "sl_test.h"
+#include "sl_testutil.h"
+#include "test_host.h"
+
+#define SECRET "s3cret"
+#define NSUB 3
+#define BIG (1u << 20) /* a block of the big batch */
+
+static char root[256];
+static char url[512];
+
+static struct ld_desc
+key(uint32_t producer)
+{
+	return (struct ld_desc) { .job = "job-rs",
+		.edge = 1,
+		.producer = producer,
+		.attempt = 0,
+		.nsub = NSUB,
+		.type = SL_PARTITION_BLOCKING,
+		.token = 42 };
+}
+
+/* Block i of a batch: subpartition i % NSUB, big or i + 1 bytes, every
+ * byte (base + i). */
+static size_t
+block_len(int i, bool big)
+{
+	return big ? BIG + (size_t)i : (size_t)i + 1;
+}
+
+/* A batch of n such blocks into *out (malloc'd); its length. */
+static size_t
+batch(unsigned char **out, int n, int base, bool big)
+{
+	size_t len = 0, off = 0;
+	unsigned char *p;
+
+	for (int i = 0; i < n; i++)
+		len += RS_BLOCK_HEADER + block_len(i, big);
+	p = malloc(len ? len : 1);
+	for (int i = 0; i < n; i++) {
+		size_t bl = block_len(i, big);
+		uint32_t h[3] = { htole32((uint32_t)i % NSUB),
+			htole32(SL_BUFFER_DATA), htole32((uint32_t)bl) };
+
+		memcpy(p + off, h, sizeof(h));
+		off += sizeof(h);
+		memset(p + off, base + i, bl);
+		off += bl;
+	}
+	*out = p;
+	return len;
+}
+
+/* ---- a client of the daemon ---- */
+
+static nng_socket
+dial(const char *u)
+{
+	nng_socket s;
+
+	CU_ASSERT_EQUAL_FATAL(nng_req0_open(&s), 0);
+	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 5000);
+	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 5000);
+	nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, 1u << 20);
+	CU_ASSERT_EQUAL_FATAL(nng_dial(s, u, NULL, 0), 0);
+	return s;
+}
+
+/* Send the frame (len bytes), the reply into *m. */
+static void
+exchange(nng_socket s, const void *frame, size_t len, nng_msg **m)
+{
+	CU_ASSERT_EQUAL_FATAL(nng_msg_alloc(m, len), 0);
+	if (len > 0)
+		memcpy(nng_msg_body(*m), frame, len);
+	CU_ASSERT_EQUAL_FATAL(nng_sendmsg(s, *m, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(nng_recvmsg(s, m, 0), 0);
+}
+
+/* A push (blocks, len) or commit of d; the reply into *rep. */
+static void
+rs_call(nng_socket s, uint32_t op, const char *secret, const struct ld_desc *d,
+    uint64_t seq, const unsigned char *blocks, size_t len, struct rs_rep *rep)
+{
+	struct sl_bytes desc;
+	struct rs_req q = { .op = op, .seq = seq };
+	msgpack_sbuffer sb;
+	unsigned char *f;
+	nng_msg *m;
+
+	CU_ASSERT_EQUAL_FATAL(ld_desc_encode(&host, d, &desc), 0);
+	q.desc = desc.data;
+	q.desc_len = desc.len;
+	snprintf(q.secret, sizeof(q.secret), "%s", secret);
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL_FATAL(rs_req_encode(&sb, &q), 0);
+	f = malloc(4 + sb.size + len);
+	shc_frame_header(&sb, f);
+	if (len > 0)
+		memcpy(f + 4 + sb.size, blocks, len);
+	exchange(s, f, 4 + sb.size + len, &m);
+	CU_ASSERT_EQUAL_FATAL(
+	    rs_rep_decode(nng_msg_body(m), nng_msg_len(m), rep), 0);
+	nng_msg_free(m);
+	free(f);
+	msgpack_sbuffer_destroy(&sb);
+	free(desc.data);
+}
+
+static void
+push(nng_socket s, const char *secret, uint32_t producer, uint64_t seq, int n,
+    int base, bool big, struct rs_rep *rep)
+{
+	struct ld_desc d = key(producer);
+	unsigned char *p;
+	size_t len = batch(&p, n, base, big);
+
+	rs_call(s, RS_OP_PUSH, secret, &d, seq, p, len, rep);
+	free(p);
+}
+
+static void
+commit(nng_socket s, const char *secret, uint32_t producer, uint64_t nbatches,
+    struct rs_rep *rep)
+{
+	struct ld_desc d = key(producer);
+
+	rs_call(s, RS_OP_COMMIT, secret, &d, nbatches, NULL, 0, rep);
+}
+
+/* localdisk's RELEASE of producer's partition; waits for the answer. */
+static void
+release(nng_socket s, uint32_t producer)
+{
+	struct ld_desc d = key(producer);
+	struct sl_bytes desc;
+	struct ld_req q = { .op = LD_OP_RELEASE, .max = 1 };
+	struct ld_rep rep;
+	msgpack_sbuffer sb;
+	unsigned char f[512];
+	nng_msg *m;
+
+	CU_ASSERT_EQUAL_FATAL(ld_desc_encode(&host, &d, &desc), 0);
+	q.desc = desc.data;
+	q.desc_len = desc.len;
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL_FATAL(ld_req_encode(&sb, &q), 0);
+	CU_ASSERT_FATAL(4 + sb.size <= sizeof(f));
+	shc_frame_header(&sb, f);
+	exchange(s, f, 4 + sb.size, &m);
+	CU_ASSERT_EQUAL(
+	    ld_rep_decode(nng_msg_body(m), nng_msg_len(m), &rep), 0);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_DATA);
+	nng_msg_free(m);
+	msgpack_sbuffer_destroy(&sb);
+	free(desc.data);
+}
+
+/* Whether any file of producer's partition is there, final or not. */
+static bool
+files_of(uint32_t producer)
+{
+	struct ld_desc d = key(producer);
+	char *data, *index, tmp[4200];
+	bool there;
+
+	CU_ASSERT_EQUAL_FATAL(ld_paths(&host, &d, false, &data, &index), 0);
+	there = access(data, F_OK) == 0 || access(index, F_OK) == 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", data);
+	there = there || access(tmp, F_OK) == 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", index);
+	there = there || access(tmp, F_OK) == 0;
+	free(data);
+	free(index);
+	return there;
+}
+
+/* ---- reading through localdisk's remote reader ---- */
+
+static atomic_int notified;
+
+static void
+on_notify(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&notified, 1);
+}
+
+/* What a fetch of lo..hi got: per subpartition, each block's first byte
+ * and length, in the order they came. */
+struct got {
+	int n[NSUB];
+	int first[NSUB][16];
+	size_t len[NSUB][16];
+};
+
+/* Read lo..hi of producer's partition from u; the last code (SL_EEOF
+ * when all was read). Every byte of a block is checked to be its first. */
+static int
+fetch(const char *u, uint32_t producer, uint32_t lo, uint32_t hi, struct got *g)
+{
+	struct ld_desc d = key(producer);
+	struct sl_bytes desc;
+	struct ld_remote *r;
+	struct sl_buffer b;
+	int rv, spins = 0;
+
+	memset(g, 0, sizeof(*g));
+	d.location = (char *)u;
+	CU_ASSERT_EQUAL_FATAL(ld_desc_encode(&host, &d, &desc), 0);
+	CU_ASSERT_EQUAL_FATAL(
+	    ld_remote_open(&host, &desc, u, lo, hi, on_notify, NULL, &r), 0);
+	for (;;) {
+		memset(&b, 0, sizeof(b));
+		rv = ld_remote_next(r, &b);
+		if (rv == SL_EAGAIN) {
+			struct timespec ts = { 0, 1000000 };
+
+			CU_ASSERT_FATAL(++spins < 5000); /* 5 s */
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (rv != 0)
+			break;
+		CU_ASSERT_FATAL(b.subpartition >= lo && b.subpartition <= hi);
+		CU_ASSERT_FATAL(g->n[b.subpartition] < 16);
+		if (b.len > 0) {
+			const unsigned char *p = b.data;
+			size_t k = 0;
+
+			while (k < b.len && p[k] == p[0])
+				k++;
+			CU_ASSERT_EQUAL(k, b.len);
+			g->first[b.subpartition][g->n[b.subpartition]] = p[0];
+		}
+		g->len[b.subpartition][g->n[b.subpartition]++] = b.len;
+		ld_remote_release(r, &b);
+	}
+	ld_remote_free(r);
+	free(desc.data);
+	return rv;
+}
+
+/* ---- in-process ---- */
+
+static void
+start(const char *name, const char *secret)
+{
+	char at[600], data[600];
+
+	sl_tmp_dir(root, sizeof(root), "sl-rs-service");
+	snprintf(data, sizeof(data), "%s/data", root);
+	setenv("SLUICE_LOCALDISK_DIR", data, 1);
+	snprintf(at, sizeof(at), "ipc://%s/%s", root, name);
+	CU_ASSERT_EQUAL_FATAL(
+	    rs_service_start(&host, at, secret, url, sizeof(url)), 0);
+	CU_ASSERT_STRING_EQUAL(url, at);
+}
+
+static void
+test_push_fetch(void)
+{
+	struct rs_rep rep;
+	struct got g;
+	nng_socket s;
+
+	start("rs.sock", SECRET);
+	s = dial(url);
+
+	/* batch 0; again (its answer lost): dropped; batch 2: a gap */
+	push(s, SECRET, 0, 0, 6, 10, false, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_DATA);
+	CU_ASSERT_EQUAL(rep.next, 1);
+	push(s, SECRET, 0, 0, 6, 10, false, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_DATA);
+	CU_ASSERT_EQUAL(rep.next, 1);
+	push(s, SECRET, 0, 2, 3, 90, false, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_ERROR);
+	CU_ASSERT_EQUAL(rep.next, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(rep.err, "expected batch 1"));
+	/* batch 1: blocks of 1 MiB, a push far above localdisk's own
+	 * request limit, and replies of more than one fetch */
+	push(s, SECRET, 0, 1, 3, 20, true, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_DATA);
+	CU_ASSERT_EQUAL(rep.next, 2);
+
+	/* before the commit: nothing to read */
+	CU_ASSERT_EQUAL(fetch(url, 0, 0, NSUB - 1, &g), SL_EUNREADABLE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(detail, "e1.p0.a0.index"));
+	/* a commit miscounting the batches: refused, still nothing */
+	commit(s, SECRET, 0, 3, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(rep.err, "after 3 batches, but 2"));
+	CU_ASSERT_EQUAL(fetch(url, 0, 0, NSUB - 1, &g), SL_EUNREADABLE);
+	commit(s, SECRET, 0, 2, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_DATA);
+	CU_ASSERT_STRING_EQUAL(rep.err, "");
+
+	/* every block once, in order: batch 0's, then batch 1's */
+	CU_ASSERT_EQUAL(fetch(url, 0, 0, NSUB - 1, &g), SL_EEOF);
+	for (int sub = 0; sub < NSUB; sub++) {
+		CU_ASSERT_EQUAL_FATAL(g.n[sub], 3);
+		CU_ASSERT_EQUAL(g.first[sub][0], 10 + sub);
+		CU_ASSERT_EQUAL(g.len[sub][0], (size_t)sub + 1);
+		CU_ASSERT_EQUAL(g.first[sub][1], 10 + sub + 3);
+		CU_ASSERT_EQUAL(g.len[sub][1], (size_t)sub + 4);
+		CU_ASSERT_EQUAL(g.first[sub][2], 20 + sub);
+		CU_ASSERT_EQUAL(g.len[sub][2], BIG + (size_t)sub);
+	}
+	CU_ASSERT_EQUAL(fetch(url, 0, 1, 1, &g), SL_EEOF);
+	CU_ASSERT_EQUAL(g.n[0] + g.n[1] + g.n[2], 3);
+	CU_ASSERT_EQUAL(g.n[1], 3);
+	CU_ASSERT(atomic_load(&notified) > 0);
+	nng_close(s);
+}
+
+static void
+test_secret(void)
+{
+	struct rs_rep rep;
+	struct got g;
+	nng_socket s = dial(url);
+
+	/* a wrong secret, and none: refused, saying so, nothing stored */
+	push(s, "wrong", 1, 0, 3, 30, false, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_ERROR);
+	CU_ASSERT_STRING_EQUAL(rep.err, "remote: wrong secret");
+	push(s, "", 1, 0, 3, 30, false, &rep);
+	CU_ASSERT_STRING_EQUAL(rep.err, "remote: wrong secret");
+	push(s, SECRET "x", 1, 0, 3, 30, false, &rep);
+	CU_ASSERT_STRING_EQUAL(rep.err, "remote: wrong secret");
+	CU_ASSERT_FALSE(files_of(1));
+	push(s, SECRET, 1, 1, 3, 30, false, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(rep.err, "before batch 0"));
+
+	/* a commit with a wrong secret does not commit */
+	push(s, SECRET, 1, 0, 3, 30, false, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_DATA);
+	commit(s, "wrong", 1, 1, &rep);
+	CU_ASSERT_STRING_EQUAL(rep.err, "remote: wrong secret");
+	CU_ASSERT_EQUAL(fetch(url, 1, 0, NSUB - 1, &g), SL_EUNREADABLE);
+	commit(s, SECRET, 1, 1, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_DATA);
+	CU_ASSERT_EQUAL(fetch(url, 1, 0, NSUB - 1, &g), SL_EEOF);
+	CU_ASSERT_EQUAL(g.n[0] + g.n[1] + g.n[2], 3);
+	nng_close(s);
+}
+
+static void
+test_malformed(void)
+{
+	static const unsigned char garbage[] = "\x05\0\0\0\x81\xa1v\x01";
+	struct ld_desc d = key(2);
+	struct rs_rep rep;
+	struct ld_rep lrep;
+	struct got g;
+	unsigned char *p;
+	size_t len;
+	nng_socket s = dial(url);
+	nng_msg *m;
+
+	/* not a frame of anyone's: an error both kinds of client read */
+	exchange(s, garbage, sizeof(garbage) - 1, &m);
+	CU_ASSERT_EQUAL(
+	    rs_rep_decode(nng_msg_body(m), nng_msg_len(m), &rep), 0);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_ERROR);
+	CU_ASSERT_STRING_EQUAL(rep.err, "remote: malformed request");
+	CU_ASSERT_EQUAL(
+	    ld_rep_decode(nng_msg_body(m), nng_msg_len(m), &lrep), 0);
+	CU_ASSERT_EQUAL(lrep.st, LD_ST_ERROR);
+	nng_msg_free(m);
+	exchange(s, "", 0, &m);
+	CU_ASSERT_EQUAL(
+	    rs_rep_decode(nng_msg_body(m), nng_msg_len(m), &rep), 0);
+	CU_ASSERT_STRING_EQUAL(rep.err, "remote: malformed request");
+	nng_msg_free(m);
+
+	/* a push whose descriptor is not one */
+	{
+		struct rs_req q = { .op = RS_OP_PUSH,
+			.desc = "\x93\x01\x02\x03",
+			.desc_len = 4 };
+		msgpack_sbuffer sb;
+		unsigned char f[512];
+
+		snprintf(q.secret, sizeof(q.secret), "%s", SECRET);
+		msgpack_sbuffer_init(&sb);
+		CU_ASSERT_EQUAL_FATAL(rs_req_encode(&sb, &q), 0);
+		shc_frame_header(&sb, f);
+		exchange(s, f, 4 + sb.size, &m);
+		CU_ASSERT_EQUAL(
+		    rs_rep_decode(nng_msg_body(m), nng_msg_len(m), &rep), 0);
+		CU_ASSERT_EQUAL(rep.st, LD_ST_ERROR);
+		CU_ASSERT_PTR_NOT_NULL(strstr(rep.err,
+		    "malformed shuffle "
+		    "descriptor"));
+		nng_msg_free(m);
+		msgpack_sbuffer_destroy(&sb);
+	}
+
+	/* a batch whose block runs past its end: refused whole */
+	len = batch(&p, 3, 50, false);
+	p[8] = 200;
+	rs_call(s, RS_OP_PUSH, SECRET, &d, 0, p, len, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_ERROR);
+	CU_ASSERT_PTR_NOT_NULL(strstr(rep.err, "block 0"));
+	free(p);
+	CU_ASSERT_FALSE(files_of(2));
+
+	/* and the daemon goes on serving */
+	CU_ASSERT_EQUAL(fetch(url, 0, 0, NSUB - 1, &g), SL_EEOF);
+	CU_ASSERT_EQUAL(g.n[0] + g.n[1] + g.n[2], 9);
+	push(s, SECRET, 2, 0, 3, 50, false, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_DATA);
+	CU_ASSERT_EQUAL(rep.next, 1);
+	nng_close(s);
+}
+
+static void
+test_release(void)
+{
+	struct rs_rep rep;
+	struct got g;
+	nng_socket s = dial(url);
+
+	/* committed: the files go, and the store forgets it */
+	CU_ASSERT_TRUE(files_of(0));
+	release(s, 0);
+	CU_ASSERT_FALSE(files_of(0));
+	CU_ASSERT_EQUAL(fetch(url, 0, 0, NSUB - 1, &g), SL_EUNREADABLE);
+	push(s, SECRET, 0, 1, 3, 60, false, &rep);
+	CU_ASSERT_PTR_NOT_NULL(strstr(rep.err, "before batch 0"));
+	/* so batch 0 starts it afresh */
+	push(s, SECRET, 0, 0, 3, 60, false, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_DATA);
+	CU_ASSERT_EQUAL(rep.next, 1);
+	commit(s, SECRET, 0, 1, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_DATA);
+	CU_ASSERT_EQUAL(fetch(url, 0, 0, NSUB - 1, &g), SL_EEOF);
+	for (int sub = 0; sub < NSUB; sub++) {
+		CU_ASSERT_EQUAL_FATAL(g.n[sub], 1);
+		CU_ASSERT_EQUAL(g.first[sub][0], 60 + sub);
+	}
+
+	/* not committed (producer 2, from test_malformed): its temporary
+	 * files go, and so does its entry */
+	CU_ASSERT_TRUE(files_of(2));
+	release(s, 2);
+	CU_ASSERT_FALSE(files_of(2));
+	push(s, SECRET, 2, 1, 3, 60, false, &rep);
+	CU_ASSERT_PTR_NOT_NULL(strstr(rep.err, "before batch 0"));
+	nng_close(s);
+}
+
+static void
+test_stop_restart(void)
+{
+	struct rs_rep rep;
+	struct got g;
+	char at[600];
+	nng_socket s = dial(url);
+
+	/* stopping removes what was not committed, keeps what was */
+	push(s, SECRET, 3, 0, 3, 70, false, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_DATA);
+	CU_ASSERT_TRUE(files_of(3));
+	nng_close(s);
+	rs_service_stop();
+	rs_service_stop(); /* again: nothing */
+	CU_ASSERT_FALSE(files_of(3));
+	CU_ASSERT_TRUE(files_of(0));
+	CU_ASSERT_TRUE(files_of(1));
+
+	/* a secret too long to ever match is refused at start */
+	{
+		char longs[RS_SECRET_MAX + 2];
+
+		memset(longs, 'k', sizeof(longs) - 1);
+		longs[sizeof(longs) - 1] = '\0';
+		snprintf(at, sizeof(at), "ipc://%s/never.sock", root);
+		CU_ASSERT_EQUAL(
+		    rs_service_start(&host, at, longs, url, sizeof(url)),
+		    SL_EINVAL);
+	}
+
+	/* without a secret any is taken; what was committed before is
+	 * served again */
+	start("open.sock", NULL);
+	s = dial(url);
+	push(s, "whatever", 4, 0, 3, 80, false, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_DATA);
+	commit(s, "", 4, 1, &rep);
+	CU_ASSERT_EQUAL(rep.st, LD_ST_DATA);
+	CU_ASSERT_EQUAL(fetch(url, 4, 0, NSUB - 1, &g), SL_EEOF);
+	CU_ASSERT_EQUAL(g.n[0] + g.n[1] + g.n[2], 3);
+	CU_ASSERT_EQUAL(fetch(url, 1, 0, NSUB - 1, &g), SL_EEOF);
+	CU_ASSERT_EQUAL(g.n[0] + g.n[1] + g.n[2], 3);
+	nng_close(s);
+	rs_service_stop();
+	ld_net_fini(&host);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+}
+
+/* ---- the program ---- */
+
+static pid_t daemon_pid; /* a sluice-shuffled running, or 0 */
+
+/* bin/ of the build tree, or NULL (run by hand: those cases are left
+ * out). */
+static const char *
+bin_dir(char *buf, size_t cap)
+{
+	const char *b = getenv("SL_BINARY_DIR");
+
+	if (b == NULL)
+		return NULL;
+	snprintf(buf, cap, "%s/bin", b);
+	return buf;
+}
+
+/* Start argv with stdout and stderr into out; its pid. */
+static pid_t
+spawn(char *const argv[], const char *out)
+{
+	pid_t pid = fork();
+
+	CU_ASSERT_FATAL(pid >= 0);
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd < 0)
+			_exit(126);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+static int
+wait_exit(pid_t pid)
+{
+	int st;
+
+	CU_ASSERT_EQUAL_FATAL(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Run argv to its end: its exit status; what it said into out. */
+static int
+run(char *const argv[], const char *out)
+{
+	return wait_exit(spawn(argv, out));
+}
+
+/* Whether file holds s. */
+static bool
+says(const char *file, const char *s)
+{
+	size_t n;
+	char *t = sl_read_file(file, &n);
+	bool yes = t != NULL && strstr(t, s) != NULL;
+
+	free(t);
+	return yes;
+}
+
+static void
+test_program(void)
+{
+	char bin[600], exe[700], sluice[700], out[600], secret[600], dir[600];
+	char notdir[600], listen[64] = "tcp://127.0.0.1:0";
+	struct rs_rep rep;
+	nng_socket s;
+	char *line = NULL, *end;
+	size_t n;
+
+	if (bin_dir(bin, sizeof(bin)) == NULL) {
+		fprintf(stderr,
+		    "(SL_BINARY_DIR unset: the program is not "
+		    "tried)\n");
+		return;
+	}
+	sl_tmp_dir(root, sizeof(root), "sl-rs-service");
+	snprintf(exe, sizeof(exe), "%s/sluice-shuffled", bin);
+	snprintf(sluice, sizeof(sluice), "%s/sluice", bin);
+	snprintf(out, sizeof(out), "%s/out.txt", root);
+	snprintf(secret, sizeof(secret), "%s/secret", root);
+	snprintf(dir, sizeof(dir), "%s/prog/a/b", root);
+	snprintf(notdir, sizeof(notdir), "%s/secret/x", root);
+	sl_write_file(secret, SECRET "\nnot this line\n", 21);
+
+	/* bad arguments: 2, saying what is wrong */
+	{
+		char *a0[] = { exe, NULL };
+		char *a1[] = { exe, "--listen", listen, NULL };
+		char *a2[] = { exe, "--bogus", NULL };
+		char *a3[] = { exe, "--listen", listen, "--data-dir", dir,
+			"--secret-file", "/nonexistent/secret", NULL };
+		char *a4[] = { exe, "--listen", listen, "--data-dir", notdir,
+			NULL };
+		char *a5[] = { exe, "--listen", "bogus://x", "--data-dir", dir,
+			NULL };
+
+		CU_ASSERT_EQUAL(run(a0, out), 2);
+		CU_ASSERT_TRUE(says(out, "--listen URL is required"));
+		CU_ASSERT_EQUAL(run(a1, out), 2);
+		CU_ASSERT_TRUE(says(out, "--data-dir DIR is required"));
+		CU_ASSERT_EQUAL(run(a2, out), 2);
+		CU_ASSERT_TRUE(says(out, "usage: sluice-shuffled"));
+		CU_ASSERT_EQUAL(run(a3, out), 2);
+		CU_ASSERT_TRUE(says(out, "/nonexistent/secret"));
+		CU_ASSERT_EQUAL(run(a4, out), 2);
+		CU_ASSERT_TRUE(says(out, "cannot make"));
+		/* cannot listen: 1 */
+		CU_ASSERT_EQUAL(run(a5, out), 1);
+		CU_ASSERT_TRUE(says(out, "cannot listen on bogus://x"));
+		CU_ASSERT_FALSE(says(out, "localdisk"));
+	}
+
+	/* `sluice shuffled` runs it; `sluice --help` lists it */
+	{
+		char *h[] = { sluice, "shuffled", "--help", NULL };
+		char *l[] = { sluice, "--help", NULL };
+
+		CU_ASSERT_EQUAL(run(h, out), 0);
+		CU_ASSERT_TRUE(says(out, "usage: sluice-shuffled"));
+		CU_ASSERT_EQUAL(run(l, out), 0);
+		CU_ASSERT_TRUE(says(out, "  shuffled --listen URL"));
+	}
+
+	/* a daemon: ready, used, stopped by SIGTERM */
+	{
+		char *a[] = { sluice, "shuffled", "--listen", listen,
+			"--data-dir", dir, "--secret-file", secret, NULL };
+		char at[128];
+
+		snprintf(out, sizeof(out), "%s/daemon.txt", root);
+		daemon_pid = spawn(a, out);
+		/* the file is made by the child: wait for it, then its line */
+		for (int i = 0; i < 500; i++) {
+			struct timespec ts = { 0, 10000000 };
+
+			free(line);
+			line = sl_read_file(out, &n);
+			if (line != NULL && strchr(line, '\n') != NULL)
+				break;
+			nanosleep(&ts, NULL);
+		}
+		CU_ASSERT_PTR_NOT_NULL_FATAL(line);
+		end = strchr(line, '\n');
+		CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+		*end = '\0';
+		snprintf(at, sizeof(at), "%s", line);
+		free(line);
+		CU_ASSERT_EQUAL_FATAL(
+		    strncmp(at, "shuffled: listening at tcp://127.0.0.1:", 39),
+		    0);
+		memmove(at, at + 23, strlen(at + 23) + 1);
+		CU_ASSERT_STRING_NOT_EQUAL(at, "tcp://127.0.0.1:0");
+
+		/* its data dir is where the files are */
+		setenv("SLUICE_LOCALDISK_DIR", dir, 1);
+		s = dial(at);
+		push(s, "wrong", 5, 0, 2, 1, false, &rep);
+		CU_ASSERT_STRING_EQUAL(rep.err, "remote: wrong secret");
+		push(s, SECRET, 5, 0, 2, 1, false, &rep);
+		CU_ASSERT_EQUAL(rep.st, LD_ST_DATA);
+		commit(s, SECRET, 5, 1, &rep);
+		CU_ASSERT_EQUAL(rep.st, LD_ST_DATA);
+		CU_ASSERT_TRUE(files_of(5));
+		nng_close(s);
+		unsetenv("SLUICE_LOCALDISK_DIR");
+
+		CU_ASSERT_EQUAL(kill(daemon_pid, SIGTERM), 0);
+		CU_ASSERT_EQUAL(wait_exit(daemon_pid), 0);
+		daemon_pid = 0;
+	}
+}
+
+static void
+cleanup(void)
+{
+	if (daemon_pid > 0) { /* a case that failed left it running */
+		kill(daemon_pid, SIGKILL);
+		waitpid(daemon_pid, NULL, 0);
+	}
+	if (root[0] != '\0')
+		sl_rm_rf(root);
+}
+
+static const struct sl_test tests[] = {
+	{ "push: duplicates, gaps; commit; fetch every block once",
+	    test_push_fetch },
+	{ "a wrong secret: refused, nothing stored", test_secret },
+	{ "malformed frames: an error reply, and serving on", test_malformed },
+	{ "release: files and store entry gone", test_release },
+	{ "stop, and a service without a secret", test_stop_restart },
+	{ "the program: arguments, exit codes, signals", test_program },
+	{ "cleanup", cleanup },
+	{ NULL, NULL },
+};
+
+SL_TEST_MAIN("rs-service", tests)
