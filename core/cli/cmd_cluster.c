@@ -123,6 +123,7 @@ sli_cmd_coordinator(int argc, char **argv)
 			break;
 		case 'h':
 			free(dirs);
+			free(services);
 			fputs(coordinator_usage, stdout);
 			return sli_cli_flush();
 		default:
