@@ -15,6 +15,7 @@
  */
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <nng/nng.h>
@@ -35,9 +36,16 @@ request_msg(uint32_t op, const struct sl_bytes *desc, uint32_t lo, uint32_t hi,
     uint32_t run, uint64_t pos)
 {
 	struct ld_req q = { op, desc->data, desc->len, lo, hi, run, pos,
-		LD_NET_FETCH };
+		LD_NET_FETCH, "" };
 	msgpack_sbuffer sb;
 	nng_msg *m = NULL;
+
+#ifdef LD_REMOTE_SERVICE
+	/* a service's: only the remote plugin sends it, to its daemons */
+	if (getenv("SLUICE_SHUFFLE_SECRET") != NULL)
+		snprintf(q.secret, sizeof(q.secret), "%s",
+		    getenv("SLUICE_SHUFFLE_SECRET"));
+#endif
 
 	msgpack_sbuffer_init(&sb);
 	if (ld_req_encode(&sb, &q) == 0 && nng_msg_alloc(&m, 4 + sb.size) == 0)

@@ -7,7 +7,8 @@
  *
  * A frame is a u32 LE n, an n-byte msgpack map, then (replies) payload:
  *   request {"v": 1, "op": 1 fetch | 2 release, "desc": bin, "lo": u32,
- *            "hi": u32, "run": u32, "pos": u64, "max": u32}
+ *            "hi": u32, "run": u32, "pos": u64, "max": u32, and from a
+ *            remote shuffle plugin "secret": str}
  *   reply   {"v": 1, "st": 0 data | 2 error, "end": bool, "run": u32,
  *            "pos": u64, "err": str} + whole blocks as on disk
  * A fetch asks for the blocks of subpartitions lo..hi from position (run,
@@ -28,8 +29,15 @@ ld_req_encode(msgpack_sbuffer *sb, const struct ld_req *q)
 {
 	msgpack_packer pk;
 
+	size_t sl = strlen(q->secret);
+
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	if (msgpack_pack_map(&pk, 8) != 0 || shc_pack_key(&pk, "v") != 0 ||
+	if (msgpack_pack_map(&pk, sl > 0 ? 9 : 8) != 0 ||
+	    (sl > 0 &&
+	        (shc_pack_key(&pk, "secret") != 0 ||
+	            msgpack_pack_str(&pk, sl) != 0 ||
+	            msgpack_pack_str_body(&pk, q->secret, sl) != 0)) ||
+	    shc_pack_key(&pk, "v") != 0 ||
 	    msgpack_pack_uint32(&pk, LD_NET_VERSION) != 0 ||
 	    shc_pack_key(&pk, "op") != 0 ||
 	    msgpack_pack_uint32(&pk, q->op) != 0 ||
@@ -106,6 +114,15 @@ ld_req_decode(const void *buf, size_t len, struct ld_req *q)
 		q->pos = pos;
 		q->max = (uint32_t)max;
 		rv = 0;
+		/* optional: a remote shuffle service's */
+		if ((d = shc_map_get(&u.data, "secret")) != NULL) {
+			if (d->type != MSGPACK_OBJECT_STR ||
+			    d->via.str.size >= sizeof(q->secret))
+				rv = SL_EPARSE;
+			else
+				memcpy(
+				    q->secret, d->via.str.ptr, d->via.str.size);
+		}
 	}
 	msgpack_unpacked_destroy(&u);
 	return rv;

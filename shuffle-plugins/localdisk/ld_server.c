@@ -330,6 +330,9 @@ handle(nng_msg *in)
 		return reply_head(
 		    LD_ST_ERROR, false, "localdisk: malformed request");
 	}
+	if (srv.hooks.allowed != NULL &&
+	    !srv.hooks.allowed(srv.hooks.arg, q.secret))
+		return reply_head(LD_ST_ERROR, false, "remote: wrong secret");
 	if (ld_desc_decode(host, q.desc, q.desc_len, &d) != 0)
 		return reply_head(
 		    LD_ST_ERROR, false, "localdisk: malformed request");

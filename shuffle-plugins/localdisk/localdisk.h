@@ -101,6 +101,9 @@ struct ld_req {
 	uint32_t lo, hi, run;
 	uint64_t pos;
 	uint32_t max;
+	/* a remote shuffle service's (docs/remote-shuffle.md); "" is none,
+	 * and then the frame has no such key */
+	char secret[256];
 };
 
 struct ld_rep {
@@ -166,6 +169,9 @@ struct ld_server_hooks {
 	void *arg;
 	/* The largest request taken (NNG_OPT_RECVMAXSZ); 0: a fetch's. */
 	size_t max_request;
+	/* Whether a fetch or release with this secret is let in. May be
+	 * NULL (all are). */
+	bool (*allowed)(void *arg, const char *secret);
 };
 /* Copies *h (NULL: none). Only while the server is stopped: set before
  * ld_server_ops.start, clear after stop. */

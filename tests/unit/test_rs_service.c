@@ -170,9 +170,10 @@ release(nng_socket s, uint32_t producer)
 	struct ld_req q = { .op = LD_OP_RELEASE, .max = 1 };
 	struct ld_rep rep;
 	msgpack_sbuffer sb;
-	unsigned char f[512];
+	unsigned char f[1024];
 	nng_msg *m;
 
+	snprintf(q.secret, sizeof(q.secret), "%s", SECRET);
 	CU_ASSERT_EQUAL_FATAL(ld_desc_encode(&host, &d, &desc), 0);
 	q.desc = desc.data;
 	q.desc_len = desc.len;
@@ -288,6 +289,12 @@ start(const char *name, const char *secret)
 	CU_ASSERT_EQUAL_FATAL(
 	    rs_service_start(&host, at, secret, url, sizeof(url)), 0);
 	CU_ASSERT_STRING_EQUAL(url, at);
+	/* what the remote plugin's fetches send (built in with
+	 * LD_REMOTE_SERVICE, as here) */
+	if (secret != NULL)
+		setenv("SLUICE_SHUFFLE_SECRET", secret, 1);
+	else
+		unsetenv("SLUICE_SHUFFLE_SECRET");
 }
 
 static void
@@ -344,6 +351,15 @@ test_push_fetch(void)
 	CU_ASSERT_EQUAL(g.n[0] + g.n[1] + g.n[2], 3);
 	CU_ASSERT_EQUAL(g.n[1], 3);
 	CU_ASSERT(atomic_load(&notified) > 0);
+	/* fetches need the secret too: without it, or a wrong one, the
+	 * partition cannot be read */
+	setenv("SLUICE_SHUFFLE_SECRET", "guess", 1);
+	CU_ASSERT_EQUAL(fetch(url, 0, 0, NSUB - 1, &g), SL_EUNREADABLE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(detail, "wrong secret"));
+	unsetenv("SLUICE_SHUFFLE_SECRET");
+	CU_ASSERT_EQUAL(fetch(url, 0, 0, NSUB - 1, &g), SL_EUNREADABLE);
+	setenv("SLUICE_SHUFFLE_SECRET", SECRET, 1);
+	CU_ASSERT_EQUAL(fetch(url, 0, 0, NSUB - 1, &g), SL_EEOF);
 	nng_close(s);
 }
 

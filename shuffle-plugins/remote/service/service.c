@@ -142,6 +142,21 @@ on_other(void *arg, const void *frame, size_t len)
 	return reply(LD_ST_ERROR, next, thread_err);
 }
 
+/* A fetch or release: let in with the secret only. */
+static bool
+on_allowed(void *arg, const char *secret)
+{
+	char got[sizeof(svc.secret)] = { 0 };
+
+	(void)arg;
+	snprintf(got, sizeof(got), "%s", secret);
+	if (secret_ok(got))
+		return true;
+	svc.host->log(
+	    svc.host, SL_LOG_WARN, "a fetch or release with a wrong secret");
+	return false;
+}
+
 static void
 on_released(void *arg, const struct ld_desc *d)
 {
@@ -156,6 +171,7 @@ rs_service_start(const struct sl_host *host, const char *url,
 	const struct ld_server_hooks hooks = {
 		.other = on_other,
 		.released = on_released,
+		.allowed = on_allowed,
 		.max_request = RS_MAX_BATCH + HEADER_ROOM,
 	};
 	int rv;
