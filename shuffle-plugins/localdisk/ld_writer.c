@@ -24,19 +24,13 @@ writer_open(
     void *state, const struct sl_host *host, const void *desc, size_t len)
 {
 	struct lwriter *w = state;
-	char *data = NULL, *index = NULL;
 	int rv;
 
 	w->host = host;
 	if ((rv = ld_desc_decode(host, desc, len, &w->d)) != 0)
 		return rv;
 	w->decoded = true;
-	if ((rv = ld_paths(host, &w->d, true, &data, &index)) == 0 &&
-	    (rv = ld_writer_open(
-	         host, data, index, w->d.nsub, LD_SPILL_BYTES, &w->f)) == 0)
-		rv = ld_writer_compress(w->f, w->d.codec);
-	host->free(data);
-	host->free(index);
+	rv = ld_open_writer(host, &w->d, LD_SPILL_BYTES, &w->f);
 	if (rv == 0 && (rv = ld_table_writing(host, &w->d)) == 0)
 		w->announced = true;
 	return rv;

@@ -13,6 +13,7 @@
 #include <msgpack.h>
 #include <sluice/msgpack_check.h>
 
+#include "ld_file.h"
 #include "localdisk.h"
 
 /* ---- descriptor ---- */
@@ -210,6 +211,35 @@ ld_paths(const struct sl_host *host, const struct ld_desc *d, bool make_dir,
 		return SL_ENOMEM;
 	}
 	return 0;
+}
+
+int
+ld_open_writer(const struct sl_host *host, const struct ld_desc *d,
+    size_t spill, struct ld_writer **out)
+{
+	int rv = 0;
+
+	/* A release of the job's last other partition removes the job's
+	 * directory when it empties (ld_remove): between this mkdir and the
+	 * file's creation, say. Then the directory is made again. */
+	for (int tries = 0; tries < 5; tries++) {
+		char *data, *index, dir[4096];
+		struct stat sb;
+
+		if ((rv = ld_paths(host, d, true, &data, &index)) != 0)
+			return rv;
+		rv = ld_writer_open(host, data, index, d->nsub, spill, out);
+		host->free(data);
+		host->free(index);
+		job_dir(d, dir, sizeof(dir));
+		if (rv == 0 || stat(dir, &sb) == 0)
+			break;
+	}
+	if (rv == 0 && (rv = ld_writer_compress(*out, d->codec)) != 0) {
+		ld_writer_free(*out);
+		*out = NULL;
+	}
+	return rv;
 }
 
 void

@@ -55,6 +55,11 @@ void ld_desc_clear(const struct sl_host *host, struct ld_desc *d);
 /* The files of d: base dir and job made if make_dir. host->alloc'd. */
 int ld_paths(const struct sl_host *host, const struct ld_desc *d, bool make_dir,
     char **data, char **index);
+struct ld_writer;
+/* A writer of d's files (ld_file.h), its job directory made (again, when
+ * a release removed it meanwhile), compressing with d's codec. */
+int ld_open_writer(const struct sl_host *host, const struct ld_desc *d,
+    size_t spill, struct ld_writer **out);
 /* Remove d's files, and its job directory once empty. */
 void ld_remove(const struct sl_host *host, const struct ld_desc *d);
 

@@ -162,7 +162,6 @@ static int
 attempt_new(struct rs_store *s, const struct ld_desc *d, struct attempt **out)
 {
 	struct attempt *a = s->host->alloc(sizeof(*a));
-	char *data = NULL, *index = NULL;
 	int rv;
 
 	if (a == NULL)
@@ -175,13 +174,7 @@ attempt_new(struct rs_store *s, const struct ld_desc *d, struct attempt **out)
 		return SL_ENOMEM;
 	}
 	strcpy(a->key.job, d->job);
-	if ((rv = ld_paths(s->host, d, true, &data, &index)) == 0 &&
-	    (rv = ld_writer_open(
-	         s->host, data, index, d->nsub, LD_SPILL_BYTES, &a->w)) == 0)
-		rv = ld_writer_compress(a->w, d->codec);
-	s->host->free(data);
-	s->host->free(index);
-	if (rv != 0) {
+	if ((rv = ld_open_writer(s->host, d, LD_SPILL_BYTES, &a->w)) != 0) {
 		attempt_free(s, a);
 		return rv;
 	}

@@ -673,8 +673,16 @@ flipped_byte(bool recover)
 		}
 		CU_ASSERT_EQUAL(at, len);
 		CU_ASSERT_EQUAL(nrec, 20000);
-		CU_ASSERT_EQUAL(
-		    json_array_size(json_object_get(rep, "failovers")), 1);
+		if (json_array_size(json_object_get(rep, "failovers")) != 1) {
+			static const char *const err[] = { "flip.err", NULL };
+			char *f = json_dumps(json_object_get(rep, "failovers"),
+			    JSON_COMPACT);
+
+			fprintf(stderr, "\nfailovers: %s\n", f ? f : "(none)");
+			free(f);
+			print_tails(err);
+			CU_FAIL("not one failover");
+		}
 		CU_ASSERT_STRING_EQUAL(
 		    json_string_value(json_object_get(ev, "task")), "slow#0");
 		/* rule 2: the producer of the bad partition, then its region */
