@@ -1367,7 +1367,9 @@ test_scale_many_edges(void)
 	t1 = now();
 	printf("\n    %d x %d all_to_all chain: init %.1f ms ", NV, PAR,
 	    (t1 - t0) * 1e3);
-	CU_ASSERT(t1 - t0 < 1.0);
+	/* linear: about 0.5 s under ASan; quadratic would be hours. The
+	 * bound leaves room for a loaded machine, not for a worse order. */
+	CU_ASSERT(t1 - t0 < 10.0);
 	CU_ASSERT(f.ctx.ready(&f.ctx, NULL, 0) == PAR);
 	/* The first stage, then the second is ready. */
 	for (uint32_t g = 0; g < PAR; g++) {
