@@ -170,7 +170,7 @@ ready_matches_naive(const struct fixture *f)
 	int same = 1;
 
 	np = expand_pairs(&f->p.x, &pairs);
-	state = malloc(n + 1);
+	state = calloc(n + 1, 1);
 	want = malloc(n + 1);
 	got = malloc((n + 1) * sizeof(*got));
 	for (uint32_t g = 0; g < n; g++)
