@@ -668,6 +668,7 @@ hello_done(void *arg, int rv, const struct sli_msg *reply)
 /* Collecting what a service holds (shuffle server op held). */
 struct held_list {
 	struct sli_wire_service *sv;
+	uint32_t cap; /* entries sv->held has room for */
 	int rv;
 };
 
@@ -686,12 +687,16 @@ held_one(void *arg, const char *job, uint32_t edge, uint32_t producer,
 		    SLI_WIRE_MAX_HELD);
 		return;
 	}
-	if ((more = realloc(sv->held, (sv->nheld + 1) * sizeof(*more))) ==
-	    NULL) {
-		h->rv = sli_err(SL_ENOMEM, "out of memory");
-		return;
+	if (sv->nheld == h->cap) {
+		uint32_t cap = h->cap ? h->cap * 2 : 64;
+
+		if ((more = realloc(sv->held, cap * sizeof(*more))) == NULL) {
+			h->rv = sli_err(SL_ENOMEM, "out of memory");
+			return;
+		}
+		sv->held = more;
+		h->cap = cap;
 	}
-	sv->held = more;
 	p = &sv->held[sv->nheld];
 	if ((p->job = strdup(job)) == NULL) {
 		h->rv = sli_err(SL_ENOMEM, "out of memory");
@@ -726,7 +731,7 @@ held_collect(struct worker *w)
 	for (uint32_t i = 0; i < w->nservices; i++) {
 		const struct sl_shuffle_server_ops *ops =
 		    &w->served[i]->ops.shuffle.server;
-		struct held_list h = { &w->services[i], 0 };
+		struct held_list h = { &w->services[i], 0, 0 };
 
 		if (ops->held == NULL)
 			continue;
