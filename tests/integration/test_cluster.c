@@ -675,8 +675,8 @@ flipped_byte(bool recover)
 		CU_ASSERT_EQUAL(nrec, 20000);
 		if (json_array_size(json_object_get(rep, "failovers")) != 1) {
 			static const char *const err[] = { "flip.err", NULL };
-			char *f = json_dumps(json_object_get(rep, "failovers"),
-			    JSON_COMPACT);
+			char *f = json_dumps(
+			    json_object_get(rep, "failovers"), JSON_COMPACT);
 
 			fprintf(stderr, "\nfailovers: %s\n", f ? f : "(none)");
 			free(f);
