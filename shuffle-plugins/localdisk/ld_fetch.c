@@ -515,3 +515,22 @@ ld_net_fini(const struct sl_host *host)
 	rel.started = false;
 	shc_peers_close(&peers, host);
 }
+
+/* ---- the plugin's own init and fini (localdisk's and remote's) ---- */
+
+static const struct sl_host *plugin_host;
+
+int
+ld_plugin_init(const struct sl_host *host)
+{
+	plugin_host = host;
+	return 0;
+}
+
+void
+ld_plugin_fini(void)
+{
+	if (plugin_host != NULL)
+		ld_net_fini(plugin_host);
+	plugin_host = NULL;
+}

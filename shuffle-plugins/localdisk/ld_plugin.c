@@ -2,23 +2,6 @@
  * other files, which the remote plugin compiles in too). */
 #include "localdisk.h"
 
-static const struct sl_host *plugin_host;
-
-static int
-plugin_init(const struct sl_host *host)
-{
-	plugin_host = host;
-	return 0;
-}
-
-static void
-plugin_fini(void)
-{
-	if (plugin_host != NULL)
-		ld_net_fini(plugin_host);
-	plugin_host = NULL;
-}
-
 static const struct sl_shuffle_ops ops = {
 	.struct_size = sizeof(struct sl_shuffle_ops),
 	.master = &ld_master_ops,
@@ -37,8 +20,8 @@ static const struct sl_plugin plugin = {
 	.version = "0.1.0",
 	.caps = SL_SHUFFLE_CAP_TYPE(SL_PARTITION_BLOCKING),
 	.ops = &ops,
-	.init = plugin_init,
-	.fini = plugin_fini,
+	.init = ld_plugin_init,
+	.fini = ld_plugin_fini,
 };
 
 SL_PLUGIN_DEFINE(plugin)

@@ -155,6 +155,10 @@ void ld_remote_free(struct ld_remote *r);
 void ld_remote_release_partition(
     const struct sl_host *host, const char *url, const struct sl_bytes *desc);
 void ld_net_fini(const struct sl_host *host);
+/* struct sl_plugin's init and fini of the plugins built from these files
+ * (localdisk, remote): the sockets to other processes' servers go. */
+int ld_plugin_init(const struct sl_host *host);
+void ld_plugin_fini(void);
 
 /*
  * What a remote shuffle daemon (shuffle-plugins/remote/service) adds to

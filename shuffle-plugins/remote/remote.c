@@ -1,23 +1,6 @@
 /* The remote shuffle plugin (rs_plugin.h): its descriptor and ops. */
 #include "rs_plugin.h"
 
-static const struct sl_host *plugin_host;
-
-static int
-plugin_init(const struct sl_host *host)
-{
-	plugin_host = host;
-	return 0;
-}
-
-static void
-plugin_fini(void)
-{
-	if (plugin_host != NULL)
-		ld_net_fini(plugin_host);
-	plugin_host = NULL;
-}
-
 static const struct sl_shuffle_ops ops = {
 	.struct_size = sizeof(struct sl_shuffle_ops),
 	.master = &rs_master_ops,
@@ -36,8 +19,8 @@ static const struct sl_plugin plugin = {
 	.caps = SL_SHUFFLE_CAP_TYPE(SL_PARTITION_BLOCKING) |
 	    SL_SHUFFLE_CAP_SURVIVES_WORKER,
 	.ops = &ops,
-	.init = plugin_init,
-	.fini = plugin_fini,
+	.init = ld_plugin_init,
+	.fini = ld_plugin_fini,
 };
 
 SL_PLUGIN_DEFINE(plugin)
