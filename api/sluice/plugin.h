@@ -33,7 +33,7 @@ extern "C" {
 
 #define SL_PLUGIN_MAGIC 0x534c5550u /* "SLUP" */
 #define SL_ABI_MAJOR 1
-#define SL_ABI_MINOR 3
+#define SL_ABI_MINOR 4
 
 #define SL_PLUGIN_ENTRY_SYMBOL "sl_plugin_entry"
 

@@ -146,6 +146,14 @@ struct sl_shuffle_master_ops {
 	 * into a freshly initialised state. */
 	int (*snapshot)(void *state, struct sl_bytes *out);
 	int (*restore)(void *state, const void *data, size_t len);
+
+	/* 1.4. Optional (default: never). Coordinator thread, on its tick;
+	 * must not block. A count that grows whenever partitions became
+	 * unavailable other than by release_partition or worker_lost (a
+	 * shuffle service the master placed them on was lost): the
+	 * coordinator then asks is_available of the finished partitions a
+	 * consumer still needs, and runs their producers again. */
+	uint64_t (*losses)(void *state);
 };
 
 struct sl_shuffle_writer_ops {

@@ -24,6 +24,7 @@ static const char coordinator_usage[] =
     "usage: sluice coordinator --listen URL [--heartbeat-ms N]\n"
     "                          [--plugin-dir DIR]... [--state-dir DIR]\n"
     "                          [--shuffle-service URL]...\n"
+    "                          [--shuffle-replicas 1|2]\n"
     "\n"
     "Runs the job master until SIGINT or SIGTERM. URL is tcp://HOST:PORT\n"
     "(workers and clients on other hosts) or ipc:///PATH (this host).\n"
@@ -32,7 +33,8 @@ static const char coordinator_usage[] =
     "`sluice log dump DIR` prints them); started again on it after a crash,\n"
     "the coordinator takes up the jobs that had not ended.\n"
     "--shuffle-service URL names a `sluice shuffled` daemon for edges of\n"
-    "the remote shuffle (repeat it for several).\n";
+    "the remote shuffle (repeat it for several); --shuffle-replicas 2 keeps\n"
+    "each partition on two of them, so that losing one loses nothing.\n";
 
 static const char worker_usage[] =
     "usage: sluice worker --coordinator URL [--slots N] [--id NAME]\n"
@@ -76,6 +78,7 @@ sli_cmd_coordinator(int argc, char **argv)
 		{ "plugin-dir", required_argument, NULL, 'd' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "shuffle-service", required_argument, NULL, 'S' },
+		{ "shuffle-replicas", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -102,6 +105,16 @@ sli_cmd_coordinator(int argc, char **argv)
 			break;
 		case 'S':
 			services[co.nservices++] = optarg;
+			break;
+		case 'P':
+			if (!sli_parse_u32(optarg, 1, 2, &co.replicas)) {
+				free(dirs);
+				free(services);
+				return sli_cli_usage("coordinator: "
+				                     "--shuffle-replicas: 1 or "
+				                     "2, not '%s'",
+				    optarg);
+			}
 			break;
 		case 'b':
 			if (!sli_parse_u32(

@@ -31,6 +31,7 @@ static const char run_usage[] =
     "             [--in-process] [--plugin-dir DIR]... [--report FILE]\n"
     "             [--kill-worker-after SECONDS] [--respawn]\n"
     "             [--state-dir DIR] [--shuffle-service URL]...\n"
+    "             [--shuffle-replicas 1|2]\n"
     "\n"
     "Starts a coordinator and --workers worker processes (default 2) with\n"
     "--slots slots each (default 2) on this machine, runs the job, and\n"
@@ -41,7 +42,8 @@ static const char run_usage[] =
     "long after the job started (failover: the job goes on without it);\n"
     "--respawn starts a worker that died again. --state-dir DIR keeps the\n"
     "job's operation log there (`sluice log dump DIR`). --shuffle-service\n"
-    "URL names a `sluice shuffled` daemon for remote shuffle edges.\n"
+    "URL names a `sluice shuffled` daemon for remote shuffle edges;\n"
+    "--shuffle-replicas 2 keeps each of their partitions on two daemons.\n"
     "--report FILE writes what every task did as JSON. Progress goes to\n"
     "stderr, the summary to stdout. Exit 0 when the job finished, 1 when it\n"
     "failed, 130 when interrupted (Ctrl-C cancels the run).\n";
@@ -205,6 +207,7 @@ sli_cmd_run(int argc, char **argv)
 		{ "respawn", no_argument, NULL, 'R' },
 		{ "state-dir", required_argument, NULL, 'S' },
 		{ "shuffle-service", required_argument, NULL, 'X' },
+		{ "shuffle-replicas", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -271,6 +274,14 @@ sli_cmd_run(int argc, char **argv)
 			break;
 		case 'X':
 			o.services[o.nservices++] = optarg;
+			break;
+		case 'P':
+			if (!sli_parse_u32(optarg, 1, 2, &o.replicas)) {
+				rv = sli_cli_usage("run: --shuffle-replicas: 1 "
+				                   "or 2, not '%s'",
+				    optarg);
+				goto out;
+			}
 			break;
 		case 'r':
 			if (o.report != NULL) {

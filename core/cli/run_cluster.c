@@ -473,6 +473,7 @@ run_cluster(const struct run_opts *o)
 	co.state_dir = o->state_dir;
 	co.services = o->services;
 	co.nservices = (uint32_t)o->nservices;
+	co.replicas = o->replicas;
 	if (sli_coord_start(&co, &r.coord) != 0) {
 		rv = sli_cli_fail("%s", sl_errdetail());
 		remove_dir(dir);

@@ -30,6 +30,7 @@ struct run_opts {
 	const char *state_dir; /* the coordinator's operation logs; NULL none */
 	const char **services; /* --shuffle-service URLs */
 	size_t nservices;
+	uint32_t replicas; /* --shuffle-replicas; 0: 1 */
 };
 
 /* The local cluster: a coordinator in this process, workers as child

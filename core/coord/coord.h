@@ -38,6 +38,8 @@ struct sli_coord_opts {
 	 * shuffle master as {"services": [URL...]} (the remote plugin's). */
 	const char *const *services;
 	uint32_t nservices;
+	/* --shuffle-replicas: copies of each remote partition (0: 1) */
+	uint32_t replicas;
 };
 
 struct sli_coord;

@@ -61,6 +61,7 @@ struct ctask {
 struct cmaster {
 	struct sli_plugin *p;
 	void *state;
+	uint64_t losses; /* its losses count when last looked at */
 };
 
 /*
@@ -240,6 +241,7 @@ void sli_coord_failover_worker(
 void sli_coord_failover_due(struct cjob *j, uint64_t now);
 /* A consumer could not read producer `producer`'s partition on edge e. */
 void sli_coord_unreadable(struct cjob *j, uint32_t e, uint32_t producer);
+void sli_coord_failover_lost(struct cjob *j, const char *why);
 /* The events as the report gives them. */
 json_t *sli_coord_failover_json(const struct cjob *j);
 

@@ -284,6 +284,31 @@ worker_register(struct sli_coord *c, const struct sli_wire_hello *h)
 	return 0;
 }
 
+/* Partitions a master lost without a worker loss (a shuffle service
+ * went): those still needed are made again. */
+static void
+masters_losses(struct cjob *j)
+{
+	if (j->state != SLI_JOB_RUNNING || !j->started)
+		return;
+	for (uint32_t i = 0; i < j->nmasters; i++) {
+		struct cmaster *m = &j->masters[i];
+		uint64_t n;
+		char why[160];
+
+		if (m->state == NULL ||
+		    (n = m->p->ops.shuffle.master.losses(m->state)) ==
+		        m->losses)
+			continue;
+		m->losses = n;
+		snprintf(why, sizeof(why),
+		    "shuffle '%s' lost partitions (a shuffle service is "
+		    "gone)",
+		    m->p->name);
+		sli_coord_failover_lost(j, why);
+	}
+}
+
 static void
 on_tick(uv_timer_t *h)
 {
@@ -305,6 +330,8 @@ on_tick(uv_timer_t *h)
 	for (struct cjob *j = c->jobs; j != NULL; j = j->next)
 		if (!j->started && j->replay != NULL)
 			job_try_start(j);
+	for (struct cjob *j = c->jobs; j != NULL; j = j->next)
+		masters_losses(j);
 	/* finished tasks logged since: many to one fdatasync */
 	for (struct cjob *j = c->jobs; j != NULL; j = j->next)
 		if (j->state == SLI_JOB_RUNNING) {
@@ -1543,13 +1570,19 @@ logged_jobs(const char *dir)
 	return most;
 }
 
-/* {"services": [URL...]} for the shuffle masters, NULL without any. */
+/* {"services": [URL...], "replicas": N} for the shuffle masters, NULL
+ * without any. */
 static int
 shuffle_config(const struct sli_coord_opts *o, char **out)
 {
 	json_t *cfg, *sv;
 
 	*out = NULL;
+	if (o->replicas > o->nservices)
+		return sli_err(SL_EINVAL,
+		    "--shuffle-replicas %u needs as many --shuffle-service "
+		    "daemons, not %u",
+		    o->replicas, o->nservices);
 	if (o->nservices == 0)
 		return 0;
 	for (uint32_t i = 0; i < o->nservices; i++)
@@ -1565,6 +1598,8 @@ shuffle_config(const struct sli_coord_opts *o, char **out)
 	for (uint32_t i = 0; i < o->nservices; i++)
 		json_array_append_new(sv, json_string(o->services[i]));
 	json_object_set_new(cfg, "services", sv);
+	if (o->replicas > 1)
+		json_object_set_new(cfg, "replicas", json_integer(o->replicas));
 	*out = json_dumps(cfg, JSON_COMPACT);
 	json_decref(cfg);
 	return *out != NULL ? 0 : sli_err(SL_ENOMEM, "out of memory");

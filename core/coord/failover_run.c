@@ -218,6 +218,43 @@ sli_coord_failover_due(struct cjob *j, uint64_t now)
 	sli_coord_deploy_pending(j, rv, "on_regions_reset");
 }
 
+/* Whether finished task t must run again: a partition of its is gone
+ * (not held) while a consumer of it has still to finish. A split range's
+ * helper counts while its merger has not merged its partial result. */
+static bool
+lost_and_needed(struct cjob *j, uint32_t t)
+{
+	uint32_t v = j->x.task_vertex[t], idx = sli_task_index(&j->x, t), o;
+
+	if (j->tasks[t].state != T_FINISHED)
+		return false;
+	if (sli_coord_skew_role(j, t, &o) == 1) {
+		const struct cskew *k = j->skew[v];
+		const struct cmaster *m = &j->masters[k->master];
+		const struct sl_bytes *d = &k->desc[idx];
+
+		if (d->data == NULL || m->state == NULL ||
+		    m->p->ops.shuffle.master.is_available(
+		        m->state, d->data, d->len))
+			return false;
+		return j->tasks[j->x.base[v] + o].state != T_FINISHED;
+	}
+	for (uint32_t k = 0; k < j->job->v[v].nout; k++) {
+		uint32_t e = j->job->v[v].out[k], to = j->job->e[e].to, lo, hi;
+
+		if (view_held(j, t, e))
+			continue;
+		sli_edge_consumers(&j->x, e, idx, &lo, &hi);
+		for (uint32_t c = lo; c < hi; c++) {
+			uint32_t st = j->tasks[j->x.base[to] + c].state;
+
+			if (st != T_FINISHED && st != T_VACANT)
+				return true;
+		}
+	}
+	return false;
+}
+
 /* Worker w was lost: the tasks running there failed, and so did the
  * finished ones there whose partitions went with it while a consumer still
  * needs them. One failover for all of them. */
@@ -234,50 +271,34 @@ sli_coord_failover_worker(
 		sli_coord_job_end(j, SLI_JOB_FAILED, "out of memory");
 		return;
 	}
-	for (uint32_t t = 0; t < j->x.ntasks; t++) {
-		const struct ctask *ct = &j->tasks[t];
-		uint32_t v = j->x.task_vertex[t],
-		         idx = sli_task_index(&j->x, t);
-		bool needed = false;
-
-		if (ct->w != w)
-			continue;
-		if (ct->state == T_RUNNING) {
+	for (uint32_t t = 0; t < j->x.ntasks; t++)
+		if (j->tasks[t].w == w &&
+		    (j->tasks[t].state == T_RUNNING || lost_and_needed(j, t)))
 			failed[n++] = t;
-			continue;
-		}
-		if (ct->state != T_FINISHED)
-			continue;
-		/* a split range's helper: its partial result, for a merger
-		 * that has not merged it yet */
-		{
-			uint32_t o;
-
-			if (sli_coord_skew_role(j, t, &o) == 1) {
-				if (j->tasks[j->x.base[v] + o].state !=
-				    T_FINISHED)
-					failed[n++] = t;
-				continue;
-			}
-		}
-		for (uint32_t k = 0; k < j->job->v[v].nout && !needed; k++) {
-			uint32_t e = j->job->v[v].out[k], to = j->job->e[e].to,
-			         lo, hi;
-
-			if (view_held(j, t, e))
-				continue;
-			sli_edge_consumers(&j->x, e, idx, &lo, &hi);
-			for (uint32_t c = lo; c < hi && !needed; c++)
-				needed = j->tasks[j->x.base[to] + c].state !=
-				        T_FINISHED &&
-				    j->tasks[j->x.base[to] + c].state !=
-				        T_VACANT;
-		}
-		if (needed)
-			failed[n++] = t;
-	}
 	snprintf(cause, sizeof(cause), "worker %s lost: %s", w->id, why);
 	sli_coord_failover(j, failed, n, cause);
+	free(failed);
+}
+
+/* A shuffle master reported partitions lost (its losses count grew: a
+ * shuffle service went): the finished producers of those a consumer still
+ * needs run again, with their consumers (rule 3), in one failover. */
+void
+sli_coord_failover_lost(struct cjob *j, const char *why)
+{
+	uint32_t *failed, n = 0;
+
+	if (j->state != SLI_JOB_RUNNING || !j->started)
+		return;
+	if ((failed = malloc((j->x.ntasks + 1) * sizeof(*failed))) == NULL) {
+		sli_coord_job_end(j, SLI_JOB_FAILED, "out of memory");
+		return;
+	}
+	for (uint32_t t = 0; t < j->x.ntasks; t++)
+		if (lost_and_needed(j, t))
+			failed[n++] = t;
+	if (n > 0)
+		sli_coord_failover(j, failed, n, why);
 	free(failed);
 }
 

@@ -109,6 +109,12 @@ worker_lost_default(void *state, const char *location)
 {
 }
 
+static uint64_t
+losses_default(void *state)
+{
+	return 0;
+}
+
 static int
 snapshot_default(void *state, struct sl_bytes *out)
 {
@@ -247,6 +253,7 @@ load_shuffle(struct sli_plugin *p)
 	DEFAULT(
 	    m, ms, struct sl_shuffle_master_ops, snapshot, snapshot_default);
 	DEFAULT(m, ms, struct sl_shuffle_master_ops, restore, restore_default);
+	DEFAULT(m, ms, struct sl_shuffle_master_ops, losses, losses_default);
 	DEFAULT(w, ws, struct sl_shuffle_writer_ops, close, nothing);
 	DEFAULT(r, rs, struct sl_shuffle_reader_ops, close, nothing);
 	/* The copies are complete tables of this build now. */

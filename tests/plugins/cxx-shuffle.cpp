@@ -146,6 +146,7 @@ const struct sl_shuffle_master_ops master_ops = {
 	.worker_lost = nullptr,
 	.snapshot = nullptr,
 	.restore = nullptr,
+	.losses = nullptr,
 };
 
 const struct sl_shuffle_writer_ops writer_ops = {

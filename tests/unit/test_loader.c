@@ -70,7 +70,7 @@ static const struct refusal {
 	{ "tp-abi-major-2.so", SL_EABI, "ABI 2.0, this build speaks 1.x", 0,
 	    0 },
 	{ "tp-abi-minor-99.so", SL_EABI,
-	    "ABI 1.99 is newer than this build's 1.3", 0, 0 },
+	    "ABI 1.99 is newer than this build's 1.4", 0, 0 },
 	{ "tp-desc-short.so", SL_EABI,
 	    "descriptor is %zu bytes, ABI 1.0 needs at least %zu",
 	    offsetof(struct sl_plugin, ops), sizeof(struct sl_plugin) },
