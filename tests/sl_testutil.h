@@ -230,7 +230,7 @@ sl_gen_text(size_t want, size_t *len, size_t *nlines, size_t *nwords)
 			text[n++] = ' ';
 		}
 	}
-	if (text[n - 1] != '\n') {
+	if (n == 0 || text[n - 1] != '\n') {
 		text[n++] = '\n';
 		(*nlines)++;
 	}

@@ -7,7 +7,9 @@
  * checksum is checked here: damage on the way is caught like damage on
  * disk. Fetches carry their position, so a lost request is simply sent
  * again (REQ's resend) and a silent producer fails the input after
- * FETCH_TIMEOUT_MS.
+ * FETCH_TIMEOUT_MS; built into the remote plugin, a daemon with no
+ * connection fails it in seconds (net.h: shc_link). With a replica, a
+ * fetch that failed goes on there, from the same position.
  *
  * Releasing a partition elsewhere (the master, in the coordinator) queues
  * a message for a thread of its own, so the coordinator's loop never
@@ -27,9 +29,23 @@
 #define RESEND_MS 5000
 #define MAX_REPLIES 2
 
+#ifdef LD_REMOTE_SERVICE
+/* A daemon gone is noticed in seconds (net.h: shc_link): its partitions
+ * may have a replica to go on from, or are run again sooner. */
+#define WATCH_LINK 1
+#define SERVER "the shuffle service"
+#define PLUGIN "remote"
+#else
+/* A producer's worker gone is the coordinator's to notice (heartbeats),
+ * and its readers keep today's timeout. */
+#define WATCH_LINK 0
+#define SERVER "producer"
+#define PLUGIN "localdisk"
+#endif
+
 /* one req socket per server, kept for the life of the process */
 static struct shc_peers peers =
-    SHC_PEERS("localdisk", RESEND_MS, 1000, LD_NET_MAX_FRAME);
+    SHC_PEERS(PLUGIN, RESEND_MS, 1000, LD_NET_MAX_FRAME);
 
 static nng_msg *
 request_msg(uint32_t op, const struct sl_bytes *desc, uint32_t lo, uint32_t hi,
@@ -71,22 +87,30 @@ struct ld_remote {
 	const struct sl_host *host;
 	void (*notify)(void *arg);
 	void *arg;
-	char url[256];
 	struct sl_bytes desc;
 	uint32_t lo, hi;
-	nng_socket sock;
-	nng_ctx ctx;
-	bool ctx_ok;
 	nng_aio *aio;
-	bool sending; /* the aio's phase; the callback's own */
+	nng_aio *watch; /* WATCH_LINK: looks at the link while a fetch waits */
+	bool sending;   /* the aio's phase; the callback's own */
 	pthread_mutex_t mtx;
 	/* mtx */
+	char url[256];     /* the server fetched from */
+	char replica[256]; /* where to go when url fails; "" none (left) */
+	char first[560];   /* why the first server failed, once left */
+	nng_socket sock;
+	const struct shc_link *link;
+	nng_ctx ctx;
+	bool ctx_ok;
 	struct chunk *head, *tail;
 	uint32_t nchunks;
 	uint32_t run; /* where the next fetch starts */
 	uint64_t pos;
 	bool end, inflight, failed, stopping;
-	char err[400];
+	uint64_t gen;      /* fetches sent */
+	uint64_t lost_gen; /* the fetch the watch found its server gone for */
+	uint64_t sent_ms;  /* when fetch gen was sent */
+	bool watching;     /* the watch aio is busy */
+	char err[1200];
 };
 
 static void
@@ -98,15 +122,66 @@ chunk_unref(struct chunk *c)
 	}
 }
 
+/* What went wrong at url, as the user reads it. */
+static void
+say(char *dst, size_t cap, const char *url, const char *why, bool lost)
+{
+	if (lost)
+		snprintf(dst, cap, SERVER " at %.200s is unreachable", url);
+	else
+		snprintf(dst, cap, SERVER " at %.200s: %.300s", url, why);
+}
+
 /* mtx held. */
 static void
-fail_locked(struct ld_remote *r, const char *why)
+fail_locked(struct ld_remote *r, const char *why, bool lost)
 {
+	char now[560];
+
 	if (r->failed)
 		return;
-	snprintf(
-	    r->err, sizeof(r->err), "producer at %.100s: %.280s", r->url, why);
+	say(now, sizeof(now), r->url, why, lost);
+	if (r->first[0] != '\0')
+		snprintf(r->err, sizeof(r->err), "%s; its replica, %s",
+		    r->first, now);
+	else
+		snprintf(r->err, sizeof(r->err), "%s", now);
 	r->failed = true;
+}
+
+/*
+ * mtx held: the fetch out failed at r->url. Go on at the replica, from
+ * the same position (its files are the same bytes), or fail. The context
+ * left is put into *old (*close_old), to be closed without the lock.
+ */
+static void
+fetch_failed_locked(struct ld_remote *r, const char *why, bool lost,
+    nng_ctx *old, bool *close_old)
+{
+	nng_socket sock;
+	const struct shc_link *link;
+	nng_ctx ctx;
+
+	if (r->replica[0] == '\0' || r->failed) {
+		fail_locked(r, why, lost);
+		return;
+	}
+	say(r->first, sizeof(r->first), r->url, why, lost);
+	snprintf(r->url, sizeof(r->url), "%s", r->replica);
+	r->replica[0] = '\0';
+	if (shc_peer_get_link(&peers, r->host, r->url, &sock, &link) != 0 ||
+	    nng_ctx_open(&ctx, sock) != 0) {
+		fail_locked(r, "cannot connect", false);
+		return;
+	}
+	if (r->ctx_ok) {
+		*old = r->ctx;
+		*close_old = true;
+	}
+	r->sock = sock;
+	r->link = link;
+	r->ctx = ctx;
+	r->ctx_ok = true;
 }
 
 /* mtx held: whether to send the next fetch now. */
@@ -125,41 +200,82 @@ static void
 send_fetch(struct ld_remote *r)
 {
 	nng_msg *m;
+	nng_ctx ctx;
+	bool watch = false;
 
 	pthread_mutex_lock(&r->mtx);
 	m = request_msg(LD_OP_FETCH, &r->desc, r->lo, r->hi, r->run, r->pos);
 	if (m == NULL) {
 		r->inflight = false;
-		fail_locked(r, "out of memory");
+		fail_locked(r, "out of memory", false);
+	} else {
+		r->gen++;
+		r->sent_ms = shc_now_ms();
+		ctx = r->ctx;
+		if (WATCH_LINK && !r->watching)
+			r->watching = watch = true;
 	}
 	pthread_mutex_unlock(&r->mtx);
 	if (m == NULL) {
 		r->notify(r->arg);
 		return;
 	}
+	if (watch)
+		nng_sleep_aio(SHC_WATCH_MS, r->watch);
 	r->sending = true;
 	nng_aio_set_timeout(r->aio, FETCH_TIMEOUT_MS);
 	nng_aio_set_msg(r->aio, m);
-	nng_ctx_send(r->ctx, r->aio);
+	nng_ctx_send(ctx, r->aio);
+}
+
+/*
+ * While a fetch waits: its server without a connection for SHC_LOST_MS
+ * (net.h) ends it, as lost. Cancelled again at every tick while so, as a
+ * cancel between the fetch's send and its receive finds nothing to end.
+ */
+static void
+watch_cb(void *arg)
+{
+	struct ld_remote *r = arg;
+	bool cancel = false, again = false;
+
+	pthread_mutex_lock(&r->mtx);
+	r->watching = false;
+	if (!r->stopping && r->inflight) {
+		if (shc_link_lost(r->link, r->sent_ms)) {
+			r->lost_gen = r->gen;
+			cancel = true;
+		}
+		again = r->watching = true;
+	}
+	pthread_mutex_unlock(&r->mtx);
+	if (cancel)
+		nng_aio_cancel(r->aio);
+	if (again)
+		nng_sleep_aio(SHC_WATCH_MS, r->watch);
 }
 
 /* mtx held: queue the reply m (taken on success). */
 static void
-deliver_locked(struct ld_remote *r, nng_msg **m)
+deliver_locked(struct ld_remote *r, nng_msg **m, nng_ctx *old, bool *close_old)
 {
 	struct ld_rep rep;
 	struct chunk *c;
 
 	if (ld_rep_decode(nng_msg_body(*m), nng_msg_len(*m), &rep) != 0) {
-		fail_locked(r, "malformed reply");
+		fetch_failed_locked(
+		    r, "malformed reply", false, old, close_old);
 		return;
 	}
 	if (rep.st != LD_ST_DATA) {
-		fail_locked(r, rep.err[0] ? rep.err : "error");
+		/* its files missing or damaged there, say: the replica has
+		 * its own */
+		fetch_failed_locked(
+		    r, rep.err[0] ? rep.err : "error", false, old, close_old);
 		return;
 	}
 	if ((c = r->host->alloc(sizeof(*c))) == NULL) {
-		fail_locked(r, "out of memory");
+		fail_locked(r, "out of memory", false);
 		return;
 	}
 	memset(c, 0, sizeof(*c));
@@ -188,12 +304,16 @@ fetch_cb(void *arg)
 	struct ld_remote *r = arg;
 	int rv = nng_aio_result(r->aio);
 	nng_msg *m = NULL;
-	bool again;
+	nng_ctx old;
+	bool again, close_old = false;
 
 	if (r->sending && rv == 0) {
 		r->sending = false;
 		nng_aio_set_msg(r->aio, NULL); /* the socket's now */
-		nng_ctx_recv(r->ctx, r->aio);
+		pthread_mutex_lock(&r->mtx);
+		old = r->ctx;
+		pthread_mutex_unlock(&r->mtx);
+		nng_ctx_recv(old, r->aio);
 		return;
 	}
 	r->sending = false;
@@ -211,14 +331,22 @@ fetch_cb(void *arg)
 			nng_msg_free(m);
 		return;
 	}
-	if (rv == NNG_ETIMEDOUT)
-		fail_locked(r, "no answer in 60 s");
+	if (rv == NNG_ECANCELED && r->lost_gen == r->gen)
+		fetch_failed_locked(r, NULL, true, &old, &close_old);
+	else if (rv == NNG_ECANCELED)
+		; /* the watch's, meant for the fetch before: sent again */
+	else if (rv == NNG_ETIMEDOUT)
+		fetch_failed_locked(
+		    r, "no answer in 60 s", false, &old, &close_old);
 	else if (rv != 0)
-		fail_locked(r, nng_strerror(rv));
+		fetch_failed_locked(
+		    r, nng_strerror(rv), false, &old, &close_old);
 	else
-		deliver_locked(r, &m);
+		deliver_locked(r, &m, &old, &close_old);
 	again = want_fetch_locked(r);
 	pthread_mutex_unlock(&r->mtx);
+	if (close_old)
+		nng_ctx_close(old);
 	if (m != NULL)
 		nng_msg_free(m);
 	r->notify(r->arg);
@@ -227,9 +355,9 @@ fetch_cb(void *arg)
 }
 
 int
-ld_remote_open(const struct sl_host *host, const struct sl_bytes *desc,
-    const char *url, uint32_t lo, uint32_t hi, void (*notify)(void *),
-    void *arg, struct ld_remote **out)
+ld_remote_open_at(const struct sl_host *host, const struct sl_bytes *desc,
+    const char *url, const char *replica, uint32_t lo, uint32_t hi,
+    void (*notify)(void *), void *arg, struct ld_remote **out)
 {
 	struct ld_remote *r;
 	int rv;
@@ -243,6 +371,8 @@ ld_remote_open(const struct sl_host *host, const struct sl_bytes *desc,
 	r->lo = lo;
 	r->hi = hi;
 	snprintf(r->url, sizeof(r->url), "%s", url);
+	if (replica != NULL && strcmp(replica, url) != 0)
+		snprintf(r->replica, sizeof(r->replica), "%s", replica);
 	pthread_mutex_init(&r->mtx, NULL);
 	if ((r->desc.data = host->alloc(desc->len)) == NULL) {
 		ld_remote_free(r);
@@ -250,15 +380,24 @@ ld_remote_open(const struct sl_host *host, const struct sl_bytes *desc,
 	}
 	memcpy(r->desc.data, desc->data, desc->len);
 	r->desc.len = desc->len;
-	if ((rv = shc_peer_get(&peers, host, url, &r->sock)) != 0) {
+	rv = shc_peer_get_link(&peers, host, url, &r->sock, &r->link);
+	if (rv != 0 && r->replica[0] != '\0') {
+		/* url cannot even be dialled: the replica at once */
+		say(r->first, sizeof(r->first), url, "cannot connect", false);
+		snprintf(r->url, sizeof(r->url), "%s", r->replica);
+		r->replica[0] = '\0';
+		rv =
+		    shc_peer_get_link(&peers, host, r->url, &r->sock, &r->link);
+	}
+	if (rv != 0) {
 		ld_remote_free(r);
 		return rv;
 	}
 	r->ctx_ok = nng_ctx_open(&r->ctx, r->sock) == 0;
-	if (!r->ctx_ok || nng_aio_alloc(&r->aio, fetch_cb, r) != 0) {
-		r->aio = NULL;
+	if (!r->ctx_ok || nng_aio_alloc(&r->aio, fetch_cb, r) != 0 ||
+	    (WATCH_LINK && nng_aio_alloc(&r->watch, watch_cb, r) != 0)) {
 		ld_remote_free(r);
-		host->set_error("localdisk: out of memory");
+		host->set_error(PLUGIN ": out of memory");
 		return SL_ENOMEM;
 	}
 	pthread_mutex_lock(&r->mtx);
@@ -267,6 +406,15 @@ ld_remote_open(const struct sl_host *host, const struct sl_bytes *desc,
 	send_fetch(r);
 	*out = r;
 	return 0;
+}
+
+int
+ld_remote_open(const struct sl_host *host, const struct sl_bytes *desc,
+    const char *url, uint32_t lo, uint32_t hi, void (*notify)(void *),
+    void *arg, struct ld_remote **out)
+{
+	return ld_remote_open_at(
+	    host, desc, url, NULL, lo, hi, notify, arg, out);
 }
 
 int
@@ -294,14 +442,14 @@ ld_remote_next(struct ld_remote *r, struct sl_buffer *out)
 
 			snprintf(w, sizeof(w), "%s (run %u, at %llu)", why,
 			    c->run, (unsigned long long)(c->pos + c->off));
-			fail_locked(r, w);
+			fail_locked(r, w, false);
 			c->off = c->len; /* nothing more from it */
 		} else if (out->kind >> 8 != SL_COMPRESSION_NONE) {
 			/* decompressed into a buffer of its own */
 			c->off += size;
 			rv = ld_block_inflate(r->host, out, false, &why);
 			if (rv == SL_EUNREADABLE)
-				fail_locked(r, why);
+				fail_locked(r, why, false);
 			else if (rv == 0)
 				out->plugin_private = NULL;
 		} else {
@@ -312,9 +460,9 @@ ld_remote_next(struct ld_remote *r, struct sl_buffer *out)
 		}
 	}
 	if (rv == SL_ENOMEM) {
-		r->host->set_error("localdisk: out of memory");
+		r->host->set_error(PLUGIN ": out of memory");
 	} else if (rv != 0 && r->failed) {
-		r->host->set_error("localdisk: %s", r->err);
+		r->host->set_error(PLUGIN ": %s", r->err);
 		rv = SL_EUNREADABLE;
 	} else if (rv == SL_EAGAIN && r->head == NULL && r->end) {
 		rv = SL_EEOF;
@@ -352,6 +500,10 @@ ld_remote_free(struct ld_remote *r)
 	pthread_mutex_lock(&r->mtx);
 	r->stopping = true;
 	pthread_mutex_unlock(&r->mtx);
+	/* the watch first, as it cancels fetches; freed once no fetch's
+	 * callback can start it again */
+	if (r->watch != NULL)
+		nng_aio_stop(r->watch);
 	if (r->aio != NULL) {
 		nng_aio_stop(r->aio);
 		/* a fetch sent by a callback as the aio stopped: the stopped
@@ -360,6 +512,8 @@ ld_remote_free(struct ld_remote *r)
 			nng_msg_free(nng_aio_get_msg(r->aio));
 		nng_aio_free(r->aio);
 	}
+	if (r->watch != NULL)
+		nng_aio_free(r->watch);
 	if (r->ctx_ok)
 		nng_ctx_close(r->ctx);
 	while (r->head != NULL) {
@@ -440,9 +594,10 @@ releaser(void *arg)
 	pthread_mutex_lock(&rel.mtx);
 	for (;;) {
 		struct release *q = rel.head;
+		bool stopping = rel.stop;
 
 		if (q == NULL) {
-			if (rel.stop)
+			if (stopping)
 				break;
 			pthread_cond_wait(&rel.cv, &rel.mtx);
 			continue;
@@ -451,8 +606,8 @@ releaser(void *arg)
 			rel.tail = NULL;
 		pthread_mutex_unlock(&rel.mtx);
 		/* when stopping, the process is leaving: do not hold it */
-		if (!give_up && !release_send(q, rel.stop ? 200 : 5000))
-			give_up = rel.stop;
+		if (!give_up && !release_send(q, stopping ? 200 : 5000))
+			give_up = stopping;
 		rel.host->free(q->url);
 		rel.host->free(q->desc.data);
 		rel.host->free(q);

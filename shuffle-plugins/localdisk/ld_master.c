@@ -130,6 +130,9 @@ released(struct lmaster *m, struct ld_desc *d, const struct sl_bytes *desc,
 		ld_served_release(m->host, d);
 		if (d->location != NULL && d->location[0] != '\0')
 			ld_remote_release_partition(m->host, d->location, desc);
+		/* a remote service's copy on a second daemon */
+		if (d->replica != NULL && d->replica[0] != '\0')
+			ld_remote_release_partition(m->host, d->replica, desc);
 	}
 	if ((r = m->host->alloc(sizeof(*r))) == NULL) {
 		ld_desc_clear(m->host, d);
@@ -154,6 +157,17 @@ master_release(void *state, const void *desc, size_t len)
 	return 0;
 }
 
+/* Whether location was reported lost (a replica's too, where there is
+ * one: the partition is available while either copy is). */
+static bool
+is_lost(const struct lmaster *m, const char *location)
+{
+	for (uint32_t i = 0; location != NULL && i < m->nlost; i++)
+		if (strcmp(m->lost[i], location) == 0)
+			return true;
+	return false;
+}
+
 static bool
 master_is_available(void *state, const void *desc, size_t len)
 {
@@ -163,9 +177,9 @@ master_is_available(void *state, const void *desc, size_t len)
 
 	if (ld_desc_decode(m->host, desc, len, &d) != 0)
 		return false;
-	ok = !is_released(m, &d);
-	for (uint32_t i = 0; ok && d.location != NULL && i < m->nlost; i++)
-		ok = strcmp(m->lost[i], d.location) != 0;
+	ok = !is_released(m, &d) &&
+	    (!is_lost(m, d.location) ||
+	        (d.replica != NULL && !is_lost(m, d.replica)));
 	ld_desc_clear(m->host, &d);
 	return ok;
 }

@@ -104,6 +104,13 @@ reader_open(
 			return rv;
 		if (!LD_FETCH_ALWAYS && access(in->index, F_OK) == 0)
 			continue;
+		if (LD_FETCH_ALWAYS &&
+		    (in->d.location == NULL || in->d.location[0] == '\0')) {
+			host->set_error("remote: input %u: a descriptor "
+			                "without its service",
+			    i);
+			return SL_EINVAL;
+		}
 		if (LD_FETCH_ALWAYS || ld_is_remote(&in->d)) {
 			/* opened when reached: one partition fetched at a
 			 * time keeps memory bounded */
@@ -168,9 +175,9 @@ reader_next(void *state, struct sl_buffer *out)
 			    "then removed or lost)");
 		if (in->desc.data != NULL) {
 			if (in->rm == NULL &&
-			    (rv = ld_remote_open(r->host, &in->desc,
-			         in->d.location, r->lo, r->hi, input_notify, in,
-			         &in->rm)) != 0) {
+			    (rv = ld_remote_open_at(r->host, &in->desc,
+			         in->d.location, in->d.replica, r->lo, r->hi,
+			         input_notify, in, &in->rm)) != 0) {
 				out->input = r->cur;
 				return rv;
 			}

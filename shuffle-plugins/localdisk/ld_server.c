@@ -52,12 +52,12 @@ ld_serving(void)
 	return serving;
 }
 
-/* A copy of d's key (no location). */
+/* A copy of d's key (no location, no replica). */
 static int
 key_copy(const struct sl_host *host, const struct ld_desc *d, struct ld_desc *k)
 {
 	*k = *d;
-	k->location = NULL;
+	k->location = k->replica = NULL;
 	if ((k->job = host->alloc(strlen(d->job) + 1)) == NULL)
 		return SL_ENOMEM;
 	strcpy(k->job, d->job);
@@ -452,16 +452,22 @@ server_stop(void)
 {
 	if (!srv.running)
 		return;
-	nng_close(srv.sock); /* every receive ends with NNG_ECLOSED */
+	/* Each thread's aio stopped first: whatever it does next with it
+	 * ends with NNG_ECANCELED, so the thread leaves its loop. Closing
+	 * the socket under a thread still sending its last reply makes nng
+	 * 1.5 abort. */
 	for (int i = 0; i < NTHREADS; i++) {
 		struct sthread *t = &srv.t[i];
 
+		if (t->aio != NULL)
+			nng_aio_stop(t->aio);
 		if (t->started)
 			pthread_join(t->th, NULL);
 		if (t->aio != NULL)
 			nng_aio_free(t->aio);
 		memset(t, 0, sizeof(*t));
 	}
+	nng_close(srv.sock);
 	cache_drop(NULL);
 	srv.host->log(srv.host, SL_LOG_DEBUG,
 	    "served %llu fetches, %llu bytes, at %s",

@@ -29,7 +29,7 @@ ld_desc_encode(
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	if (msgpack_pack_array(&pk, 10) == 0 &&
+	if (msgpack_pack_array(&pk, d->replica != NULL ? 11 : 10) == 0 &&
 	    msgpack_pack_uint32(&pk, LD_DESC_VERSION) == 0 &&
 	    msgpack_pack_str(&pk, jl) == 0 &&
 	    msgpack_pack_str_body(&pk, d->job, jl) == 0 &&
@@ -45,6 +45,10 @@ ld_desc_encode(
 	                      &pk, d->location, strlen(d->location)))) == 0 &&
 	    msgpack_pack_uint32(&pk, d->codec) == 0 &&
 	    msgpack_pack_uint64(&pk, d->token) == 0 &&
+	    (d->replica == NULL ||
+	        (msgpack_pack_str(&pk, strlen(d->replica)) == 0 &&
+	            msgpack_pack_str_body(
+	                &pk, d->replica, strlen(d->replica)) == 0)) &&
 	    (out->data = host->alloc(sb.size)) != NULL) {
 		memcpy(out->data, sb.data, sb.size);
 		out->len = sb.size;
@@ -124,6 +128,9 @@ ld_desc_decode(
 			goto out;
 		d->token = a[9].via.u64;
 	}
+	if (u.data.via.array.size > 10 && a[10].type != MSGPACK_OBJECT_NIL &&
+	    (d->replica = str_of(host, &a[10])) == NULL)
+		goto out;
 	rv = 0;
 out:
 	msgpack_unpacked_destroy(&u);
@@ -139,7 +146,8 @@ ld_desc_clear(const struct sl_host *host, struct ld_desc *d)
 {
 	host->free(d->job);
 	host->free(d->location);
-	d->job = d->location = NULL;
+	host->free(d->replica);
+	d->job = d->location = d->replica = NULL;
 }
 
 /* ---- paths ---- */
@@ -307,7 +315,7 @@ get(const struct sl_host *host, const struct ld_desc *d)
 		return NULL;
 	memset(e, 0, sizeof(*e));
 	e->key = *d;
-	e->key.location = NULL;
+	e->key.location = e->key.replica = NULL;
 	if ((e->key.job = host->alloc(strlen(d->job) + 1)) == NULL) {
 		host->free(e);
 		return NULL;

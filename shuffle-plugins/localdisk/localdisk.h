@@ -31,8 +31,10 @@
 #define LD_SPILL_BYTES (64u << 20) /* a writer's memory before a run */
 
 /* A descriptor: msgpack array [v, job, edge, producer, attempt, nsub,
- * type, location | nil, codec, token]; later versions may append elements
- * (a descriptor without codec has none, without token 0). */
+ * type, location | nil, codec, token, replica | nil]; later versions may
+ * append elements (a descriptor without codec has none, without token 0,
+ * without replica none). replica is encoded only when there is one, so
+ * that localdisk's descriptors stay as they were. */
 struct ld_desc {
 	char *job; /* host->alloc */
 	uint32_t edge, producer, attempt, nsub, type;
@@ -41,9 +43,14 @@ struct ld_desc {
 	/* the master's, random: two coordinators on one host may both run
 	 * a job "wordcount-1", and their files must not meet */
 	uint64_t token;
+	/* a remote shuffle service's: a second daemon holding a
+	 * byte-identical copy, which readers fetch from when location
+	 * fails. host->alloc'd, NULL when none */
+	char *replica;
 };
 
-/* Whether a and b name the same partition (location and codec aside). */
+/* Whether a and b name the same partition (location, replica and codec
+ * aside). */
 bool ld_same_partition(const struct ld_desc *a, const struct ld_desc *b);
 
 int ld_desc_encode(
@@ -139,8 +146,21 @@ bool ld_serving(void);
 int ld_served_add(const struct sl_host *host, const struct ld_desc *d);
 void ld_served_release(const struct sl_host *host, const struct ld_desc *d);
 
-/* A reader of one partition held by another process's server. */
+/*
+ * A reader of one partition held by another process's server, at url.
+ * With a replica (a second server holding a byte-identical copy; NULL or
+ * "" for none), a fetch that fails at url (an error reply, no answer, the
+ * server unreachable) is sent again to the replica, from where the reader
+ * is, and the reader stays there; it fails only when both did. Built into
+ * the remote plugin (LD_REMOTE_SERVICE), a server with no connection for
+ * SHC_LOST_MS while a fetch waits counts as failed (net.h). desc (copied)
+ * and the URLs stay the caller's. On failure, nothing to free.
+ */
 struct ld_remote;
+int ld_remote_open_at(const struct sl_host *host, const struct sl_bytes *desc,
+    const char *url, const char *replica, uint32_t lo, uint32_t hi,
+    void (*notify)(void *), void *arg, struct ld_remote **out);
+/* ld_remote_open_at without a replica. */
 int ld_remote_open(const struct sl_host *host, const struct sl_bytes *desc,
     const char *url, uint32_t lo, uint32_t hi, void (*notify)(void *),
     void *arg, struct ld_remote **out);

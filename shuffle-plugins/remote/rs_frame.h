@@ -8,7 +8,15 @@
  *           + the batch's blocks (rs_store.h)
  *   commit  {"v": 1, "op": 4, "secret": str, "desc": bin, "seq": u64
  *           (the number of batches pushed)}
- *   reply   {"v": 1, "st": 0 ok | 2 error, "next": u64, "err": str}
+ *   ping    {"v": 1, "op": 5, "secret": str, "job": str, "token": u64}
+ *           (a coordinator's master: job is alive; what do you hold?)
+ *   reply   {"v": 1, "st": 0 ok | 2 error, "next": u64, "err": str,
+ *           "bytes": u64, "used": u32 (0..100)}
+ *
+ * "bytes" and "used" answer a ping: the bytes of partitions the daemon
+ * holds (all jobs, committed or being written) and the percentage of its
+ * data dir's file system in use. They are sent only when not 0 (a push's
+ * or commit's reply has neither) and decode as 0 when absent.
  *
  * Decoding trusts nothing: the bytes come from another host.
  */
@@ -22,22 +30,28 @@
 
 #include "localdisk.h"
 
-enum { RS_OP_PUSH = 3, RS_OP_COMMIT = 4 };
+enum { RS_OP_PUSH = 3, RS_OP_COMMIT = 4, RS_OP_PING = 5 };
 
 struct rs_req {
 	uint32_t op;
 	char secret[256];
-	const void *desc; /* decode: points into the frame */
+	const void *desc; /* push, commit; decode: points into the frame */
 	size_t desc_len;
 	uint64_t seq;
 	const unsigned char *blocks; /* push: the payload, in the frame */
 	size_t len;
+	/* ping: a job name as a descriptor's (not empty, no '/', not "."
+	 * or ".."), and its master's token; "" and 0 for push and commit */
+	char job[256];
+	uint64_t token;
 };
 
 struct rs_rep {
 	uint32_t st; /* LD_ST_DATA (ok) or LD_ST_ERROR */
 	uint64_t next;
 	char err[300];
+	uint64_t bytes; /* ping: bytes held; else 0 */
+	uint32_t used;  /* ping: % of the data dir's file system used */
 };
 
 /* The header map into sb (shc_frame_header frames it; a push's blocks

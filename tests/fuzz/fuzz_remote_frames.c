@@ -1,11 +1,13 @@
 /*
  * libFuzzer target: any bytes as a frame between a remote shuffle writer
- * and a `sluice shuffled` daemon (shuffle-plugins/remote/rs_frame.c), both
- * as a request (push or commit: what the daemon reads) and as a reply
- * (what the writer reads). A decode fails only with SL_EPARSE; what
- * decodes lies within its bounds (a push's blocks are exactly the rest of
- * the frame, a commit has none), encodes again and decodes to the same
- * fields. Any mismatch aborts.
+ * or master and a `sluice shuffled` daemon (shuffle-plugins/remote/
+ * rs_frame.c), both as a request (push, commit or ping: what the daemon
+ * reads) and as a reply (what the writer and the master read). A decode
+ * fails only with SL_EPARSE; what decodes lies within its bounds (a push's
+ * blocks are exactly the rest of the frame, a commit and a ping have none;
+ * a ping's job is one a directory may be named after, a push's and a
+ * commit's is empty; a reply's "used" is a percentage), encodes again and
+ * decodes to the same fields. Any mismatch aborts.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -37,13 +39,23 @@ check_request(const uint8_t *data, size_t size)
 			fail("request: decode failed wrongly");
 		return;
 	}
-	if ((q.op != RS_OP_PUSH && q.op != RS_OP_COMMIT) ||
-	    (const uint8_t *)q.desc < data ||
-	    (const uint8_t *)q.desc + q.desc_len > data + size ||
-	    q.desc_len == 0 || memchr(q.secret, '\0', sizeof(q.secret)) == NULL)
+	if ((q.op != RS_OP_PUSH && q.op != RS_OP_COMMIT &&
+	        q.op != RS_OP_PING) ||
+	    memchr(q.secret, '\0', sizeof(q.secret)) == NULL ||
+	    memchr(q.job, '\0', sizeof(q.job)) == NULL)
 		fail("request: fields out of their bounds");
+	if (q.op == RS_OP_PING) {
+		if (q.desc != NULL || q.desc_len != 0 || q.seq != 0 ||
+		    q.job[0] == '\0' || strchr(q.job, '/') != NULL ||
+		    strcmp(q.job, ".") == 0 || strcmp(q.job, "..") == 0)
+			fail("request: a ping's fields out of their bounds");
+	} else if ((const uint8_t *)q.desc < data ||
+	    (const uint8_t *)q.desc + q.desc_len > data + size ||
+	    q.desc_len == 0 || q.job[0] != '\0' || q.token != 0) {
+		fail("request: fields out of their bounds");
+	}
 	if (q.blocks < data || q.blocks + q.len != data + size ||
-	    q.len > RS_MAX_BATCH || (q.op == RS_OP_COMMIT && q.len != 0))
+	    q.len > RS_MAX_BATCH || (q.op != RS_OP_PUSH && q.len != 0))
 		fail("request: blocks are not exactly the rest of the frame");
 	msgpack_sbuffer_init(&sb);
 	if (rs_req_encode(&sb, &q) != 0)
@@ -57,7 +69,9 @@ check_request(const uint8_t *data, size_t size)
 	if (rs_req_decode(buf, 4 + sb.size + q.len, &q2) != 0 ||
 	    q2.op != q.op || strcmp(q2.secret, q.secret) != 0 ||
 	    q2.seq != q.seq || q2.desc_len != q.desc_len ||
-	    memcmp(q2.desc, q.desc, q.desc_len) != 0 || q2.len != q.len ||
+	    (q.desc_len > 0 && memcmp(q2.desc, q.desc, q.desc_len) != 0) ||
+	    strcmp(q2.job, q.job) != 0 || q2.token != q.token ||
+	    q2.len != q.len ||
 	    (q.len > 0 && memcmp(q2.blocks, q.blocks, q.len) != 0))
 		fail("request: decodes differently once encoded again");
 	free(buf);
@@ -77,7 +91,7 @@ check_reply(const uint8_t *data, size_t size)
 			fail("reply: decode failed wrongly");
 		return;
 	}
-	if ((r.st != LD_ST_DATA && r.st != LD_ST_ERROR) ||
+	if ((r.st != LD_ST_DATA && r.st != LD_ST_ERROR) || r.used > 100 ||
 	    memchr(r.err, '\0', sizeof(r.err)) == NULL)
 		fail("reply: fields out of their bounds");
 	for (const char *c = r.err; *c != '\0'; c++)
@@ -90,7 +104,8 @@ check_reply(const uint8_t *data, size_t size)
 		fail("out of memory");
 	shc_frame_header(&sb, buf);
 	if (rs_rep_decode(buf, 4 + sb.size, &r2) != 0 || r2.st != r.st ||
-	    r2.next != r.next || strcmp(r2.err, r.err) != 0)
+	    r2.next != r.next || strcmp(r2.err, r.err) != 0 ||
+	    r2.bytes != r.bytes || r2.used != r.used)
 		fail("reply: decodes differently once encoded again");
 	free(buf);
 	msgpack_sbuffer_destroy(&sb);

@@ -18,46 +18,81 @@
 
 const char cluster_tmp_prefix[] = "sl-remote";
 
-static pid_t daemon_pid = -1;
-static char daemon_url[620];
+/* The daemons a case starts: ipc sockets rs<i>.sock, data in rs<i>-data/,
+ * stderr in rs<i>.err. */
+struct daemon {
+	pid_t pid;
+	char url[620], data[600], err[600];
+};
+static struct daemon daemons[2] = { { .pid = -1 }, { .pid = -1 } };
+#define daemon_url (daemons[0].url)
 
-/* A daemon on ipc, its data in rs-data/; with secret, it asks for it. */
+/* Daemon i, with args (NULL-terminated, at most 6) after its own. */
+static void
+daemon_start_args(int i, const char *const *args)
+{
+	struct daemon *d = &daemons[i];
+	char name[32], sock[600];
+	char *argv[16] = { (char *)sluice_path(), "shuffled", "--listen",
+		d->url, "--data-dir", d->data, NULL };
+	int n = 6;
+
+	snprintf(name, sizeof(name), "rs%d-data", i);
+	snprintf(d->data, sizeof(d->data), "%s", tmp(name));
+	snprintf(name, sizeof(name), "rs%d.sock", i);
+	snprintf(sock, sizeof(sock), "%s", tmp(name));
+	snprintf(d->url, sizeof(d->url), "ipc://%s", sock);
+	snprintf(name, sizeof(name), "rs%d.err", i);
+	snprintf(d->err, sizeof(d->err), "%s", tmp(name));
+	for (; args != NULL && *args != NULL && n < 14; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	d->pid = spawn(argv, NULL, d->err);
+	CU_ASSERT_TRUE_FATAL(file_has(d->err, "listening at", 10));
+}
+
+/* A daemon on ipc; with secret, it asks for it. */
 static void
 daemon_start(const char *secret)
 {
-	char data[600], sock[600], sfile[600];
-	char *argv[10] = { (char *)sluice_path(), "shuffled", "--listen",
-		daemon_url, "--data-dir", data, NULL };
+	const char *args[] = { "--secret-file", tmp("rs.secret"), NULL };
 
-	snprintf(data, sizeof(data), "%s", tmp("rs-data"));
-	snprintf(sock, sizeof(sock), "%s", tmp("rs.sock"));
-	snprintf(daemon_url, sizeof(daemon_url), "ipc://%s", sock);
-	if (secret != NULL) {
-		snprintf(sfile, sizeof(sfile), "%s", tmp("rs.secret"));
-		put(sfile, secret);
-		argv[6] = "--secret-file";
-		argv[7] = sfile;
-		argv[8] = NULL;
+	if (secret != NULL)
+		put(tmp("rs.secret"), secret);
+	daemon_start_args(0, secret != NULL ? args : NULL);
+}
+
+static void
+daemon_stop_one(int i)
+{
+	struct daemon *d = &daemons[i];
+	int st;
+
+	if (d->pid <= 0)
+		return;
+	kill(d->pid, SIGTERM);
+	st = wait_for(d->pid, 10);
+	CU_ASSERT_TRUE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	if (st == -1) {
+		kill(d->pid, SIGKILL);
+		waitpid(d->pid, NULL, 0);
 	}
-	daemon_pid = spawn(argv, NULL, tmp("rs.err"));
-	CU_ASSERT_TRUE_FATAL(file_has(tmp("rs.err"), "listening at", 10));
+	d->pid = -1;
 }
 
 static void
 daemon_stop(void)
 {
-	int st;
+	daemon_stop_one(0);
+	daemon_stop_one(1);
+}
 
-	if (daemon_pid <= 0)
-		return;
-	kill(daemon_pid, SIGTERM);
-	st = wait_for(daemon_pid, 10);
-	CU_ASSERT_TRUE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	if (st == -1) {
-		kill(daemon_pid, SIGKILL);
-		waitpid(daemon_pid, NULL, 0);
-	}
-	daemon_pid = -1;
+static void
+daemon_kill(int i)
+{
+	kill(daemons[i].pid, SIGKILL);
+	waitpid(daemons[i].pid, NULL, 0);
+	daemons[i].pid = -1;
 }
 
 /* Whether dir comes to hold nothing within secs (the daemon removes a
@@ -131,7 +166,110 @@ test_worker_lost(void)
 			    report_attempts(tmp("rw-rep.json"), id), 1);
 		}
 	}
-	CU_ASSERT_TRUE(no_entries_soon(tmp("rs-data"), 5));
+	CU_ASSERT_TRUE(no_entries_soon(daemons[0].data, 5));
+	daemon_stop();
+	free(text);
+}
+
+/*
+ * Two daemons; count#0 fails once (a fault) and waits 3 s to run again,
+ * and daemon 0 is SIGKILLed meanwhile. Without replicas, the coordinator
+ * learns of the loss and runs again the combiners whose partitions were
+ * there (not those on daemon 1); with --shuffle-replicas 2 nothing runs
+ * again but count#0. Either way the output is right.
+ */
+static void
+daemon_lost(bool replica)
+{
+	size_t len;
+	char *text = make_text(tmp("rd.txt"), 1u << 20, &len);
+	char in[600], out[600], rep[600], job[600];
+	char *argv[20] = { (char *)sluice_path(), "run", job, "-D", in, "-D",
+		out, "--shuffle-service", daemons[0].url, "--shuffle-service",
+		daemons[1].url, "--report", rep, NULL };
+	int st, rerun = 0;
+	pid_t pid;
+
+	daemon_start_args(0, NULL);
+	daemon_start_args(1, NULL);
+	snprintf(job, sizeof(job), "%s", tmp("rd.json"));
+	snprintf(in, sizeof(in), "%s", def("input", tmp("rd.txt")));
+	snprintf(out, sizeof(out), "%s",
+	    def("output", tmp(replica ? "rd-out2" : "rd-out")));
+	snprintf(rep, sizeof(rep), "%s", tmp("rd-rep.json"));
+	if (replica) {
+		argv[13] = "--shuffle-replicas";
+		argv[14] = "2";
+	}
+	put_remote_wc(job,
+	    "\"restart\": {\"strategy\": \"fixed-delay\", \"delay\": "
+	    "\"3s\", \"attempts\": 10}, \"faults\": [{\"task\": "
+	    "\"count#0\", \"attempt\": 0, \"after_records\": 50, "
+	    "\"action\": \"fail\"}]");
+	pid = spawn(argv, tmp("rd.out"), tmp("rd.err"));
+	CU_ASSERT_TRUE_FATAL(file_has(tmp("rd.err"), "restarting", 60));
+	daemon_kill(0);
+	st = wait_for(pid, 120);
+	if (st == -1)
+		kill(pid, SIGKILL);
+	CU_ASSERT_TRUE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CU_ASSERT_TRUE(output_is_wordcount(
+	    tmp(replica ? "rd-out2" : "rd-out"), text, len));
+	for (int k = 0; k < 4; k++) {
+		char id[32];
+		int n;
+
+		snprintf(id, sizeof(id), "combine#%d", k);
+		n = report_attempts(rep, id);
+		CU_ASSERT_TRUE(n == 1 || (!replica && n == 2));
+		rerun += n == 2;
+	}
+	if (replica) {
+		CU_ASSERT_EQUAL(rerun, 0);
+	} else {
+		/* daemon 0's ran again; daemon 1's did not */
+		CU_ASSERT_TRUE(rerun >= 1 && rerun <= 3);
+		CU_ASSERT_TRUE(file_has(tmp("rd.err"), "is lost", 1));
+	}
+	if (CU_get_number_of_failures() > 0) {
+		const char *const names[] = { "rd.err", "rs0.err", "rs1.err",
+			NULL };
+
+		print_tails(names);
+	}
+	daemon_stop();
+	free(text);
+}
+
+static void
+test_daemon_lost(void)
+{
+	daemon_lost(false);
+}
+
+static void
+test_daemon_lost_replica(void)
+{
+	daemon_lost(true);
+}
+
+/* A daemon whose data dir's file system is fuller than its
+ * --max-disk-use: a new partition is refused, and the job fails saying
+ * so (remote_disk_full.sh fills a small file system for real). */
+static void
+test_full_data_dir(void)
+{
+	const char *const low[] = { "--max-disk-use", "1", NULL };
+	size_t len;
+	char *text = make_text(tmp("rf.txt"), 1u << 18, &len);
+	struct run_result r;
+
+	daemon_start_args(0, low);
+	put_remote_wc(tmp("rf.json"), "\"restart\": {\"strategy\": \"none\"}");
+	r = sl_run_sluice("run", tmp("rf.json"), "-D",
+	    def("input", tmp("rf.txt")), "-D", def("output", tmp("rf-out")),
+	    "--shuffle-service", daemon_url, NULL);
+	expect(&r, 1, "% full (limit 1 %)");
 	daemon_stop();
 	free(text);
 }
@@ -185,6 +323,11 @@ test_no_service(void)
 static const struct sl_test tests[] = {
 	{ "remote: a worker lost after its producers finished: no rerun",
 	    test_worker_lost },
+	{ "remote: a daemon lost, no replica: its partitions made again",
+	    test_daemon_lost },
+	{ "remote: a daemon lost, with replicas: nothing made again",
+	    test_daemon_lost_replica },
+	{ "remote: a full data dir", test_full_data_dir },
 	{ "remote: a shared secret", test_secret },
 	{ "remote: no service given", test_no_service },
 	{ "cleanup", cleanup },

@@ -5,7 +5,9 @@
  * block larger than a fetch; damage on the server's disk is caught by the
  * reader's checksum; a missing partition and a malformed request are
  * errors that say so, and the server carries on; a release removes the
- * files, and so does stopping the server for what nobody released.
+ * files, and so does stopping the server for what nobody released. A
+ * descriptor names a replica only when it has one (localdisk's stay as
+ * they were).
  */
 #include <fcntl.h>
 #include <stdarg.h>
@@ -363,6 +365,95 @@ test_release(void)
 	ld_net_fini(&host);
 }
 
+/* The descriptor as localdisk encoded it before replicas, by hand. */
+static void
+desc_by_hand(const struct ld_desc *d, msgpack_sbuffer *sb)
+{
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(sb);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_array(&pk, 10);
+	msgpack_pack_uint32(&pk, LD_DESC_VERSION);
+	msgpack_pack_str(&pk, strlen(d->job));
+	msgpack_pack_str_body(&pk, d->job, strlen(d->job));
+	msgpack_pack_uint32(&pk, d->edge);
+	msgpack_pack_uint32(&pk, d->producer);
+	msgpack_pack_uint32(&pk, d->attempt);
+	msgpack_pack_uint32(&pk, d->nsub);
+	msgpack_pack_uint32(&pk, d->type);
+	msgpack_pack_str(&pk, strlen(d->location));
+	msgpack_pack_str_body(&pk, d->location, strlen(d->location));
+	msgpack_pack_uint32(&pk, d->codec);
+	msgpack_pack_uint64(&pk, d->token);
+}
+
+/*
+ * A replica (a remote service's second daemon) is an 11th element, there
+ * only when there is one: localdisk's descriptors stay byte for byte what
+ * they were. Decoded back; nil taken as none; anything else refused; not
+ * part of the partition's identity.
+ */
+static void
+test_desc_replica(void)
+{
+	struct ld_desc d = key(3), e, f;
+	struct sl_bytes b, b2;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	d.location = "ipc:///x";
+	d.codec = SL_COMPRESSION_ZSTD;
+	d.token = 0x1234567890ull;
+	CU_ASSERT_EQUAL_FATAL(ld_desc_encode(&host, &d, &b), 0);
+	desc_by_hand(&d, &sb);
+	CU_ASSERT_EQUAL(b.len, sb.size);
+	CU_ASSERT(b.len == sb.size && memcmp(b.data, sb.data, b.len) == 0);
+	msgpack_sbuffer_destroy(&sb);
+	CU_ASSERT_EQUAL_FATAL(ld_desc_decode(&host, b.data, b.len, &e), 0);
+	CU_ASSERT_PTR_NULL(e.replica);
+	ld_desc_clear(&host, &e);
+
+	d.replica = "tcp://10.0.0.2:7000";
+	CU_ASSERT_EQUAL_FATAL(ld_desc_encode(&host, &d, &b2), 0);
+	/* the same ten, then the replica */
+	CU_ASSERT_EQUAL(((unsigned char *)b2.data)[0], 0x9b);
+	CU_ASSERT(
+	    memcmp((char *)b2.data + 1, (char *)b.data + 1, b.len - 1) == 0);
+	CU_ASSERT_EQUAL_FATAL(ld_desc_decode(&host, b2.data, b2.len, &e), 0);
+	CU_ASSERT_STRING_EQUAL(e.replica, "tcp://10.0.0.2:7000");
+	CU_ASSERT_STRING_EQUAL(e.location, "ipc:///x");
+	CU_ASSERT_EQUAL(e.token, d.token);
+	CU_ASSERT_EQUAL(e.codec, SL_COMPRESSION_ZSTD);
+	/* the same partition, wherever its copies are */
+	CU_ASSERT_EQUAL_FATAL(ld_desc_decode(&host, b.data, b.len, &f), 0);
+	CU_ASSERT_TRUE(ld_same_partition(&e, &f));
+	ld_desc_clear(&host, &f);
+	ld_desc_clear(&host, &e);
+	CU_ASSERT_PTR_NULL(e.replica);
+	free(b2.data);
+
+	/* an 11th element nil: none; a number, or "": malformed */
+	for (int k = 0; k < 3; k++) {
+		desc_by_hand(&d, &sb);
+		((unsigned char *)sb.data)[0] = 0x9b;
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		if (k == 0)
+			msgpack_pack_nil(&pk);
+		else if (k == 1)
+			msgpack_pack_uint32(&pk, 7);
+		else
+			msgpack_pack_str(&pk, 0);
+		CU_ASSERT_EQUAL(ld_desc_decode(&host, sb.data, sb.size, &e),
+		    k == 0 ? 0 : SL_EPARSE);
+		if (k == 0)
+			CU_ASSERT_PTR_NULL(e.replica);
+		ld_desc_clear(&host, &e);
+		msgpack_sbuffer_destroy(&sb);
+	}
+	free(b.data);
+}
+
 static void
 cleanup(void)
 {
@@ -371,6 +462,7 @@ cleanup(void)
 }
 
 static const struct sl_test tests[] = {
+	{ "descriptor: a replica only when there is one", test_desc_replica },
 	{ "fetch: ranges, runs, a block larger than a fetch", test_fetch },
 	{ "missing, damaged, malformed: errors that say so", test_errors },
 	{ "held: what is still there; a local reader of a gone partition "

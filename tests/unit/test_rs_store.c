@@ -4,10 +4,15 @@
  * dropped, one that skips refused, a malformed one refused whole; nothing
  * readable before the commit, everything once and in order after it; a
  * commit that does not count the batches pushed refused; release and
- * close remove what they must.
+ * close remove what they must. The bytes held, against a count kept here;
+ * the disk watermark (statvfs of the test's dir, read here too); attempts
+ * taken over after a restart; a job's attempts dropped.
  */
 #include <endian.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "ld_file.h"
@@ -172,6 +177,226 @@ test_push_commit(void)
 	unsetenv("SLUICE_LOCALDISK_DIR");
 }
 
+/* Whether any file of d's attempt is there, final or temporary. */
+static bool
+any_file(const struct ld_desc *d)
+{
+	char *data, *index, tmp[4200];
+	bool there;
+
+	CU_ASSERT_EQUAL_FATAL(ld_paths(&host, d, false, &data, &index), 0);
+	there = access(data, F_OK) == 0 || access(index, F_OK) == 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", data);
+	there = there || access(tmp, F_OK) == 0;
+	free(data);
+	free(index);
+	return there;
+}
+
+/* The size of d's committed files, data and index. */
+static uint64_t
+files_size(const struct ld_desc *d)
+{
+	char *data, *index;
+	struct stat a, b;
+
+	CU_ASSERT_EQUAL_FATAL(ld_paths(&host, d, false, &data, &index), 0);
+	CU_ASSERT_EQUAL_FATAL(stat(data, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(stat(index, &b), 0);
+	free(data);
+	free(index);
+	return (uint64_t)a.st_size + (uint64_t)b.st_size;
+}
+
+/* n blocks of batch(): 1 + 2 + ... + n payload bytes */
+static uint64_t
+payload(int n)
+{
+	return (uint64_t)n * (uint64_t)(n + 1) / 2;
+}
+
+static void
+test_bytes(void)
+{
+	struct rs_store *s;
+	struct ld_desc a = key(0), b = key(1);
+	unsigned char p[4096];
+	uint64_t next, held = 0, fa;
+	size_t n;
+
+	sl_tmp_dir(root, sizeof(root), "sl-rs-store");
+	setenv("SLUICE_LOCALDISK_DIR", root, 1);
+	/* the store keeps its own key: never the caller's location or
+	 * replica (these are not the host's to free) */
+	a.location = "tcp://here:1";
+	b.replica = "tcp://elsewhere:1";
+	CU_ASSERT_EQUAL_FATAL(rs_store_open(&host, &s), 0);
+	CU_ASSERT_EQUAL(rs_store_bytes(s), 0);
+
+	/* being written: the blocks' bytes; a duplicate or a malformed
+	 * batch adds nothing */
+	n = batch(p, 3, 10);
+	CU_ASSERT_EQUAL(rs_store_push(s, &a, 0, p, n, &next), 0);
+	CU_ASSERT_EQUAL(rs_store_bytes(s), held += payload(3));
+	CU_ASSERT_EQUAL(rs_store_push(s, &a, 0, p, n, &next), 0);
+	CU_ASSERT_EQUAL(rs_store_bytes(s), held);
+	n = batch(p, 4, 20);
+	CU_ASSERT_EQUAL(rs_store_push(s, &a, 1, p, n - 1, &next), SL_EPARSE);
+	CU_ASSERT_EQUAL(rs_store_push(s, &a, 2, p, n, &next), SL_EINVAL);
+	CU_ASSERT_EQUAL(rs_store_bytes(s), held);
+	CU_ASSERT_EQUAL(rs_store_push(s, &a, 1, p, n, &next), 0);
+	CU_ASSERT_EQUAL(rs_store_bytes(s), held += payload(4));
+	n = batch(p, 2, 30);
+	CU_ASSERT_EQUAL(rs_store_push(s, &b, 0, p, n, &next), 0);
+	CU_ASSERT_EQUAL(rs_store_bytes(s), held += payload(2));
+
+	/* committed: its files' size instead */
+	CU_ASSERT_EQUAL(rs_store_commit(s, &a, 2), 0);
+	fa = files_size(&a);
+	CU_ASSERT(fa > payload(3) + payload(4)); /* block headers, index */
+	CU_ASSERT_EQUAL(rs_store_bytes(s), fa + payload(2));
+	CU_ASSERT_EQUAL(rs_store_commit(s, &a, 2), 0); /* again: no change */
+	CU_ASSERT_EQUAL(rs_store_bytes(s), fa + payload(2));
+
+	/* a release takes its bytes off, committed or not */
+	rs_store_release(s, &b);
+	CU_ASSERT_EQUAL(rs_store_bytes(s), fa);
+	rs_store_release(s, &b); /* again: nothing */
+	CU_ASSERT_EQUAL(rs_store_bytes(s), fa);
+	rs_store_release(s, &a);
+	CU_ASSERT_EQUAL(rs_store_bytes(s), 0);
+	rs_store_close(s);
+	CU_ASSERT_EQUAL(sl_count_entries(root), 0);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+}
+
+static void
+test_watermark(void)
+{
+	struct rs_store *s;
+	struct ld_desc a = key(0), b = key(1);
+	unsigned char p[4096];
+	char want[600];
+	struct statvfs v;
+	uint64_t next, used, all;
+	uint32_t pct;
+	size_t n;
+
+	sl_tmp_dir(root, sizeof(root), "sl-rs-store");
+	setenv("SLUICE_LOCALDISK_DIR", root, 1);
+	/* as df counts it, rounded up */
+	CU_ASSERT_EQUAL_FATAL(statvfs(root, &v), 0);
+	used = v.f_blocks - v.f_bfree;
+	all = used + v.f_bavail;
+	CU_ASSERT_EQUAL_FATAL(rs_disk_used(root, &pct), 0);
+	CU_ASSERT_EQUAL(pct, all ? (used * 100 + all - 1) / all : 0);
+	CU_ASSERT_EQUAL(rs_disk_used("/nonexistent/dir", &pct), -ENOENT);
+	CU_ASSERT_EQUAL_FATAL(rs_disk_used(root, &pct), 0);
+	if (pct == 0) {
+		printf("skipped: %s's file system is 0 %% used\n", root);
+		unsetenv("SLUICE_LOCALDISK_DIR");
+		return;
+	}
+	CU_ASSERT_EQUAL_FATAL(rs_store_open(&host, &s), 0);
+	rs_store_set_disk(s, root, 100);
+	n = batch(p, 3, 10);
+	CU_ASSERT_EQUAL(rs_store_push(s, &a, 0, p, n, &next), 0);
+
+	/* above the watermark: a new attempt refused, saying so */
+	rs_store_set_disk(s, root, pct - 1);
+	CU_ASSERT_EQUAL(rs_store_push(s, &b, 0, p, n, &next), SL_EBUSY);
+	snprintf(want, sizeof(want),
+	    "remote: data dir %s is %u %% full (limit %u %%)", root, pct,
+	    pct - 1);
+	CU_ASSERT_STRING_EQUAL(detail, want);
+	CU_ASSERT_FALSE(any_file(&b));
+	/* an attempt begun goes on: a batch, one sent again, the commit */
+	CU_ASSERT_EQUAL(rs_store_push(s, &a, 1, p, n, &next), 0);
+	CU_ASSERT_EQUAL(next, 2);
+	CU_ASSERT_EQUAL(rs_store_push(s, &a, 0, p, n, &next), 0);
+	CU_ASSERT_EQUAL(next, 2);
+	CU_ASSERT_EQUAL(rs_store_commit(s, &a, 2), 0);
+	CU_ASSERT_TRUE(readable(0));
+	/* at the watermark (not above it): taken */
+	rs_store_set_disk(s, root, pct);
+	CU_ASSERT_EQUAL(rs_store_push(s, &b, 0, p, n, &next), 0);
+	rs_store_release(s, &a);
+	rs_store_close(s);
+	CU_ASSERT_EQUAL(sl_count_entries(root), 0);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+}
+
+static void
+test_adopt_drop(void)
+{
+	struct rs_store *s;
+	struct ld_desc a = key(0), c = key(2), o = key(0), x = key(0);
+	unsigned char p[4096];
+	uint64_t next, fa, fo, bytes;
+	size_t n = batch(p, 3, 10);
+
+	sl_tmp_dir(root, sizeof(root), "sl-rs-store");
+	setenv("SLUICE_LOCALDISK_DIR", root, 1);
+	o.job = "job-other";
+	/* one directory, two names: ("x.00000000000000ab", 0) is ("x",
+	 * 0xab) */
+	x.job = "x.00000000000000ab";
+	x.token = 0;
+
+	/* a daemon commits a, leaves c unfinished, and is gone */
+	CU_ASSERT_EQUAL_FATAL(rs_store_open(&host, &s), 0);
+	CU_ASSERT_EQUAL(rs_store_push(s, &a, 0, p, n, &next), 0);
+	CU_ASSERT_EQUAL(rs_store_commit(s, &a, 1), 0);
+	CU_ASSERT_EQUAL(rs_store_push(s, &c, 0, p, n, &next), 0);
+	rs_store_close(s);
+	CU_ASSERT_TRUE(readable(0));
+	CU_ASSERT_FALSE(any_file(&c));
+	fa = files_size(&a);
+
+	/* the next one takes a over */
+	CU_ASSERT_EQUAL_FATAL(rs_store_open(&host, &s), 0);
+	CU_ASSERT_EQUAL(rs_store_adopt(s, &a, fa), 0);
+	CU_ASSERT_EQUAL(rs_store_adopt(s, &a, fa), SL_EEXISTS);
+	CU_ASSERT_EQUAL(rs_store_bytes(s), fa);
+	/* its commit sent again (the answer lost with the daemon): taken;
+	 * a batch: refused */
+	CU_ASSERT_EQUAL(rs_store_commit(s, &a, 1), 0);
+	CU_ASSERT_EQUAL(rs_store_push(s, &a, 0, p, n, &next), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(
+	    strstr(detail, "committed before the daemon restarted"));
+	CU_ASSERT_TRUE(readable(0));
+
+	/* dropping job-rs: its attempts and their files go, committed or
+	 * not; another job's stay */
+	CU_ASSERT_EQUAL(rs_store_push(s, &c, 0, p, n, &next), 0);
+	CU_ASSERT_EQUAL(rs_store_push(s, &o, 0, p, n, &next), 0);
+	CU_ASSERT_EQUAL(rs_store_commit(s, &o, 1), 0);
+	fo = files_size(&o);
+	CU_ASSERT_EQUAL(rs_store_bytes(s), fa + payload(3) + fo);
+	CU_ASSERT_EQUAL(rs_store_drop_job(s, "job-rs", 7, &bytes), 2);
+	CU_ASSERT_EQUAL(bytes, fa + payload(3));
+	CU_ASSERT_FALSE(any_file(&a));
+	CU_ASSERT_FALSE(any_file(&c));
+	CU_ASSERT_TRUE(any_file(&o));
+	CU_ASSERT_EQUAL(rs_store_bytes(s), fo);
+	CU_ASSERT_EQUAL(rs_store_drop_job(s, "job-rs", 7, &bytes), 0);
+	CU_ASSERT_EQUAL(bytes, 0);
+	CU_ASSERT_EQUAL(rs_store_drop_job(s, "job-other", 8, &bytes), 0);
+	CU_ASSERT_TRUE(any_file(&o));
+
+	/* by its directory's other name */
+	CU_ASSERT_EQUAL(rs_store_push(s, &x, 0, p, n, &next), 0);
+	CU_ASSERT_TRUE(any_file(&x));
+	CU_ASSERT_EQUAL(rs_store_drop_job(s, "x", 0xab, &bytes), 1);
+	CU_ASSERT_FALSE(any_file(&x));
+	CU_ASSERT_EQUAL(rs_store_drop_job(s, "job-other", 7, &bytes), 1);
+	CU_ASSERT_EQUAL(bytes, fo);
+	CU_ASSERT_EQUAL(rs_store_bytes(s), 0);
+	rs_store_close(s);
+	CU_ASSERT_EQUAL(sl_count_entries(root), 0);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+}
+
 static void
 cleanup(void)
 {
@@ -182,6 +407,9 @@ cleanup(void)
 static const struct sl_test tests[] = {
 	{ "push, duplicates, gaps, malformed batches, commit, release",
 	    test_push_commit },
+	{ "bytes held", test_bytes },
+	{ "disk watermark", test_watermark },
+	{ "taken over after a restart; a job dropped", test_adopt_drop },
 	{ "cleanup", cleanup },
 	{ NULL, NULL },
 };

@@ -1,11 +1,15 @@
 /* The remote shuffle service (service.h). */
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "localdisk.h"
 #include "rs_frame.h"
+#include "rs_jobs.h"
 #include "rs_store.h"
 #include "service.h"
 
@@ -17,6 +21,8 @@ static struct {
 	/* the store's and the server's: their errors kept per thread */
 	struct sl_host shim;
 	struct rs_store *store; /* NULL while stopped */
+	struct rs_jobs *jobs;
+	char dir[PATH_MAX]; /* the data dir */
 	bool need_secret;
 	char secret[RS_SECRET_MAX + 1]; /* NUL-padded, as rs_req's */
 } svc;
@@ -45,18 +51,40 @@ frame_msg(const msgpack_sbuffer *sb)
 }
 
 static nng_msg *
-reply(uint32_t st, uint64_t next, const char *err)
+reply_rep(const struct rs_rep *r)
 {
-	struct rs_rep r = { .st = st, .next = next };
 	msgpack_sbuffer sb;
 	nng_msg *m = NULL;
 
-	snprintf(r.err, sizeof(r.err), "%s", err);
 	msgpack_sbuffer_init(&sb);
-	if (rs_rep_encode(&sb, &r) == 0)
+	if (rs_rep_encode(&sb, r) == 0)
 		m = frame_msg(&sb);
 	msgpack_sbuffer_destroy(&sb);
 	return m;
+}
+
+static nng_msg *
+reply(uint32_t st, uint64_t next, const char *err)
+{
+	struct rs_rep r = { .st = st, .next = next };
+
+	snprintf(r.err, sizeof(r.err), "%s", err);
+	return reply_rep(&r);
+}
+
+/* A ping: its job heard of; what this daemon holds, how full its disk. */
+static nng_msg *
+on_ping(const struct rs_req *q)
+{
+	struct rs_rep r = { .st = LD_ST_DATA };
+
+	if (rs_jobs_heard(svc.jobs, q->job, q->token) != 0)
+		return reply(
+		    LD_ST_ERROR, 0, "remote: ping failed: out of memory");
+	r.bytes = rs_store_bytes(svc.store);
+	if (rs_disk_used(svc.dir, &r.used) != 0)
+		r.used = 0; /* not known: the master sees none */
+	return reply_rep(&r);
 }
 
 /* A frame neither localdisk's nor ours: who sent it is unknown, so the
@@ -103,7 +131,7 @@ secret_ok(const char *got)
 }
 
 /* localdisk's server hands over what it does not know: a push, a commit,
- * or garbage. */
+ * a ping, or garbage. */
 static nng_msg *
 on_other(void *arg, const void *frame, size_t len)
 {
@@ -117,15 +145,24 @@ on_other(void *arg, const void *frame, size_t len)
 	thread_err[0] = '\0';
 	if (rs_req_decode(frame, len, &q) != 0)
 		return malformed();
-	what = q.op == RS_OP_PUSH ? "push" : "commit";
+	what = q.op == RS_OP_PUSH  ? "push"
+	    : q.op == RS_OP_COMMIT ? "commit"
+	                           : "ping";
 	/* nothing else is looked at, nor said, before the secret */
 	if (!secret_ok(q.secret)) {
 		svc.host->log(svc.host, SL_LOG_WARN,
 		    "a %s with a wrong secret refused", what);
 		return reply(LD_ST_ERROR, 0, "remote: wrong secret");
 	}
+	if (q.op == RS_OP_PING)
+		return on_ping(&q);
 	if (ld_desc_decode(&svc.shim, q.desc, q.desc_len, &d) != 0)
 		return reply(LD_ST_ERROR, 0, thread_err);
+	/* before the store: a drop of the job under way ends first */
+	if (rs_jobs_heard(svc.jobs, d.job, d.token) != 0) {
+		ld_desc_clear(&svc.shim, &d);
+		return reply(LD_ST_ERROR, 0, "remote: out of memory");
+	}
 	if (q.op == RS_OP_PUSH) {
 		rv =
 		    rs_store_push(svc.store, &d, q.seq, q.blocks, q.len, &next);
@@ -164,9 +201,29 @@ on_released(void *arg, const struct ld_desc *d)
 	rs_store_release(svc.store, d);
 }
 
+/* localdisk's base directory, as its paths have it, made when missing. */
+static int
+data_dir(void)
+{
+	char *slash;
+
+	if (rs_job_dir(&svc.shim, "x", 0, svc.dir, sizeof(svc.dir)) != 0) {
+		svc.host->set_error("remote: out of memory");
+		return SL_ENOMEM;
+	}
+	if ((slash = strrchr(svc.dir, '/')) != NULL)
+		*slash = '\0';
+	if (mkdir(svc.dir, 0755) != 0 && errno != EEXIST) {
+		svc.host->set_error("remote: cannot make the data dir %s: %s",
+		    svc.dir, strerror(errno));
+		return SL_EIO;
+	}
+	return 0;
+}
+
 int
-rs_service_start(const struct sl_host *host, const char *url,
-    const char *secret, char *bound, size_t cap)
+rs_service_start(const struct sl_host *host, const struct rs_service_config *c,
+    char *bound, size_t cap)
 {
 	const struct ld_server_hooks hooks = {
 		.other = on_other,
@@ -174,6 +231,7 @@ rs_service_start(const struct sl_host *host, const char *url,
 		.allowed = on_allowed,
 		.max_request = RS_MAX_BATCH + HEADER_ROOM,
 	};
+	const char *secret = c->secret;
 	int rv;
 
 	if (svc.store != NULL) {
@@ -192,13 +250,20 @@ rs_service_start(const struct sl_host *host, const char *url,
 	svc.host = host;
 	svc.shim = *host;
 	svc.shim.set_error = keep_error;
+	if ((rv = data_dir()) != 0)
+		return rv;
 	if ((rv = rs_store_open(&svc.shim, &svc.store)) != 0) {
 		host->set_error("remote: out of memory");
 		return rv;
 	}
+	rs_store_set_disk(svc.store, svc.dir, c->max_disk_use);
+	/* its errors are said by host: they are start's */
+	if ((rv = rs_jobs_start(
+	         host, svc.store, svc.dir, c->expire_ms, &svc.jobs)) != 0)
+		goto out_close_store;
 	ld_server_set_hooks(&hooks);
 	thread_err[0] = '\0';
-	if ((rv = ld_server_ops.start(&svc.shim, url, bound, cap)) != 0) {
+	if ((rv = ld_server_ops.start(&svc.shim, c->url, bound, cap)) != 0) {
 		const char *why = thread_err;
 
 		/* the server is localdisk's, the daemon is not */
@@ -206,11 +271,15 @@ rs_service_start(const struct sl_host *host, const char *url,
 			why += 11;
 		host->set_error("%s", why);
 		ld_server_set_hooks(NULL);
-		rs_store_close(svc.store);
-		svc.store = NULL;
-		return rv;
+		rs_jobs_stop(svc.jobs);
+		svc.jobs = NULL;
+		goto out_close_store;
 	}
 	return 0;
+out_close_store:
+	rs_store_close(svc.store);
+	svc.store = NULL;
+	return rv;
 }
 
 void
@@ -220,6 +289,8 @@ rs_service_stop(void)
 		return;
 	ld_server_ops.stop(); /* no hook runs after it returns */
 	ld_server_set_hooks(NULL);
+	rs_jobs_stop(svc.jobs); /* nor a drop */
+	svc.jobs = NULL;
 	rs_store_close(svc.store);
 	svc.store = NULL;
 	memset(svc.secret, 0, sizeof(svc.secret));

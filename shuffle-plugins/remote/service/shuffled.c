@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,14 +24,30 @@
 
 static const char usage[] =
     "usage: sluice-shuffled --listen URL --data-dir DIR [--secret-file FILE]\n"
+    "                       [--expire-after SECONDS] [--max-disk-use PCT]\n"
+    "                       [--tls-cert FILE --tls-key FILE]\n"
     "   or: sluice shuffled ...\n"
     "\n"
     "Keeps the partitions writers push to it under DIR (made if needed)\n"
     "and serves them to readers, until SIGINT or SIGTERM. URL is\n"
-    "tcp://HOST:PORT (port 0: any free one) or ipc:///PATH; the URL bound\n"
-    "is printed on stderr when it is ready. --secret-file: pushes and\n"
-    "commits must carry the file's first line; without it, none is asked.\n"
-    "Exit status: 0 stopped by a signal, 1 cannot listen, 2 bad arguments.\n";
+    "tcp://HOST:PORT (port 0: any free one), tls+tcp://HOST:PORT or\n"
+    "ipc:///PATH; the URL bound is printed on stderr when it is ready.\n"
+    "What an earlier daemon left in DIR is taken over: its committed\n"
+    "partitions are served, its unfinished ones removed.\n"
+    "\n"
+    "  --secret-file FILE     requests must carry the file's first line;\n"
+    "                         without it, none is asked\n"
+    "  --expire-after SECONDS a job no request named (push, commit, or its\n"
+    "                         coordinator's ping) for this long is dropped,\n"
+    "                         its partitions removed (default 3600)\n"
+    "  --max-disk-use PCT     refuse new partitions while DIR's file system\n"
+    "                         is more than PCT % used, 1..100 (default 90)\n"
+    "  --tls-cert FILE        the certificate (PEM) of a tls+tcp:// URL,\n"
+    "  --tls-key FILE         and its private key (PEM); both required\n"
+    "                         with tls+tcp://, refused with other URLs\n"
+    "\n"
+    "Exit status: 0 stopped by a signal, 1 cannot start (listen, or DIR in\n"
+    "use by another daemon), 2 bad arguments.\n";
 
 /* ---- the host table ---- */
 
@@ -213,6 +230,67 @@ make_data_dir(const char *dir, char *abs)
 	return 0;
 }
 
+/* A whole number of opt in lo..hi; 0, or 2 after saying why. */
+static int
+parse_num(const char *opt, const char *arg, unsigned long long lo,
+    unsigned long long hi, unsigned long long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(arg, &end, 10);
+	if (arg[0] < '0' || arg[0] > '9' || *end != '\0' || errno != 0 ||
+	    *out < lo || *out > hi)
+		return bad_usage("%s %s: not a whole number in %llu..%llu", opt,
+		    arg, lo, hi);
+	return 0;
+}
+
+/* --tls-cert/--tls-key: what the URL asks, the files readable; then their
+ * absolute paths in the environment, where the listener takes them from.
+ * 0, or 2 after saying why. */
+static int
+tls_files(const char *listen, const char *cert, const char *key)
+{
+	const char *file[2] = { cert, key };
+	const char *opt[2] = { "--tls-cert", "--tls-key" };
+	const char *env[2] = { "SLUICE_SHUFFLE_TLS_CERT",
+		"SLUICE_SHUFFLE_TLS_KEY" };
+
+	/* tls+tcp://, tls+tcp4://, tls+tcp6:// */
+	if (strncmp(listen, "tls+", 4) != 0) {
+		if (cert != NULL || key != NULL)
+			return bad_usage("--tls-cert and --tls-key are for a "
+			                 "tls+tcp:// --listen only");
+		return 0;
+	}
+	if (cert == NULL || key == NULL)
+		return bad_usage(
+		    "--listen %s needs --tls-cert and --tls-key", listen);
+	for (int i = 0; i < 2; i++) {
+		char abs[PATH_MAX];
+		FILE *f = fopen(file[i], "r");
+		struct stat st;
+
+		if (f == NULL || realpath(file[i], abs) == NULL ||
+		    fstat(fileno(f), &st) != 0) {
+			int e = errno;
+
+			if (f != NULL)
+				fclose(f);
+			return bad_usage(
+			    "%s %s: %s", opt[i], file[i], strerror(e));
+		}
+		fclose(f);
+		if (!S_ISREG(st.st_mode))
+			return bad_usage("%s %s: not a file", opt[i], file[i]);
+		if (setenv(env[i], abs, 1) != 0)
+			return bad_usage(
+			    "cannot set %s: %s", env[i], strerror(errno));
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -220,12 +298,19 @@ main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "secret-file", required_argument, NULL, 's' },
+		{ "expire-after", required_argument, NULL, 'e' },
+		{ "max-disk-use", required_argument, NULL, 'm' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *listen = NULL, *data_dir = NULL, *secret_file = NULL;
-	const char *lv = getenv("SLUICE_LOG");
+	const char *cert = NULL, *key = NULL, *lv = getenv("SLUICE_LOG");
 	char secret[RS_SECRET_MAX + 2] = "", dir[PATH_MAX], bound[512];
+	struct rs_service_config c = { .expire_ms = RS_EXPIRE_DEFAULT * 1000ull,
+		.max_disk_use = RS_DISK_USE_DEFAULT };
+	unsigned long long n;
 	sigset_t sigs;
 	int opt, sig, rv;
 
@@ -239,6 +324,24 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			secret_file = optarg;
+			break;
+		case 'e':
+			if ((rv = parse_num("--expire-after", optarg, 1,
+			         UINT32_MAX, &n)) != 0)
+				return rv;
+			c.expire_ms = n * 1000;
+			break;
+		case 'm':
+			if ((rv = parse_num(
+			         "--max-disk-use", optarg, 1, 100, &n)) != 0)
+				return rv;
+			c.max_disk_use = (uint32_t)n;
+			break;
+		case 'c':
+			cert = optarg;
+			break;
+		case 'k':
+			key = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -257,7 +360,8 @@ main(int argc, char **argv)
 	for (int i = 0; lv != NULL && i < 4; i++)
 		if (strncmp(lv, level_names[i], 4) == 0)
 			log_level = i;
-	if ((secret_file != NULL &&
+	if ((rv = tls_files(listen, cert, key)) != 0 ||
+	    (secret_file != NULL &&
 	        (rv = read_secret(secret_file, secret, sizeof(secret))) != 0) ||
 	    (rv = make_data_dir(data_dir, dir)) != 0)
 		return rv;
@@ -272,8 +376,9 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	if (rs_service_start(&host, listen, secret, bound, sizeof(bound)) !=
-	    0) {
+	c.url = listen;
+	c.secret = secret;
+	if (rs_service_start(&host, &c, bound, sizeof(bound)) != 0) {
 		fprintf(stderr, "sluice-shuffled: %s\n", detail);
 		return 1;
 	}
