@@ -27,28 +27,44 @@ struct daemon {
 static struct daemon daemons[2] = { { .pid = -1 }, { .pid = -1 } };
 #define daemon_url (daemons[0].url)
 
-/* Daemon i, with args (NULL-terminated, at most 6) after its own. */
+/* Daemon i listening at url (NULL: ipc), with args (NULL-terminated, at
+ * most 8) after its own; its url is the one it says it bound. */
 static void
-daemon_start_args(int i, const char *const *args)
+daemon_start_at(int i, const char *url, const char *const *args)
 {
 	struct daemon *d = &daemons[i];
-	char name[32], sock[600];
-	char *argv[16] = { (char *)sluice_path(), "shuffled", "--listen",
-		d->url, "--data-dir", d->data, NULL };
+	char name[32], listen[620], *said, *p;
+	char *argv[18] = { (char *)sluice_path(), "shuffled", "--listen",
+		listen, "--data-dir", d->data, NULL };
 	int n = 6;
+	size_t len;
 
 	snprintf(name, sizeof(name), "rs%d-data", i);
 	snprintf(d->data, sizeof(d->data), "%s", tmp(name));
 	snprintf(name, sizeof(name), "rs%d.sock", i);
-	snprintf(sock, sizeof(sock), "%s", tmp(name));
-	snprintf(d->url, sizeof(d->url), "ipc://%s", sock);
+	if (url != NULL)
+		snprintf(listen, sizeof(listen), "%s", url);
+	else
+		snprintf(listen, sizeof(listen), "ipc://%s", tmp(name));
 	snprintf(name, sizeof(name), "rs%d.err", i);
 	snprintf(d->err, sizeof(d->err), "%s", tmp(name));
-	for (; args != NULL && *args != NULL && n < 14; args++)
+	for (; args != NULL && *args != NULL && n < 16; args++)
 		argv[n++] = (char *)*args;
 	argv[n] = NULL;
 	d->pid = spawn(argv, NULL, d->err);
-	CU_ASSERT_TRUE_FATAL(file_has(d->err, "listening at", 10));
+	CU_ASSERT_TRUE_FATAL(file_has(d->err, "listening at ", 10));
+	said = sl_read_file(d->err, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(said);
+	p = strstr(said, "listening at ") + strlen("listening at ");
+	p[strcspn(p, "\n")] = '\0';
+	snprintf(d->url, sizeof(d->url), "%s", p);
+	free(said);
+}
+
+static void
+daemon_start_args(int i, const char *const *args)
+{
+	daemon_start_at(i, NULL, args);
 }
 
 /* A daemon on ipc; with secret, it asks for it. */
@@ -274,6 +290,116 @@ test_full_data_dir(void)
 	free(text);
 }
 
+/* openssl, run by the shell in the scratch directory; the case fails
+ * when it does. */
+static void
+openssl(const char *args)
+{
+	char cmd[2048];
+	int rv;
+
+	snprintf(cmd, sizeof(cmd), "cd %s && openssl %s >/dev/null 2>&1",
+	    tmp(""), args);
+	rv = system(cmd);
+	if (rv != 0)
+		fprintf(stderr, "failed (%d): %s\n", rv, cmd);
+	CU_ASSERT_EQUAL_FATAL(rv, 0);
+}
+
+/*
+ * TLS end to end: a daemon on tls+tcp://127.0.0.1 presenting a
+ * certificate a test CA signed. `sluice run` with SLUICE_SHUFFLE_TLS_CA
+ * (its coordinator pings, its workers push and fetch) runs the job;
+ * without it, the job fails naming the variable.
+ */
+static void
+test_tls(void)
+{
+	size_t len;
+	char *text = make_text(tmp("rt.txt"), 1u << 18, &len);
+	char cert[600], key[600], ca[600];
+	const char *args[] = { "--tls-cert", cert, "--tls-key", key, NULL };
+	struct run_result r;
+
+	openssl("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+	        "-nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=sluice "
+	        "test CA'");
+	openssl("req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+	        "-keyout rs.key -out rs.csr -subj /CN=localhost");
+	/* mbedtls 2.28 matches the URL's host, an IP too, as a DNS name */
+	put(tmp("rs.ext"),
+	    "subjectAltName=IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost\n");
+	openssl("x509 -req -in rs.csr -CA ca.pem -CAkey ca.key "
+	        "-CAcreateserial -out rs.pem -days 2 -extfile rs.ext");
+	snprintf(cert, sizeof(cert), "%s", tmp("rs.pem"));
+	snprintf(key, sizeof(key), "%s", tmp("rs.key"));
+	snprintf(ca, sizeof(ca), "%s", tmp("ca.pem"));
+	daemon_start_at(0, "tls+tcp://127.0.0.1:0", args);
+	CU_ASSERT_EQUAL(strncmp(daemon_url, "tls+tcp://127.0.0.1:", 20), 0);
+	put_remote_wc(tmp("rt.json"), "\"restart\": {\"strategy\": \"none\"}");
+	unsetenv("SLUICE_SHUFFLE_TLS_CA");
+	r = sl_run_sluice("run", tmp("rt.json"), "-D",
+	    def("input", tmp("rt.txt")), "-D", def("output", tmp("rt-out")),
+	    "--shuffle-service", daemon_url, NULL);
+	expect(&r, 1, "SLUICE_SHUFFLE_TLS_CA");
+	setenv("SLUICE_SHUFFLE_TLS_CA", ca, 1);
+	r = sl_run_sluice("run", tmp("rt.json"), "-D",
+	    def("input", tmp("rt.txt")), "-D", def("output", tmp("rt-out2")),
+	    "--shuffle-service", daemon_url, NULL);
+	expect(&r, 0, NULL);
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("rt-out2"), text, len));
+	unsetenv("SLUICE_SHUFFLE_TLS_CA");
+	daemon_stop();
+	free(text);
+}
+
+/*
+ * Expiry: a daemon that drops a job not heard of for 2 s. A job idle
+ * for longer (count#0 fails and waits 4 s to run again) keeps its data:
+ * its coordinator pings; nothing runs again but count#0. Then the same
+ * job's `sluice run` is SIGKILLed while it waits: nobody pings, and the
+ * daemon's data dir is soon empty.
+ */
+static void
+test_expiry(void)
+{
+	const char *const expire[] = { "--expire-after", "2", NULL };
+	size_t len;
+	char *text = make_text(tmp("re.txt"), 1u << 18, &len);
+	char job[600], in[600], out[600], rep[600];
+	char *argv[] = { (char *)sluice_path(), "run", job, "-D", in, "-D", out,
+		"--shuffle-service", daemons[0].url, "--report", rep, NULL };
+	pid_t pid;
+	int st;
+
+	daemon_start_args(0, expire);
+	snprintf(job, sizeof(job), "%s", tmp("re.json"));
+	snprintf(in, sizeof(in), "%s", def("input", tmp("re.txt")));
+	snprintf(out, sizeof(out), "%s", def("output", tmp("re-out")));
+	snprintf(rep, sizeof(rep), "%s", tmp("re-rep.json"));
+	put_remote_wc(job,
+	    "\"restart\": {\"strategy\": \"fixed-delay\", \"delay\": "
+	    "\"4s\"}, \"faults\": [{\"task\": \"count#0\", "
+	    "\"attempt\": 0, \"after_records\": 50, \"action\": "
+	    "\"fail\"}]");
+	pid = spawn(argv, NULL, tmp("re.err"));
+	st = wait_for(pid, 120);
+	CU_ASSERT_TRUE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("re-out"), text, len));
+	CU_ASSERT_TRUE(report_attempts_all(
+	    rep, 1, (const char *const[]) { "count#0", NULL }));
+
+	snprintf(out, sizeof(out), "%s", def("output", tmp("re-out2")));
+	pid = spawn(argv, NULL, tmp("re2.err"));
+	CU_ASSERT_TRUE_FATAL(file_has(tmp("re2.err"), "restarting", 60));
+	CU_ASSERT_TRUE(sl_count_entries(daemons[0].data) > 0);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	CU_ASSERT_TRUE(no_entries_soon(daemons[0].data, 10));
+	daemon_stop();
+	free(text);
+}
+
 /* A daemon asking for a secret: a writer without it is refused, and the
  * job fails saying why; with it, the job runs. */
 static void
@@ -328,6 +454,8 @@ static const struct sl_test tests[] = {
 	{ "remote: a daemon lost, with replicas: nothing made again",
 	    test_daemon_lost_replica },
 	{ "remote: a full data dir", test_full_data_dir },
+	{ "remote: TLS", test_tls },
+	{ "remote: a job not heard of expires", test_expiry },
 	{ "remote: a shared secret", test_secret },
 	{ "remote: no service given", test_no_service },
 	{ "cleanup", cleanup },
