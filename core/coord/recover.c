@@ -423,6 +423,30 @@ sli_coord_recover(struct sli_coord *c, const char *dir)
 
 /* ---- taking it up ---- */
 
+/* Whether every partition task t writes for another region is kept by a
+ * plugin whose data outlives the worker (SL_SHUFFLE_CAP_SURVIVES_WORKER: a
+ * remote shuffle service's): its finished attempt stands whether its
+ * worker comes back or not. */
+static bool
+outputs_survive(const struct cjob *j, uint32_t t)
+{
+	const struct sli_vertex *vx = &j->job->v[j->x.task_vertex[t]];
+
+	/* a split range's helper writes to its input edge's plugin */
+	if (sli_coord_skew_role(j, t, NULL) == 1)
+		return vx->nin > 0 &&
+		    (j->shuffle[vx->in[0]]->desc.caps &
+		        SL_SHUFFLE_CAP_SURVIVES_WORKER);
+	/* a pipelined edge stays within a region: a finished region
+	 * consumed its data already */
+	for (uint32_t k = 0; k < vx->nout; k++)
+		if (j->job->e[vx->out[k]].type != SL_PARTITION_PIPELINED &&
+		    !(j->shuffle[vx->out[k]]->desc.caps &
+		        SL_SHUFFLE_CAP_SURVIVES_WORKER))
+			return false;
+	return true;
+}
+
 bool
 sli_coord_replay_waits(const struct cjob *j, uint64_t now)
 {
@@ -431,13 +455,14 @@ sli_coord_replay_waits(const struct cjob *j, uint64_t now)
 	if (p == NULL || now >= p->deadline)
 		return false;
 	for (uint32_t t = 0; t < j->x.ntasks; t++)
-		if (p->finished[t] &&
+		if (p->finished[t] && !outputs_survive(j, t) &&
 		    sli_coord_worker_find(j->c, p->worker[t]) == NULL)
 			return true;
 	return false;
 }
 
-/* Finish task t as its log says, its partitions as they were. */
+/* Finish task t as its log says, its partitions as they were; w is its
+ * worker, NULL when gone (outputs_survive). */
 static int
 finish_logged(struct cjob *j, uint32_t t, struct cworker *w)
 {
@@ -593,7 +618,8 @@ replay_held(void *arg, uint32_t task, uint32_t edge)
 
 	if (ct->state != T_FINISHED || d->data == NULL)
 		return false;
-	if (!sli_coord_worker_holds(
+	if (ct->w != NULL &&
+	    !sli_coord_worker_holds(
 	        ct->w, m->p->name, j->id, edge, idx, ct->attempt)) {
 		sli_info("coordinator: job %s: worker %s no longer holds the "
 		         "partition of %s#%u attempt %u on edge %u",
@@ -693,7 +719,7 @@ sli_coord_replay(struct cjob *j)
 		    ? sli_coord_worker_find(j->c, p->worker[t])
 		    : NULL;
 
-		if (w != NULL)
+		if (w != NULL || (p->finished[t] && outputs_survive(j, t)))
 			rv = finish_logged(j, t, w);
 		else
 			j->tasks[t].attempt = p->attempt[t] + 1;

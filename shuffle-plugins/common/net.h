@@ -75,6 +75,9 @@ bool shc_link_lost(const struct shc_link *l, uint64_t since_ms);
  */
 int shc_dial(
     const struct sl_host *host, nng_socket s, const char *url, const char *who);
+/* What to add to "URL is unreachable": nng's dialer says nothing of a
+ * TLS handshake that failed, so for tls+tcp:// the likely cause. */
+const char *shc_unreachable_hint(const char *url);
 
 struct shc_peer;
 

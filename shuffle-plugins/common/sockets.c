@@ -74,6 +74,15 @@ shc_link_lost(const struct shc_link *l, uint64_t since_ms)
 	return now > from && now - from >= SHC_LOST_MS;
 }
 
+const char *
+shc_unreachable_hint(const char *url)
+{
+	return strncmp(url, "tls+", 4) == 0
+	    ? " (or its certificate is not one $SLUICE_SHUFFLE_TLS_CA "
+	      "trusts for that host name)"
+	    : "";
+}
+
 /* ---- dialling ---- */
 
 static bool

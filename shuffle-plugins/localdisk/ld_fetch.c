@@ -127,7 +127,8 @@ static void
 say(char *dst, size_t cap, const char *url, const char *why, bool lost)
 {
 	if (lost)
-		snprintf(dst, cap, SERVER " at %.200s is unreachable", url);
+		snprintf(dst, cap, SERVER " at %.200s is unreachable%s", url,
+		    shc_unreachable_hint(url));
 	else
 		snprintf(dst, cap, SERVER " at %.200s: %.300s", url, why);
 }

@@ -400,6 +400,102 @@ test_expiry(void)
 	free(text);
 }
 
+/* How many "finished" records of vertex v, index k, recs has. */
+static int
+finished_records(json_t *recs, int v, int k)
+{
+	json_t *rec;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach (recs, i, rec)
+		n += strcmp(json_string_value(json_object_get(rec, "t")),
+		         "finished") == 0 &&
+		    json_integer_value(json_object_get(rec, "vertex")) == v &&
+		    json_integer_value(json_object_get(rec, "index")) == k;
+	return n;
+}
+
+/*
+ * A standalone coordinator (--state-dir) and one of its two workers
+ * SIGKILLed together once the combiners finished (count#0 failed by a
+ * fault and waits 4 s to run again). A new coordinator on the same state
+ * directory takes the job up without waiting for the dead worker: the
+ * partitions are the daemon's, so no read, words or combine task runs
+ * again, those that ran on the dead worker included.
+ */
+static void
+test_coordinator_and_worker_killed(void)
+{
+	char url[620], dir[600];
+	char *cargv[] = { (char *)sluice_path(), "coordinator", "--listen", url,
+		"--state-dir", dir, "--heartbeat-ms", "100",
+		"--shuffle-service", daemon_url, NULL };
+	char *wargv[] = { (char *)sluice_path(), "worker", "--coordinator", url,
+		"--id", NULL, NULL };
+	size_t len;
+	char *text = make_text(tmp("rr.txt"), 1u << 20, &len);
+	pid_t co, w[2];
+	struct run_result r;
+	json_t *recs = NULL;
+	bool ended = false;
+
+	daemon_start_args(0, NULL);
+	snprintf(url, sizeof(url), "ipc://%s", tmp("rr.sock"));
+	snprintf(dir, sizeof(dir), "%s", tmp("rr-state"));
+	put_remote_wc(tmp("rr.json"),
+	    "\"restart\": {\"strategy\": \"fixed-delay\", \"delay\": "
+	    "\"4s\"}, \"faults\": [{\"task\": \"count#0\", "
+	    "\"attempt\": 0, \"after_records\": 50, \"action\": "
+	    "\"fail\"}]");
+	co = spawn(cargv, NULL, tmp("rr-co1.err"));
+	CU_ASSERT_TRUE_FATAL(file_has(tmp("rr-co1.err"), "listening", 10));
+	for (int i = 0; i < 2; i++) {
+		wargv[5] = i == 0 ? "w1" : "w2";
+		w[i] =
+		    spawn(wargv, NULL, tmp(i == 0 ? "rr-w1.err" : "rr-w2.err"));
+	}
+	r = sl_run_sluice("submit", "--coordinator", url, tmp("rr.json"), "-D",
+	    def("input", tmp("rr.txt")), "-D", def("output", tmp("rr-out")),
+	    NULL);
+	expect(&r, 0, NULL);
+	CU_ASSERT_TRUE_FATAL(file_has(tmp("rr-co1.err"), "restarting", 60));
+	kill(co, SIGKILL);
+	kill(w[0], SIGKILL);
+	waitpid(co, NULL, 0);
+	waitpid(w[0], NULL, 0);
+	co = spawn(cargv, NULL, tmp("rr-co2.err"));
+	for (int i = 0; i < 900 && !ended; i++) {
+		json_decref(recs);
+		recs = log_records(dir);
+		ended = count_type(recs, "ended") > 0;
+		if (!ended)
+			sleep_ms(100);
+	}
+	CU_ASSERT_TRUE_FATAL(ended);
+	CU_ASSERT_STRING_EQUAL(
+	    json_string_value(json_object_get(
+	        json_array_get(recs, json_array_size(recs) - 1), "state")),
+	    "FINISHED");
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("rr-out"), text, len));
+	for (int v = 0; v < 3; v++)
+		for (int k = 0; k < 4; k++)
+			CU_ASSERT_EQUAL(finished_records(recs, v, k), 1);
+	json_decref(recs);
+	if (CU_get_number_of_failures() > 0) {
+		const char *const names[] = { "rr-co1.err", "rr-co2.err",
+			"rr-w2.err", "rs0.err", NULL };
+
+		print_tails(names);
+	}
+	kill(co, SIGTERM);
+	kill(w[1], SIGTERM);
+	CU_ASSERT_NOT_EQUAL(wait_for(co, 20), -1);
+	CU_ASSERT_NOT_EQUAL(wait_for(w[1], 20), -1);
+	daemon_stop();
+	free(text);
+}
+
 /* A daemon asking for a secret: a writer without it is refused, and the
  * job fails saying why; with it, the job runs. */
 static void
@@ -456,6 +552,8 @@ static const struct sl_test tests[] = {
 	{ "remote: a full data dir", test_full_data_dir },
 	{ "remote: TLS", test_tls },
 	{ "remote: a job not heard of expires", test_expiry },
+	{ "remote: coordinator and worker killed: no producer runs again",
+	    test_coordinator_and_worker_killed },
 	{ "remote: a shared secret", test_secret },
 	{ "remote: no service given", test_no_service },
 	{ "cleanup", cleanup },
