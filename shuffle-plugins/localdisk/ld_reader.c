@@ -174,6 +174,22 @@ reader_next(void *state, struct sl_buffer *out)
 			    "its files are missing (written on this worker, "
 			    "then removed or lost)");
 		if (in->desc.data != NULL) {
+			/* its writer in this process (a test, an in-process
+			 * run): fetched once it committed */
+			if (in->rm == NULL && LD_FETCH_ALWAYS &&
+			    ld_table_has_writer(&in->d)) {
+				in->w.notify = input_notify;
+				in->w.arg = in;
+				if (ld_table_wait(r->host, &in->d, &in->w) ==
+				    LD_WRITING) {
+					in->waiting = true;
+					return SL_EAGAIN;
+				}
+				ld_table_unwait(r->host, &in->d, &in->w);
+				if (ld_table_state(&in->d) == LD_FAILED)
+					return unreadable(r, out, r->cur,
+					    "failed by its writer");
+			}
 			if (in->rm == NULL &&
 			    (rv = ld_remote_open_at(r->host, &in->desc,
 			         in->d.location, in->d.replica, r->lo, r->hi,

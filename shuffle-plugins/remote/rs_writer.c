@@ -74,6 +74,9 @@ struct rwriter {
 	struct batch *head, *tail; /* to push, in order */
 	uint32_t waiting;          /* queued or being pushed */
 	bool stop, closed, committed;
+	/* in localdisk's table of partitions being written; settled:
+	 * finished or failed there */
+	bool announced, settled;
 	int err;
 	char why[400];
 	pthread_t th;
@@ -381,6 +384,10 @@ writer_open(
 	if (pthread_create(&w->th, NULL, pusher, w) != 0)
 		return SL_ENOMEM;
 	w->started = true;
+	/* a reader in this process waits for the commit (ld_reader.c) */
+	if ((rv = ld_table_writing(host, &w->d)) != 0)
+		return rv;
+	w->announced = true;
 	return 0;
 }
 
@@ -483,6 +490,11 @@ writer_finish(void *state)
 	struct batch *c;
 	int rv;
 
+	/* an empty partition is one empty batch: the daemon knows of an
+	 * attempt from its first batch on */
+	if (w->seq == 0 && w->fill == NULL &&
+	    (w->fill = calloc(1, sizeof(*w->fill))) == NULL)
+		return SL_ENOMEM;
 	if ((rv = flush(w)) != 0)
 		return rv;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -502,6 +514,10 @@ writer_finish(void *state)
 		}
 	}
 	pthread_mutex_unlock(&w->mtx);
+	if (rv == 0 && w->announced && !w->settled) {
+		ld_table_settle(&w->d, LD_FINISHED);
+		w->settled = true;
+	}
 	return rv;
 }
 
@@ -513,6 +529,10 @@ writer_fail(void *state)
 
 	if (!w->decoded || w->desc.data == NULL || w->d.location == NULL)
 		return;
+	if (w->announced && !w->settled) {
+		ld_table_settle(&w->d, LD_FAILED);
+		w->settled = true;
+	}
 	ld_remote_release_partition(w->host, w->d.location, &w->desc);
 	if (w->d.replica != NULL && strcmp(w->d.replica, w->d.location) != 0)
 		ld_remote_release_partition(w->host, w->d.replica, &w->desc);
@@ -565,6 +585,11 @@ writer_fini(void *state)
 	}
 	free(w->desc.data);
 	w->host->free(w->push.data);
+	if (w->announced) {
+		if (!w->settled) /* neither finished nor failed: failed */
+			ld_table_settle(&w->d, LD_FAILED);
+		ld_table_forget(w->host, &w->d);
+	}
 	if (w->decoded)
 		ld_desc_clear(w->host, &w->d);
 	pthread_mutex_destroy(&w->mtx);

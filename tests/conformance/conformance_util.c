@@ -147,7 +147,11 @@ conf_master_new(void)
 {
 	void *m = state_new(conf_mops->state_size);
 
-	if (m == NULL || conf_mops->init(m, conf_host, NULL) != 0) {
+	/* a plugin that needs its section of the configuration (remote:
+	 * its daemons) gets it from the environment */
+	if (m == NULL ||
+	    conf_mops->init(m, conf_host, getenv("SL_CONFORMANCE_CONFIG")) !=
+	        0) {
 		fprintf(stderr, "master init failed: %s\n", sl_errdetail());
 		free(m);
 		return NULL;

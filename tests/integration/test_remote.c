@@ -18,8 +18,7 @@
 
 const char cluster_tmp_prefix[] = "sl-remote";
 
-/* The daemons a case starts: ipc sockets rs<i>.sock, data in rs<i>-data/,
- * stderr in rs<i>.err. */
+/* The daemons a case starts: data in rs<i>-data/, stderr in rs<i>.err. */
 struct daemon {
 	pid_t pid;
 	char url[620], data[600], err[600];
@@ -27,8 +26,8 @@ struct daemon {
 static struct daemon daemons[2] = { { .pid = -1 }, { .pid = -1 } };
 #define daemon_url (daemons[0].url)
 
-/* Daemon i listening at url (NULL: ipc), with args (NULL-terminated, at
- * most 8) after its own; its url is the one it says it bound. */
+/* Daemon i listening at url (NULL: tcp loopback), with args (NULL-terminated,
+ * at most 8) after its own; its url is the one it says it bound. */
 static void
 daemon_start_at(int i, const char *url, const char *const *args)
 {
@@ -41,11 +40,9 @@ daemon_start_at(int i, const char *url, const char *const *args)
 
 	snprintf(name, sizeof(name), "rs%d-data", i);
 	snprintf(d->data, sizeof(d->data), "%s", tmp(name));
-	snprintf(name, sizeof(name), "rs%d.sock", i);
-	if (url != NULL)
-		snprintf(listen, sizeof(listen), "%s", url);
-	else
-		snprintf(listen, sizeof(listen), "ipc://%s", tmp(name));
+	/* tcp by default: see tests/conformance/remote.sh on ipc */
+	snprintf(listen, sizeof(listen), "%s",
+	    url != NULL ? url : "tcp://127.0.0.1:0");
 	snprintf(name, sizeof(name), "rs%d.err", i);
 	snprintf(d->err, sizeof(d->err), "%s", tmp(name));
 	for (; args != NULL && *args != NULL && n < 16; args++)
@@ -67,7 +64,7 @@ daemon_start_args(int i, const char *const *args)
 	daemon_start_at(i, NULL, args);
 }
 
-/* A daemon on ipc; with secret, it asks for it. */
+/* A daemon; with secret, it asks for it. */
 static void
 daemon_start(const char *secret)
 {
