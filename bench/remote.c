@@ -6,8 +6,9 @@
  * its reader; against them, raw nng req/rep with messages of the writer's
  * and the reader's sizes to a server process (pushes of RS_BATCH_BYTES
  * answered with a few bytes; requests of a few bytes answered with
- * LD_NET_FETCH), one request on the wire at a time as the plugin has, and
- * RS_IN_FLIGHT at a time for comparison; over ipc and tcp loopback, a
+ * LD_NET_FETCH), one request on the wire at a time (the reference; the
+ * plugin's reader has one, its writer RS_ON_WIRE), and RS_IN_FLIGHT at a
+ * time for comparison; over ipc and tcp loopback, a
  * daemon and a raw server for each. For scale: single-thread memcpy and
  * the disk's sequential write + fsync where the daemons keep their files.
  *
@@ -68,8 +69,9 @@
 enum { IPC, TCP, NT };
 static const char *const tname[NT] = { "ipc", "tcp" };
 
-/* The raw figures: a shape, at depth 1 (the plugin's: one push, one
- * fetch on the wire at a time) and at DEPTH. */
+/* The raw figures: a shape, at depth 1 (the issue's reference; the
+ * plugin has one fetch on the wire at a time, and RS_ON_WIRE pushes) and
+ * at DEPTH. */
 enum { RAW_PUSH1, RAW_FETCH1, RAW_PUSHN, RAW_FETCHN, NRAW };
 
 /* What one figure took: MB/s (10^6 bytes), and CPU seconds per GB of this

@@ -13,6 +13,14 @@
 /* XXH3_state_t on the stack: the streaming state's layout */
 #define XXH_STATIC_LINKING_ONLY
 #include <xxhash.h>
+#if defined(__x86_64__) && defined(__has_include)
+#if __has_include(<xxh_x86dispatch.h>)
+/* The same hashes, computed with AVX2 or AVX-512 where the CPU has them
+ * (libxxhash chooses at run time; its plain functions use SSE2 only):
+ * the blocks' checksums are a quarter of a reader's CPU. */
+#include <xxh_x86dispatch.h>
+#endif
+#endif
 
 #include <lz4.h>
 #include <zstd.h>
@@ -28,6 +36,7 @@ struct pending {
 	void *data;
 	uint32_t len;
 	uint32_t kind;
+	struct ld_lend *lend; /* NULL: data is the writer's, to free */
 };
 
 struct subq {
@@ -50,8 +59,9 @@ struct ld_writer {
 	uint64_t *ext;
 	uint32_t nruns, capruns;
 	bool finished;
-	bool failed;     /* a write failed: the partition is lost */
-	uint32_t codec;  /* enum sl_compression */
+	bool failed;    /* a write failed: the partition is lost */
+	uint32_t codec; /* enum sl_compression */
+	bool write_behind;
 	ZSTD_CCtx *zctx; /* kept: making one costs more than a block */
 };
 
@@ -149,16 +159,27 @@ struct batch {
 	unsigned char h[BATCH][LD_BLOCK_HEADER];
 	struct iovec iov[2 * BATCH];
 	void *data[BATCH];
+	struct ld_lend *lend[BATCH];
 	uint32_t n;
 	size_t bytes;
 };
+
+/* A payload the writer is done with: freed, or given back to its lender. */
+static void
+let_go(struct ld_writer *w, void *data, struct ld_lend *lend)
+{
+	if (lend != NULL)
+		lend->done(lend);
+	else
+		w->host->free(data);
+}
 
 /* Free the payloads the batch took, writing nothing (after a failure). */
 static void
 drop_batch(struct ld_writer *w, struct batch *b)
 {
 	for (uint32_t i = 0; i < b->n; i++)
-		w->host->free(b->data[i]);
+		let_go(w, b->data[i], b->lend[i]);
 	b->n = 0;
 	b->bytes = 0;
 }
@@ -173,7 +194,7 @@ flush_batch(struct ld_writer *w, struct batch *b)
 		return 0;
 	n = pwritev(w->fd, b->iov, (int)(2 * b->n), (off_t)w->written);
 	for (uint32_t i = 0; i < b->n; i++) {
-		w->host->free(b->data[i]);
+		let_go(w, b->data[i], b->lend[i]);
 		b->data[i] = NULL;
 	}
 	b->n = 0;
@@ -192,6 +213,7 @@ flush_batch(struct ld_writer *w, struct batch *b)
 static int
 spill(struct ld_writer *w)
 {
+	uint64_t run_start = w->written;
 	struct batch *b;
 	uint64_t *ext;
 	int rv = 0;
@@ -234,6 +256,7 @@ spill(struct ld_writer *w)
 			    (struct iovec) { h, LD_BLOCK_HEADER };
 			b->iov[2 * b->n + 1] =
 			    (struct iovec) { p->data, p->len };
+			b->lend[b->n] = p->lend;
 			b->data[b->n++] = p->data;
 			b->bytes += LD_BLOCK_HEADER + (size_t)p->len;
 			p->data = NULL;
@@ -254,7 +277,18 @@ spill(struct ld_writer *w)
 	w->host->free(b);
 	w->held = 0;
 	w->nruns++;
+	/* the run to the disk now, not all at finish; a failure here is
+	 * finish's fsync's to say */
+	if (rv == 0 && w->write_behind && w->written > run_start)
+		(void)sync_file_range(w->fd, (off_t)run_start,
+		    (off_t)(w->written - run_start), SYNC_FILE_RANGE_WRITE);
 	return rv;
+}
+
+void
+ld_writer_write_behind(struct ld_writer *w)
+{
+	w->write_behind = true;
 }
 
 int
@@ -272,54 +306,72 @@ ld_writer_compress(struct ld_writer *w, uint32_t codec)
 /* Blocks smaller than this are stored as they are. */
 #define MIN_COMPRESS 64
 
-/*
- * Compress buf in place when that makes it smaller: the payload becomes
- * the raw length (u32 LE) and the codec's bytes, and the codec goes into
- * the kind's second byte. Otherwise (or out of memory) buf stays as it is.
- */
-static void
-compress(struct ld_writer *w, struct sl_buffer *buf)
+/* The codec's bytes of src (len bytes), after the raw length (u32 LE): a
+ * new buffer of the writer's into *out and its length, or 0 when that is
+ * no smaller (or out of memory). */
+static size_t
+squeeze(struct ld_writer *w, const void *src, size_t len, unsigned char **out)
 {
 	size_t bound, n = 0;
 	unsigned char *dst;
 	void *shrunk;
 
-	if (w->codec == SL_COMPRESSION_NONE || buf->len < MIN_COMPRESS)
-		return;
 	bound = w->codec == SL_COMPRESSION_LZ4
-	    ? (size_t)LZ4_compressBound((int)buf->len)
-	    : ZSTD_compressBound(buf->len);
+	    ? (size_t)LZ4_compressBound((int)len)
+	    : ZSTD_compressBound(len);
 	if (bound == 0 || (dst = w->host->alloc(4 + bound)) == NULL)
-		return;
+		return 0;
 	if (w->codec == SL_COMPRESSION_LZ4) {
 		int k = LZ4_compress_default(
-		    buf->data, (char *)dst + 4, (int)buf->len, (int)bound);
+		    src, (char *)dst + 4, (int)len, (int)bound);
 
 		n = k > 0 ? (size_t)k : 0;
 	} else {
-		size_t k = ZSTD_compressCCtx(
-		    w->zctx, dst + 4, bound, buf->data, buf->len, 1);
+		size_t k =
+		    ZSTD_compressCCtx(w->zctx, dst + 4, bound, src, len, 1);
 
 		n = ZSTD_isError(k) ? 0 : k;
 	}
-	if (n == 0 || 4 + n >= buf->len) {
+	if (n == 0 || 4 + n >= len) {
 		w->host->free(dst);
-		return;
+		return 0;
 	}
-	put_le32(dst, (uint32_t)buf->len);
+	put_le32(dst, (uint32_t)len);
 	if ((shrunk = w->host->realloc(dst, 4 + n)) != NULL)
 		dst = shrunk;
-	w->host->free(buf->data);
-	buf->data = dst;
-	buf->len = 4 + n;
-	buf->kind |= w->codec << 8;
+	*out = dst;
+	return 4 + n;
 }
 
-int
-ld_writer_add(struct ld_writer *w, uint32_t sub, struct sl_buffer *buf)
+/*
+ * Compress p in place when that makes it smaller: the payload becomes the
+ * raw length and the codec's bytes (the writer's own: a lent payload is
+ * given back), and the codec goes into the kind's second byte. Otherwise
+ * (or out of memory) p stays as it is.
+ */
+static void
+compress(struct ld_writer *w, struct pending *p)
+{
+	unsigned char *dst;
+	size_t n;
+
+	if (w->codec == SL_COMPRESSION_NONE || p->len < MIN_COMPRESS ||
+	    (n = squeeze(w, p->data, p->len, &dst)) == 0)
+		return;
+	let_go(w, p->data, p->lend);
+	p->lend = NULL;
+	p->data = dst;
+	p->len = (uint32_t)n;
+	p->kind |= w->codec << 8;
+}
+
+/* Queue p for subpartition sub, *taken then; a run it fills is written.
+ * Not taken, p stays the caller's. */
+static int
+add(struct ld_writer *w, uint32_t sub, struct pending *p, size_t len,
+    bool *taken)
 {
 	struct subq *q;
-	int rv;
 
 	if (sub >= w->nsub) {
 		w->host->set_error(
@@ -331,12 +383,10 @@ ld_writer_add(struct ld_writer *w, uint32_t sub, struct sl_buffer *buf)
 		    w->failed ? "a failed write" : "finish");
 		return SL_ESTATE;
 	}
-	if (buf->len > LD_MAX_BLOCK) {
-		w->host->set_error(
-		    "localdisk: a buffer of %zu bytes", buf->len);
+	if (len > LD_MAX_BLOCK) {
+		w->host->set_error("localdisk: a buffer of %zu bytes", len);
 		return SL_ERANGE;
 	}
-	compress(w, buf);
 	q = &w->q[sub];
 	if (q->n == q->cap) {
 		uint32_t cap = q->cap ? q->cap * 2 : 8;
@@ -347,13 +397,40 @@ ld_writer_add(struct ld_writer *w, uint32_t sub, struct sl_buffer *buf)
 		q->v = v;
 		q->cap = cap;
 	}
-	q->v[q->n++] =
-	    (struct pending) { buf->data, (uint32_t)buf->len, buf->kind };
-	buf->data = NULL;
-	w->held += buf->len + sizeof(struct pending);
-	if (w->held >= w->spill_bytes && (rv = spill(w)) != 0)
-		return rv;
+	p->len = (uint32_t)len;
+	/* the writer's from here on: compressed or not, it is queued */
+	compress(w, p);
+	q->v[q->n++] = *p;
+	*taken = true;
+	w->held += p->len + sizeof(struct pending);
+	if (w->held >= w->spill_bytes)
+		return spill(w);
 	return 0;
+}
+
+int
+ld_writer_add(struct ld_writer *w, uint32_t sub, struct sl_buffer *buf)
+{
+	struct pending p = { buf->data, 0, buf->kind, NULL };
+	bool taken = false;
+	int rv = add(w, sub, &p, buf->len, &taken);
+
+	if (taken) /* even when the run it filled failed */
+		buf->data = NULL;
+	return rv;
+}
+
+int
+ld_writer_add_lent(struct ld_writer *w, uint32_t sub, const void *data,
+    size_t len, uint32_t kind, struct ld_lend *lend)
+{
+	struct pending p = { (void *)data, 0, kind, lend };
+	bool taken = false;
+	int rv = add(w, sub, &p, len, &taken);
+
+	if (!taken)
+		lend->done(lend);
+	return rv;
 }
 
 uint64_t
@@ -462,7 +539,7 @@ ld_writer_free(struct ld_writer *w)
 	}
 	for (uint32_t s = 0; w->q != NULL && s < w->nsub; s++) {
 		for (uint32_t i = 0; i < w->q[s].n; i++)
-			w->host->free(w->q[s].v[i].data);
+			let_go(w, w->q[s].v[i].data, w->q[s].v[i].lend);
 		w->host->free(w->q[s].v);
 	}
 	w->host->free(w->q);

@@ -54,6 +54,26 @@ int ld_writer_compress(struct ld_writer *w, uint32_t codec);
  * sub. May write a run. SL_ERANGE for a bad sub, SL_EIO on a write error
  * ("No space left on device"). */
 int ld_writer_add(struct ld_writer *w, uint32_t sub, struct sl_buffer *buf);
+/*
+ * Bytes lent to a writer instead of given (a remote shuffle daemon's
+ * received batches: no copy per block). The writer calls done(lend) once
+ * per block added with it, when it no longer needs that block's bytes:
+ * written to the file, copied (compressed), or dropped (a failure, or
+ * ld_writer_free). Called on the thread calling into the writer.
+ */
+struct ld_lend {
+	void (*done)(struct ld_lend *lend);
+};
+/* As ld_writer_add, for len bytes at data lent by lend (above). Whatever
+ * it returns, lend->done is called once for the block: within, when the
+ * writer did not take it, else later. */
+int ld_writer_add_lent(struct ld_writer *w, uint32_t sub, const void *data,
+    size_t len, uint32_t kind, struct ld_lend *lend);
+/* From now on, have the kernel start writing each run to the disk as soon
+ * as it is written (sync_file_range), without waiting for it: finish's
+ * fsync then finds little left to write, and the disk works while the
+ * next run is gathered. */
+void ld_writer_write_behind(struct ld_writer *w);
 /* Write the rest, fsync, write the index, rename both into place. */
 int ld_writer_finish(struct ld_writer *w);
 /* Bytes written to the data file so far, per subpartition (payloads). */

@@ -21,7 +21,7 @@
 #include "ld_file.h"
 #include "localdisk.h"
 
-#define NTHREADS 3
+#define NTHREADS 3 /* unless the hooks say */
 #define NCACHED 32
 #define RESERVE 256 /* room for a reply's header before its blocks */
 
@@ -133,7 +133,8 @@ static struct {
 	struct sl_host shim;        /* set_error kept for the reply */
 	nng_socket sock;
 	bool running;
-	struct sthread t[NTHREADS];
+	struct sthread t[LD_SERVER_MAX_THREADS];
+	uint32_t nthreads;
 	pthread_mutex_t mtx; /* the cache */
 	struct cached cache[NCACHED];
 	uint32_t ncached;
@@ -224,16 +225,48 @@ cache_put(const struct ld_desc *key, uint32_t lo, uint32_t hi,
 	ld_reader_free(evict);
 }
 
-/* Close the cached readers of d (every one when d is NULL). */
-static void
-cache_drop(const struct ld_desc *d)
+/* The directory of d's files into dir (cap bytes); false when out of
+ * memory. */
+static bool
+dir_of(const struct ld_desc *d, char *dir, size_t cap)
 {
+	char *data, *index, *slash;
+
+	if (ld_paths(srv.host, d, false, &data, &index) != 0)
+		return false;
+	if ((slash = strrchr(data, '/')) != NULL)
+		*slash = '\0';
+	snprintf(dir, cap, "%s", data);
+	srv.host->free(data);
+	srv.host->free(index);
+	return true;
+}
+
+/* Close the cached readers of d (every one when d is NULL), or with job
+ * those of every partition in d's directory. Readers taken out of the
+ * cache meanwhile are not put back (releases). */
+static void
+cache_drop_of(const struct ld_desc *d, bool job)
+{
+	char dir[4096] = "", cdir[4096];
+
+	if (job && !dir_of(d, dir, sizeof(dir)))
+		dir[0] = '\0'; /* out of memory: every reader goes */
 	pthread_mutex_lock(&srv.mtx);
 	srv.releases++;
 	for (uint32_t i = 0; i < srv.ncached;) {
 		struct cached *c = &srv.cache[i];
+		bool match;
 
-		if (d != NULL && !ld_same_partition(&c->key, d)) {
+		if (d == NULL)
+			match = true;
+		else if (!job)
+			match = ld_same_partition(&c->key, d);
+		else /* out of memory: as if it were the job's */
+			match = dir[0] == '\0' ||
+			    !dir_of(&c->key, cdir, sizeof(cdir)) ||
+			    strcmp(cdir, dir) == 0;
+		if (!match) {
 			i++;
 			continue;
 		}
@@ -242,6 +275,21 @@ cache_drop(const struct ld_desc *d)
 		*c = srv.cache[--srv.ncached];
 	}
 	pthread_mutex_unlock(&srv.mtx);
+}
+
+static void
+cache_drop(const struct ld_desc *d)
+{
+	cache_drop_of(d, false);
+}
+
+void
+ld_server_forget_job(const char *job, uint64_t token)
+{
+	struct ld_desc d = { .job = (char *)job, .token = token };
+
+	if (srv.host != NULL)
+		cache_drop_of(&d, true);
 }
 
 /* A reply without blocks. */
@@ -311,8 +359,9 @@ reply_blocks(struct ld_reader *r, const struct ld_req *q)
 	return m;
 }
 
+/* The reply to *req; the hooks may take *req (NULL then). */
 static nng_msg *
-handle(nng_msg *in)
+handle(nng_msg **req)
 {
 	const struct sl_host *host = &srv.shim;
 	struct ld_desc d;
@@ -323,10 +372,9 @@ handle(nng_msg *in)
 	nng_msg *m;
 
 	thread_err[0] = '\0';
-	if (ld_req_decode(nng_msg_body(in), nng_msg_len(in), &q) != 0) {
+	if (ld_req_decode(nng_msg_body(*req), nng_msg_len(*req), &q) != 0) {
 		if (srv.hooks.other != NULL)
-			return srv.hooks.other(
-			    srv.hooks.arg, nng_msg_body(in), nng_msg_len(in));
+			return srv.hooks.other(srv.hooks.arg, req);
 		return reply_head(
 		    LD_ST_ERROR, false, "localdisk: malformed request");
 	}
@@ -342,6 +390,8 @@ handle(nng_msg *in)
 		ld_remove(host, &d);
 		if (srv.hooks.released != NULL)
 			srv.hooks.released(srv.hooks.arg, &d);
+		/* again: a fetch may have opened one before the files went */
+		cache_drop(&d);
 		ld_desc_clear(host, &d);
 		return reply_head(LD_ST_DATA, true, "");
 	}
@@ -387,8 +437,9 @@ serve(void *arg)
 			continue;
 		}
 		in = nng_aio_get_msg(t->aio);
-		out = handle(in);
-		nng_msg_free(in);
+		out = handle(&in);
+		if (in != NULL)
+			nng_msg_free(in);
 		if (out == NULL &&
 		    (out = reply_head(LD_ST_ERROR, false,
 		         "localdisk: out of memory")) == NULL)
@@ -429,7 +480,10 @@ server_start(
 		server_stop();
 		return rv;
 	}
-	for (int i = 0; i < NTHREADS; i++) {
+	srv.nthreads = srv.hooks.threads ? srv.hooks.threads : NTHREADS;
+	if (srv.nthreads > LD_SERVER_MAX_THREADS)
+		srv.nthreads = LD_SERVER_MAX_THREADS;
+	for (uint32_t i = 0; i < srv.nthreads; i++) {
 		struct sthread *t = &srv.t[i];
 
 		if (nng_ctx_open(&t->ctx, srv.sock) != 0 ||
@@ -456,7 +510,7 @@ server_stop(void)
 	 * ends with NNG_ECANCELED, so the thread leaves its loop. Closing
 	 * the socket under a thread still sending its last reply makes nng
 	 * 1.5 abort. */
-	for (int i = 0; i < NTHREADS; i++) {
+	for (uint32_t i = 0; i < LD_SERVER_MAX_THREADS; i++) {
 		struct sthread *t = &srv.t[i];
 
 		if (t->aio != NULL)

@@ -187,11 +187,13 @@ void ld_plugin_fini(void);
  * server then behaves as if this did not exist.
  */
 struct ld_server_hooks {
-	/* A request frame ld_req_decode refuses (an op it does not know, or
-	 * a malformed frame): the reply to send, NULL when out of memory.
-	 * Called on a server thread, several at once; the frame (len bytes)
-	 * stays the server's. */
-	nng_msg *(*other)(void *arg, const void *frame, size_t len);
+	/* A request ld_req_decode refuses (an op it does not know, or a
+	 * malformed frame): the reply to send, NULL when out of memory.
+	 * Called on a server thread, several at once; it may block (its
+	 * context answers nothing meanwhile: back pressure). It may keep
+	 * *req (setting it NULL: then it frees it), else *req stays the
+	 * server's. */
+	nng_msg *(*other)(void *arg, nng_msg **req);
 	/* A RELEASE named d, after the server removed its files. Called on
 	 * a server thread; d stays the server's. May be NULL. */
 	void (*released)(void *arg, const struct ld_desc *d);
@@ -201,10 +203,19 @@ struct ld_server_hooks {
 	/* Whether a fetch or release with this secret is let in. May be
 	 * NULL (all are). */
 	bool (*allowed)(void *arg, const char *secret);
+	/* Requests answered at once (threads, a context each): 0 is
+	 * localdisk's 3, at most LD_SERVER_MAX_THREADS. */
+	uint32_t threads;
 };
+#define LD_SERVER_MAX_THREADS 16
 /* Copies *h (NULL: none). Only while the server is stopped: set before
  * ld_server_ops.start, clear after stop. */
 void ld_server_set_hooks(const struct ld_server_hooks *h);
+/* Close the readers the server keeps open (its cache) of the partitions
+ * in (job, token)'s directory (ld_paths), after their files were removed
+ * otherwise than by a release (a remote daemon's expiry): a fetch of them
+ * then fails. Any thread. */
+void ld_server_forget_job(const char *job, uint64_t token);
 
 extern const struct sl_shuffle_server_ops ld_server_ops;
 extern const struct sl_shuffle_master_ops ld_master_ops;

@@ -35,7 +35,9 @@ rs_req_encode(msgpack_sbuffer *sb, const struct rs_req *q)
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
 	if (q->op == RS_OP_PING)
 		return ping_encode(&pk, q);
-	if (msgpack_pack_map(&pk, 5) != 0 || shc_pack_key(&pk, "v") != 0 ||
+	/* without "out" when 0: a frame as it was before it */
+	if (msgpack_pack_map(&pk, q->out != 0 ? 6 : 5) != 0 ||
+	    shc_pack_key(&pk, "v") != 0 ||
 	    msgpack_pack_uint32(&pk, LD_NET_VERSION) != 0 ||
 	    shc_pack_key(&pk, "op") != 0 ||
 	    msgpack_pack_uint32(&pk, q->op) != 0 ||
@@ -47,6 +49,10 @@ rs_req_encode(msgpack_sbuffer *sb, const struct rs_req *q)
 	    msgpack_pack_bin_body(&pk, q->desc, q->desc_len) != 0 ||
 	    shc_pack_key(&pk, "seq") != 0 ||
 	    msgpack_pack_uint64(&pk, q->seq) != 0)
+		return SL_ENOMEM;
+	if (q->out != 0 &&
+	    (shc_pack_key(&pk, "out") != 0 ||
+	        msgpack_pack_uint32(&pk, q->out) != 0))
 		return SL_ENOMEM;
 	return 0;
 }
@@ -108,6 +114,7 @@ static bool
 op_fields(const msgpack_object *map, uint64_t op, size_t plen, struct rs_req *q)
 {
 	const msgpack_object *d, *j;
+	uint64_t out;
 
 	if (op == RS_OP_PING) {
 		j = shc_map_get(map, "job");
@@ -121,8 +128,10 @@ op_fields(const msgpack_object *map, uint64_t op, size_t plen, struct rs_req *q)
 	if ((d = shc_map_get(map, "desc")) == NULL ||
 	    d->type != MSGPACK_OBJECT_BIN || d->via.bin.size == 0 ||
 	    !shc_get_u64(map, "seq", 0, UINT64_MAX / 2, &q->seq) ||
+	    !opt_u64(map, "out", op == RS_OP_PUSH ? RS_MAX_OUT : 0, &out) ||
 	    plen > RS_MAX_BATCH || (op != RS_OP_PUSH && plen != 0))
 		return false;
+	q->out = (uint32_t)out;
 	q->desc = d->via.bin.ptr; /* bin objects point into buf */
 	q->desc_len = d->via.bin.size;
 	return true;

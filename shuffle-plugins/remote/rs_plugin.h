@@ -11,10 +11,12 @@
 
 #include "localdisk.h"
 
-/* Bytes of blocks a writer gathers before it pushes them, and batches it
- * lets wait for an answer before write blocks (back pressure). */
+/* Bytes of blocks a writer gathers before it pushes them, batches it
+ * lets wait for an answer before write blocks (back pressure), and of
+ * those, how many it has on the wire to a daemon at once. */
 #define RS_BATCH_BYTES (1u << 20)
 #define RS_IN_FLIGHT 4
+#define RS_ON_WIRE 2
 
 extern const struct sl_shuffle_master_ops rs_master_ops;
 extern const struct sl_shuffle_writer_ops rs_writer_ops;

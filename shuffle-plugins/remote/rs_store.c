@@ -8,37 +8,20 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#include "ld_file.h"
-#include "rs_store.h"
-
-#define NBUCKETS 4096
-
-struct attempt {
-	struct attempt *next;
-	struct ld_desc key;  /* job copied, no location */
-	uint64_t expect;     /* the next batch */
-	struct ld_writer *w; /* NULL once committed */
-	uint64_t bytes;      /* its share of rs_store's */
-	bool adopted;        /* committed by an earlier daemon */
-};
-
-struct rs_store {
-	const struct sl_host *host;
-	/* host, but the errors of localdisk's files kept (ld_err), to be
-	 * said again naming the data dir */
-	struct sl_host ld_host;
-	pthread_mutex_t mtx;
-	struct attempt *bucket[NBUCKETS];
-	uint64_t bytes;
-	char dir[PATH_MAX]; /* "" until rs_store_set_disk */
-	uint32_t max_use;
-};
+#include "rs_store_int.h"
 
 static _Thread_local char ld_err[300];
+
+void
+rs_disk_error_clear(void)
+{
+	ld_err[0] = '\0';
+}
 
 static void
 keep_ld_error(const char *fmt, ...)
@@ -50,22 +33,36 @@ keep_ld_error(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* What a failed call of localdisk's files (rv) said, naming the data dir,
+ * into why (cap bytes); "" when it said nothing (out of memory). */
+void
+rs_disk_why(struct rs_store *s, int rv, char *why, size_t cap)
+{
+	const char *e = ld_err;
+
+	why[0] = '\0';
+	if (rv == SL_ENOMEM || e[0] == '\0')
+		return;
+	if (strncmp(e, "localdisk: ", 11) == 0)
+		e += 11;
+	/* cut short when long: the reply's field is shorter still */
+	if ((s->dir[0] != '\0'
+	            ? snprintf(why, cap, "remote: data dir %s: %s", s->dir, e)
+	            : snprintf(why, cap, "remote: %s", e)) < 0)
+		why[0] = '\0';
+}
+
 /* The error of a failed call of localdisk's files, rv, said again naming
  * the data dir. */
 static int
 disk_error(struct rs_store *s, int rv)
 {
-	const char *why = ld_err;
+	char why[400];
 
-	if (rv == SL_ENOMEM || why[0] == '\0')
-		return rv; /* nothing said: the caller's "out of memory" */
-	if (strncmp(why, "localdisk: ", 11) == 0)
-		why += 11;
-	if (s->dir[0] != '\0')
-		s->host->set_error("remote: data dir %s: %s", s->dir, why);
-	else
-		s->host->set_error("remote: %s", why);
-	return rv;
+	rs_disk_why(s, rv, why, sizeof(why));
+	if (why[0] != '\0')
+		s->host->set_error("%s", why);
+	return rv; /* nothing said: the caller's "out of memory" */
 }
 
 static uint32_t
@@ -91,19 +88,61 @@ find(struct rs_store *s, const struct ld_desc *d, struct attempt ***pp)
 	return *p;
 }
 
-/* mtx held, a unlinked: free it, its bytes no longer held */
-static void
-attempt_free(struct rs_store *s, struct attempt *a)
+/* mtx held: d's attempt, once one released is gone (its files removed:
+ * a new one of the same name must not meet them); pp as find's */
+static struct attempt *
+find_live(struct rs_store *s, const struct ld_desc *d, struct attempt ***pp)
 {
-	s->bytes -= a->bytes;
-	if (a->w != NULL) {
-		/* its temporary files, then the job's dir if empty */
-		ld_writer_free(a->w);
-		ld_remove(&s->ld_host, &a->key);
-	}
+	struct attempt *a;
+
+	while ((a = find(s, d, pp)) != NULL && a->dead)
+		pthread_cond_wait(&s->changed, &s->mtx);
+	return a;
+}
+
+/* mtx held: unlink a, wherever it is in its bucket */
+static void
+unlink_attempt(struct rs_store *s, struct attempt *a)
+{
+	for (struct attempt **p = &s->bucket[bucket_of(&a->key)]; *p != NULL;
+	     p = &(*p)->next)
+		if (*p == a) {
+			*p = a->next;
+			return;
+		}
+}
+
+/* mtx held: a reference on a dropped; the last frees it (its writer and
+ * batches gone before). */
+void
+rs_attempt_put(struct rs_store *s, struct attempt *a)
+{
+	if (--a->refs > 0)
+		return;
 	ld_desc_clear(s->host, &a->key);
+	pthread_mutex_destroy(&a->mtx);
 	s->host->free(a);
 }
+
+/* mtx held: the disk failed a (rv, why): its bytes no longer held, what
+ * is queued dropped (into *drop), every request of it told. Its writer is
+ * gone already. */
+void
+rs_attempt_fail(struct rs_store *s, struct attempt *a, int rv, const char *why,
+    struct batch **drop)
+{
+	if (a->err != 0 || a->dead)
+		return;
+	a->err = rv;
+	snprintf(a->why, sizeof(a->why), "%s",
+	    why[0] != '\0' ? why : "remote: out of memory");
+	s->bytes -= a->bytes;
+	a->bytes = 0;
+	rs_tier_unqueue(s, a, drop);
+	pthread_cond_broadcast(&s->changed);
+}
+
+/* ---- the store ---- */
 
 int
 rs_store_open(const struct sl_host *host, struct rs_store **out)
@@ -117,7 +156,16 @@ rs_store_open(const struct sl_host *host, struct rs_store **out)
 	s->ld_host = *host;
 	s->ld_host.set_error = keep_ld_error;
 	s->max_use = 100;
+	s->mem_limit = RS_MEMORY_DEFAULT;
 	pthread_mutex_init(&s->mtx, NULL);
+	pthread_cond_init(&s->work, NULL);
+	pthread_cond_init(&s->changed, NULL);
+	for (; s->nfeeders < RS_FEEDERS; s->nfeeders++)
+		if (pthread_create(&s->feeder[s->nfeeders], NULL,
+		        rs_tier_feeder, s) != 0) {
+			rs_store_close(s);
+			return SL_ENOMEM;
+		}
 	*out = s;
 	return 0;
 }
@@ -195,25 +243,46 @@ rs_store_close(struct rs_store *s)
 {
 	if (s == NULL)
 		return;
+	pthread_mutex_lock(&s->mtx);
+	s->stopping = true;
+	pthread_cond_broadcast(&s->work);
+	pthread_mutex_unlock(&s->mtx);
+	for (uint32_t i = 0; i < s->nfeeders; i++)
+		pthread_join(s->feeder[i], NULL);
+	/* nobody else: the writers' lent blocks take the lock as they go */
 	for (uint32_t b = 0; b < NBUCKETS; b++)
 		while (s->bucket[b] != NULL) {
 			struct attempt *a = s->bucket[b];
+			struct batch *drop = NULL;
 
 			s->bucket[b] = a->next;
-			attempt_free(s, a);
+			rs_tier_unqueue(s, a, &drop);
+			rs_tier_free(drop);
+			if (a->w != NULL) {
+				/* not committed: its temporary files, then
+				 * the job's dir if empty */
+				ld_writer_free(a->w);
+				ld_remove(&s->ld_host, &a->key);
+			}
+			a->refs = 1;
+			rs_attempt_put(s, a);
 		}
+	pthread_cond_destroy(&s->work);
+	pthread_cond_destroy(&s->changed);
 	pthread_mutex_destroy(&s->mtx);
 	s->host->free(s);
 }
 
 /* Every block of a batch well-formed and within d's subpartitions: a bad
- * batch is refused whole, never half appended. */
+ * batch is refused whole, never half appended. *payload: its blocks'
+ * bytes, headers aside. */
 static int
 batch_check(const struct sl_host *host, const struct ld_desc *d,
-    const unsigned char *p, size_t len, uint32_t *nblocks)
+    const unsigned char *p, size_t len, uint64_t *payload)
 {
 	uint32_t n = 0;
 
+	*payload = 0;
 	if (len > RS_MAX_BATCH) {
 		host->set_error("remote: a batch of %zu bytes (at most %u)",
 		    len, RS_MAX_BATCH);
@@ -242,44 +311,14 @@ batch_check(const struct sl_host *host, const struct ld_desc *d,
 			return SL_EPARSE;
 		}
 		off += blen;
-	}
-	*nblocks = n;
-	return 0;
-}
-
-/* mtx held: append a checked batch */
-static int
-batch_add(
-    struct rs_store *s, struct attempt *a, const unsigned char *p, size_t len)
-{
-	for (size_t off = 0; off < len;) {
-		struct sl_buffer b = { 0 };
-		uint32_t sub, kind, blen;
-		int rv;
-
-		memcpy(&sub, p + off, 4);
-		memcpy(&kind, p + off + 4, 4);
-		memcpy(&blen, p + off + 8, 4);
-		off += RS_BLOCK_HEADER;
-		b.len = le32toh(blen);
-		b.kind = le32toh(kind);
-		if ((b.data = s->host->alloc(b.len ? b.len : 1)) == NULL)
-			return SL_ENOMEM;
-		memcpy(b.data, p + off, b.len);
-		off += b.len;
-		a->bytes += b.len;
-		s->bytes += b.len;
-		if ((rv = ld_writer_add(a->w, le32toh(sub), &b)) != 0) {
-			s->host->free(b.data);
-			return disk_error(s, rv);
-		}
+		*payload += blen;
 	}
 	return 0;
 }
 
-/* mtx held: a new attempt, its writer open */
+/* mtx held: a new attempt, its writer open, linked at *pp */
 static int
-attempt_new(struct rs_store *s, const struct ld_desc *d, struct attempt **out)
+attempt_new(struct rs_store *s, const struct ld_desc *d, struct attempt **pp)
 {
 	struct attempt *a = s->host->alloc(sizeof(*a));
 	int rv;
@@ -295,30 +334,86 @@ attempt_new(struct rs_store *s, const struct ld_desc *d, struct attempt **out)
 	}
 	strcpy(a->key.job, d->job);
 	ld_err[0] = '\0';
+	/* runs cut at the same sizes whatever the memory: a replica's files
+	 * are the same bytes */
 	if ((rv = ld_open_writer(&s->ld_host, d, LD_SPILL_BYTES, &a->w)) != 0) {
-		attempt_free(s, a);
+		ld_desc_clear(s->host, &a->key);
+		s->host->free(a);
 		return disk_error(s, rv);
 	}
-	*out = a;
+	/* the disk busy while the pushes go on, not only at the commit */
+	ld_writer_write_behind(a->w);
+	pthread_mutex_init(&a->mtx, NULL);
+	a->refs = 1; /* the table's */
+	*pp = a;
 	return 0;
 }
 
+/* mtx held: why a batch or commit of a is refused, said; 0 when not */
+static int
+refused(struct rs_store *s, const struct attempt *a)
+{
+	if (a->err != 0) {
+		s->host->set_error("%s", a->why);
+		return a->err;
+	}
+	return 0;
+}
+
+/* RS_REORDER_MS from now, for pthread_cond_timedwait */
+static struct timespec
+reorder_deadline(void)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += RS_REORDER_MS / 1000;
+	until.tv_nsec += (RS_REORDER_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	return until;
+}
+
+/* mtx held, a referenced: wait until the batches before seq arrived, or
+ * a is gone, failed or being committed, until the deadline */
+static void
+wait_turn(struct rs_store *s, struct attempt *a, uint64_t seq,
+    const struct timespec *until)
+{
+	while (seq > a->expect && !a->dead && a->err == 0 && !a->sealed &&
+	    pthread_cond_timedwait(&s->changed, &s->mtx, until) == 0)
+		;
+}
+
 int
-rs_store_push(struct rs_store *s, const struct ld_desc *d, uint64_t seq,
-    const unsigned char *blocks, size_t len, uint64_t *next)
+rs_store_push_owned(struct rs_store *s, const struct ld_desc *d, uint64_t seq,
+    uint32_t out, const unsigned char *blocks, size_t len,
+    void (*release)(void *owner), void *owner, uint64_t *next)
 {
 	struct attempt *a, **pp;
-	uint32_t nblocks;
+	struct timespec until = { 0, 0 };
+	struct batch *b;
+	uint64_t payload;
 	int rv;
 
 	*next = 0;
-	if ((rv = batch_check(s->host, d, blocks, len, &nblocks)) != 0)
+	if ((rv = batch_check(s->host, d, blocks, len, &payload)) != 0)
 		return rv;
+	if (seq > 0 && out > 0)
+		until = reorder_deadline();
+	if ((b = rs_tier_batch(s, blocks, len, release, owner)) == NULL)
+		return SL_ENOMEM;
 	pthread_mutex_lock(&s->mtx);
-	if ((a = find(s, d, &pp)) == NULL && seq == 0 &&
-	    (rv = disk_room(s)) == 0 && (rv = attempt_new(s, d, &a)) == 0) {
-		a->next = NULL;
-		*pp = a;
+	/* batch 0 on its way still: it makes the attempt */
+	while ((a = find_live(s, d, &pp)) == NULL && seq > 0 && seq <= out &&
+	    pthread_cond_timedwait(&s->changed, &s->mtx, &until) == 0)
+		;
+	if (a == NULL && seq == 0 && (rv = disk_room(s)) == 0 &&
+	    (rv = attempt_new(s, d, pp)) == 0) {
+		a = *pp;
+		pthread_cond_broadcast(&s->changed); /* its batch 1, waiting */
 	}
 	if (rv != 0 || a == NULL) {
 		if (rv == 0) {
@@ -329,7 +424,7 @@ rs_store_push(struct rs_store *s, const struct ld_desc *d, uint64_t seq,
 			    d->producer, d->attempt);
 			rv = SL_EINVAL;
 		}
-		goto out;
+		goto out_refused;
 	}
 	*next = a->expect;
 	if (a->adopted) {
@@ -338,33 +433,94 @@ rs_store_push(struct rs_store *s, const struct ld_desc *d, uint64_t seq,
 		    (unsigned long long)seq, d->job, d->edge, d->producer,
 		    d->attempt);
 		rv = SL_EINVAL;
-		goto out;
+		goto out_refused;
 	}
-	if (seq < a->expect)
-		goto out; /* sent again: it is there already */
-	if (seq > a->expect || a->w == NULL) {
+	if (seq > a->expect && seq - a->expect <= out) {
+		bool dead;
+
+		a->refs++;
+		wait_turn(s, a, seq, &until);
+		dead = a->dead;
+		*next = a->expect;
+		rs_attempt_put(s, a);
+		if (dead) {
+			s->host->set_error("remote: batch %llu of "
+			                   "%s/e%u.p%u.a%u: released",
+			    (unsigned long long)seq, d->job, d->edge,
+			    d->producer, d->attempt);
+			rv = SL_EINVAL;
+			goto out_refused;
+		}
+	}
+	if ((rv = refused(s, a)) != 0)
+		goto out_refused;
+	if (seq < a->expect) {
+		/* sent again: it is there already (or waiting to be) */
+		pthread_mutex_unlock(&s->mtx);
+		s->host->free(b);
+		release(owner);
+		return 0;
+	}
+	if (seq > a->expect || a->sealed) {
 		s->host->set_error("remote: batch %llu of %s/e%u.p%u.a%u: "
 		                   "%s %llu",
 		    (unsigned long long)seq, d->job, d->edge, d->producer,
 		    d->attempt,
-		    a->w == NULL ? "already committed after batch"
-		                 : "expected batch",
-		    (unsigned long long)(a->w == NULL ? a->expect - 1
-		                                      : a->expect));
+		    a->sealed ? "already committed after batch"
+		              : "expected batch",
+		    (unsigned long long)(a->sealed ? a->expect - 1
+		                                   : a->expect));
 		rv = SL_EINVAL;
-		goto out;
+		goto out_refused;
 	}
-	ld_err[0] = '\0';
-	if ((rv = batch_add(s, a, blocks, len)) != 0) {
-		/* the writer may hold part of the batch: the attempt is
-		 * lost, its writer must start again */
-		*pp = a->next;
-		attempt_free(s, a);
-		goto out;
-	}
+	/* taken: a copy sent again from now on is a duplicate */
 	*next = ++a->expect;
-out:
+	a->bytes += payload;
+	s->bytes += payload;
+	a->refs++;
+	/* in order, and into a tier with room, or as the attempt's only
+	 * batch queued */
+	while (!a->dead && a->err == 0 &&
+	    (a->queued != seq || !rs_tier_room(s, a, len)))
+		pthread_cond_wait(&s->changed, &s->mtx);
+	if (a->dead || a->err != 0) {
+		if ((rv = refused(s, a)) == 0) {
+			s->host->set_error("remote: batch %llu of "
+			                   "%s/e%u.p%u.a%u: released",
+			    (unsigned long long)seq, d->job, d->edge,
+			    d->producer, d->attempt);
+			rv = SL_EINVAL;
+		}
+		rs_attempt_put(s, a);
+		goto out_refused;
+	}
+	a->queued++;
+	rs_tier_queue(s, a, b);
+	pthread_cond_broadcast(&s->changed); /* the next batch's turn */
+	rs_attempt_put(s, a);
 	pthread_mutex_unlock(&s->mtx);
+	return 0;
+out_refused:
+	pthread_mutex_unlock(&s->mtx);
+	s->host->free(b); /* not its owner's bytes: they stay the caller's */
+	return rv;
+}
+
+int
+rs_store_push(struct rs_store *s, const struct ld_desc *d, uint64_t seq,
+    const unsigned char *blocks, size_t len, uint64_t *next)
+{
+	unsigned char *copy = s->host->alloc(len ? len : 1);
+	int rv;
+
+	*next = 0;
+	if (copy == NULL)
+		return SL_ENOMEM;
+	memcpy(copy, blocks, len);
+	rv = rs_store_push_owned(
+	    s, d, seq, 0, copy, len, s->host->free, copy, next);
+	if (rv != 0)
+		s->host->free(copy);
 	return rv;
 }
 
@@ -389,50 +545,126 @@ count_files(struct rs_store *s, struct attempt *a)
 int
 rs_store_commit(struct rs_store *s, const struct ld_desc *d, uint64_t nbatches)
 {
-	struct attempt *a, **pp;
+	struct batch *drop = NULL;
+	struct attempt *a;
+	char why[400] = "";
+	bool done = false;
 	int rv = 0;
 
 	pthread_mutex_lock(&s->mtx);
-	a = find(s, d, &pp);
+	a = find_live(s, d, NULL);
 	if (a != NULL && a->adopted) {
 		/* a commit sent again, its answer lost when the daemon
 		 * died: the files are whole, what they held is not known */
-	} else if (a == NULL || nbatches != a->expect) {
+		goto out;
+	}
+	if (a == NULL || nbatches != a->expect) {
 		s->host->set_error("remote: commit of %s/e%u.p%u.a%u after "
 		                   "%llu batches, but %llu arrived",
 		    d->job, d->edge, d->producer, d->attempt,
 		    (unsigned long long)nbatches,
 		    (unsigned long long)(a != NULL ? a->expect : 0));
 		rv = SL_EINVAL;
-	} else if (a->w != NULL) {
-		ld_err[0] = '\0';
-		if ((rv = ld_writer_finish(a->w)) != 0) {
-			rv = disk_error(s, rv);
-			*pp = a->next;
-			attempt_free(s, a); /* its files too: nothing half */
-		} else {
-			ld_writer_free(a->w);
-			a->w = NULL;
-			count_files(s, a);
-		}
+		goto out;
 	}
+	if ((rv = refused(s, a)) != 0 || a->committed)
+		goto out;
+	a->sealed = true;
+	a->refs++;
+	while (!a->dead && a->err == 0 && !rs_tier_drained(a))
+		pthread_cond_wait(&s->changed, &s->mtx);
 	pthread_mutex_unlock(&s->mtx);
+
+	pthread_mutex_lock(&a->mtx);
+	if (a->w != NULL) {
+		ld_err[0] = '\0';
+		if ((rv = ld_writer_finish(a->w)) != 0)
+			rs_disk_why(s, rv, why, sizeof(why));
+		/* finished: nothing to remove; failed: its files go */
+		ld_writer_free(a->w);
+		a->w = NULL;
+		done = rv == 0;
+	}
+	pthread_mutex_unlock(&a->mtx);
+
+	pthread_mutex_lock(&s->mtx);
+	if (done) {
+		a->committed = true;
+		count_files(s, a);
+	} else if (rv != 0) {
+		rs_attempt_fail(s, a, rv, why, &drop);
+		if (why[0] != '\0')
+			s->host->set_error("%s", why);
+	} else if (!a->committed && (rv = refused(s, a)) == 0) {
+		s->host->set_error("remote: commit of %s/e%u.p%u.a%u: "
+		                   "released meanwhile",
+		    d->job, d->edge, d->producer, d->attempt);
+		rv = SL_EINVAL;
+	}
+	rs_attempt_put(s, a);
+out:
+	pthread_mutex_unlock(&s->mtx);
+	rs_tier_free(drop);
 	return rv;
+}
+
+/* mtx held: a, linked, marked released: no batch of it is queued from
+ * now on, nor a new attempt of its name made until it is unlinked (by
+ * gone). Its queued batches into *drop. */
+static void
+doom(struct rs_store *s, struct attempt *a, struct batch **drop)
+{
+	rs_tier_unready(s, a); /* no feeder will look at it */
+	a->dead = true;
+	a->refs++;
+	rs_tier_unqueue(s, a, drop);
+	pthread_cond_broadcast(&s->changed); /* its pushes and commits */
+}
+
+/* a doomed, mtx not held: its writer and files gone (after a run being
+ * written, or a commit, ends). */
+static void
+bury(struct rs_store *s, struct attempt *a)
+{
+	pthread_mutex_lock(&a->mtx);
+	ld_writer_free(a->w); /* a run's lent blocks given back */
+	a->w = NULL;
+	ld_remove(&s->ld_host, &a->key);
+	pthread_mutex_unlock(&a->mtx);
+}
+
+/* mtx held: a buried: out of the table, its bytes no longer held */
+static void
+gone(struct rs_store *s, struct attempt *a)
+{
+	unlink_attempt(s, a);
+	s->bytes -= a->bytes;
+	a->bytes = 0;
+	pthread_cond_broadcast(&s->changed);
+	rs_attempt_put(s, a); /* doom's */
+	rs_attempt_put(s, a); /* the table's */
 }
 
 void
 rs_store_release(struct rs_store *s, const struct ld_desc *d)
 {
-	struct attempt *a, **pp;
+	struct batch *drop = NULL;
+	struct attempt *a;
 
 	pthread_mutex_lock(&s->mtx);
-	if ((a = find(s, d, &pp)) != NULL) {
-		*pp = a->next;
-		attempt_free(s, a);
+	if ((a = find_live(s, d, NULL)) == NULL) {
+		/* under the lock: the same attempt pushed again meanwhile
+		 * keeps its new files */
+		ld_remove(&s->ld_host, d);
+		pthread_mutex_unlock(&s->mtx);
+		return;
 	}
-	/* under the lock: the same attempt pushed again meanwhile keeps
-	 * its new files */
-	ld_remove(&s->ld_host, d);
+	doom(s, a, &drop);
+	pthread_mutex_unlock(&s->mtx);
+	rs_tier_free(drop);
+	bury(s, a);
+	pthread_mutex_lock(&s->mtx);
+	gone(s, a);
 	pthread_mutex_unlock(&s->mtx);
 }
 
@@ -443,7 +675,7 @@ rs_store_adopt(struct rs_store *s, const struct ld_desc *d, uint64_t bytes)
 	int rv = SL_EEXISTS;
 
 	pthread_mutex_lock(&s->mtx);
-	if (find(s, d, &pp) == NULL) {
+	if (find_live(s, d, &pp) == NULL) {
 		rv = SL_ENOMEM;
 		if ((a = s->host->alloc(sizeof(*a))) != NULL) {
 			memset(a, 0, sizeof(*a));
@@ -453,7 +685,9 @@ rs_store_adopt(struct rs_store *s, const struct ld_desc *d, uint64_t bytes)
 		}
 		if (a != NULL && a->key.job != NULL) {
 			strcpy(a->key.job, d->job);
-			a->adopted = true;
+			pthread_mutex_init(&a->mtx, NULL);
+			a->refs = 1;
+			a->adopted = a->committed = true;
 			a->bytes = bytes;
 			s->bytes += bytes;
 			*pp = a; /* the end of its bucket's list */
@@ -506,25 +740,32 @@ uint32_t
 rs_store_drop_job(
     struct rs_store *s, const char *job, uint64_t token, uint64_t *bytes)
 {
+	struct attempt *doomed = NULL, *a, *next;
+	struct batch *drop = NULL;
 	uint32_t n = 0;
 
 	*bytes = 0;
 	pthread_mutex_lock(&s->mtx);
 	for (uint32_t b = 0; b < NBUCKETS; b++)
-		for (struct attempt **pp = &s->bucket[b]; *pp != NULL;) {
-			struct attempt *a = *pp;
-
-			if (!of_job(s->host, &a->key, job, token)) {
-				pp = &a->next;
+		for (a = s->bucket[b]; a != NULL; a = a->next) {
+			/* one released meanwhile is its releaser's */
+			if (a->dead || !of_job(s->host, &a->key, job, token))
 				continue;
-			}
-			*pp = a->next;
-			*bytes += a->bytes;
+			doom(s, a, &drop);
+			a->dnext = doomed;
+			doomed = a;
 			n++;
-			if (a->w == NULL) /* committed: its files stay else */
-				ld_remove(&s->ld_host, &a->key);
-			attempt_free(s, a);
 		}
+	pthread_mutex_unlock(&s->mtx);
+	rs_tier_free(drop);
+	for (a = doomed; a != NULL; a = a->dnext)
+		bury(s, a);
+	pthread_mutex_lock(&s->mtx);
+	for (a = doomed; a != NULL; a = next) {
+		next = a->dnext;
+		*bytes += a->bytes;
+		gone(s, a);
+	}
 	pthread_mutex_unlock(&s->mtx);
 	return n;
 }

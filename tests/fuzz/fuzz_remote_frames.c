@@ -54,6 +54,8 @@ check_request(const uint8_t *data, size_t size)
 	    q.desc_len == 0 || q.job[0] != '\0' || q.token != 0) {
 		fail("request: fields out of their bounds");
 	}
+	if (q.out > (q.op == RS_OP_PUSH ? RS_MAX_OUT : 0))
+		fail("request: out beyond its bound");
 	if (q.blocks < data || q.blocks + q.len != data + size ||
 	    q.len > RS_MAX_BATCH || (q.op != RS_OP_PUSH && q.len != 0))
 		fail("request: blocks are not exactly the rest of the frame");
@@ -68,7 +70,7 @@ check_request(const uint8_t *data, size_t size)
 	/* a secret with a NUL inside decodes cut at it: compare as text */
 	if (rs_req_decode(buf, 4 + sb.size + q.len, &q2) != 0 ||
 	    q2.op != q.op || strcmp(q2.secret, q.secret) != 0 ||
-	    q2.seq != q.seq || q2.desc_len != q.desc_len ||
+	    q2.seq != q.seq || q2.out != q.out || q2.desc_len != q.desc_len ||
 	    (q.desc_len > 0 && memcmp(q2.desc, q.desc, q.desc_len) != 0) ||
 	    strcmp(q2.job, q.job) != 0 || q2.token != q.token ||
 	    q2.len != q.len ||

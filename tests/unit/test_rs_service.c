@@ -7,10 +7,11 @@
  * stored; malformed frames answered with an error and the daemon serving
  * on; a release removing the files and the store's entry; a ping's bytes
  * held and disk used; jobs not named for the expiry time dropped, the
- * others kept; the disk watermark and a disk really full (a small tmpfs,
- * when it can be mounted). Then the sluice-shuffled program itself: its
- * exit codes for bad arguments, a daemon started, used over tcp and
- * stopped by SIGTERM (exit 0), also as `sluice shuffled`; a daemon
+ * others kept, and a partition of a dropped job no longer served even
+ * when the server had its reader open; the disk watermark and a disk really
+ * full (a small tmpfs, when it can be mounted). Then the sluice-shuffled
+ * program itself: its exit codes for bad arguments, a daemon started, used over
+ * tcp and stopped by SIGTERM (exit 0), also as `sluice shuffled`; a daemon
  * SIGKILLed and the next one taking its data dir over.
  */
 #include <endian.h>
@@ -458,6 +459,44 @@ test_push_fetch(void)
 	nng_close(s);
 }
 
+/* A push's "out" (rs_frame.h): absent when 0, so that frames are as
+ * before it; else carried, and refused above RS_MAX_OUT or on a commit. */
+static void
+test_frame_out(void)
+{
+	struct rs_req q = { .op = RS_OP_PUSH, .desc = "d", .desc_len = 1 };
+	struct rs_req got;
+	msgpack_sbuffer sb;
+	unsigned char f[512];
+	static const uint32_t outs[] = { 0, 1, RS_MAX_OUT, RS_MAX_OUT + 1 };
+
+	for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+		uint32_t out = outs[i];
+
+		q.out = out;
+		msgpack_sbuffer_init(&sb);
+		CU_ASSERT_EQUAL_FATAL(rs_req_encode(&sb, &q), 0);
+		CU_ASSERT_EQUAL(
+		    memmem(sb.data, sb.size, "\xa3out", 4) != NULL, out != 0);
+		shc_frame_header(&sb, f);
+		if (out <= RS_MAX_OUT) {
+			CU_ASSERT_EQUAL(rs_req_decode(f, 4 + sb.size, &got), 0);
+			CU_ASSERT_EQUAL(got.out, out);
+		} else {
+			CU_ASSERT_EQUAL(
+			    rs_req_decode(f, 4 + sb.size, &got), SL_EPARSE);
+		}
+		msgpack_sbuffer_destroy(&sb);
+	}
+	q.op = RS_OP_COMMIT;
+	q.out = 1;
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL_FATAL(rs_req_encode(&sb, &q), 0);
+	shc_frame_header(&sb, f);
+	CU_ASSERT_EQUAL(rs_req_decode(f, 4 + sb.size, &got), SL_EPARSE);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 static void
 test_secret(void)
 {
@@ -721,6 +760,9 @@ test_expiry(void)
 	push_d(s, SECRET, &dead, 0, 3, 20, false, &rep);
 	rs_call(s, RS_OP_COMMIT, SECRET, &dead, 1, NULL, 0, &rep);
 	CU_ASSERT_EQUAL(rep.st, LD_ST_DATA);
+	/* read once: the server keeps its reader open, for the next */
+	CU_ASSERT_EQUAL(fetch_d(url, &dead, 0, NSUB - 1, &g), SL_EEOF);
+	CU_ASSERT_EQUAL(g.n[0] + g.n[1] + g.n[2], 3);
 
 	/* 2.5 s: job-live pinged, job-busy pushed to (never committed),
 	 * the others not named */
@@ -733,7 +775,8 @@ test_expiry(void)
 		CU_ASSERT_EQUAL(rep.next, i + 1);
 		nanosleep(&ts, NULL);
 	}
-	/* gone: files, directories, and nothing to fetch */
+	/* gone: files, directories, and nothing to fetch (the reader the
+	 * server kept open closed with them) */
 	CU_ASSERT_FALSE(files_of_d(&dead));
 	snprintf(dir, sizeof(dir), "%s/data/job-dead.0000000000000006", root);
 	CU_ASSERT_NOT_EQUAL(access(dir, F_OK), 0);
@@ -1015,6 +1058,8 @@ test_program(void)
 			"--max-disk-use", "101", NULL };
 		char *b2[] = { exe, "--listen", listen, "--data-dir", dir,
 			"--max-disk-use", "9x", NULL };
+		char *b7[] = { exe, "--listen", listen, "--data-dir", dir,
+			"--memory-limit", "0", NULL };
 		char *b3[] = { exe, "--listen", listen, "--data-dir", dir,
 			"--tls-cert", secret, NULL };
 		char *b4[] = { exe, "--listen", tls, "--data-dir", dir,
@@ -1038,6 +1083,9 @@ test_program(void)
 		    "number in 1..100"));
 		CU_ASSERT_EQUAL(run(b2, out), 2);
 		CU_ASSERT_TRUE(says(out, "--max-disk-use 9x"));
+		CU_ASSERT_EQUAL(run(b7, out), 2);
+		CU_ASSERT_TRUE(says(
+		    out, "--memory-limit 0: not a whole number in 1..1048576"));
 		CU_ASSERT_EQUAL(run(b3, out), 2);
 		CU_ASSERT_TRUE(says(out,
 		    "--tls-cert and --tls-key are for a "
@@ -1067,6 +1115,7 @@ test_program(void)
 		CU_ASSERT_EQUAL(run(h, out), 0);
 		CU_ASSERT_TRUE(says(out, "--expire-after SECONDS"));
 		CU_ASSERT_TRUE(says(out, "--max-disk-use PCT"));
+		CU_ASSERT_TRUE(says(out, "--memory-limit MIB"));
 		CU_ASSERT_TRUE(says(out, "--tls-cert FILE --tls-key FILE"));
 	}
 
@@ -1084,7 +1133,8 @@ test_program(void)
 	/* a daemon: ready, used, stopped by SIGTERM */
 	{
 		char *a[] = { sluice, "shuffled", "--listen", listen,
-			"--data-dir", dir, "--secret-file", secret, NULL };
+			"--data-dir", dir, "--secret-file", secret,
+			"--memory-limit", "64", NULL };
 		char at[128];
 
 		snprintf(out, sizeof(out), "%s/daemon.txt", root);
@@ -1193,6 +1243,7 @@ cleanup(void)
 static const struct sl_test tests[] = {
 	{ "push: duplicates, gaps; commit; fetch every block once",
 	    test_push_fetch },
+	{ "a push's out: carried when set, bounded", test_frame_out },
 	{ "a wrong secret: refused, nothing stored", test_secret },
 	{ "malformed frames: an error reply, and serving on", test_malformed },
 	{ "release: files and store entry gone", test_release },

@@ -6,11 +6,20 @@
  * commit that does not count the batches pushed refused; release and
  * close remove what they must. The bytes held, against a count kept here;
  * the disk watermark (statvfs of the test's dir, read here too); attempts
- * taken over after a restart; a job's attempts dropped.
+ * taken over after a restart; a job's attempts dropped. The memory tier,
+ * its feeders held: a push waits while it is full and goes on once it
+ * has room; a release of an attempt whose batches are queued frees them
+ * and ends its waiting push; a commit waits for every queued batch and
+ * sees them all; a batch's owner gets it back exactly once. Pushes sent
+ * together and taken in the wrong order: the later waits for the earlier
+ * when its writer said it may (out), and is refused at once when not.
  */
 #include <endian.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -397,6 +406,335 @@ test_adopt_drop(void)
 	unsetenv("SLUICE_LOCALDISK_DIR");
 }
 
+/* ---- the memory tier ---- */
+
+static void
+pause_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* A push or a commit on a thread of its own, to see whether it waits. */
+struct call {
+	struct rs_store *s;
+	struct ld_desc d;
+	uint64_t seq; /* push: the batch; commit: how many */
+	uint32_t out; /* push: as a writer with pushes on the wire says */
+	bool commit;
+	unsigned char p[4096];
+	size_t n;
+	uint64_t next;
+	char why[1024];
+	atomic_int rv; /* 1 until it returned */
+	pthread_t th;
+};
+
+static void *
+call_run(void *arg)
+{
+	struct call *c = arg;
+	unsigned char *copy = malloc(c->n ? c->n : 1);
+	int rv;
+
+	memcpy(copy, c->p, c->n);
+	if (c->commit)
+		rv = rs_store_commit(c->s, &c->d, c->seq);
+	else
+		rv = rs_store_push_owned(c->s, &c->d, c->seq, c->out, copy,
+		    c->n, free, copy, &c->next);
+	if (c->commit || rv != 0)
+		free(copy);
+
+	snprintf(c->why, sizeof(c->why), "%s", detail);
+	atomic_store(&c->rv, rv);
+	return NULL;
+}
+
+static void
+call_start(struct call *c, struct rs_store *s, const struct ld_desc *d,
+    uint64_t seq, uint32_t out, bool commit, int n, int base)
+{
+	c->s = s;
+	c->d = *d;
+	c->seq = seq;
+	c->out = out;
+	c->commit = commit;
+	c->n = commit ? 0 : batch(c->p, n, base);
+	atomic_init(&c->rv, 1);
+	CU_ASSERT_EQUAL_FATAL(pthread_create(&c->th, NULL, call_run, c), 0);
+}
+
+/* Whether it is still waiting 200 ms on. */
+static bool
+call_waits(struct call *c)
+{
+	pause_ms(200);
+	return atomic_load(&c->rv) == 1;
+}
+
+static int
+call_end(struct call *c)
+{
+	pthread_join(c->th, NULL);
+	return atomic_load(&c->rv);
+}
+
+static void
+test_memory_full(void)
+{
+	struct rs_store *s;
+	struct ld_desc d = key(0);
+	unsigned char p[4096];
+	uint64_t next;
+	struct call c;
+	int firsts[8];
+	size_t n = batch(p, 6, 10); /* every batch below is this long */
+
+	sl_tmp_dir(root, sizeof(root), "sl-rs-store");
+	setenv("SLUICE_LOCALDISK_DIR", root, 1);
+	CU_ASSERT_EQUAL_FATAL(rs_store_open(&host, &s), 0);
+	rs_store_set_memory(s, 2 * n);
+	rs_store_feed(s, false);
+
+	/* two batches fill it; the first is let in whatever the limit */
+	CU_ASSERT_EQUAL(rs_store_push(s, &d, 0, p, n, &next), 0);
+	n = batch(p, 6, 20);
+	CU_ASSERT_EQUAL(rs_store_push(s, &d, 1, p, n, &next), 0);
+	CU_ASSERT_EQUAL(rs_store_memory(s), 2 * n);
+	/* the third waits for room, unanswered */
+	call_start(&c, s, &d, 2, 0, false, 6, 30);
+	CU_ASSERT_TRUE(call_waits(&c));
+	CU_ASSERT_EQUAL(rs_store_memory(s), 2 * n);
+	/* taken already: sent again meanwhile, it is a duplicate, answered
+	 * at once, and not queued twice */
+	n = batch(p, 6, 30);
+	CU_ASSERT_EQUAL(rs_store_push(s, &d, 2, p, n, &next), 0);
+	CU_ASSERT_EQUAL(next, 3);
+	CU_ASSERT_TRUE(call_waits(&c));
+	/* the batches written: room, and the push answered */
+	rs_store_feed(s, true);
+	CU_ASSERT_EQUAL(call_end(&c), 0);
+	CU_ASSERT_EQUAL(c.next, 3);
+	CU_ASSERT_EQUAL(rs_store_commit(s, &d, 3), 0);
+	/* all written: nothing left in memory */
+	CU_ASSERT_EQUAL(rs_store_memory(s), 0);
+	CU_ASSERT_EQUAL(read_sub(0, 0, firsts, 8), 6);
+	CU_ASSERT_EQUAL(firsts[0], 10);
+	CU_ASSERT_EQUAL(firsts[1], 13);
+	CU_ASSERT_EQUAL(firsts[2], 20);
+	CU_ASSERT_EQUAL(firsts[4], 30);
+	CU_ASSERT_EQUAL(firsts[5], 33);
+	rs_store_release(s, &d);
+	rs_store_close(s);
+	CU_ASSERT_EQUAL(sl_count_entries(root), 0);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+}
+
+static void
+test_memory_release(void)
+{
+	struct rs_store *s;
+	struct ld_desc a = key(0), b = key(1);
+	unsigned char p[4096];
+	uint64_t next;
+	struct call c;
+	size_t n = batch(p, 6, 10);
+
+	sl_tmp_dir(root, sizeof(root), "sl-rs-store");
+	setenv("SLUICE_LOCALDISK_DIR", root, 1);
+	CU_ASSERT_EQUAL_FATAL(rs_store_open(&host, &s), 0);
+	rs_store_set_memory(s, 2 * n);
+	rs_store_feed(s, false);
+	CU_ASSERT_EQUAL(rs_store_push(s, &a, 0, p, n, &next), 0);
+	CU_ASSERT_EQUAL(rs_store_push(s, &a, 1, p, n, &next), 0);
+	call_start(&c, s, &a, 2, 0, false, 6, 10);
+	CU_ASSERT_TRUE(call_waits(&c));
+	/* another attempt with nothing queued is let in, over the limit */
+	CU_ASSERT_EQUAL(rs_store_push(s, &b, 0, p, n, &next), 0);
+	CU_ASSERT_EQUAL(rs_store_memory(s), 3 * n);
+	/* held: the one waiting too (taken, as a duplicate would find) */
+	CU_ASSERT_EQUAL(rs_store_bytes(s), 4 * payload(6));
+
+	/* a released: its queued batches freed, its waiting push refused,
+	 * its files gone, its bytes no longer held */
+	rs_store_release(s, &a);
+	CU_ASSERT_EQUAL(call_end(&c), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.why, "released"));
+	CU_ASSERT_EQUAL(rs_store_memory(s), n);
+	CU_ASSERT_EQUAL(rs_store_bytes(s), payload(6));
+	CU_ASSERT_FALSE(any_file(&a));
+	/* and pushed again from batch 0, it starts afresh */
+	CU_ASSERT_EQUAL(rs_store_push(s, &a, 1, p, n, &next), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(detail, "before batch 0"));
+	CU_ASSERT_EQUAL(rs_store_push(s, &a, 0, p, n, &next), 0);
+	CU_ASSERT_EQUAL(rs_store_memory(s), 2 * n);
+
+	/* dropping the job frees the rest, queued or not */
+	{
+		uint64_t bytes;
+
+		CU_ASSERT_EQUAL(rs_store_drop_job(s, "job-rs", 7, &bytes), 2);
+		CU_ASSERT_EQUAL(bytes, 2 * payload(6));
+	}
+	CU_ASSERT_EQUAL(rs_store_memory(s), 0);
+	CU_ASSERT_EQUAL(rs_store_bytes(s), 0);
+	rs_store_close(s);
+	CU_ASSERT_EQUAL(sl_count_entries(root), 0);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+}
+
+static void
+test_commit_queued(void)
+{
+	struct rs_store *s;
+	struct ld_desc d = key(0);
+	unsigned char p[4096];
+	uint64_t next;
+	struct call c;
+	int firsts[16];
+	size_t n;
+
+	sl_tmp_dir(root, sizeof(root), "sl-rs-store");
+	setenv("SLUICE_LOCALDISK_DIR", root, 1);
+	CU_ASSERT_EQUAL_FATAL(rs_store_open(&host, &s), 0);
+	rs_store_feed(s, false);
+	for (int i = 0; i < 4; i++) {
+		n = batch(p, 3, 10 * (i + 1));
+		CU_ASSERT_EQUAL(
+		    rs_store_push(s, &d, (uint64_t)i, p, n, &next), 0);
+	}
+	/* the commit waits for the batches to be written */
+	call_start(&c, s, &d, 4, 0, true, 0, 0);
+	CU_ASSERT_TRUE(call_waits(&c));
+	CU_ASSERT_FALSE(readable(0));
+	/* nor is a new batch taken once it began */
+	n = batch(p, 3, 50);
+	CU_ASSERT_EQUAL(rs_store_push(s, &d, 4, p, n, &next), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(detail, "already committed"));
+	rs_store_feed(s, true);
+	CU_ASSERT_EQUAL(call_end(&c), 0);
+	CU_ASSERT_TRUE(readable(0));
+	/* every batch, in order */
+	CU_ASSERT_EQUAL(read_sub(0, 1, firsts, 16), 4);
+	for (int i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(firsts[i], 10 * (i + 1) + 1);
+	CU_ASSERT_EQUAL(rs_store_memory(s), 0);
+	rs_store_release(s, &d);
+	rs_store_close(s);
+	CU_ASSERT_EQUAL(sl_count_entries(root), 0);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+}
+
+static void
+test_reorder(void)
+{
+	struct rs_store *s;
+	struct ld_desc d = key(0);
+	unsigned char p[4096];
+	uint64_t next;
+	struct call c;
+	int firsts[8];
+	size_t n;
+
+	sl_tmp_dir(root, sizeof(root), "sl-rs-store");
+	setenv("SLUICE_LOCALDISK_DIR", root, 1);
+	CU_ASSERT_EQUAL_FATAL(rs_store_open(&host, &s), 0);
+
+	/* batch 1 first, its writer saying one may be before it: it waits
+	 * for batch 0, even before the attempt exists */
+	call_start(&c, s, &d, 1, 1, false, 3, 20);
+	CU_ASSERT_TRUE(call_waits(&c));
+	n = batch(p, 3, 10);
+	CU_ASSERT_EQUAL(rs_store_push(s, &d, 0, p, n, &next), 0);
+	CU_ASSERT_EQUAL(call_end(&c), 0);
+	CU_ASSERT_EQUAL(c.next, 2);
+	/* batch 4 with out 1 skips two: a gap, refused at once */
+	n = batch(p, 3, 40);
+	CU_ASSERT_EQUAL(
+	    rs_store_push_owned(s, &d, 4, 1, p, n, free, NULL, &next),
+	    SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(detail, "expected batch 2"));
+	/* waiting for a batch 2 that never comes: the commit after batch
+	 * 1 ends the wait, refused */
+	call_start(&c, s, &d, 3, 1, false, 3, 40);
+	CU_ASSERT_TRUE(call_waits(&c));
+	CU_ASSERT_EQUAL(rs_store_commit(s, &d, 2), 0);
+	CU_ASSERT_EQUAL(call_end(&c), SL_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(c.why, "already committed"));
+	CU_ASSERT_EQUAL(read_sub(0, 0, firsts, 8), 2);
+	CU_ASSERT_EQUAL(firsts[0], 10);
+	CU_ASSERT_EQUAL(firsts[1], 20);
+	rs_store_release(s, &d);
+	rs_store_close(s);
+	CU_ASSERT_EQUAL(sl_count_entries(root), 0);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+}
+
+static atomic_int given_back;
+
+static void
+give_back(void *owner)
+{
+	atomic_fetch_add(&given_back, 1);
+	free(owner);
+}
+
+static void
+test_owned(void)
+{
+	struct rs_store *s;
+	struct ld_desc d = key(0);
+	unsigned char *p;
+	uint64_t next;
+	size_t n;
+
+	sl_tmp_dir(root, sizeof(root), "sl-rs-store");
+	setenv("SLUICE_LOCALDISK_DIR", root, 1);
+	CU_ASSERT_EQUAL_FATAL(rs_store_open(&host, &s), 0);
+	rs_store_feed(s, false);
+	/* taken: given back once written */
+	p = malloc(4096);
+	n = batch(p, 3, 10);
+	CU_ASSERT_EQUAL(
+	    rs_store_push_owned(s, &d, 0, 0, p, n, give_back, p, &next), 0);
+	CU_ASSERT_EQUAL(atomic_load(&given_back), 0);
+	/* a duplicate: given back at once */
+	p = malloc(4096);
+	n = batch(p, 3, 10);
+	CU_ASSERT_EQUAL(
+	    rs_store_push_owned(s, &d, 0, 0, p, n, give_back, p, &next), 0);
+	CU_ASSERT_EQUAL(atomic_load(&given_back), 1);
+	/* refused (a gap, a malformed batch): the caller's still */
+	p = malloc(4096);
+	n = batch(p, 3, 10);
+	CU_ASSERT_EQUAL(
+	    rs_store_push_owned(s, &d, 5, 0, p, n, give_back, p, &next),
+	    SL_EINVAL);
+	CU_ASSERT_EQUAL(
+	    rs_store_push_owned(s, &d, 1, 0, p, n - 1, give_back, p, &next),
+	    SL_EPARSE);
+	CU_ASSERT_EQUAL(atomic_load(&given_back), 1);
+	free(p);
+	rs_store_feed(s, true);
+	CU_ASSERT_EQUAL(rs_store_commit(s, &d, 1), 0);
+	CU_ASSERT_EQUAL(atomic_load(&given_back), 2);
+	/* queued, then the store closed: given back too */
+	d = key(1);
+	rs_store_feed(s, false);
+	p = malloc(4096);
+	n = batch(p, 3, 10);
+	CU_ASSERT_EQUAL(
+	    rs_store_push_owned(s, &d, 0, 0, p, n, give_back, p, &next), 0);
+	rs_store_close(s);
+	CU_ASSERT_EQUAL(atomic_load(&given_back), 3);
+	CU_ASSERT_FALSE(any_file(&d));
+	d = key(0);
+	CU_ASSERT_TRUE(any_file(&d)); /* committed: it stays */
+	unsetenv("SLUICE_LOCALDISK_DIR");
+}
+
 static void
 cleanup(void)
 {
@@ -410,6 +748,13 @@ static const struct sl_test tests[] = {
 	{ "bytes held", test_bytes },
 	{ "disk watermark", test_watermark },
 	{ "taken over after a restart; a job dropped", test_adopt_drop },
+	{ "memory tier full: a push waits, then goes on", test_memory_full },
+	{ "memory tier: a release frees what is queued", test_memory_release },
+	{ "a commit waits for the queued batches, sees them all",
+	    test_commit_queued },
+	{ "a batch's owner gets it back once", test_owned },
+	{ "pushes taken out of order: the later waits when it may",
+	    test_reorder },
 	{ "cleanup", cleanup },
 	{ NULL, NULL },
 };

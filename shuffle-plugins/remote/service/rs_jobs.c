@@ -327,6 +327,8 @@ drop(struct rs_jobs *j, const struct job *e)
 			    "job %s expired, but its directory %s stays: %s",
 			    e->name, e->dir, strerror(errno));
 	}
+	/* the server's open readers would serve the files still */
+	ld_server_forget_job(e->name, e->token);
 	j->host->log(j->host, SL_LOG_INFO,
 	    "job %s (token %016llx) not heard of for %llu s: dropped, %u "
 	    "partitions (%llu bytes)",

@@ -15,6 +15,9 @@
 
 /* Room for a push's header (secret, descriptor) beside its blocks. */
 #define HEADER_ROOM (64u << 10)
+/* Requests answered at once: pushes waiting for the memory tier (back
+ * pressure) leave some to fetches, commits and pings. */
+#define THREADS 8
 
 static struct {
 	const struct sl_host *host; /* the caller's: logs, start's errors */
@@ -130,10 +133,17 @@ secret_ok(const char *got)
 	return diff == 0;
 }
 
+static void
+free_msg(void *m)
+{
+	nng_msg_free(m);
+}
+
 /* localdisk's server hands over what it does not know: a push, a commit,
- * a ping, or garbage. */
+ * a ping, or garbage. A push keeps its message: its blocks stay there
+ * until they are written. */
 static nng_msg *
-on_other(void *arg, const void *frame, size_t len)
+on_other(void *arg, nng_msg **req)
 {
 	const char *what;
 	struct rs_req q;
@@ -143,7 +153,7 @@ on_other(void *arg, const void *frame, size_t len)
 
 	(void)arg;
 	thread_err[0] = '\0';
-	if (rs_req_decode(frame, len, &q) != 0)
+	if (rs_req_decode(nng_msg_body(*req), nng_msg_len(*req), &q) != 0)
 		return malformed();
 	what = q.op == RS_OP_PUSH  ? "push"
 	    : q.op == RS_OP_COMMIT ? "commit"
@@ -164,8 +174,10 @@ on_other(void *arg, const void *frame, size_t len)
 		return reply(LD_ST_ERROR, 0, "remote: out of memory");
 	}
 	if (q.op == RS_OP_PUSH) {
-		rv =
-		    rs_store_push(svc.store, &d, q.seq, q.blocks, q.len, &next);
+		rv = rs_store_push_owned(svc.store, &d, q.seq, q.out, q.blocks,
+		    q.len, free_msg, *req, &next);
+		if (rv == 0)
+			*req = NULL; /* the store's */
 	} else {
 		rv = rs_store_commit(svc.store, &d, q.seq);
 		next = q.seq;
@@ -230,6 +242,7 @@ rs_service_start(const struct sl_host *host, const struct rs_service_config *c,
 		.released = on_released,
 		.allowed = on_allowed,
 		.max_request = RS_MAX_BATCH + HEADER_ROOM,
+		.threads = THREADS,
 	};
 	const char *secret = c->secret;
 	int rv;
@@ -257,6 +270,7 @@ rs_service_start(const struct sl_host *host, const struct rs_service_config *c,
 		return rv;
 	}
 	rs_store_set_disk(svc.store, svc.dir, c->max_disk_use);
+	rs_store_set_memory(svc.store, c->memory_limit);
 	/* its errors are said by host: they are start's */
 	if ((rv = rs_jobs_start(
 	         host, svc.store, svc.dir, c->expire_ms, &svc.jobs)) != 0)

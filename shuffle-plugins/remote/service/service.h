@@ -37,6 +37,10 @@ struct rs_service_config {
 	/* a new partition is refused while the data dir's file system is
 	 * more than this % used; 100: never, 0: always */
 	uint32_t max_disk_use;
+	/* bytes of pushed batches held in memory before they are written
+	 * (rs_store.h's memory tier; pushes wait beyond it); 0: the
+	 * default, RS_MEMORY_DEFAULT */
+	uint64_t memory_limit;
 };
 
 /*

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,11 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rs_store.h" /* RS_MEMORY_DEFAULT */
 #include "service.h"
 
 static const char usage[] =
     "usage: sluice-shuffled --listen URL --data-dir DIR [--secret-file FILE]\n"
     "                       [--expire-after SECONDS] [--max-disk-use PCT]\n"
+    "                       [--memory-limit MIB]\n"
     "                       [--tls-cert FILE --tls-key FILE]\n"
     "   or: sluice shuffled ...\n"
     "\n"
@@ -42,6 +45,9 @@ static const char usage[] =
     "                         its partitions removed (default 3600)\n"
     "  --max-disk-use PCT     refuse new partitions while DIR's file system\n"
     "                         is more than PCT % used, 1..100 (default 90)\n"
+    "  --memory-limit MIB     pushed bytes held in memory before they are\n"
+    "                         written; beyond it a push is answered only\n"
+    "                         once there is room (default 256)\n"
     "  --tls-cert FILE        the certificate (PEM) of a tls+tcp:// URL,\n"
     "  --tls-key FILE         and its private key (PEM); both required\n"
     "                         with tls+tcp://, refused with other URLs\n"
@@ -300,6 +306,7 @@ main(int argc, char **argv)
 		{ "secret-file", required_argument, NULL, 's' },
 		{ "expire-after", required_argument, NULL, 'e' },
 		{ "max-disk-use", required_argument, NULL, 'm' },
+		{ "memory-limit", required_argument, NULL, 'M' },
 		{ "tls-cert", required_argument, NULL, 'c' },
 		{ "tls-key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
@@ -311,6 +318,7 @@ main(int argc, char **argv)
 	struct rs_service_config c = { .expire_ms = RS_EXPIRE_DEFAULT * 1000ull,
 		.max_disk_use = RS_DISK_USE_DEFAULT };
 	unsigned long long n;
+	uint64_t keep;
 	sigset_t sigs;
 	int opt, sig, rv;
 
@@ -336,6 +344,12 @@ main(int argc, char **argv)
 			         "--max-disk-use", optarg, 1, 100, &n)) != 0)
 				return rv;
 			c.max_disk_use = (uint32_t)n;
+			break;
+		case 'M':
+			if ((rv = parse_num("--memory-limit", optarg, 1,
+			         1u << 20, &n)) != 0)
+				return rv;
+			c.memory_limit = (uint64_t)n << 20;
 			break;
 		case 'c':
 			cert = optarg;
@@ -365,6 +379,15 @@ main(int argc, char **argv)
 	        (rv = read_secret(secret_file, secret, sizeof(secret))) != 0) ||
 	    (rv = make_data_dir(data_dir, dir)) != 0)
 		return rv;
+	/* Pushed batches (messages nng's threads allocate, freed once
+	 * written) come and go by the hundred MiB: keep what is freed, up to
+	 * the memory tier's size, for the next ones rather than give it back
+	 * and have it faulted in and zeroed again (a tenth of the daemon's
+	 * CPU in a push). 32 MiB: a batch's message (RS_MAX_BATCH and its
+	 * header) comes from the heap. */
+	keep = c.memory_limit ? c.memory_limit : RS_MEMORY_DEFAULT;
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, keep > INT_MAX ? INT_MAX : (int)keep);
 	/* the partitions' files go there: localdisk's base directory */
 	if (setenv("SLUICE_LOCALDISK_DIR", dir, 1) != 0)
 		return bad_usage(
