@@ -1272,8 +1272,9 @@ test_scale_broadcast_hybrid(void)
 /*
  * Readiness is documented as linear in tasks + edges over a whole job. A
  * strategy deploys and finishes 100 000 single-task regions one at a time,
- * in three orders; each run gets one second (a linear implementation needs
- * a few milliseconds even under ASan) and gives up once it is spent.
+ * in three orders; each run gets five seconds (a linear implementation
+ * needs well under one even under ASan; a quadratic one, minutes; the
+ * margin is for a loaded machine) and gives up once they are spent.
  */
 static int
 one_by_one(struct fixture *f, uint32_t n, int descending, const char *what)
@@ -1292,7 +1293,7 @@ one_by_one(struct fixture *f, uint32_t n, int descending, const char *what)
 		}
 		ok &= ctx->deploy(ctx, g) == 0;
 		ok &= sli_sched_finish(&f->s, g) == 0;
-		if ((done & 1023) == 1023 && now() - t0 > 1.0)
+		if ((done & 1023) == 1023 && now() - t0 > 5.0)
 			break;
 	}
 	t = now() - t0;
@@ -1302,7 +1303,7 @@ one_by_one(struct fixture *f, uint32_t n, int descending, const char *what)
 	else
 		printf("\n    %s: %u regions, %.1f ms ", what, n, t * 1e3);
 	CU_ASSERT(ok);
-	return ok && done == n && t < 1.0;
+	return ok && done == n && t < 5.0;
 }
 
 static void
