@@ -24,7 +24,9 @@
  * the count vertex's parallelism, the tasks listed beyond it (the helpers
  * that read slices of a split range), and the spread of bytes_in over the
  * count tasks that ran (max / mean). For scale, single-thread memcpy and a
- * sequential read of the text from the page cache.
+ * sequential read of the text from the page cache. For bench/run
+ * (bench_util.h): auto's wall time against the best and the worst fixed
+ * parallelism, and its spread against auto without splitting.
  *
  *   adaptive_bench [--words N] [--runs R] [--dir DIR] [--zipf S]
  *                  [--vocabulary V]
@@ -192,6 +194,29 @@ struct config {
 	bool varied; /* the parallelism or the helpers moved between runs */
 };
 
+/* For bench/run: auto (skew_factor 2, cf[0]) against the best and the
+ * worst fixed parallelism, and its spread of bytes per count task against
+ * the same decision without splitting (cf[1]): lower is better. Issue 5
+ * sets no figure to reach. */
+static void
+results(const struct config *cf, const double *med, const double *spread,
+    int best, int worst)
+{
+	char ref[64];
+
+	snprintf(ref, sizeof(ref), "best fixed parallelism (%u)", cf[best].par);
+	bench_result("adaptive: skewed WordCount wall time, auto vs best fixed",
+	    med[0], "s", ref, med[best], med[best] / med[0], 0);
+	snprintf(
+	    ref, sizeof(ref), "worst fixed parallelism (%u)", cf[worst].par);
+	bench_result(
+	    "adaptive: skewed WordCount wall time, auto vs worst fixed", med[0],
+	    "s", ref, med[worst], med[worst] / med[0], 0);
+	bench_result("adaptive: bytes per count task, max / mean, auto",
+	    spread[0], "max/mean", "auto without splitting (skew_factor 0)",
+	    spread[1], spread[1] / spread[0], 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -205,7 +230,7 @@ main(int argc, char **argv)
 	char nwords[32], nvocab[32];
 	struct config cf[2 + NFIXED];
 	int ncf = 0, best = -1, worst = -1;
-	double med[2 + NFIXED];
+	double med[2 + NFIXED], spread[2 + NFIXED];
 	struct bench_output ref, o;
 	struct count_report cal;
 	json_error_t jerr;
@@ -375,10 +400,10 @@ main(int argc, char **argv)
 	    "+split", "wall s", "cpu s", "max/mean B_in");
 	for (int c = 0; c < ncf; c++) {
 		med[c] = bench_median(cf[c].wall, runs);
+		spread[c] = bench_median(cf[c].spread, runs);
 		printf("%-22s %11u %7u %8.2f %8.2f %13.2f%s\n", cf[c].name,
 		    cf[c].first.par, cf[c].first.tasks - cf[c].first.par,
-		    med[c], bench_median(cf[c].cpu, runs),
-		    bench_median(cf[c].spread, runs),
+		    med[c], bench_median(cf[c].cpu, runs), spread[c],
 		    cf[c].varied ? "  (the decision varied)" : "");
 		if (cf[c].par == 0)
 			continue;
@@ -392,6 +417,7 @@ main(int argc, char **argv)
 	printf("auto vs worst fixed (P=%u): %.2fx\n", cf[worst].par,
 	    med[worst] / med[0]);
 	printf("(the ratio of wall times: above 1, auto is faster)\n");
+	results(cf, med, spread, best, worst);
 	scratch = bench_doubles(runs);
 	printf("physical limits, same run: memcpy %.1f GB/s (one thread, 64 "
 	       "MiB blocks), reading\nthe text from the page cache %.1f GB/s "

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #define TAIL_LINES 20
 
 extern char **environ;
@@ -37,6 +39,8 @@ void
 bench_init(const char *prog)
 {
 	name = prog;
+	/* a line at a time through bench/run's tee, as on a terminal */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
 void
@@ -643,4 +647,67 @@ bench_notify(void *arg)
 	w->ready = true;
 	pthread_cond_signal(&w->cv);
 	pthread_mutex_unlock(&w->mtx);
+}
+
+/* Append o as one line to $SLUICE_BENCH_RESULTS (O_APPEND: two benchmarks
+ * may write at once); steals o. */
+static void
+results_append(json_t *o)
+{
+	const char *path = getenv("SLUICE_BENCH_RESULTS");
+	char *line;
+	int fd;
+	size_t len;
+
+	if (path == NULL || *path == '\0') {
+		json_decref(o);
+		return;
+	}
+	json_object_set_new(o, "benchmark", json_string(name));
+	line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+	json_decref(o);
+	if (line == NULL)
+		bench_die("out of memory");
+	len = strlen(line);
+	line[len++] = '\n'; /* json_dumps leaves room for its NUL */
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		bench_die("cannot open %s: %s", path, strerror(errno));
+	if (write(fd, line, len) != (ssize_t)len)
+		bench_die("cannot write %s: %s", path, strerror(errno));
+	close(fd);
+	free(line);
+}
+
+void
+bench_result(const char *rname, double value, const char *unit,
+    const char *reference, double reference_value, double ratio, double goal)
+{
+	json_t *o = json_pack(
+	    "{s:s, s:f, s:s}", "name", rname, "value", value, "unit", unit);
+
+	if (o == NULL)
+		bench_die("out of memory");
+	if (reference != NULL) {
+		json_object_set_new(o, "reference", json_string(reference));
+		json_object_set_new(
+		    o, "reference_value", json_real(reference_value));
+		json_object_set_new(o, "ratio", json_real(ratio));
+	}
+	if (goal > 0)
+		json_object_set_new(o, "goal", json_real(goal));
+	results_append(o);
+}
+
+void
+bench_point(const char *plot, const char *xlabel, const char *ylabel,
+    const char *series, double x, double y)
+{
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:s, s:f, s:f}", "plot", plot, "xlabel",
+	        xlabel, "ylabel", ylabel, "series", series, "x", x, "y", y);
+
+	if (o == NULL)
+		bench_die("out of memory");
+	results_append(o);
 }

@@ -155,4 +155,23 @@ struct bench_waiter {
 
 void bench_notify(void *waiter);
 
+/*
+ * Results for bench/run. Each call appends one JSON object, a line, to the
+ * file $SLUICE_BENCH_RESULTS names; nothing when it is unset, so a benchmark
+ * run by hand only prints. bench/run gathers the lines into
+ * bench/results/latest.json, its table and its plots (bench/report.c).
+ */
+
+/* A figure beside its reference measured in the same run. ratio is oriented
+ * so that higher is better (value / reference for a rate, reference / value
+ * for a time); goal is the ratio an issue asks for, 0 when none. reference
+ * may be NULL (no reference: ratio and reference_value are not written). */
+void bench_result(const char *name, double value, const char *unit,
+    const char *reference, double reference_value, double ratio, double goal);
+
+/* A point of a plot's curve: plot names the PNG (bench/results/PLOT.png),
+ * series the curve; the first point of a plot gives its axes' labels. */
+void bench_point(const char *plot, const char *xlabel, const char *ylabel,
+    const char *series, double x, double y);
+
 #endif

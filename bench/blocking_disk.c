@@ -6,10 +6,15 @@
  * timed twice when /proc/sys/vm/drop_caches can be written (root): from
  * the disk (caches dropped) and from the page cache.
  *
+ * Everything happens in a temporary directory under DIR (default $TMPDIR
+ * or /tmp), removed at exit. The figures go to bench/run as well
+ * (bench_result): write and read against the disk, the goal 0.7 each.
+ *
  *   blocking_disk [--mib N] [--subs S] [--dir DIR] [--runs R]
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -184,14 +189,15 @@ main(int argc, char **argv)
 	uint64_t mib = 1024, bytes;
 	uint32_t subs = 64;
 	int runs = 3;
-	const char *dir = "/tmp";
-	char base[4096], plain[4200];
+	const char *dir = NULL, *base;
+	char plain[PATH_MAX], name[128];
 	double pw[16], pr[16], prw[16], sw[16], sr[16], srw[16];
 	struct sli_plugin_set set = { 0 };
 	struct sli_plugin *p = NULL;
 	bool cold = true;
 	void *mst;
 
+	bench_init("blocking_disk");
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--mib") == 0 && i + 1 < argc)
 			mib = strtoull(argv[++i], NULL, 10);
@@ -213,9 +219,10 @@ main(int argc, char **argv)
 		return 2;
 	}
 	bytes = mib << 20;
-	snprintf(base, sizeof(base), "%s/sl-blocking-disk-XXXXXX", dir);
-	if (mkdtemp(base) == NULL)
-		die(base, strerror(errno));
+	/* removed at exit, a die's too */
+	base = bench_scratch_dir(dir, "sl-blocking-disk");
+	bench_check_space(base, bytes + bytes / 8 + (64u << 20),
+	    "(a partition, or the plain file)");
 	snprintf(plain, sizeof(plain), "%s/plain", base);
 	setenv("SLUICE_LOCALDISK_DIR", base, 1);
 	if (sli_plugin_set_load_default(&set, NULL, 0) < 0 ||
@@ -246,11 +253,11 @@ main(int argc, char **argv)
 	p->ops.shuffle.master.fini(mst);
 	free(mst);
 	sli_plugin_set_clear(&set);
-	rmdir(base);
 
-	printf("%llu MiB in 32 KiB buffers over %u subpartitions, in %s; "
+	printf("%llu MiB in 32 KiB buffers over %u subpartitions, in %.*s; "
 	       "medians of %d runs\n",
-	    (unsigned long long)mib, subs, dir, runs);
+	    (unsigned long long)mib, subs, (int)(strrchr(base, '/') - base),
+	    base, runs);
 	printf("%-44s %10s %10s %8s\n", "", "disk GB/s", "shuffle", "ratio");
 	printf("%-44s %10.2f %10.2f %8.2f\n",
 	    "write (the shuffle: spill runs, finish fsyncs)",
@@ -265,5 +272,29 @@ main(int argc, char **argv)
 	printf("%-44s %10.2f %10.2f %8.2f\n", "read again, from the page cache",
 	    bench_median(prw, runs), bench_median(srw, runs),
 	    bench_median(srw, runs) / bench_median(prw, runs));
+
+	/* For bench/run: issue 4 asks 70 % of the disk's sequential
+	 * bandwidth, write and read; a read from the page cache (not root)
+	 * says nothing of the disk, and has no goal. */
+	snprintf(name, sizeof(name), "blocking shuffle %llu MiB: write",
+	    (unsigned long long)mib);
+	bench_result(name, bench_median(sw, runs), "GB/s",
+	    "sequential write + fsync (32 KiB writes)", bench_median(pw, runs),
+	    bench_median(sw, runs) / bench_median(pw, runs), 0.7);
+	snprintf(name, sizeof(name), "blocking shuffle %llu MiB: read%s",
+	    (unsigned long long)mib,
+	    cold ? "" : ", page cache not dropped (not root)");
+	bench_result(name, bench_median(sr, runs), "GB/s",
+	    cold ? "sequential read (1 MiB reads), page cache dropped"
+	         : "sequential read (1 MiB reads), page cache not dropped",
+	    bench_median(pr, runs),
+	    bench_median(sr, runs) / bench_median(pr, runs), cold ? 0.7 : 0);
+	snprintf(name, sizeof(name),
+	    "blocking shuffle %llu MiB: read from the page cache",
+	    (unsigned long long)mib);
+	bench_result(name, bench_median(srw, runs), "GB/s",
+	    "sequential read (1 MiB reads) from the page cache",
+	    bench_median(prw, runs),
+	    bench_median(srw, runs) / bench_median(prw, runs), 0);
 	return 0;
 }

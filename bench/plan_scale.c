@@ -10,6 +10,12 @@
  *    feeding N-1 others over all_to_all blocking edges, parallelism 2;
  *    linear growth keeps us/vertex flat.
  *
+ * For bench/run (bench_util.h), at the largest N of --sizes: plan regions'
+ * time and peak RSS, blocking and pipelined, each against issue 2's budget
+ * for 10 000 x 10 000 (2 s, 256 MiB: the ratio budget / figure, its goal
+ * 1); and the curves of the time and the peak RSS of both commands against
+ * N.
+ *
  *   plan_scale [--sluice PATH] [--sizes 1000,5000,10000,20000]
  *              [--vertices 1000,5000,10000]
  */
@@ -20,27 +26,13 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "bench_util.h"
 
 #define RUNS 5
-
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
+#define BUDGET_S 2.0     /* issue 2: 10 000 x 10 000 planned in < 2 s */
+#define BUDGET_MIB 256.0 /* ... and < 256 MiB peak */
 
 /* Run argv with stdout to /dev/null; wall seconds and peak RSS in MiB. */
 static int
@@ -48,7 +40,7 @@ measure_once(char *const argv[], double *secs, double *rss_mib)
 {
 	struct rusage ru;
 	int status;
-	double t0 = now();
+	double t0 = bench_now();
 	pid_t pid = fork();
 
 	if (pid < 0)
@@ -61,7 +53,7 @@ measure_once(char *const argv[], double *secs, double *rss_mib)
 	}
 	if (wait4(pid, &status, 0, &ru) < 0)
 		return -1;
-	*secs = now() - t0;
+	*secs = bench_now() - t0;
 	*rss_mib = ru.ru_maxrss / 1024.0;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
@@ -76,10 +68,8 @@ measure(char *const argv[], double *secs, double *rss_mib)
 	for (int i = 0; i < RUNS; i++)
 		if (measure_once(argv, &t[i], &m[i]) != 0)
 			return -1;
-	qsort(t, RUNS, sizeof(double), cmp_double);
-	qsort(m, RUNS, sizeof(double), cmp_double);
-	*secs = t[RUNS / 2];
-	*rss_mib = m[RUNS / 2];
+	*secs = bench_median(t, RUNS);
+	*rss_mib = bench_median(m, RUNS);
 	return 0;
 }
 
@@ -161,6 +151,41 @@ plan_both(const char *sluice, const char *job, const char *failed, double *rs,
 	return measure(reg, rs, rm) != 0 || measure(fo, fs, fm) != 0 ? -1 : 0;
 }
 
+/* The curves of time and peak RSS against N, for bench/run. */
+static void
+points(const char *type, unsigned n, double rs, double rm, double fs, double fm)
+{
+	static const char xl[] = "tasks per side (N x N, all_to_all)";
+	char series[64];
+
+	snprintf(series, sizeof(series), "plan regions, %s", type);
+	bench_point(
+	    "planning_time", xl, "ms (median of 5)", series, n, rs * 1e3);
+	bench_point("planning_memory", xl, "peak RSS, MiB (median of 5)",
+	    series, n, rm);
+	snprintf(series, sizeof(series), "plan failover, %s", type);
+	bench_point(
+	    "planning_time", xl, "ms (median of 5)", series, n, fs * 1e3);
+	bench_point("planning_memory", xl, "peak RSS, MiB (median of 5)",
+	    series, n, fm);
+}
+
+/* plan regions at the largest N against issue 2's budget for 10k x 10k:
+ * larger N is a stricter test of the same budget. */
+static void
+results(const char *type, unsigned n, double secs, double rss_mib)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "plan regions %ux%u %s: time", n, n, type);
+	bench_result(name, secs * 1e3, "ms", "issue 2 budget (10k x 10k)",
+	    BUDGET_S * 1e3, BUDGET_S / secs, 1.0);
+	snprintf(name, sizeof(name), "plan regions %ux%u %s: peak memory", n, n,
+	    type);
+	bench_result(name, rss_mib, "MiB", "issue 2 budget (10k x 10k)",
+	    BUDGET_MIB, BUDGET_MIB / rss_mib, 1.0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -171,8 +196,11 @@ main(int argc, char **argv)
 	static const char *const types[] = { "blocking", "pipelined" };
 	static const char *const shapes[] = { "chain", "wide" };
 	double base_s, base_rss;
+	double big_s[2] = { 0 }, big_rss[2] = { 0 };
+	unsigned big_n[2] = { 0 };
 	int fd;
 
+	bench_init("plan_scale");
 	for (int i = 1; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--sluice") == 0)
 			sluice = argv[i + 1];
@@ -231,9 +259,17 @@ main(int argc, char **argv)
 			    "%-10s %8u %9u %12.1f %11.1f %9.2f %12.1f %11.1f\n",
 			    types[t], n, 2 * n, rs * 1e3, rm,
 			    rs * 1e6 / (2.0 * n), fs * 1e3, fm);
+			points(types[t], n, rs, rm, fs, fm);
+			if (n >= big_n[t]) {
+				big_n[t] = n;
+				big_s[t] = rs;
+				big_rss[t] = rm;
+			}
 		}
 		free(copy);
 	}
+	for (int t = 0; t < 2; t++)
+		results(types[t], big_n[t], big_s[t], big_rss[t]);
 
 	printf("\nvertices and edges: chain (parallelism 1, blocking "
 	       "pointwise) and wide (one source to N-1, parallelism 2, "

@@ -1,21 +1,29 @@
 /*
- * WordCount in one process against the Unix pipeline, on the same file in
- * the same run:
+ * WordCount against the Unix tools, on the same file in the same run:
  *
  *  - sluice: examples/wordcount.json run by sli_local_run (every task
  *    a thread of this process, the memory shuffle), -D input=FILE -D
  *    output=a temporary directory; the time is that of sli_local_run alone
- *    (plugins and job are loaded once, before);
+ *    (plugins and job are loaded once, before); or, with --cluster, by
+ *    `sluice run` on its local cluster of worker processes;
  *  - the pipeline: tr -cs 'A-Za-z0-9' '\n' < FILE | tr 'A-Z' 'a-z' | sort |
  *    uniq -c, through /bin/sh with LC_ALL=C for every stage;
+ *  - an awk hash count: the same two tr, then awk '{ c[$0]++ } END { for
+ *    (w in c) print c[w], w }' (Debian's awk is mawk), the same way: the
+ *    same words, counted in a hash table instead of sorted;
  *  - single-thread memcpy, as the physical reference for scale.
  *
- * Both word counts must agree (total, distinct words, the most frequent
- * word, and a digest of every word with its count) or the program fails.
- * Each figure is the median of --runs runs. The file is read once first, so
- * that both start from the page cache.
+ * The three word counts must agree (total, distinct words, the most
+ * frequent word, and a digest of every word with its count) or the program
+ * fails. The runs alternate, sluice, the pipeline, awk, so that a change in
+ * the load of a shared machine falls on all three; each figure is the
+ * median of --runs runs, and the last outputs are checked. The file is read
+ * once first, so that all start from the page cache. Sluice's wall time
+ * against each tool's goes to bench/run as well (bench_result; issue 3's
+ * goal is 10x the pipeline).
  *
  *   wordcount_local [--parallelism P] [--runs N] [--job PATH] FILE
+ *   wordcount_local --cluster [--workers N] [--slots N] [--runs N] FILE
  */
 #include <dirent.h>
 #include <errno.h>
@@ -48,6 +56,15 @@
  * depend on the locale. "$1" is the file. */
 static const char pipeline[] = "export LC_ALL=C; tr -cs 'A-Za-z0-9' '\\n' "
                                "< \"$1\" | tr 'A-Z' 'a-z' | sort | uniq -c";
+
+/* The same words counted in awk's hash table: "count word" lines in no
+ * order, as uniq -c's but for the padding. tr does the splitting, as in
+ * the pipeline, because it splits exactly as the pipeline does and faster
+ * than awk's own field splitting: on 50 MB, mawk alone (-F'[^A-Za-z0-9]+',
+ * tolower) took 7.0 s, tr | tr | awk 2.4 s. */
+static const char awk_count[] =
+    "export LC_ALL=C; tr -cs 'A-Za-z0-9' '\\n' < \"$1\" | tr 'A-Z' 'a-z' | "
+    "awk '{ c[$0]++ } END { for (w in c) print c[w], w }'";
 
 static double
 cpu_self(void)
@@ -104,7 +121,7 @@ tally_sluice(const char *dir, struct tally *t)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	char path[4096], *line = NULL;
+	char path[PATH_MAX + 256], *line = NULL;
 	size_t cap = 0;
 	int rc = 0;
 
@@ -157,11 +174,13 @@ tally_sluice(const char *dir, struct tally *t)
 	return rc;
 }
 
-/* uniq -c output: "%7d %s\n". tr -cs turns a separator at the very start
- * of the file into an empty first line, which uniq counts as an empty word
- * (once: tr squeezes every other run of separators); it is skipped. */
+/* "count word" lines: uniq -c's ("%7d %s\n") and awk's ("%d %s\n"). tr -cs
+ * turns a separator at the very start of the file into an empty first
+ * line, which both count as an empty word (once: tr squeezes every other
+ * run of separators); it is skipped. what names the output in messages. */
 static int
-tally_uniq(const char *path, struct tally *t, uint64_t *empty)
+tally_counts(
+    const char *path, const char *what, struct tally *t, uint64_t *empty)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
@@ -185,9 +204,9 @@ tally_uniq(const char *path, struct tally *t, uint64_t *empty)
 		c = strtoull(p, &end, 10);
 		if (end == p || *end != ' ' || line[n - 1] != '\n') {
 			fprintf(stderr,
-			    "wordcount_local: %s: a line that is not uniq -c's "
+			    "wordcount_local: %s: a line that is not %s's "
 			    "\"count word\"\n",
-			    path);
+			    path, what);
 			rc = -1;
 			break;
 		}
@@ -202,10 +221,12 @@ tally_uniq(const char *path, struct tally *t, uint64_t *empty)
 	return rc;
 }
 
-/* Run the pipeline on file, stdout to out (a path); wall and CPU seconds
- * (the shell's and the pipeline's, from wait4). */
+/* Run script (pipeline or awk_count) on file, stdout to out (a path); wall
+ * and CPU seconds (the shell's and its children's, from wait4). what names
+ * it in messages. */
 static int
-run_pipeline(const char *file, const char *out, double *secs, double *cpu)
+run_shell(const char *what, const char *script, const char *file,
+    const char *out, double *secs, double *cpu)
 {
 	struct rusage ru;
 	int status;
@@ -219,17 +240,18 @@ run_pipeline(const char *file, const char *out, double *secs, double *cpu)
 
 		if (fd < 0 || dup2(fd, 1) < 0)
 			_exit(126);
-		execl(
-		    "/bin/sh", "sh", "-c", pipeline, "sh", file, (char *)NULL);
+		execl("/bin/sh", "sh", "-c", script, "sh", file, (char *)NULL);
 		_exit(127);
 	}
-	if (wait4(pid, &status, 0, &ru) < 0)
-		return -1;
+	/* a caught Ctrl-C interrupts the wait; the pipeline got it too */
+	while (wait4(pid, &status, 0, &ru) < 0)
+		if (errno != EINTR)
+			return -1;
+	bench_check_stop();
 	*secs = bench_now() - t0;
 	*cpu = bench_cpu_s(&ru);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr,
-		    "wordcount_local: the pipeline failed (%s %d)\n",
+		fprintf(stderr, "wordcount_local: %s failed (%s %d)\n", what,
 		    WIFEXITED(status) ? "exit" : "signal",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 		return -1;
@@ -237,42 +259,39 @@ run_pipeline(const char *file, const char *out, double *secs, double *cpu)
 	return 0;
 }
 
-/* `sluice run JOB -D input=FILE -D output=OUT` on the local cluster: exe,
- * the binary beside this one, starts a coordinator and worker processes. */
-static int
-run_cluster(const char *exe, const char *job, const char *def_in,
-    const char *def_out, const char *workers, const char *slots, double *secs,
-    double *cpu)
+/* The first line of `awk -W version` (mawk's and gawk's both know it), to
+ * say which awk counted; "awk" when it says nothing. */
+static void
+awk_version(char *buf, size_t cap)
 {
-	struct rusage ru;
-	int status;
-	double t0;
-	pid_t pid;
+	FILE *p = popen("awk -W version 2>/dev/null </dev/null", "r");
+	char rest[256];
 
-	t0 = bench_now();
-	if ((pid = fork()) < 0)
-		return -1;
-	if (pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
+	snprintf(buf, cap, "awk");
+	if (p == NULL)
+		return;
+	if (fgets(buf, (int)cap, p) == NULL || buf[0] == '\n')
+		snprintf(buf, cap, "awk");
+	buf[strcspn(buf, "\n")] = '\0';
+	while (fgets(rest, sizeof(rest), p) != NULL) /* to its end */
+		;
+	pclose(p);
+}
 
-		if (fd < 0 || dup2(fd, 1) < 0)
-			_exit(126);
-		execl(exe, "sluice", "run", job, "-D", def_in, "-D", def_out,
-		    "--workers", workers, "--slots", slots, (char *)NULL);
-		_exit(127);
-	}
-	/* The child's usage includes its workers': it waits for them. */
-	if (wait4(pid, &status, 0, &ru) < 0)
-		return -1;
-	*secs = bench_now() - t0;
-	*cpu = bench_cpu_s(&ru);
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "wordcount_local: %s run failed (%s %d)\n", exe,
-		    WIFEXITED(status) ? "exit" : "signal",
-		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-		return -1;
-	}
-	return 0;
+/* `sluice run JOB -D input=FILE -D output=OUT` on the local cluster: exe,
+ * the binary beside this one, starts a coordinator and worker processes.
+ * Its output (the progress lines) goes to log, whose end is shown when it
+ * fails; the CPU seconds are its and its workers' (it waits for them). */
+static void
+run_cluster(const char *exe, const char *job, const char *def_in,
+    const char *def_out, const char *workers, const char *slots,
+    const char *log, double *secs, double *cpu)
+{
+	char *const av[] = { (char *)exe, "run", (char *)job, "-D",
+		(char *)def_in, "-D", (char *)def_out, "--workers",
+		(char *)workers, "--slots", (char *)slots, NULL };
+
+	bench_run_or_die("sluice run", av, NULL, log, secs, cpu);
 }
 
 /* Read the whole file once, so both contestants start from the page
@@ -296,10 +315,33 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: wordcount_local [--parallelism P] [--runs N] [--job PATH]\n"
-	    "                       [--cluster [--workers N] [--slots N]] "
-	    "FILE\n");
+	    "usage: wordcount_local [--parallelism P] [--runs N] [--job PATH] "
+	    "FILE\n"
+	    "       wordcount_local --cluster [--workers N] [--slots N] "
+	    "[--runs N] [--job PATH]\n"
+	    "                       FILE\n");
 	exit(2);
+}
+
+/* The counts of a and b must agree; else say how, and false. */
+static bool
+tally_agree(const char *a_what, const struct tally *a, const char *b_what,
+    const struct tally *b, uint64_t b_empty)
+{
+	if (a->total == b->total && a->distinct == b->distinct &&
+	    a->digest == b->digest && a->top_count == b->top_count &&
+	    strcmp(a->top, b->top) == 0)
+		return true;
+	fprintf(stderr,
+	    "wordcount_local: MISMATCH between %s and %s\n"
+	    "  %-8s %" PRIu64 " words, %" PRIu64 " distinct, top '%s' x%" PRIu64
+	    ", digest %016" PRIx64 "\n"
+	    "  %-8s %" PRIu64 " words, %" PRIu64 " distinct, top '%s' x%" PRIu64
+	    ", digest %016" PRIx64 " (%" PRIu64 " empty line(s) skipped)\n",
+	    a_what, b_what, a_what, a->total, a->distinct, a->top, a->top_count,
+	    a->digest, b_what, b->total, b->distinct, b->top, b->top_count,
+	    b->digest, b_empty);
+	return false;
 }
 
 int
@@ -310,19 +352,25 @@ main(int argc, char **argv)
 	unsigned long par = 0, runs = 3;
 	const char *workers = "2", *slots = "2";
 	bool cluster = false;
-	char tmp[] = "/tmp/sluice-wordcount-XXXXXX";
-	char out_dir[512], ref_out[512], def_in[4200], def_out[600];
-	char sluice[PATH_MAX];
+	const char *tmp;
+	char out_dir[PATH_MAX], ref_out[PATH_MAX], awk_out[PATH_MAX];
+	char log[PATH_MAX], def_in[PATH_MAX + 8];
+	char def_out[PATH_MAX + 8], sluice[PATH_MAX], label[64];
+	char awk_name[128];
+	char name[160], ref[192];
 	const char *defs[2] = { def_in, def_out };
 	struct sli_plugin_set set = { 0 };
 	struct sli_exec x;
-	struct tally ts, tr;
+	struct tally ts, tr, ta;
 	struct stat st;
 	sl_job *job = NULL;
 	uint32_t *over = NULL;
-	double *wall = NULL, *cpu = NULL, s_wall, s_cpu, r_wall, r_cpu, mb;
-	uint64_t empty;
+	double *wall = NULL, *cpu = NULL, *p_wall = NULL, *p_cpu = NULL;
+	double *a_wall = NULL, *a_cpu = NULL;
+	double s_wall, s_cpu, r_wall, r_cpu, k_wall, k_cpu, mb;
+	uint64_t empty, a_empty;
 	int rc = 1, rv;
+	bool built = false;
 
 	bench_init("wordcount_local");
 	for (int i = 1; i < argc; i++) {
@@ -350,23 +398,40 @@ main(int argc, char **argv)
 		usage();
 	if (cluster)
 		bench_sluice_path(sluice, sizeof(sluice));
+	errno = 0;
 	if (stat(file, &st) != 0 || !S_ISREG(st.st_mode) || warm(file) != 0) {
 		fprintf(stderr, "wordcount_local: %s: %s\n", file,
 		    errno ? strerror(errno) : "not a regular file");
 		return 1;
 	}
 	mb = st.st_size / 1e6;
-	if (mkdtemp(tmp) == NULL) {
-		perror("wordcount_local: mkdtemp");
-		return 1;
-	}
+	awk_version(awk_name, sizeof(awk_name));
+	if (cluster)
+		snprintf(label, sizeof(label),
+		    "sluice run, %s workers x %s slots", workers, slots);
+	else if (par != 0)
+		snprintf(label, sizeof(label),
+		    "sluice, in-process, parallelism %lu", par);
+	else
+		snprintf(label, sizeof(label),
+		    "sluice, in-process, the job's parallelism");
+	bench_catch_signals();
+	/* removed at exit, a bench_die's too */
+	tmp = bench_scratch_dir(NULL, "sluice-wordcount");
 	snprintf(out_dir, sizeof(out_dir), "%s/out", tmp);
 	snprintf(ref_out, sizeof(ref_out), "%s/uniq-c.txt", tmp);
+	snprintf(awk_out, sizeof(awk_out), "%s/awk.txt", tmp);
+	snprintf(log, sizeof(log), "%s/sluice-run.log", tmp);
 	snprintf(def_in, sizeof(def_in), "input=%s", file);
 	snprintf(def_out, sizeof(def_out), "output=%s", out_dir);
 	wall = calloc(runs, sizeof(double));
 	cpu = calloc(runs, sizeof(double));
-	if (wall == NULL || cpu == NULL)
+	p_wall = calloc(runs, sizeof(double));
+	p_cpu = calloc(runs, sizeof(double));
+	a_wall = calloc(runs, sizeof(double));
+	a_cpu = calloc(runs, sizeof(double));
+	if (wall == NULL || cpu == NULL || p_wall == NULL || p_cpu == NULL ||
+	    a_wall == NULL || a_cpu == NULL)
 		goto out;
 
 	if ((rv = sli_plugin_set_load_default(&set, NULL, 0)) < 0 ||
@@ -388,103 +453,105 @@ main(int argc, char **argv)
 		    sl_errdetail());
 		goto out;
 	}
+	built = true;
 
+	/* Round after round, sluice, the pipeline, awk: each one's runs see
+	 * the load of the same minutes as the others'. The outputs of the
+	 * last round are checked. */
 	for (unsigned long i = 0; i < runs; i++) {
 		double t0, c0;
 
 		bench_remove_tree(out_dir);
 		if (cluster) {
-			if (run_cluster(sluice, job_path, def_in, def_out,
-			        workers, slots, &wall[i], &cpu[i]) != 0)
-				goto out_exec;
-			continue;
+			run_cluster(sluice, job_path, def_in, def_out, workers,
+			    slots, log, &wall[i], &cpu[i]);
+		} else {
+			c0 = cpu_self();
+			t0 = bench_now();
+			rv = sli_local_run(&x, &set, NULL);
+			wall[i] = bench_now() - t0;
+			cpu[i] = cpu_self() - c0;
+			if (rv != 0) {
+				fprintf(stderr,
+				    "wordcount_local: sluice run: %s: %s\n",
+				    sl_errname(rv), sl_errdetail());
+				goto out;
+			}
 		}
-		c0 = cpu_self();
-		t0 = bench_now();
-		rv = sli_local_run(&x, &set, NULL);
-		wall[i] = bench_now() - t0;
-		cpu[i] = cpu_self() - c0;
-		if (rv != 0) {
-			fprintf(stderr, "wordcount_local: sluice run: %s: %s\n",
-			    sl_errname(rv), sl_errdetail());
-			goto out_exec;
-		}
+		if (run_shell("the pipeline", pipeline, file, ref_out,
+		        &p_wall[i], &p_cpu[i]) != 0 ||
+		    run_shell("the awk count", awk_count, file, awk_out,
+		        &a_wall[i], &a_cpu[i]) != 0)
+			goto out;
+		bench_check_stop();
+		fprintf(stderr,
+		    "run %lu/%lu: sluice %.2f s, pipeline %.2f s, awk %.2f "
+		    "s\n",
+		    i + 1, runs, wall[i], p_wall[i], a_wall[i]);
 	}
 	s_wall = bench_median(wall, runs);
 	s_cpu = bench_median(cpu, runs);
+	r_wall = bench_median(p_wall, runs);
+	r_cpu = bench_median(p_cpu, runs);
+	k_wall = bench_median(a_wall, runs);
+	k_cpu = bench_median(a_cpu, runs);
 
-	/* The check, untimed: the last sluice output against one run of the
-	 * pipeline into a file. */
 	if (tally_sluice(out_dir, &ts) != 0 ||
-	    run_pipeline(file, ref_out, &r_wall, &r_cpu) != 0 ||
-	    tally_uniq(ref_out, &tr, &empty) != 0)
-		goto out_exec;
-	if (ts.total != tr.total || ts.distinct != tr.distinct ||
-	    ts.digest != tr.digest || ts.top_count != tr.top_count ||
-	    strcmp(ts.top, tr.top) != 0) {
-		fprintf(stderr,
-		    "wordcount_local: MISMATCH between sluice and the "
-		    "pipeline\n"
-		    "  sluice:   %" PRIu64 " words, %" PRIu64
-		    " distinct, top '%s' x%" PRIu64 ", digest %016" PRIx64 "\n"
-		    "  pipeline: %" PRIu64 " words, %" PRIu64
-		    " distinct, top '%s' x%" PRIu64 ", digest %016" PRIx64
-		    " (%" PRIu64 " empty line(s) skipped)\n",
-		    ts.total, ts.distinct, ts.top, ts.top_count, ts.digest,
-		    tr.total, tr.distinct, tr.top, tr.top_count, tr.digest,
-		    empty);
-		goto out_exec;
-	}
-
-	for (unsigned long i = 0; i < runs; i++)
-		if (run_pipeline(file, "/dev/null", &wall[i], &cpu[i]) != 0)
-			goto out_exec;
-	r_wall = bench_median(wall, runs);
-	r_cpu = bench_median(cpu, runs);
+	    tally_counts(ref_out, "uniq -c", &tr, &empty) != 0 ||
+	    tally_counts(awk_out, "awk", &ta, &a_empty) != 0)
+		goto out;
+	if (!tally_agree("sluice", &ts, "pipeline", &tr, empty) ||
+	    !tally_agree("awk", &ta, "pipeline", &tr, empty) ||
+	    a_empty != empty)
+		goto out;
 
 	printf("wordcount of %s: %.1f MB, %" PRIu64 " words, %" PRIu64
 	       " distinct, top '%s' x%" PRIu64 "\n",
 	    file, mb, ts.total, ts.distinct, ts.top, ts.top_count);
 	printf("outputs agree (total, distinct, top word, digest of every "
 	       "word and count)\n");
-	printf("each figure is the median of %lu runs, from the page cache; "
-	       "%ld cores online\n",
-	    runs, sysconf(_SC_NPROCESSORS_ONLN));
-	printf("%-44s %8s %8s %8s\n", "", "wall s", "MB/s", "cpu s");
-	{
-		char label[64];
-
-		if (cluster)
-			snprintf(label, sizeof(label),
-			    "sluice run, %s workers x %s slots", workers,
-			    slots);
-		else if (par != 0)
-			snprintf(label, sizeof(label),
-			    "sluice, in-process, parallelism %lu", par);
-		else
-			snprintf(label, sizeof(label),
-			    "sluice, in-process, the job's parallelism");
-		printf("%-44s %8.2f %8.1f %8.2f\n", label, s_wall, mb / s_wall,
-		    s_cpu);
-	}
-	printf("%-44s %8.2f %8.1f %8.2f\n",
-	    "tr | tr | sort | uniq -c (LC_ALL=C)", r_wall, mb / r_wall, r_cpu);
-	printf("speed-up, sluice over the pipeline: %.1fx\n", r_wall / s_wall);
+	printf("each figure is the median of %lu runs, from the page cache, "
+	       "the runs alternating;\n%ld cores online; awk is %s\n",
+	    runs, sysconf(_SC_NPROCESSORS_ONLN), awk_name);
+	printf("%-44s %8s %8s %8s %9s\n", "", "wall s", "MB/s", "cpu s",
+	    "speed-up");
+	printf("%-44s %8.2f %8.1f %8.2f\n", label, s_wall, mb / s_wall, s_cpu);
+	printf("%-44s %8.2f %8.1f %8.2f %8.1fx\n",
+	    "tr | tr | sort | uniq -c (LC_ALL=C)", r_wall, mb / r_wall, r_cpu,
+	    r_wall / s_wall);
+	printf("%-44s %8.2f %8.1f %8.2f %8.1fx\n",
+	    "tr | tr | awk hash count (LC_ALL=C)", k_wall, mb / k_wall, k_cpu,
+	    k_wall / s_wall);
+	printf("speed-up: the tool's wall time / sluice's (the goal against "
+	       "the pipeline is 10x)\n");
 	printf("memcpy, one thread, 64 MiB blocks: %.1f GB/s (the physical "
 	       "reference, same run)\n",
 	    bench_memcpy_gbs());
+
+	/* For bench/run: issue 3 asks 10x the pipeline; issue 9 adds awk,
+	 * with no figure to reach. */
+	snprintf(
+	    name, sizeof(name), "wordcount %.0f MB, %s: wall time", mb, label);
+	bench_result(name, s_wall, "s", "tr | tr | sort | uniq -c (LC_ALL=C)",
+	    r_wall, r_wall / s_wall, 10);
+	snprintf(name, sizeof(name), "wordcount %.0f MB, %s: wall time vs awk",
+	    mb, label);
+	snprintf(ref, sizeof(ref), "tr | tr | awk hash count (LC_ALL=C, %s)",
+	    awk_name);
+	bench_result(name, s_wall, "s", ref, k_wall, k_wall / s_wall, 0);
 	rc = 0;
 
-out_exec:
-	sli_exec_free(&x);
 out:
-	bench_remove_tree(out_dir);
-	unlink(ref_out);
-	rmdir(tmp);
+	if (built)
+		sli_exec_free(&x);
 	sl_job_free(job);
 	sli_plugin_set_clear(&set);
 	free(over);
 	free(wall);
 	free(cpu);
+	free(p_wall);
+	free(p_cpu);
+	free(a_wall);
+	free(a_cpu);
 	return rc;
 }

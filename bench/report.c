@@ -1,0 +1,804 @@
+/*
+ * bench/run's report: the lines the benchmarks appended to
+ * $SLUICE_BENCH_RESULTS (bench_result, bench_point) gathered into
+ * OUTDIR/latest.json, the table printed, and a plot per bench_point plot.
+ *
+ *   bench_report RESULTS.jsonl OUTDIR [--machine-json FILE]
+ *
+ * latest.json is issue 9's shape, one result or point a line so that a
+ * committed copy diffs by figure:
+ *
+ *   {"machine": {...} or null,
+ *    "results": [{"name", "value", "unit", "reference", "reference_value",
+ *                 "ratio", "goal", "benchmark"}, ...],
+ *    "points": [{"plot", "series", "x", "y", "xlabel", "ylabel",
+ *                "benchmark"}, ...]}
+ *
+ * a field a line lacks written as null. Per plot, OUTDIR/PLOT.dat (a block
+ * per series, x sorted), OUTDIR/PLOT.gp and, by gnuplot run in OUTDIR,
+ * OUTDIR/PLOT.png. Exit 1 on a malformed line (its number said), or when a
+ * file cannot be written or gnuplot fails; the rest is still written.
+ */
+#include "bench_util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#define PREC JSON_REAL_PRECISION(6)
+
+static const char *results_path;
+
+static const char *const result_keys[] = { "name", "value", "unit", "reference",
+	"reference_value", "ratio", "goal", "benchmark" };
+static const char *const point_keys[] = { "plot", "series", "x", "y", "xlabel",
+	"ylabel", "benchmark" };
+
+#define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
+
+static _Noreturn void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: bench_report RESULTS.jsonl OUTDIR [--machine-json FILE]\n"
+	    "(bench/report.c says what it writes)\n");
+	exit(2);
+}
+
+static bool
+key_in(const char *key, const char *const *keys, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(key, keys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Stop with the line's number unless o's field key is of the type wanted
+ * (or absent or null, when it may be). */
+static void
+check_field(
+    json_t *o, const char *key, json_type type, bool required, size_t lineno)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (v == NULL || json_is_null(v)) {
+		if (required)
+			bench_die(
+			    "%s:%zu: no \"%s\"", results_path, lineno, key);
+		return;
+	}
+	if (type == JSON_REAL ? !json_is_number(v) : json_typeof(v) != type)
+		bench_die("%s:%zu: \"%s\" is not a %s", results_path, lineno,
+		    key, type == JSON_REAL ? "number" : "string");
+}
+
+/* A copy of o with exactly keys, in their order, a missing one null; the
+ * fields beyond them are left out, each name said once. */
+static json_t *
+normalise(json_t *o, const char *const *keys, size_t n, size_t lineno)
+{
+	static json_t *said; /* the names said, as keys */
+	json_t *out = json_object();
+	const char *key;
+	json_t *v;
+
+	if (out == NULL)
+		bench_die("out of memory");
+	for (size_t i = 0; i < n; i++) {
+		v = json_object_get(o, keys[i]);
+		if (json_object_set(out, keys[i], v ? v : json_null()) != 0)
+			bench_die("out of memory");
+	}
+	if (said == NULL && (said = json_object()) == NULL)
+		bench_die("out of memory");
+	json_object_foreach (o, key, v) {
+		if (key_in(key, keys, n) || json_object_get(said, key) != NULL)
+			continue;
+		fprintf(stderr,
+		    "bench_report: %s:%zu: field \"%s\" left out (and on "
+		    "any later line)\n",
+		    results_path, lineno, key);
+		json_object_set_new(said, key, json_true());
+	}
+	return out;
+}
+
+/* One line: a result (it has "name") or a point (it has "plot"). */
+static void
+read_line(const char *line, size_t lineno, json_t *results, json_t *points)
+{
+	json_error_t err;
+	json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &err);
+
+	if (o == NULL)
+		bench_die("%s:%zu:%d: not JSON: %s", results_path, lineno,
+		    err.column > 0 ? err.column : 1, err.text);
+	if (!json_is_object(o))
+		bench_die("%s:%zu: not a JSON object", results_path, lineno);
+	check_field(o, "benchmark", JSON_STRING, false, lineno);
+	if (json_object_get(o, "plot") != NULL) {
+		check_field(o, "plot", JSON_STRING, true, lineno);
+		check_field(o, "series", JSON_STRING, true, lineno);
+		check_field(o, "x", JSON_REAL, true, lineno);
+		check_field(o, "y", JSON_REAL, true, lineno);
+		check_field(o, "xlabel", JSON_STRING, false, lineno);
+		check_field(o, "ylabel", JSON_STRING, false, lineno);
+		json_array_append_new(points,
+		    normalise(o, point_keys, NKEYS(point_keys), lineno));
+	} else if (json_object_get(o, "name") != NULL) {
+		check_field(o, "name", JSON_STRING, true, lineno);
+		check_field(o, "value", JSON_REAL, true, lineno);
+		check_field(o, "unit", JSON_STRING, false, lineno);
+		check_field(o, "reference", JSON_STRING, false, lineno);
+		check_field(o, "reference_value", JSON_REAL, false, lineno);
+		check_field(o, "ratio", JSON_REAL, false, lineno);
+		check_field(o, "goal", JSON_REAL, false, lineno);
+		json_array_append_new(results,
+		    normalise(o, result_keys, NKEYS(result_keys), lineno));
+	} else {
+		bench_die("%s:%zu: neither a result (\"name\") nor a point "
+		          "(\"plot\")",
+		    results_path, lineno);
+	}
+	json_decref(o);
+}
+
+static void
+read_results(json_t *results, json_t *points)
+{
+	FILE *f = fopen(results_path, "r");
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+
+	if (f == NULL)
+		bench_die("cannot open %s: %s", results_path, strerror(errno));
+	while (getline(&line, &cap, f) >= 0) {
+		lineno++;
+		if (line[strspn(line, " \t\r\n")] == '\0')
+			continue;
+		read_line(line, lineno, results, points);
+	}
+	if (ferror(f))
+		bench_die("cannot read %s: %s", results_path, strerror(errno));
+	free(line);
+	fclose(f);
+}
+
+/* ---- latest.json */
+
+/* Each element of a, compact, on its own line. */
+static int
+write_array(FILE *f, const char *key, json_t *a)
+{
+	size_t i;
+	json_t *v;
+
+	fprintf(f, "  \"%s\": [", key);
+	json_array_foreach (a, i, v) {
+		char *s = json_dumps(v, JSON_COMPACT | PREC);
+
+		if (s == NULL)
+			return -1;
+		fprintf(f, "%s\n    %s", i ? "," : "", s);
+		free(s);
+	}
+	fprintf(f, "%s]", json_array_size(a) ? "\n  " : "");
+	return 0;
+}
+
+/* The machine indented under its key. */
+static int
+write_machine(FILE *f, json_t *machine)
+{
+	char *s = json_dumps(machine, JSON_INDENT(2) | PREC | JSON_ENCODE_ANY);
+
+	if (s == NULL)
+		return -1;
+	fputs("  \"machine\": ", f);
+	for (const char *p = s; *p; p++) {
+		fputc(*p, f);
+		if (*p == '\n')
+			fputs("  ", f);
+	}
+	free(s);
+	return 0;
+}
+
+/* OUTDIR/latest.json, through a .tmp renamed over it. */
+static int
+write_latest(
+    const char *outdir, json_t *machine, json_t *results, json_t *points)
+{
+	char path[4096], tmp[4200];
+	FILE *f;
+	int bad;
+
+	snprintf(path, sizeof(path), "%s/latest.json", outdir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((f = fopen(tmp, "w")) == NULL) {
+		fprintf(stderr, "bench_report: cannot write %s: %s\n", tmp,
+		    strerror(errno));
+		return -1;
+	}
+	fputs("{\n", f);
+	bad = write_machine(f, machine);
+	fputs(",\n", f);
+	bad |= write_array(f, "results", results);
+	fputs(",\n", f);
+	bad |= write_array(f, "points", points);
+	fputs("\n}\n", f);
+	if (bad)
+		bench_die("out of memory");
+	if (fflush(f) != 0 || ferror(f) || fclose(f) != 0 ||
+	    rename(tmp, path) != 0) {
+		fprintf(stderr, "bench_report: cannot write %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	printf("wrote %s\n", path);
+	return 0;
+}
+
+/* ---- the table */
+
+/* Three significant figures at least, no exponent between 0.001 and 1e9.
+ * (No libm: bench_report links none.) */
+static void
+fmt_num(char *buf, size_t cap, double v)
+{
+	double a = v < 0 ? -v : v;
+	int dec = 2;
+
+	if (v == 0)
+		snprintf(buf, cap, "0");
+	else if (a >= 1e9 || a < 1e-3)
+		snprintf(buf, cap, "%.3g", v);
+	else if (a >= 100)
+		snprintf(buf, cap, "%.0f", v);
+	else if (a >= 10)
+		snprintf(buf, cap, "%.1f", v);
+	else {
+		for (; a < 1; a *= 10)
+			dec++;
+		snprintf(buf, cap, "%.*f", dec, v);
+	}
+}
+
+static const char *
+str_or(json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : dflt;
+}
+
+/* The number at key into buf (fmt_num, or ">= %g" when a goal: a round
+ * number, and a ratio meets it from above), or "" when there is none. */
+static void
+num_or_blank(json_t *o, const char *key, char *buf, size_t cap, bool goal)
+{
+	json_t *v = json_object_get(o, key);
+
+	buf[0] = '\0';
+	if (!json_is_number(v))
+		return;
+	if (goal)
+		snprintf(buf, cap, ">= %g", json_number_value(v));
+	else
+		fmt_num(buf, cap, json_number_value(v));
+}
+
+enum { C_NAME, C_VAL, C_UNIT, C_REF, C_REFVAL, C_RATIO, C_GOAL, C_MARK, NCOL };
+
+struct row {
+	char cell[NCOL][256];
+	const char *bench; /* the benchmark, its group */
+};
+
+/* A result's cells; its mark "met" or "MISSED" when it has a goal. */
+static void
+fill_row(struct row *r, json_t *o)
+{
+	json_t *ratio = json_object_get(o, "ratio");
+	json_t *goal = json_object_get(o, "goal");
+
+	r->bench = str_or(o, "benchmark", "(no benchmark)");
+	snprintf(
+	    r->cell[C_NAME], sizeof(r->cell[0]), "  %s", str_or(o, "name", ""));
+	num_or_blank(o, "value", r->cell[C_VAL], sizeof(r->cell[0]), false);
+	snprintf(
+	    r->cell[C_UNIT], sizeof(r->cell[0]), "%s", str_or(o, "unit", ""));
+	snprintf(r->cell[C_REF], sizeof(r->cell[0]), "%s",
+	    str_or(o, "reference", ""));
+	num_or_blank(
+	    o, "reference_value", r->cell[C_REFVAL], sizeof(r->cell[0]), false);
+	num_or_blank(o, "ratio", r->cell[C_RATIO], sizeof(r->cell[0]), false);
+	num_or_blank(o, "goal", r->cell[C_GOAL], sizeof(r->cell[0]), true);
+	r->cell[C_MARK][0] = '\0';
+	if (json_is_number(goal))
+		snprintf(r->cell[C_MARK], sizeof(r->cell[0]), "%s",
+		    !json_is_number(ratio) ? "no ratio"
+		        : json_number_value(ratio) >= json_number_value(goal)
+		        ? "met"
+		        : "MISSED");
+}
+
+/* The printed width of s: UTF-8 continuation bytes take no column. */
+static int
+cols(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* A line of the table, cut at its size. */
+struct line {
+	char buf[4096];
+	size_t len;
+};
+
+static __attribute__((format(printf, 2, 3))) void
+addf(struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(l->buf + l->len, sizeof(l->buf) - l->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		l->len += (size_t)n < sizeof(l->buf) - l->len
+		    ? (size_t)n
+		    : sizeof(l->buf) - 1 - l->len;
+}
+
+/* s padded to w columns, on the left when right is set, then sep. */
+static void
+add_cell(struct line *l, const char *s, int w, bool right, const char *sep)
+{
+	int pad = w - cols(s);
+
+	pad = pad > 0 ? pad : 0;
+	if (right)
+		addf(l, "%*s%s%s", pad, "", s, sep);
+	else
+		addf(l, "%s%*s%s", s, pad, "", sep);
+}
+
+static void
+print_line(char cell[NCOL][256], const int *w)
+{
+	struct line l = { .len = 0 };
+
+	/* value and unit make one column, as do ref value and its unit */
+	add_cell(&l, cell[C_NAME], w[C_NAME], false, "  ");
+	add_cell(&l, cell[C_VAL], w[C_VAL], true, " ");
+	add_cell(&l, cell[C_UNIT], w[C_UNIT], false, "  ");
+	add_cell(&l, cell[C_REF], w[C_REF], false, "  ");
+	add_cell(&l, cell[C_REFVAL], w[C_REFVAL], true, " ");
+	add_cell(
+	    &l, cell[C_REFVAL][0] ? cell[C_UNIT] : "", w[C_UNIT], false, "  ");
+	add_cell(&l, cell[C_RATIO], w[C_RATIO], true, "  ");
+	add_cell(&l, cell[C_GOAL], w[C_GOAL], true, "  ");
+	add_cell(&l, cell[C_MARK], 0, false, "");
+	while (l.len > 0 && l.buf[l.len - 1] == ' ')
+		l.len--;
+	printf("%.*s\n", (int)l.len, l.buf);
+}
+
+/* ", N MARK (name; name)": the rows marked so, when there are any. */
+static void
+print_marked(struct row *rows, size_t n, const char *mark)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += strcmp(rows[i].cell[C_MARK], mark) == 0;
+	if (k == 0)
+		return;
+	printf(", %zu %s (", k,
+	    strcmp(mark, "MISSED") == 0 ? "MISSED" : "without a ratio");
+	for (size_t i = 0, m = 0; i < n; i++)
+		if (strcmp(rows[i].cell[C_MARK], mark) == 0)
+			printf(
+			    "%s%s", m++ ? "; " : "", rows[i].cell[C_NAME] + 2);
+	putchar(')');
+}
+
+/* The results grouped by benchmark in the order each first came, the
+ * columns as wide as their widest cell; then the goals met, missed and
+ * without a ratio. */
+static void
+print_table(json_t *results)
+{
+	size_t n = json_array_size(results), met = 0;
+	struct row head = { .cell = { "figure", "value", "", "reference",
+		                "ref value", "ratio", "goal", "" } };
+	struct row *rows = calloc(n ? n : 1, sizeof(*rows));
+	bool *done = calloc(n ? n : 1, sizeof(*done));
+	int w[NCOL] = { 0 };
+
+	if (rows == NULL || done == NULL)
+		bench_die("out of memory");
+	if (n == 0) {
+		printf("no results\n");
+		goto out_free;
+	}
+	for (size_t i = 0; i < n; i++)
+		fill_row(&rows[i], json_array_get(results, i));
+	for (size_t i = 0; i <= n; i++) {
+		struct row *r = i < n ? &rows[i] : &head;
+
+		for (int c = 0; c < NCOL; c++)
+			if (cols(r->cell[c]) > w[c])
+				w[c] = cols(r->cell[c]);
+		if (i < n && cols(r->bench) > w[C_NAME])
+			w[C_NAME] = cols(r->bench);
+	}
+	print_line(head.cell, w);
+	for (size_t i = 0; i < n; i++) {
+		if (done[i])
+			continue;
+		printf("%s\n", rows[i].bench);
+		for (size_t j = i; j < n; j++) {
+			if (done[j] ||
+			    strcmp(rows[i].bench, rows[j].bench) != 0)
+				continue;
+			done[j] = true;
+			print_line(rows[j].cell, w);
+			if (strcmp(rows[j].cell[C_MARK], "met") == 0)
+				met++;
+		}
+	}
+	printf("goals: %zu met", met);
+	print_marked(rows, n, "MISSED");
+	print_marked(rows, n, "no ratio");
+	putchar('\n');
+out_free:
+	free(done);
+	free(rows);
+}
+
+/* ---- plots */
+
+struct xy {
+	double x, y;
+	size_t i; /* the point's place in the file: equal x keep it */
+};
+
+static int
+cmp_xy(const void *a, const void *b)
+{
+	const struct xy *p = a, *q = b;
+
+	if (p->x != q->x)
+		return p->x < q->x ? -1 : 1;
+	return p->i < q->i ? -1 : p->i > q->i;
+}
+
+/* The plot's name as a file name: anything but [A-Za-z0-9._-] becomes '_',
+ * and so does a leading '.'. */
+static void
+plot_stem(const char *plot, char *stem, size_t cap)
+{
+	size_t i = 0;
+
+	for (; plot[i] && i + 1 < cap; i++) {
+		char c = plot[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		    (c == '.' && i > 0);
+
+		stem[i] = ok ? c : '_';
+	}
+	stem[i] = '\0';
+	if (i == 0)
+		snprintf(stem, cap, "plot");
+}
+
+/* s in a gnuplot single-quoted string: ' doubled. */
+static void
+gp_string(FILE *f, const char *s)
+{
+	fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputc('\'', f);
+		fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+/* Run gnuplot STEM.gp in outdir: 0, or -1 (said why). Once gnuplot could
+ * not be started it is not tried again. */
+static int
+run_gnuplot(const char *outdir, const char *stem)
+{
+	static bool missing;
+	char gp[512];
+	int status;
+	pid_t pid;
+
+	if (missing)
+		return -1;
+	snprintf(gp, sizeof(gp), "%s.gp", stem);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		bench_die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (chdir(outdir) != 0) {
+			fprintf(stderr, "bench_report: cd %s: %s\n", outdir,
+			    strerror(errno));
+			_exit(126);
+		}
+		execlp("gnuplot", "gnuplot", gp, (char *)NULL);
+		fprintf(stderr,
+		    "bench_report: cannot run gnuplot: %s (apt-get install "
+		    "gnuplot-nox; .ci/install-deps)\n",
+		    strerror(errno));
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		bench_die("waitpid: %s", strerror(errno));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	missing = WIFEXITED(status) && WEXITSTATUS(status) == 127;
+	if (!missing)
+		fprintf(stderr, "bench_report: gnuplot %s/%s failed (%s %d)\n",
+		    outdir, gp, WIFEXITED(status) ? "exit" : "signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	return -1;
+}
+
+/* Whether v[0..n) are all > 0 and span two decades or more: then that
+ * axis is logarithmic. */
+static bool
+spans_decades(const double *v, size_t n)
+{
+	double lo = 0, hi = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!(v[i] > 0))
+			return false;
+		lo = i == 0 || v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	return n > 0 && hi / lo >= 100;
+}
+
+static FILE *
+open_out(const char *outdir, const char *stem, const char *ext, char *path,
+    size_t cap)
+{
+	FILE *f;
+
+	snprintf(path, cap, "%s/%s.%s", outdir, stem, ext);
+	if ((f = fopen(path, "w")) == NULL)
+		fprintf(stderr, "bench_report: cannot write %s: %s\n", path,
+		    strerror(errno));
+	return f;
+}
+
+/* STEM.dat (a block per series, in the order each first came, x sorted,
+ * two blank lines between: gnuplot's index), STEM.gp, and STEM.png by
+ * gnuplot. The first point gives the axes' labels. */
+static int
+write_plot(const char *outdir, json_t *points, const char *plot)
+{
+	size_t n = json_array_size(points), ns = 0, np = 0, i;
+	const char **series = calloc(n, sizeof(*series));
+	struct xy *pt = calloc(n, sizeof(*pt));
+	double *xs = calloc(n, sizeof(*xs)), *ys = calloc(n, sizeof(*ys));
+	const char *xlabel = NULL, *ylabel = NULL;
+	char stem[256], path[4400];
+	json_t *p;
+	FILE *dat = NULL, *gp = NULL;
+	int rc = -1;
+
+	if (series == NULL || pt == NULL || xs == NULL || ys == NULL)
+		bench_die("out of memory");
+	plot_stem(plot, stem, sizeof(stem));
+	json_array_foreach (points, i, p) {
+		size_t s;
+
+		if (strcmp(str_or(p, "plot", ""), plot) != 0)
+			continue;
+		if (xlabel == NULL) {
+			xlabel = str_or(p, "xlabel", "");
+			ylabel = str_or(p, "ylabel", "");
+		}
+		xs[np] = json_number_value(json_object_get(p, "x"));
+		ys[np++] = json_number_value(json_object_get(p, "y"));
+		for (s = 0; s < ns; s++)
+			if (strcmp(series[s], str_or(p, "series", "")) == 0)
+				break;
+		if (s == ns)
+			series[ns++] = str_or(p, "series", "");
+	}
+	if ((dat = open_out(outdir, stem, "dat", path, sizeof(path))) == NULL ||
+	    (gp = open_out(outdir, stem, "gp", path, sizeof(path))) == NULL)
+		goto out_close;
+
+	fprintf(
+	    dat, "# %s: x, y; a block per series (gnuplot's index)\n", plot);
+	for (size_t s = 0; s < ns; s++) {
+		size_t k = 0;
+
+		json_array_foreach (points, i, p) {
+			if (strcmp(str_or(p, "plot", ""), plot) == 0 &&
+			    strcmp(str_or(p, "series", ""), series[s]) == 0)
+				pt[k++] = (struct xy) {
+					json_number_value(
+					    json_object_get(p, "x")),
+					json_number_value(
+					    json_object_get(p, "y")),
+					i,
+				};
+		}
+		qsort(pt, k, sizeof(*pt), cmp_xy);
+		fprintf(
+		    dat, "%s# series %zu: %s\n", s ? "\n\n" : "", s, series[s]);
+		for (size_t j = 0; j < k; j++)
+			fprintf(dat, "%.9g %.9g\n", pt[j].x, pt[j].y);
+	}
+
+	fprintf(gp,
+	    "# made by bench_report; in this directory, `gnuplot %s.gp` "
+	    "makes %s.png\n"
+	    "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+	    "\tset terminal pngcairo noenhanced size 900,560 font ',10'\n"
+	    "} else {\n"
+	    "\tset terminal png noenhanced size 900,560\n"
+	    "}\n"
+	    "set output '%s.png'\n"
+	    "set title ",
+	    stem, stem, stem);
+	gp_string(gp, plot);
+	fputs("\nset xlabel ", gp);
+	gp_string(gp, xlabel);
+	fputs("\nset ylabel ", gp);
+	gp_string(gp, ylabel);
+	fputs("\nset grid\nset key outside right top\n", gp);
+	if (spans_decades(xs, np))
+		fputs("set logscale x\nset format x '%.0s%c'\n", gp);
+	if (spans_decades(ys, np))
+		fputs("set logscale y\nset format y '%.0s%c'\n", gp);
+	else {
+		bool nonneg = true;
+
+		for (size_t j = 0; j < np; j++)
+			nonneg &= ys[j] >= 0;
+		if (nonneg)
+			fputs("set yrange [0:*]\n", gp);
+	}
+	fputs("plot ", gp);
+	for (size_t s = 0; s < ns; s++) {
+		fprintf(gp,
+		    "%s'%s.dat' index %zu using 1:2 with linespoints "
+		    "pointtype 7 title ",
+		    s ? ", \\\n     " : "", stem, s);
+		gp_string(gp, series[s]);
+	}
+	fputc('\n', gp);
+	rc = 0;
+out_close:
+	if (dat != NULL && (fclose(dat) != 0))
+		rc = -1;
+	if (gp != NULL && (fclose(gp) != 0))
+		rc = -1;
+	if (rc == 0 && (rc = run_gnuplot(outdir, stem)) == 0)
+		printf("plot %s: %s/%s.png (%zu series, %zu points)\n", plot,
+		    outdir, stem, ns, np);
+	free(ys);
+	free(xs);
+	free(pt);
+	free(series);
+	return rc;
+}
+
+/* A plot per name, in the order each first came. Two names that make the
+ * same file name are refused. */
+static int
+write_plots(const char *outdir, json_t *points)
+{
+	size_t i, j;
+	json_t *p;
+	int rc = 0;
+
+	json_array_foreach (points, i, p) {
+		const char *plot = str_or(p, "plot", "");
+		char stem[256], other[256];
+		bool seen = false, clash = false;
+
+		plot_stem(plot, stem, sizeof(stem));
+		for (j = 0; j < i && !seen && !clash; j++) {
+			const char *prev =
+			    str_or(json_array_get(points, j), "plot", "");
+
+			plot_stem(prev, other, sizeof(other));
+			seen = strcmp(prev, plot) == 0;
+			clash = !seen && strcmp(stem, other) == 0;
+		}
+		if (seen)
+			continue;
+		if (clash) {
+			fprintf(stderr,
+			    "bench_report: plot \"%s\" would overwrite another "
+			    "plot's %s.png: left out\n",
+			    plot, stem);
+			rc = -1;
+			continue;
+		}
+		if (strcmp(stem, plot) != 0)
+			fprintf(stderr,
+			    "bench_report: plot \"%s\" written as %s.png\n",
+			    plot, stem);
+		if (write_plot(outdir, points, plot) != 0)
+			rc = -1;
+	}
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *outdir = NULL, *machine_path = NULL;
+	json_t *machine = NULL, *results, *points;
+	json_error_t err;
+	int rc = 0;
+
+	bench_init("bench_report");
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--machine-json") == 0 && i + 1 < argc)
+			machine_path = argv[++i];
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			usage();
+		else if (results_path == NULL)
+			results_path = argv[i];
+		else if (outdir == NULL)
+			outdir = argv[i];
+		else
+			usage();
+	}
+	if (outdir == NULL)
+		usage();
+	if (machine_path != NULL) {
+		machine = json_load_file(machine_path, 0, &err);
+		if (machine == NULL)
+			bench_die("%s:%d: not JSON: %s", machine_path, err.line,
+			    err.text);
+		if (!json_is_object(machine))
+			bench_die("%s: not a JSON object", machine_path);
+	}
+	if (mkdir(outdir, 0777) != 0 && errno != EEXIST)
+		bench_die("cannot make %s: %s", outdir, strerror(errno));
+	results = json_array();
+	points = json_array();
+	if (results == NULL || points == NULL)
+		bench_die("out of memory");
+	read_results(results, points);
+
+	print_table(results);
+	if (write_latest(
+	        outdir, machine ? machine : json_null(), results, points) != 0)
+		rc = 1;
+	if (write_plots(outdir, points) != 0)
+		rc = 1;
+	json_decref(points);
+	json_decref(results);
+	json_decref(machine);
+	return rc;
+}
