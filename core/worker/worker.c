@@ -25,6 +25,7 @@
 #define HELLO_RETRY_MAX_MS 2000 /* up to this */
 #define HELLO_TIMEOUT_MS 2000   /* a hello's answer is due by then */
 #define HELLO_WATCH_MS 6000     /* no answer nor timeout: dial again */
+#define HB_SILENT_MS 6000       /* no heartbeat answered: dial again */
 #define CALL_TIMEOUT_MS 5000
 #define MAX_SERVICES 16
 
@@ -81,6 +82,7 @@ struct worker {
 	char host[256];
 	uint32_t hb_ms;
 	bool welcomed;
+	uint64_t heard; /* uv_now of the coordinator's last answer */
 	bool hello_pending;
 	uint32_t retry_ms;  /* before the next hello: backs off */
 	uint32_t hello_gen; /* of the hello in flight */
@@ -582,6 +584,8 @@ heartbeat_done(void *arg, int rv, const struct sli_msg *reply)
 
 	if (w->stopping)
 		return;
+	if (rv == 0)
+		w->heard = uv_now(&w->loop);
 	if (rv == 0 && reply->type == SLI_MSG_ERROR && w->welcomed) {
 		/* The coordinator does not know us (it restarted): register
 		 * again (once: later errors of heartbeats sent before are
@@ -595,6 +599,8 @@ heartbeat_done(void *arg, int rv, const struct sli_msg *reply)
 	}
 }
 
+static void dial_again(struct worker *w);
+
 static void
 on_heartbeat(uv_timer_t *h)
 {
@@ -603,6 +609,18 @@ on_heartbeat(uv_timer_t *h)
 
 	if (!w->welcomed || w->stopping)
 		return;
+	if (uv_now(&w->loop) - w->heard > HB_SILENT_MS) {
+		/* Not even an error back (a coordinator started again
+		 * answers one): the connection is as stuck as a hello can
+		 * be (on_hello_watch). */
+		sli_warn("worker %s: no answer to heartbeats in %d s; dialing "
+		         "%s again",
+		    w->id, HB_SILENT_MS / 1000, w->o->coordinator);
+		w->welcomed = false;
+		uv_timer_stop(&w->hb);
+		dial_again(w);
+		return;
+	}
 	m.heartbeat.worker = w->id;
 	m.heartbeat.running = w->running;
 	(void)sli_rpc_call(w->coord, &m, (int)w->hb_ms * 3, heartbeat_done, w);
@@ -646,6 +664,7 @@ hello_done(void *arg, int rv, const struct sli_msg *reply)
 	uv_timer_stop(&w->retry);
 	if (rv == 0 && reply->type == SLI_MSG_WELCOME) {
 		w->welcomed = true;
+		w->heard = uv_now(&w->loop);
 		w->retry_ms = HELLO_RETRY_MS;
 		w->hb_ms = reply->welcome.heartbeat_ms;
 		sli_info(
@@ -794,20 +813,28 @@ static void
 on_hello_watch(uv_timer_t *t)
 {
 	struct worker *w = t->data;
-	struct sli_rpc_client *cl;
 
 	if (!w->hello_pending || w->stopping)
 		return;
 	sli_warn("worker %s: no answer to its hello in %d s; dialing %s again",
 	    w->id, HELLO_WATCH_MS / 1000, w->o->coordinator);
-	if (sli_rpc_dial(&w->q, w->o->coordinator, NULL, NULL, &cl) != 0) {
-		uv_timer_start(&w->retry, on_hello_watch, HELLO_WATCH_MS, 0);
-		return;
-	}
+	dial_again(w);
+}
+
+/* A new connection to the coordinator in place of the old, and a hello on
+ * it; when the dial fails, a hello on the old one (watched: it comes back
+ * here). */
+static void
+dial_again(struct worker *w)
+{
+	struct sli_rpc_client *cl;
+
 	w->hello_gen++; /* the pending one's answer, if any, is ignored */
 	w->hello_pending = false;
-	sli_rpc_client_close(w->coord);
-	w->coord = cl;
+	if (sli_rpc_dial(&w->q, w->o->coordinator, NULL, NULL, &cl) == 0) {
+		sli_rpc_client_close(w->coord);
+		w->coord = cl;
+	}
 	send_hello(w);
 }
 

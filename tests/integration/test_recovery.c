@@ -936,6 +936,59 @@ out:
 	free(text);
 }
 
+/*
+ * A coordinator that holds its connections but answers nothing (SIGSTOP):
+ * a worker whose heartbeats get no answer for 6 s dials it again and says
+ * hello anew (worker.c: HB_SILENT_MS; a wedged connection was seen to keep
+ * a worker from registering with a coordinator started again). Once the
+ * coordinator goes on (SIGCONT) the worker is registered and runs a job.
+ */
+static void
+test_heartbeats_unanswered(void)
+{
+	char url[620], state[600], wid[] = "w1";
+	char *argv[] = { (char *)sluice_path(), "worker", "--coordinator", url,
+		"--id", wid, "--slots", "2", NULL };
+	const char *logs[] = { "hs-co.err", "hs-w1.err", NULL };
+	unsigned failures = CU_get_number_of_failures();
+	struct run_result r;
+	size_t len;
+	char *text = make_text(tmp("hs.txt"), 1u << 18, &len);
+	pid_t co, w;
+
+	snprintf(url, sizeof(url), "ipc://%s", tmp("hs.sock"));
+	snprintf(state, sizeof(state), "%s", tmp("hs-state"));
+	put_blocking_wc(tmp("hs.json"),
+	    "\"restart\": {\"strategy\": \"fixed-delay\", \"delay\": "
+	    "\"10ms\"}");
+	CU_ASSERT_EQUAL(mkdir(tmp("hs-ld"), 0755), 0);
+	setenv("SLUICE_LOCALDISK_DIR", tmp("hs-ld"), 1);
+	co = start_coordinator(url, state, tmp("hs-co.err"));
+	CU_ASSERT_TRUE_FATAL(file_has(tmp("hs-co.err"), "listening", 10));
+	w = spawn(argv, NULL, tmp("hs-w1.err"));
+	CU_ASSERT_TRUE(file_has(tmp("hs-co.err"), "worker w1 registered", 10));
+	kill(co, SIGSTOP);
+	CU_ASSERT_TRUE(
+	    file_has(tmp("hs-w1.err"), "no answer to heartbeats in 6 s", 15));
+	kill(co, SIGCONT);
+	CU_ASSERT_TRUE(
+	    file_count(tmp("hs-co.err"), "worker w1 registered", 2, 15));
+	r = sl_run_sluice("submit", "--coordinator", url, tmp("hs.json"), "-D",
+	    def("input", tmp("hs.txt")), "-D", def("output", tmp("hs-out")),
+	    NULL);
+	expect(&r, 0, "wcb-1");
+	CU_ASSERT_TRUE(file_has(tmp("hs-co.err"), "job wcb-1 FINISHED", 60));
+	CU_ASSERT_TRUE(output_is_wordcount(tmp("hs-out"), text, len));
+	if (CU_get_number_of_failures() != failures)
+		print_tails(logs);
+	kill(w, SIGTERM);
+	kill(co, SIGTERM);
+	waitpid(w, NULL, 0);
+	waitpid(co, NULL, 0);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+	free(text);
+}
+
 static const struct sl_test tests[] = {
 	{ "recovery: the coordinator SIGKILLed three times",
 	    test_coordinator_killed },
@@ -947,6 +1000,8 @@ static const struct sl_test tests[] = {
 	    test_worker_away },
 	{ "recovery: a corrupt record: what came before it is used",
 	    test_corrupt_record },
+	{ "recovery: heartbeats unanswered: the worker dials again",
+	    test_heartbeats_unanswered },
 	{ "cleanup", cleanup },
 	{ NULL, NULL },
 };
