@@ -781,9 +781,13 @@ row(const char *what, const struct fig *f[NT], const struct fig *ref[NT])
 }
 
 /* For bench/run: push and fetch per transport against raw nng of the same
- * shape, one request on the wire, in GB/s; issue 8 asks 70 %. */
+ * shape, one request on the wire, in GB/s; issue 8 asks 70 %. A push ends
+ * with its commit's fsync, so it is also given against the disk's write +
+ * fsync (disk_mbs), the limit raw nng does not have (the blocking
+ * shuffle's goal against it is 70 % too). */
 static void
-results(const struct daemon dm[NT], const struct fig raw[NT][NRAW])
+results(
+    const struct daemon dm[NT], const struct fig raw[NT][NRAW], double disk_mbs)
 {
 	char name[128], ref[160];
 
@@ -797,6 +801,9 @@ results(const struct daemon dm[NT], const struct fig raw[NT][NRAW])
 		bench_result(name, med(dm[t].push.mbs) / 1e3, "GB/s", ref,
 		    med(raw[t][RAW_PUSH1].mbs) / 1e3,
 		    med(dm[t].push.mbs) / med(raw[t][RAW_PUSH1].mbs), 0.7);
+		bench_result(name, med(dm[t].push.mbs) / 1e3, "GB/s",
+		    "sequential write + fsync (32 KiB writes)", disk_mbs / 1e3,
+		    med(dm[t].push.mbs) / disk_mbs, 0.7);
 		snprintf(name, sizeof(name),
 		    "remote shuffle %" PRIu64 " MiB, %s: fetch",
 		    opt.bytes >> 20, tname[t]);
@@ -1028,7 +1035,7 @@ main(int argc, char **argv)
 		       "dir)\n",
 		    memcpy_gbs, med(disk), BUF >> 10);
 	}
-	results(dm, raw);
+	results(dm, raw, med(disk));
 	free(fill);
 	free(want.bytes);
 	free(want.hash);

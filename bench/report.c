@@ -22,6 +22,7 @@
 #include "bench_util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -471,6 +472,92 @@ out_free:
 	free(rows);
 }
 
+/* ---- table.md: the table for the README */
+
+/* s into f with the characters markdown's tables take as syntax escaped. */
+static void
+md_cell(FILE *f, const char *s)
+{
+	while (*s == ' ')
+		s++;
+	fputs("| ", f);
+	for (; *s != '\0'; s++) {
+		if (*s == '|' || *s == '*' || *s == '_' || *s == '<')
+			fputc('\\', f);
+		fputc(*s, f);
+	}
+	fputc(' ', f);
+}
+
+/* The machine's line under the table: what a reader needs to compare. */
+static void
+md_machine(FILE *f, json_t *m)
+{
+	json_t *suite = json_object_get(m, "suite");
+	const char *keys[] = { "cpu", "os", "kernel", "scratch_fs" };
+
+	fprintf(f,
+	    "\nMeasured by `bench/run` (%s) on: ", str_or(suite, "mode", "?"));
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		fprintf(f, "%s, ", str_or(m, keys[i], "?"));
+	fprintf(f, "%lld cores, %.1f GiB; commit %.12s%s, %s.\n",
+	    (long long)json_integer_value(json_object_get(m, "cores")),
+	    json_number_value(json_object_get(m, "memory_gib")),
+	    str_or(m, "git_commit", "?"),
+	    json_is_true(json_object_get(m, "git_dirty")) ? " (with changes)"
+	                                                  : "",
+	    str_or(m, "date", "?"));
+}
+
+/* OUTDIR/table.md: the results as a markdown table, in the order of the
+ * printed one, and the machine. */
+static int
+write_markdown(const char *outdir, json_t *machine, json_t *results)
+{
+	size_t n = json_array_size(results);
+	char path[PATH_MAX];
+	struct row r;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/table.md", outdir);
+	if ((f = fopen(path, "w")) == NULL) {
+		fprintf(stderr, "bench_report: cannot write %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	fputs("| figure | value | reference, same run | ratio | goal |\n"
+	      "|---|---|---|---|---|\n",
+	    f);
+	for (size_t i = 0; i < n; i++) {
+		char v[600], ref[1024], goal[600];
+
+		fill_row(&r, json_array_get(results, i));
+		snprintf(v, sizeof(v), "%s %s", r.cell[C_VAL], r.cell[C_UNIT]);
+		if (r.cell[C_REFVAL][0] != '\0')
+			snprintf(ref, sizeof(ref), "%s: %s %s", r.cell[C_REF],
+			    r.cell[C_REFVAL], r.cell[C_UNIT]);
+		else
+			snprintf(ref, sizeof(ref), "%s", r.cell[C_REF]);
+		snprintf(goal, sizeof(goal), "%s%s%s", r.cell[C_GOAL],
+		    r.cell[C_MARK][0] != '\0' ? " " : "", r.cell[C_MARK]);
+		md_cell(f, r.cell[C_NAME]);
+		md_cell(f, v);
+		md_cell(f, ref);
+		md_cell(f, r.cell[C_RATIO]);
+		md_cell(f, goal);
+		fputs("|\n", f);
+	}
+	if (json_is_object(machine))
+		md_machine(f, machine);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "bench_report: cannot write %s: %s\n", path,
+		    strerror(errno));
+		return -1;
+	}
+	printf("wrote %s\n", path);
+	return 0;
+}
+
 /* ---- plots */
 
 struct xy {
@@ -794,6 +881,8 @@ main(int argc, char **argv)
 	print_table(results);
 	if (write_latest(
 	        outdir, machine ? machine : json_null(), results, points) != 0)
+		rc = 1;
+	if (write_markdown(outdir, machine, results) != 0)
 		rc = 1;
 	if (write_plots(outdir, points) != 0)
 		rc = 1;
