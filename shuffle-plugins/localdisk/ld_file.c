@@ -37,6 +37,7 @@ struct pending {
 	uint32_t len;
 	uint32_t kind;
 	struct ld_lend *lend; /* NULL: data is the writer's, to free */
+	uint64_t sum;         /* the block's checksum (block_sum) */
 };
 
 struct subq {
@@ -152,6 +153,33 @@ ld_writer_open(const struct sl_host *host, const char *data_path,
 	return 0;
 }
 
+/* The first 16 bytes of p's block header in subpartition sub. */
+static void
+block_head(unsigned char *h, uint32_t sub, const struct pending *p)
+{
+	put_le32(h, BLOCK_MAGIC);
+	put_le32(h + 4, sub);
+	put_le32(h + 8, p->len);
+	put_le32(h + 12, p->kind);
+}
+
+/* p's checksum: of its header's first 16 bytes and its payload. Taken
+ * when p is queued, while its bytes are likely still in the cache (a run
+ * is written up to LD_SPILL_BYTES later: hashing then read them from
+ * memory a second time, beside the write's own copy). */
+static uint64_t
+block_sum(uint32_t sub, const struct pending *p)
+{
+	unsigned char h[16];
+	XXH3_state_t st;
+
+	block_head(h, sub, p);
+	XXH3_64bits_reset(&st);
+	XXH3_64bits_update(&st, h, 16);
+	XXH3_64bits_update(&st, p->data, p->len);
+	return XXH3_64bits_digest(&st);
+}
+
 /* Blocks written with one pwritev: headers and payloads, in file order. */
 #define BATCH 32
 
@@ -242,16 +270,9 @@ spill(struct ld_writer *w)
 		for (uint32_t i = 0; i < q->n; i++) {
 			struct pending *p = &q->v[i];
 			unsigned char *h = b->h[b->n];
-			XXH3_state_t st;
 
-			put_le32(h, BLOCK_MAGIC);
-			put_le32(h + 4, s);
-			put_le32(h + 8, p->len);
-			put_le32(h + 12, p->kind);
-			XXH3_64bits_reset(&st);
-			XXH3_64bits_update(&st, h, 16);
-			XXH3_64bits_update(&st, p->data, p->len);
-			put_le64(h + 16, XXH3_64bits_digest(&st));
+			block_head(h, s, p);
+			put_le64(h + 16, p->sum);
 			b->iov[2 * b->n] =
 			    (struct iovec) { h, LD_BLOCK_HEADER };
 			b->iov[2 * b->n + 1] =
@@ -400,6 +421,7 @@ add(struct ld_writer *w, uint32_t sub, struct pending *p, size_t len,
 	p->len = (uint32_t)len;
 	/* the writer's from here on: compressed or not, it is queued */
 	compress(w, p);
+	p->sum = block_sum(sub, p);
 	q->v[q->n++] = *p;
 	*taken = true;
 	w->held += p->len + sizeof(struct pending);
@@ -411,7 +433,7 @@ add(struct ld_writer *w, uint32_t sub, struct pending *p, size_t len,
 int
 ld_writer_add(struct ld_writer *w, uint32_t sub, struct sl_buffer *buf)
 {
-	struct pending p = { buf->data, 0, buf->kind, NULL };
+	struct pending p = { buf->data, 0, buf->kind, NULL, 0 };
 	bool taken = false;
 	int rv = add(w, sub, &p, buf->len, &taken);
 
@@ -424,7 +446,7 @@ int
 ld_writer_add_lent(struct ld_writer *w, uint32_t sub, const void *data,
     size_t len, uint32_t kind, struct ld_lend *lend)
 {
-	struct pending p = { (void *)data, 0, kind, lend };
+	struct pending p = { (void *)data, 0, kind, lend, 0 };
 	bool taken = false;
 	int rv = add(w, sub, &p, len, &taken);
 
