@@ -303,18 +303,29 @@ cluster_start(struct cluster *c, int n, const char *tag)
 	    file_has(case_tmp(c, "co1.err"), "worker w2 registered", 10));
 }
 
-/* SIGTERM, SIGKILL when that did not end it in 10 s; -1: reaped. */
-static void
-stop(pid_t *pid)
+/* SIGTERM, SIGKILL when that did not end it in 10 s; -1: reaped.
+ * Whether it ended by itself. */
+static bool
+stop_ended(pid_t *pid)
 {
+	bool ended = true;
+
 	if (*pid <= 0)
-		return;
+		return true;
 	kill(*pid, SIGTERM);
 	if (wait_for(*pid, 10) == -1) {
+		ended = false;
 		kill(*pid, SIGKILL);
 		waitpid(*pid, NULL, 0);
 	}
 	*pid = -1;
+	return ended;
+}
+
+static void
+stop(pid_t *pid)
+{
+	(void)stop_ended(pid);
 }
 
 static void
@@ -981,10 +992,9 @@ test_heartbeats_unanswered(void)
 	CU_ASSERT_TRUE(output_is_wordcount(tmp("hs-out"), text, len));
 	if (CU_get_number_of_failures() != failures)
 		print_tails(logs);
-	kill(w, SIGTERM);
-	kill(co, SIGTERM);
-	waitpid(w, NULL, 0);
-	waitpid(co, NULL, 0);
+	/* each must end by itself on SIGTERM (stop: else SIGKILL, later) */
+	CU_ASSERT_TRUE(stop_ended(&w));
+	CU_ASSERT_TRUE(stop_ended(&co));
 	unsetenv("SLUICE_LOCALDISK_DIR");
 	free(text);
 }
