@@ -103,6 +103,27 @@ read_sub(uint32_t attempt, uint32_t sub, int *firsts, int cap)
 	return n;
 }
 
+/* A store on a fresh scratch directory (SLUICE_LOCALDISK_DIR). */
+static struct rs_store *
+store_begin(void)
+{
+	struct rs_store *s = NULL;
+
+	sl_tmp_dir(root, sizeof(root), "sl-rs-store");
+	setenv("SLUICE_LOCALDISK_DIR", root, 1);
+	CU_ASSERT_EQUAL_FATAL(rs_store_open(&host, &s), 0);
+	return s;
+}
+
+/* Close s: nothing of it may be left in the scratch directory. */
+static void
+store_end(struct rs_store *s)
+{
+	rs_store_close(s);
+	CU_ASSERT_EQUAL(sl_count_entries(root), 0);
+	unsetenv("SLUICE_LOCALDISK_DIR");
+}
+
 static void
 test_push_commit(void)
 {
@@ -113,9 +134,7 @@ test_push_commit(void)
 	int firsts[8];
 	size_t n;
 
-	sl_tmp_dir(root, sizeof(root), "sl-rs-store");
-	setenv("SLUICE_LOCALDISK_DIR", root, 1);
-	CU_ASSERT_EQUAL_FATAL(rs_store_open(&host, &s), 0);
+	s = store_begin();
 
 	/* a batch before batch 0 starts nothing */
 	n = batch(p, 3, 10);
@@ -274,9 +293,7 @@ test_bytes(void)
 	CU_ASSERT_EQUAL(rs_store_bytes(s), fa);
 	rs_store_release(s, &a);
 	CU_ASSERT_EQUAL(rs_store_bytes(s), 0);
-	rs_store_close(s);
-	CU_ASSERT_EQUAL(sl_count_entries(root), 0);
-	unsetenv("SLUICE_LOCALDISK_DIR");
+	store_end(s);
 }
 
 static void
@@ -330,9 +347,7 @@ test_watermark(void)
 	rs_store_set_disk(s, root, pct);
 	CU_ASSERT_EQUAL(rs_store_push(s, &b, 0, p, n, &next), 0);
 	rs_store_release(s, &a);
-	rs_store_close(s);
-	CU_ASSERT_EQUAL(sl_count_entries(root), 0);
-	unsetenv("SLUICE_LOCALDISK_DIR");
+	store_end(s);
 }
 
 static void
@@ -401,9 +416,7 @@ test_adopt_drop(void)
 	CU_ASSERT_EQUAL(rs_store_drop_job(s, "job-other", 7, &bytes), 1);
 	CU_ASSERT_EQUAL(bytes, fo);
 	CU_ASSERT_EQUAL(rs_store_bytes(s), 0);
-	rs_store_close(s);
-	CU_ASSERT_EQUAL(sl_count_entries(root), 0);
-	unsetenv("SLUICE_LOCALDISK_DIR");
+	store_end(s);
 }
 
 /* ---- the memory tier ---- */
@@ -492,9 +505,7 @@ test_memory_full(void)
 	int firsts[8];
 	size_t n = batch(p, 6, 10); /* every batch below is this long */
 
-	sl_tmp_dir(root, sizeof(root), "sl-rs-store");
-	setenv("SLUICE_LOCALDISK_DIR", root, 1);
-	CU_ASSERT_EQUAL_FATAL(rs_store_open(&host, &s), 0);
+	s = store_begin();
 	rs_store_set_memory(s, 2 * n);
 	rs_store_feed(s, false);
 
@@ -527,9 +538,7 @@ test_memory_full(void)
 	CU_ASSERT_EQUAL(firsts[4], 30);
 	CU_ASSERT_EQUAL(firsts[5], 33);
 	rs_store_release(s, &d);
-	rs_store_close(s);
-	CU_ASSERT_EQUAL(sl_count_entries(root), 0);
-	unsetenv("SLUICE_LOCALDISK_DIR");
+	store_end(s);
 }
 
 static void
@@ -542,9 +551,7 @@ test_memory_release(void)
 	struct call c;
 	size_t n = batch(p, 6, 10);
 
-	sl_tmp_dir(root, sizeof(root), "sl-rs-store");
-	setenv("SLUICE_LOCALDISK_DIR", root, 1);
-	CU_ASSERT_EQUAL_FATAL(rs_store_open(&host, &s), 0);
+	s = store_begin();
 	rs_store_set_memory(s, 2 * n);
 	rs_store_feed(s, false);
 	CU_ASSERT_EQUAL(rs_store_push(s, &a, 0, p, n, &next), 0);
@@ -580,9 +587,7 @@ test_memory_release(void)
 	}
 	CU_ASSERT_EQUAL(rs_store_memory(s), 0);
 	CU_ASSERT_EQUAL(rs_store_bytes(s), 0);
-	rs_store_close(s);
-	CU_ASSERT_EQUAL(sl_count_entries(root), 0);
-	unsetenv("SLUICE_LOCALDISK_DIR");
+	store_end(s);
 }
 
 static void
@@ -596,9 +601,7 @@ test_commit_queued(void)
 	int firsts[16];
 	size_t n;
 
-	sl_tmp_dir(root, sizeof(root), "sl-rs-store");
-	setenv("SLUICE_LOCALDISK_DIR", root, 1);
-	CU_ASSERT_EQUAL_FATAL(rs_store_open(&host, &s), 0);
+	s = store_begin();
 	rs_store_feed(s, false);
 	for (int i = 0; i < 4; i++) {
 		n = batch(p, 3, 10 * (i + 1));
@@ -622,9 +625,7 @@ test_commit_queued(void)
 		CU_ASSERT_EQUAL(firsts[i], 10 * (i + 1) + 1);
 	CU_ASSERT_EQUAL(rs_store_memory(s), 0);
 	rs_store_release(s, &d);
-	rs_store_close(s);
-	CU_ASSERT_EQUAL(sl_count_entries(root), 0);
-	unsetenv("SLUICE_LOCALDISK_DIR");
+	store_end(s);
 }
 
 static void
@@ -638,9 +639,7 @@ test_reorder(void)
 	int firsts[8];
 	size_t n;
 
-	sl_tmp_dir(root, sizeof(root), "sl-rs-store");
-	setenv("SLUICE_LOCALDISK_DIR", root, 1);
-	CU_ASSERT_EQUAL_FATAL(rs_store_open(&host, &s), 0);
+	s = store_begin();
 
 	/* batch 1 first, its writer saying one may be before it: it waits
 	 * for batch 0, even before the attempt exists */
@@ -667,9 +666,7 @@ test_reorder(void)
 	CU_ASSERT_EQUAL(firsts[0], 10);
 	CU_ASSERT_EQUAL(firsts[1], 20);
 	rs_store_release(s, &d);
-	rs_store_close(s);
-	CU_ASSERT_EQUAL(sl_count_entries(root), 0);
-	unsetenv("SLUICE_LOCALDISK_DIR");
+	store_end(s);
 }
 
 static atomic_int given_back;
@@ -690,9 +687,7 @@ test_owned(void)
 	uint64_t next;
 	size_t n;
 
-	sl_tmp_dir(root, sizeof(root), "sl-rs-store");
-	setenv("SLUICE_LOCALDISK_DIR", root, 1);
-	CU_ASSERT_EQUAL_FATAL(rs_store_open(&host, &s), 0);
+	s = store_begin();
 	rs_store_feed(s, false);
 	/* taken: given back once written */
 	p = malloc(4096);
